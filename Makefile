@@ -1,0 +1,42 @@
+# adminapp: `make run` serves the app on the local emulators; `make test`
+# runs every test. Both install what they need first (idempotent).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP_VERSION := 26.3
+
+.PHONY: help install run test bench chromium clean
+
+help:
+	@echo "make run    serve http://127.0.0.1:5000/admin/ on the local emulators"
+	@echo "make test   run the whole test suite (browser tests included)"
+	@echo "make bench  measure the gate (see README, Performance)"
+
+install: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Debian's Chromium for the browser tests (Playwright's own download is not
+# used). Needs root, as in CI; otherwise install the package yourself.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+run: install
+	$(PY) -m devtools.run
+
+test: install chromium
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .hypothesis .test-logs .run-logs

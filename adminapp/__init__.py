@@ -1,0 +1,107 @@
+"""adminapp: a Flask back office behind two gates, Firebase Auth and its own session."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask, redirect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import gate, headers, instrumentation
+from .config import ConfigError, Settings, load_settings
+from .errors import register_error_handlers
+from .extensions import csrf, limiter
+from .services import EXTENSION_KEY, build_services
+
+__all__ = ["ConfigError", "create_app"]
+
+ROOT = Path(__file__).resolve().parent.parent
+# Cap request bodies: our largest legitimate form is a few hundred bytes.
+MAX_CONTENT_LENGTH = 64 * 1024
+
+
+def create_app(config: Mapping[str, str] | None = None) -> Flask:
+    """Build the app from the environment, with ``config`` overriding it.
+
+    Raises :class:`ConfigError` (naming the setting) when the configuration
+    is incomplete or unsafe. Creates no network client: those are built on
+    first use in each (forked) worker.
+    """
+    settings = load_settings(config)
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_url_path="/admin/static",
+    )
+    _configure_flask(app, settings)
+    _configure_logging(settings)
+    if settings.trusted_proxy_count:
+        n = settings.trusted_proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    app.extensions[EXTENSION_KEY] = build_services(settings)
+    instrumentation.init_app(app, settings)
+    headers.init_app(app, settings)
+    gate.init_app(app)  # before CSRF: an anonymous POST gets 401, not 400
+    csrf.init_app(app)
+    limiter.init_app(app)
+    register_error_handlers(app)
+
+    from .auth import bp as auth_bp
+    from .console import bp as console_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(console_bp)
+
+    @app.get("/")
+    def root():
+        return redirect("/admin/")
+
+    @app.get("/healthz")
+    def healthz():
+        # For load balancers: the process answers. Deliberately touches no
+        # dependency, so a Firestore outage does not take every instance out.
+        return {"status": "ok"}
+
+    from .cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _configure_flask(app: Flask, settings: Settings) -> None:
+    secure = settings.cookie_secure
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SECRET_KEY_FALLBACKS=list(settings.secret_key_fallbacks),
+        MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
+        # Flask's own cookie carries the CSRF secret and flash messages only;
+        # the admin session has its own cookie (see sessions.py).
+        SESSION_COOKIE_NAME="__Host-admin_state" if secure else "admin_state",
+        SESSION_COOKIE_SECURE=secure,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_PATH="/",
+        # The Referer check would refuse pages sent with Referrer-Policy:
+        # no-referrer (the reset confirmation). The __Host- cookie, the token
+        # and Fetch Metadata already stop cross-site and injected requests.
+        WTF_CSRF_SSL_STRICT=False,
+        WTF_CSRF_TIME_LIMIT=3600,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_KEY_PREFIX="adminapp",
+        PREFERRED_URL_SCHEME="https" if settings.production else "http",
+        JSON_SORT_KEYS=False,
+        ADMINAPP_EMULATED=settings.emulated,
+    )
+
+
+def _configure_logging(settings: Settings) -> None:
+    logger = logging.getLogger("adminapp")
+    logger.setLevel(settings.log_level)
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        logger.addHandler(handler)

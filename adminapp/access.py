@@ -1,0 +1,195 @@
+"""Opening, resuming and ending admin sessions: the second gate's rules.
+
+The views and the guard call this module; it calls the identity, directory,
+session and audit services, which call Firebase.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from google.api_core.exceptions import FailedPrecondition
+
+from .admins import Admin, AdminDirectory
+from .audit import AuditTrail, log_event
+from .config import Settings
+from .firebase import FirebaseBackend
+from .identity import FirebaseIdentity, Identity, SignInRefused
+from .sessions import Client, CookieClaims, SessionRecord, SessionStore
+
+log = logging.getLogger(__name__)
+
+NOT_ADMIN = "This account is not an admin of this site."
+
+
+class AccessRefused(Exception):
+    """A session cookie no longer opens the admin area.
+
+    ``forbidden`` means the person is known but may not enter (403);
+    otherwise they are treated as signed out (401 or the login page).
+    """
+
+    def __init__(self, reason: str, message: str, *, forbidden: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.message = message
+        self.forbidden = forbidden
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    claims: CookieClaims
+    session: SessionRecord
+    admin: Admin
+
+
+@dataclass(frozen=True)
+class Resumed:
+    session: SessionRecord
+    admin: Admin
+
+
+SIGNED_OUT = "Your session has ended. Sign in again."
+
+
+class Access:
+    def __init__(
+        self,
+        *,
+        backend: FirebaseBackend,
+        identity: Identity,
+        directory: AdminDirectory,
+        sessions: SessionStore,
+        audit: AuditTrail,
+        settings: Settings,
+        clock: Callable[[], datetime],
+    ):
+        self._backend = backend
+        self._identity = identity
+        self._directory = directory
+        self._sessions = sessions
+        self._audit = audit
+        self._settings = settings
+        self._clock = clock
+
+    # -- sign-in -------------------------------------------------------------
+
+    def sign_in(self, id_token: str, client: Client) -> SignedIn:
+        """Exchange a Firebase ID token for a new admin session.
+
+        Costs one Firebase Auth round trip (verification with the revocation
+        check) and two Firestore round trips: read the admin document, then
+        one batch with the session, the uid binding and the audit entry.
+        """
+        try:
+            identity = self._identity.verify_sign_in(id_token)
+        except SignInRefused as refusal:
+            # We do not know who this is: log it, but write nothing.
+            log_event("sign_in", outcome="refused", reason=refusal.reason, ip=client.ip)
+            raise
+        admin = self._directory.get(identity.email)
+        batch = self._backend.firestore.batch()
+        refusal = self._admission_refusal(identity, admin)
+        if refusal is not None:
+            self._audit.stage(batch, "sign_in", actor=identity.email, outcome="refused",
+                              reason=refusal.reason, client=client)
+            self._commit(batch, "refused sign-in")
+            raise refusal
+        claims, session = self._sessions.stage_open(
+            batch, uid=identity.uid, email=identity.email,
+            auth_time=identity.auth_time, client=client,
+        )
+        self._directory.stage_sign_in(batch, admin, identity.uid, session.created_at)
+        self._audit.stage(batch, "sign_in", actor=identity.email, client=client)
+        try:
+            self._commit(batch, "sign-in")
+        except FailedPrecondition:
+            # Another sign-in bound this admin to a uid between our read and write.
+            raise SignInRefused("uid_conflict", "Sign-in could not be completed. Sign in again.",
+                                409) from None
+        return SignedIn(claims=claims, session=session, admin=admin)
+
+    @staticmethod
+    def _admission_refusal(identity: FirebaseIdentity, admin: Admin | None) -> SignInRefused | None:
+        if admin is None:
+            return SignInRefused("not_admin", NOT_ADMIN, 403)
+        if admin.disabled:
+            return SignInRefused("admin_disabled", "This admin account is disabled.", 403)
+        if admin.uid is not None and admin.uid != identity.uid:
+            # The email now belongs to a different Firebase account than the
+            # one this admin first signed in with (deleted and re-created?).
+            return SignInRefused("uid_mismatch", NOT_ADMIN, 403)
+        return None
+
+    # -- every guarded request -----------------------------------------------
+
+    def resume(self, claims: CookieClaims, client: Client) -> Resumed:
+        """Check a session on a guarded request: one Firestore round trip,
+        plus a write at most every few minutes to record activity."""
+        session, admin = self._sessions.load(claims)
+        now = self._clock()
+        if session is None or session.email != claims.email:
+            raise self._refuse("unknown_session", SIGNED_OUT, client)
+        if session.ended_at is not None:
+            raise self._refuse("session_ended", SIGNED_OUT, client, actor=session.email)
+        if now >= session.expires_at:
+            raise self._refuse("session_expired", SIGNED_OUT, client, actor=session.email)
+        if now - session.last_seen_at > self._settings.session_idle_timeout:
+            raise self._refuse("session_idle", "You were signed out after a period of inactivity.",
+                               client, actor=session.email)
+        if admin is None:
+            raise self._refuse("admin_removed", NOT_ADMIN, client, end=session, forbidden=True)
+        if admin.disabled:
+            raise self._refuse("admin_disabled", "This admin account is disabled.", client,
+                               end=session, forbidden=True)
+        if admin.uid is not None and admin.uid != session.uid:
+            raise self._refuse("uid_mismatch", NOT_ADMIN, client, end=session, forbidden=True)
+        self._keep_alive(session, now, client)
+        return Resumed(session=session, admin=admin)
+
+    def _refuse(self, reason: str, message: str, client: Client, *, actor: str | None = None,
+                end: SessionRecord | None = None, forbidden: bool = False) -> AccessRefused:
+        """Record a refusal at the guard. A live session of a known admin is
+        ended and audited; a dead or unknown one is only logged."""
+        if end is None:
+            log_event("access_refused", actor=actor, reason=reason, ip=client.ip)
+        else:
+            batch = self._backend.firestore.batch()
+            self._sessions.stage_end(batch, end.key, reason)
+            self._audit.stage(batch, "access_refused", actor=end.email, outcome="refused",
+                              reason=reason, client=client)
+            self._commit(batch, "end refused session")
+        return AccessRefused(reason, message, forbidden=forbidden)
+
+    def _keep_alive(self, session: SessionRecord, now: datetime, client: Client) -> None:
+        """Re-check the Firebase account now and then, and record activity
+        (sliding idle timeout) without a write on every request."""
+        recheck_due = now - session.auth_checked_at >= self._settings.auth_recheck_interval
+        if recheck_due:
+            state = self._identity.account_state(session.uid)
+            reason = None
+            if state is None:
+                reason = "user_deleted"
+            elif state.disabled:
+                reason = "user_disabled"
+            elif state.tokens_valid_after and state.tokens_valid_after > session.auth_time:
+                reason = "tokens_revoked"
+            if reason:
+                raise self._refuse(reason, SIGNED_OUT, client, end=session)
+        if recheck_due or now - session.last_seen_at >= self._settings.session_activity_interval:
+            self._sessions.record_activity(session.key, auth_checked=recheck_due)
+
+    # -- sign-out ------------------------------------------------------------
+
+    def sign_out(self, resumed: Resumed, client: Client) -> None:
+        batch = self._backend.firestore.batch()
+        self._sessions.stage_end(batch, resumed.session.key, "signed_out")
+        self._audit.stage(batch, "sign_out", actor=resumed.admin.email, client=client)
+        self._commit(batch, "sign-out")
+
+    def _commit(self, batch, what: str) -> None:
+        with self._backend.firestore_call(what):
+            batch.commit(**self._backend.rpc_options())

@@ -1,0 +1,99 @@
+"""Login page, the token-for-session exchange, and sign-out."""
+
+from __future__ import annotations
+
+import re
+
+from flask import (
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from ..extensions import limiter
+from ..gate import current_session, public, role_required
+from ..identity import SignInRefused
+from ..redirects import safe_next
+from ..responses import error_response, request_client
+from ..services import services
+from . import bp
+from .firebase_web import GSTATIC_APP_URL, VENDOR_PATH, web_config
+
+# A Firebase ID token is a JWT of about 1 KB; the emulator's are unsigned,
+# hence the empty third part is allowed.
+MAX_TOKEN_LENGTH = 4096
+_JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+
+
+def _sign_in_limit() -> str:
+    return services().settings.sign_in_rate_limit
+
+
+@bp.get("/login")
+@public
+def login():
+    return render_template(
+        "auth/login.html",
+        next_path=safe_next(request.args.get("next")),
+        firebase_config=web_config(services().settings),
+        vendor_path=VENDOR_PATH,
+        gstatic_app_url=GSTATIC_APP_URL,
+    )
+
+
+@bp.post("/session")
+@limiter.limit(_sign_in_limit)
+@public
+def open_session():
+    """Exchange a fresh Firebase ID token for the app's own session cookie."""
+    if not _from_our_origin():
+        return error_response(
+            403, "Sign-in must come from this site's login page.", "bad_origin"
+        )
+    token, problem = _bearer_token(request.headers.get("Authorization"))
+    if problem:
+        return error_response(problem[0], problem[1], "bad_authorization")
+    try:
+        signed_in = services().access.sign_in(token, request_client())
+    except SignInRefused as refusal:
+        return error_response(refusal.status, refusal.message, refusal.reason)
+    body = request.get_json(silent=True)
+    next_path = safe_next(body.get("next") if isinstance(body, dict) else None)
+    response = jsonify(redirect=next_path)
+    services().cookie.set_on(response, signed_in.claims, signed_in.session.expires_at)
+    return response
+
+
+@bp.post("/logout")
+@role_required("viewer")
+def logout():
+    services().access.sign_out(current_session(), request_client())
+    response = redirect(url_for("auth.login"))
+    services().cookie.clear_on(response)
+    flash("You have signed out.", "notice")
+    return response
+
+
+def _from_our_origin() -> bool:
+    # Browsers always send Origin on a POST made by fetch(); a missing or
+    # foreign one means this did not come from our login page.
+    expected = services().settings.public_url or request.host_url.rstrip("/")
+    return request.headers.get("Origin") == expected
+
+
+def _bearer_token(header: str | None) -> tuple[str, tuple[int, str] | None]:
+    """The token from ``Authorization: Bearer <token>``, or why not."""
+    if not header:
+        return "", (401, "Send the Firebase ID token as 'Authorization: Bearer <token>'.")
+    if len(header) > MAX_TOKEN_LENGTH + len("Bearer "):
+        return "", (400, "The Authorization header is too large to be a Firebase ID token.")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return "", (400, "The Authorization header must have the form 'Bearer <token>'.")
+    token = token.strip()
+    if not _JWT.match(token):
+        return "", (400, "The Authorization header does not hold a Firebase ID token.")
+    return token, None

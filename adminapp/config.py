@@ -1,0 +1,311 @@
+"""Read and validate adminapp's settings.
+
+Every setting comes from the environment (``.env`` is loaded into it by
+``wsgi.py`` and the ``flask`` command). ``load_settings`` refuses unsafe or
+incomplete combinations with a :class:`ConfigError` that names the setting, so
+a misconfigured deployment stops at start-up instead of serving requests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+PRODUCTION = "production"
+DEVELOPMENT = "development"
+
+EMULATOR_VARIABLES = ("FIREBASE_AUTH_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST")
+# Firebase reserves the "demo-" prefix for projects that exist only on the
+# emulators; no real project can have such an id.
+DEMO_PROJECT_PREFIX = "demo-"
+MIN_SECRET_BYTES = 32
+RESET_DELIVERIES = ("firebase", "smtp")
+SMTP_SECURITY = ("starttls", "ssl", "none")
+
+
+class ConfigError(Exception):
+    """A setting is missing, malformed or unsafe; the app must not start."""
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = ""
+    port: int = 587
+    username: str = ""
+    password: str = field(default="", repr=False)
+    security: str = "starttls"
+    sender: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str
+    secret_key: str = field(repr=False)
+    secret_key_fallbacks: tuple[str, ...] = field(repr=False)
+    project_id: str
+    credentials_file: str
+    web_api_key: str
+    auth_domain: str
+    auth_emulator_host: str
+    firestore_emulator_host: str
+    public_url: str
+    backend_timeout: float
+    cookie_secure: bool
+    session_lifetime: timedelta
+    session_idle_timeout: timedelta
+    session_activity_interval: timedelta
+    auth_recheck_interval: timedelta
+    recent_sign_in: timedelta
+    require_email_verified: bool
+    allowed_sign_in_providers: frozenset[str]
+    session_cache_ttl: timedelta
+    ratelimit_storage_uri: str
+    sign_in_rate_limit: str
+    reset_rate_limit_per_email: str
+    reset_rate_limit_per_ip: str
+    reset_delivery: str
+    smtp: SmtpSettings
+    trusted_proxy_count: int
+    server_timing: bool
+    log_level: str
+
+    @property
+    def production(self) -> bool:
+        return self.environment == PRODUCTION
+
+    @property
+    def emulated(self) -> bool:
+        return bool(self.auth_emulator_host or self.firestore_emulator_host)
+
+    @property
+    def signing_keys(self) -> list[str]:
+        """Keys for itsdangerous: old ones verify, the last one signs."""
+        return [*self.secret_key_fallbacks, self.secret_key]
+
+
+def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
+    """Build :class:`Settings` from the environment, with ``overrides`` on top.
+
+    The emulator variables are also read from ``os.environ`` whatever the
+    overrides say, because that is where the Firebase SDKs read them: the
+    safety check must see what the SDKs will do.
+    """
+    source = _Source({**os.environ, **(overrides or {})})
+
+    environment = source.choice("ADMINAPP_ENV", (PRODUCTION, DEVELOPMENT), PRODUCTION)
+    production = environment == PRODUCTION
+    project_id = source.required("FIREBASE_PROJECT_ID")
+    emulators = {
+        name: os.environ.get(name) or source.text(name) for name in EMULATOR_VARIABLES
+    }
+    _refuse_unsafe_emulators(emulators, project_id, production)
+    emulated = any(emulators.values())
+
+    secret_key = source.secret("SECRET_KEY")
+    fallbacks = tuple(source.list("SECRET_KEY_FALLBACKS"))
+    for index, old_key in enumerate(fallbacks, start=1):
+        _check_secret_strength(f"SECRET_KEY_FALLBACKS (key {index})", old_key)
+
+    credentials_file = source.text("FIREBASE_CREDENTIALS")
+    if credentials_file:
+        _check_credentials_file(credentials_file)
+
+    # The JS SDK needs a key and domain to initialise; the Auth emulator
+    # accepts any value, so development on the emulators needs neither.
+    web_api_key = source.text("FIREBASE_WEB_API_KEY")
+    auth_domain = source.text("FIREBASE_AUTH_DOMAIN")
+    if not emulators["FIREBASE_AUTH_EMULATOR_HOST"]:
+        web_api_key = web_api_key or source.required("FIREBASE_WEB_API_KEY")
+        auth_domain = auth_domain or source.required("FIREBASE_AUTH_DOMAIN")
+    web_api_key = web_api_key or "demo-api-key"
+    auth_domain = auth_domain or f"{project_id}.firebaseapp.com"
+
+    public_url = source.url("PUBLIC_URL", required=production)
+    cookie_secure = source.flag("SESSION_COOKIE_SECURE", True)
+    if production and not cookie_secure:
+        raise ConfigError(
+            "SESSION_COOKIE_SECURE=false is only allowed with ADMINAPP_ENV=development: "
+            "in production the session cookie must never travel over plain HTTP."
+        )
+    if production and public_url.startswith("http://"):
+        raise ConfigError("PUBLIC_URL must use https:// in production.")
+
+    session_idle = source.minutes("SESSION_IDLE_MINUTES", 30)
+    activity_interval = source.minutes("SESSION_ACTIVITY_MINUTES", 5)
+    if activity_interval >= session_idle:
+        raise ConfigError(
+            "SESSION_ACTIVITY_MINUTES must be shorter than SESSION_IDLE_MINUTES, "
+            "or an active admin would be timed out between two activity records."
+        )
+
+    reset_delivery = source.choice("RESET_DELIVERY", RESET_DELIVERIES, "firebase")
+    smtp = _load_smtp(source, required=reset_delivery == "smtp")
+
+    return Settings(
+        environment=environment,
+        secret_key=secret_key,
+        secret_key_fallbacks=fallbacks,
+        project_id=project_id,
+        credentials_file=credentials_file,
+        web_api_key=web_api_key,
+        auth_domain=auth_domain,
+        auth_emulator_host=emulators["FIREBASE_AUTH_EMULATOR_HOST"],
+        firestore_emulator_host=emulators["FIRESTORE_EMULATOR_HOST"],
+        public_url=public_url,
+        backend_timeout=source.number("BACKEND_TIMEOUT_SECONDS", 3.0, low=0.1, high=30),
+        cookie_secure=cookie_secure,
+        session_lifetime=source.minutes("SESSION_LIFETIME_MINUTES", 12 * 60),
+        session_idle_timeout=session_idle,
+        session_activity_interval=activity_interval,
+        auth_recheck_interval=source.minutes("AUTH_RECHECK_MINUTES", 5),
+        recent_sign_in=source.minutes("RECENT_SIGN_IN_MINUTES", 5),
+        require_email_verified=source.flag("REQUIRE_EMAIL_VERIFIED", True),
+        allowed_sign_in_providers=frozenset(
+            source.list("ALLOWED_SIGN_IN_PROVIDERS") or ["password"]
+        ),
+        session_cache_ttl=timedelta(
+            seconds=source.number("SESSION_CACHE_SECONDS", 0, low=0, high=300)
+        ),
+        ratelimit_storage_uri=source.text("RATELIMIT_STORAGE_URI") or "memory://",
+        sign_in_rate_limit=source.text("SIGN_IN_RATE_LIMIT") or "10 per minute;60 per hour",
+        reset_rate_limit_per_email=source.text("RESET_RATE_LIMIT_PER_EMAIL") or "5 per hour",
+        reset_rate_limit_per_ip=source.text("RESET_RATE_LIMIT_PER_IP") or "20 per hour",
+        reset_delivery=reset_delivery,
+        smtp=smtp,
+        trusted_proxy_count=int(source.number("TRUSTED_PROXY_COUNT", 0, low=0, high=10)),
+        server_timing=source.flag("SERVER_TIMING", False),
+        log_level=source.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
+    )
+
+
+def _refuse_unsafe_emulators(
+    emulators: Mapping[str, str], project_id: str, production: bool
+) -> None:
+    # With FIREBASE_AUTH_EMULATOR_HOST set the Admin SDK accepts unsigned ID
+    # tokens, so emulator mode is only safe where no real data can be reached.
+    active = [name for name, value in emulators.items() if value]
+    if not active:
+        return
+    names = " and ".join(active)
+    if production:
+        raise ConfigError(
+            f"{names} is set but ADMINAPP_ENV is production. Emulator mode accepts "
+            "unsigned ID tokens: unset it, or set ADMINAPP_ENV=development."
+        )
+    if not project_id.startswith(DEMO_PROJECT_PREFIX):
+        raise ConfigError(
+            f"{names} is set but FIREBASE_PROJECT_ID={project_id!r} does not start with "
+            f"{DEMO_PROJECT_PREFIX!r}. Use a demo project id with the emulators so that "
+            "no real project can be reached."
+        )
+
+
+def _check_secret_strength(name: str, value: str) -> None:
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(
+            f"{name} is too short: at least {MIN_SECRET_BYTES} bytes are needed. "
+            'Generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
+
+
+def _check_credentials_file(path: str) -> None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = json.load(handle)
+    except OSError as error:
+        raise ConfigError(
+            f"FIREBASE_CREDENTIALS: cannot read {path!r} ({error.strerror})."
+        ) from None
+    except ValueError:
+        raise ConfigError(f"FIREBASE_CREDENTIALS: {path!r} is not a JSON file.") from None
+    if not isinstance(document, dict) or document.get("type") != "service_account":
+        raise ConfigError(
+            f"FIREBASE_CREDENTIALS: {path!r} is not a service-account key file. "
+            "Leave it unset to use Application Default Credentials."
+        )
+
+
+def _load_smtp(source: _Source, *, required: bool) -> SmtpSettings:
+    if not required:
+        return SmtpSettings()
+    security = source.choice("SMTP_SECURITY", SMTP_SECURITY, "starttls")
+    default_port = {"starttls": 587, "ssl": 465, "none": 25}[security]
+    return SmtpSettings(
+        host=source.required("SMTP_HOST"),
+        port=int(source.number("SMTP_PORT", default_port, low=1, high=65535)),
+        username=source.text("SMTP_USERNAME"),
+        password=source.text("SMTP_PASSWORD"),
+        security=security,
+        sender=source.required("MAIL_FROM"),
+    )
+
+
+class _Source:
+    """Typed access to raw settings, with errors that name the setting."""
+
+    def __init__(self, values: Mapping[str, str]):
+        self._values = values
+
+    def text(self, name: str) -> str:
+        return (self._values.get(name) or "").strip()
+
+    def required(self, name: str) -> str:
+        value = self.text(name)
+        if not value:
+            raise ConfigError(f"{name} is required but not set. See .env.example.")
+        return value
+
+    def secret(self, name: str) -> str:
+        value = self.required(name)
+        _check_secret_strength(name, value)
+        return value
+
+    def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
+        value = self.text(name) or default
+        if value not in allowed:
+            raise ConfigError(f"{name}={value!r} is not one of: {', '.join(allowed)}.")
+        return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self.text(name).lower()
+        if not value:
+            return default
+        if value in ("1", "true", "yes", "on"):
+            return True
+        if value in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name}={value!r} is not a boolean (use true or false).")
+
+    def number(self, name: str, default: float, *, low: float, high: float) -> float:
+        raw = self.text(name)
+        if not raw:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name}={raw!r} is not a number.") from None
+        if not low <= value <= high:
+            raise ConfigError(f"{name}={raw} is out of range ({low:g} to {high:g}).")
+        return value
+
+    def minutes(self, name: str, default: int) -> timedelta:
+        return timedelta(minutes=self.number(name, default, low=1, high=60 * 24 * 30))
+
+    def list(self, name: str) -> list[str]:
+        return [item.strip() for item in self.text(name).split(",") if item.strip()]
+
+    def url(self, name: str, *, required: bool) -> str:
+        value = self.required(name) if required else self.text(name)
+        if not value:
+            return ""
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ConfigError(
+                f"{name}={value!r} must be an absolute http(s) URL such as "
+                "https://admin.example.com"
+            )
+        return value.rstrip("/")

@@ -1,0 +1,14 @@
+"""Pages inside the admin area."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from ..gate import current_session, role_required
+from . import bp
+
+
+@bp.get("/")
+@role_required("viewer")
+def dashboard():
+    return render_template("console/dashboard.html", current=current_session())

@@ -1,0 +1,56 @@
+"""The service objects of one app, built once in ``create_app``.
+
+Views reach them through :func:`services`; services never import Flask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import current_app
+
+from .access import Access
+from .admins import AdminDirectory
+from .audit import AuditTrail
+from .config import Settings
+from .firebase import FirebaseBackend
+from .identity import Identity
+from .sessions import SessionCookie, SessionStore
+
+EXTENSION_KEY = "adminapp"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    backend: FirebaseBackend
+    identity: Identity
+    directory: AdminDirectory
+    sessions: SessionStore
+    cookie: SessionCookie
+    audit: AuditTrail
+    access: Access
+
+
+def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Services:
+    backend = FirebaseBackend(settings)
+    identity = Identity(backend, settings, clock)
+    directory = AdminDirectory(backend, clock)
+    sessions = SessionStore(backend, directory, settings, clock)
+    audit = AuditTrail(backend, clock)
+    access = Access(backend=backend, identity=identity, directory=directory,
+                    sessions=sessions, audit=audit, settings=settings, clock=clock)
+    return Services(settings=settings, backend=backend, identity=identity,
+                    directory=directory, sessions=sessions, cookie=SessionCookie(settings),
+                    audit=audit, access=access)
+
+
+def services() -> Services:
+    """The current app's services."""
+    return current_app.extensions[EXTENSION_KEY]

@@ -1,0 +1,223 @@
+"""Admin sessions: a record in Firestore and a signed cookie around its id.
+
+The session id is 256 random bits. Firestore stores only its SHA-256 (a
+leaked database export opens no session); the cookie carries the id itself
+and the admin's email, signed with itsdangerous, so that the guard can fetch
+the session record and the admin document in one batched read, and so that a
+forged or expired cookie is refused without any read at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from google.cloud.firestore import DocumentSnapshot, WriteBatch
+from itsdangerous import BadData, URLSafeTimedSerializer
+
+from .admins import Admin, AdminDirectory, admin_from_snapshot
+from .config import Settings
+from .firebase import FirebaseBackend
+
+SESSIONS = "admin_sessions"
+COOKIE_SALT = "adminapp.session.v1"
+# A genuine cookie is about 150 bytes; refuse big ones before any crypto.
+MAX_COOKIE_LENGTH = 1024
+SESSION_ID_BYTES = 32
+MAX_USER_AGENT = 512
+
+
+def session_key(session_id: str) -> str:
+    """The Firestore document id of a session: a hash, never the id itself."""
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Client:
+    """Where a request came from, as recorded on sessions and audit entries."""
+
+    ip: str
+    user_agent: str
+
+
+@dataclass(frozen=True)
+class CookieClaims:
+    session_id: str
+    email: str
+
+    @property
+    def key(self) -> str:
+        return session_key(self.session_id)
+
+
+class SessionCookie:
+    """Encode and check the session cookie's value."""
+
+    def __init__(self, settings: Settings):
+        # The __Host- prefix makes browsers refuse the cookie unless it is
+        # Secure, host-only and Path=/: no subdomain or HTTP page can plant it.
+        self._secure = settings.cookie_secure
+        self.name = "__Host-admin_session" if self._secure else "admin_session"
+        self.max_age = int(settings.session_lifetime.total_seconds())
+        # A list of keys: the last signs, all verify (secret rotation).
+        self._serializer = URLSafeTimedSerializer(settings.signing_keys, salt=COOKIE_SALT)
+
+    def encode(self, claims: CookieClaims) -> str:
+        return self._serializer.dumps([claims.session_id, claims.email])
+
+    def decode(self, value: str | None) -> CookieClaims | None:
+        """The claims of a genuine, unexpired cookie; None for anything else."""
+        if not value or len(value) > MAX_COOKIE_LENGTH:
+            return None
+        try:
+            payload = self._serializer.loads(value, max_age=self.max_age)
+        except BadData:
+            return None
+        if (
+            not isinstance(payload, list)
+            or len(payload) != 2
+            or not all(isinstance(item, str) and item for item in payload)
+        ):
+            return None
+        return CookieClaims(session_id=payload[0], email=payload[1])
+
+    def set_on(self, response, claims: CookieClaims, expires: datetime) -> None:
+        """Attach the cookie to a response; it expires with the session."""
+        response.set_cookie(
+            self.name,
+            self.encode(claims),
+            expires=expires,
+            path="/",
+            secure=self._secure,
+            httponly=True,
+            samesite="Strict",
+        )
+
+    def clear_on(self, response) -> None:
+        response.delete_cookie(
+            self.name, path="/", secure=self._secure, httponly=True, samesite="Strict"
+        )
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    key: str
+    uid: str
+    email: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    auth_time: datetime
+    auth_checked_at: datetime
+    ip: str = ""
+    user_agent: str = ""
+    ended_at: datetime | None = None
+    ended_reason: str | None = None
+
+    def to_document(self) -> dict:
+        return {
+            "uid": self.uid,
+            "email": self.email,
+            "created_at": self.created_at,
+            "last_seen_at": self.last_seen_at,
+            "expires_at": self.expires_at,
+            "auth_time": self.auth_time,
+            "auth_checked_at": self.auth_checked_at,
+            "ip": self.ip,
+            "user_agent": self.user_agent,
+            "ended_at": self.ended_at,
+            "ended_reason": self.ended_reason,
+        }
+
+
+def record_from_snapshot(snapshot: DocumentSnapshot) -> SessionRecord | None:
+    if not snapshot.exists:
+        return None
+    data = snapshot.to_dict() or {}
+    try:
+        return SessionRecord(
+            key=snapshot.id,
+            uid=data["uid"],
+            email=data["email"],
+            created_at=data["created_at"],
+            last_seen_at=data["last_seen_at"],
+            expires_at=data["expires_at"],
+            auth_time=data["auth_time"],
+            auth_checked_at=data["auth_checked_at"],
+            ip=data.get("ip") or "",
+            user_agent=data.get("user_agent") or "",
+            ended_at=data.get("ended_at"),
+            ended_reason=data.get("ended_reason"),
+        )
+    except KeyError:
+        # A damaged record opens nothing.
+        return None
+
+
+class SessionStore:
+    def __init__(
+        self,
+        backend: FirebaseBackend,
+        directory: AdminDirectory,
+        settings: Settings,
+        clock: Callable[[], datetime],
+    ):
+        self._backend = backend
+        self._directory = directory
+        self._settings = settings
+        self._clock = clock
+
+    def _ref(self, key: str):
+        return self._backend.firestore.collection(SESSIONS).document(key)
+
+    def stage_open(
+        self, batch: WriteBatch, *, uid: str, email: str, auth_time: datetime, client: Client
+    ) -> tuple[CookieClaims, SessionRecord]:
+        """Create a new session in the caller's batch. A fresh id every time:
+        nothing from before the sign-in can be carried into it."""
+        now = self._clock()
+        claims = CookieClaims(session_id=secrets.token_urlsafe(SESSION_ID_BYTES), email=email)
+        record = SessionRecord(
+            key=claims.key,
+            uid=uid,
+            email=email,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + self._settings.session_lifetime,
+            auth_time=auth_time,
+            auth_checked_at=now,
+            ip=client.ip,
+            user_agent=client.user_agent[:MAX_USER_AGENT],
+        )
+        batch.create(self._ref(record.key), record.to_document())
+        return claims, record
+
+    def load(self, claims: CookieClaims) -> tuple[SessionRecord | None, Admin | None]:
+        """The session record and its admin's document, in one round trip."""
+        refs = [self._ref(claims.key), self._directory.ref(claims.email)]
+        with self._backend.firestore_call("load session and admin"):
+            snapshots = {
+                snapshot.reference.path: snapshot
+                for snapshot in self._backend.firestore.get_all(
+                    refs, **self._backend.rpc_options()
+                )
+            }
+        session = snapshots.get(refs[0].path)
+        admin = snapshots.get(refs[1].path)
+        return (
+            record_from_snapshot(session) if session else None,
+            admin_from_snapshot(admin) if admin else None,
+        )
+
+    def stage_end(self, batch: WriteBatch, key: str, reason: str) -> None:
+        batch.update(self._ref(key), {"ended_at": self._clock(), "ended_reason": reason})
+
+    def record_activity(self, key: str, *, auth_checked: bool) -> None:
+        update = {"last_seen_at": self._clock()}
+        if auth_checked:
+            update["auth_checked_at"] = update["last_seen_at"]
+        with self._backend.firestore_call("record session activity"):
+            self._ref(key).update(update, **self._backend.rpc_options())

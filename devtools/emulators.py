@@ -1,0 +1,193 @@
+"""Start, clear and stop the local Firebase emulators.
+
+Used by ``make run``, the test suite and ``make bench``:
+
+* Auth: firebase-tools' emulator (``firebase emulators:start --only auth``).
+* Firestore: ``scripts/firestore-emulator.mjs`` (the official emulator needs
+  Java 21, which this project does not require).
+
+When ``FIREBASE_AUTH_EMULATOR_HOST`` / ``FIRESTORE_EMULATOR_HOST`` already
+point at running emulators, those are used and left running.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PROJECT = "demo-adminapp"
+START_TIMEOUT = 90  # seconds; firebase-tools is slow to start on a cold cache
+HTTP_TIMEOUT = 5
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+@dataclass
+class Emulators:
+    project_id: str
+    auth_host: str
+    firestore_host: str
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    log_dir: Path | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "FIREBASE_AUTH_EMULATOR_HOST": self.auth_host,
+            "FIRESTORE_EMULATOR_HOST": self.firestore_host,
+        }
+
+    def clear(self) -> None:
+        """Delete every Auth user and every Firestore document."""
+        project = quote(self.project_id)
+        requests.delete(
+            f"http://{self.auth_host}/emulator/v1/projects/{project}/accounts",
+            timeout=HTTP_TIMEOUT,
+        ).raise_for_status()
+        requests.delete(
+            f"http://{self.firestore_host}/emulator/v1/projects/{project}"
+            "/databases/(default)/documents",
+            timeout=HTTP_TIMEOUT,
+        ).raise_for_status()
+
+    # -- fault injection for tests ------------------------------------------
+
+    def stop_firestore(self) -> None:
+        _terminate(self.processes.pop("firestore"))
+
+    def start_firestore(self) -> None:
+        port = int(self.firestore_host.rsplit(":", 1)[1])
+        self.processes["firestore"] = _start_firestore(port, self.log_dir)
+
+    def stop_auth(self) -> None:
+        _terminate(self.processes.pop("auth"))
+
+    def start_auth(self) -> None:
+        port = int(self.auth_host.rsplit(":", 1)[1])
+        self.processes["auth"] = _start_auth(self.project_id, port, self.log_dir)
+
+    def stop(self) -> None:
+        for name in list(self.processes):
+            _terminate(self.processes.pop(name))
+
+
+def start(
+    project_id: str = DEFAULT_PROJECT,
+    *,
+    auth_port: int | None = None,
+    firestore_port: int | None = None,
+    log_dir: Path | None = None,
+) -> Emulators:
+    """Use running emulators named in the environment, or start our own."""
+    auth_host = os.environ.get("FIREBASE_AUTH_EMULATOR_HOST")
+    firestore_host = os.environ.get("FIRESTORE_EMULATOR_HOST")
+    emulators = Emulators(
+        project_id=project_id,
+        auth_host=auth_host or f"127.0.0.1:{auth_port or free_port()}",
+        firestore_host=firestore_host or f"127.0.0.1:{firestore_port or free_port()}",
+        log_dir=log_dir,
+    )
+    try:
+        if not firestore_host:
+            emulators.start_firestore()
+        if not auth_host:
+            emulators.start_auth()
+    except BaseException:
+        emulators.stop()
+        raise
+    return emulators
+
+
+def _start_firestore(port: int, log_dir: Path | None) -> subprocess.Popen:
+    process = _spawn(
+        ["node", str(ROOT / "scripts" / "firestore-emulator.mjs"), "--port", str(port)],
+        log_dir, "firestore-emulator.log",
+    )
+    _wait_until(f"http://127.0.0.1:{port}/", process, "Firestore emulator")
+    return process
+
+
+def _start_auth(project_id: str, port: int, log_dir: Path | None) -> subprocess.Popen:
+    # firebase-tools reads ports from a firebase.json; write one with free
+    # ports for the hub and logging so that several runs can coexist.
+    config_dir = Path(tempfile.mkdtemp(prefix="adminapp-auth-emulator-"))
+    (config_dir / "firebase.json").write_text(json.dumps({
+        "emulators": {
+            "auth": {"host": "127.0.0.1", "port": port},
+            "hub": {"host": "127.0.0.1", "port": free_port()},
+            "logging": {"host": "127.0.0.1", "port": free_port()},
+            "ui": {"enabled": False},
+            "singleProjectMode": True,
+        }
+    }))
+    firebase = ROOT / "node_modules" / ".bin" / "firebase"
+    process = _spawn(
+        [str(firebase), "emulators:start", "--only", "auth", "--project", project_id,
+         "--config", str(config_dir / "firebase.json")],
+        log_dir, "auth-emulator.log", cwd=config_dir,
+        # CI=true stops firebase-tools from fetching news from the internet.
+        extra_env={"CI": "true"},
+    )
+    _wait_until(f"http://127.0.0.1:{port}/", process, "Auth emulator")
+    return process
+
+
+def _spawn(command: list[str], log_dir: Path | None, log_name: str, *,
+           cwd: Path = ROOT, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+    output = subprocess.DEVNULL
+    if log_dir is not None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        output = open(log_dir / log_name, "ab")  # noqa: SIM115  (lives as long as the process)
+    env = {**os.environ, **(extra_env or {})}
+    # Its own process group, so stopping it also stops what it started.
+    return subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def _wait_until(url: str, process: subprocess.Popen, name: str) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with status {process.returncode} while starting")
+        if _answers(url):
+            return
+        time.sleep(0.2)
+    _terminate(process)
+    raise RuntimeError(f"{name} did not answer at {url} within {START_TIMEOUT}s")
+
+
+def _terminate(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue

@@ -1,0 +1,108 @@
+"""``make run``: the emulators, a demo owner, and the app at http://127.0.0.1:5000/admin/.
+
+Ctrl-C stops the app and every emulator this started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import sys
+from pathlib import Path
+
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # quiet gRPC connection chatter
+
+from dotenv import dotenv_values
+from werkzeug.serving import run_simple
+
+from devtools import emulators as emulator_control
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV_FILE = ROOT / ".env"
+ENV_EXAMPLE = ROOT / ".env.example"
+HOST, PORT = "127.0.0.1", 5000
+DEMO_EMAIL = "owner@example.com"
+DEMO_PASSWORD = "adminapp-demo-password"
+
+
+def ensure_env_file() -> None:
+    """Create .env from .env.example with a fresh SECRET_KEY, once."""
+    if ENV_FILE.exists():
+        return
+    text = ENV_EXAMPLE.read_text().replace(
+        "\nSECRET_KEY=\n", f"\nSECRET_KEY={secrets.token_urlsafe(48)}\n"
+    )
+    ENV_FILE.write_text(text)
+    print(f"Created {ENV_FILE.name} from {ENV_EXAMPLE.name} (development settings).")
+
+
+def emulator_ports() -> tuple[int, int]:
+    config = json.loads((ROOT / "firebase.json").read_text())["emulators"]
+    return config["auth"]["port"], config["firestore"]["port"]
+
+
+def refuse_busy_ports(*ports: int) -> None:
+    for port in ports:
+        with socket.socket() as probe:
+            if probe.connect_ex((HOST, port)) == 0:
+                sys.exit(f"Port {port} is already in use. Is another `make run` still running?")
+
+
+def seed_demo_owner(app) -> None:
+    from adminapp.admins import AdminExists
+    from adminapp.services import EXTENSION_KEY
+
+    services = app.extensions[EXTENSION_KEY]
+    services.identity.ensure_user(DEMO_EMAIL, DEMO_PASSWORD)
+    try:
+        services.directory.add(DEMO_EMAIL, "owner", "Demo Owner")
+    except AdminExists:
+        pass
+
+
+def main() -> None:
+    ensure_env_file()
+    auth_port, firestore_port = emulator_ports()
+    if not (os.environ.get("FIREBASE_AUTH_EMULATOR_HOST")
+            and os.environ.get("FIRESTORE_EMULATOR_HOST")):
+        # Ours, on the ports from firebase.json, unless the caller named others.
+        os.environ.pop("FIREBASE_AUTH_EMULATOR_HOST", None)
+        os.environ.pop("FIRESTORE_EMULATOR_HOST", None)
+        refuse_busy_ports(auth_port, firestore_port, PORT)
+    settings = {k: v for k, v in dotenv_values(ENV_FILE).items() if v is not None}
+    project_id = settings.get("FIREBASE_PROJECT_ID") or emulator_control.DEFAULT_PROJECT
+    print("Starting the Firebase emulators (Auth and Firestore)…", flush=True)
+    running = emulator_control.start(
+        project_id, auth_port=auth_port, firestore_port=firestore_port,
+        log_dir=ROOT / ".run-logs",
+    )
+    # SIGTERM (e.g. from a process manager) should clean up like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        os.environ.update({**settings, **running.env, "ADMINAPP_ENV": "development",
+                           "FIREBASE_PROJECT_ID": project_id})
+        from adminapp import create_app
+
+        app = create_app()
+        seed_demo_owner(app)
+        print(
+            "\n  adminapp is running on the local emulators\n"
+            f"  URL:       http://{HOST}:{PORT}/admin/\n"
+            f"  Email:     {DEMO_EMAIL}\n"
+            f"  Password:  {DEMO_PASSWORD}\n"
+            "  Ctrl-C stops the app and the emulators.\n",
+            flush=True,
+        )
+        run_simple(HOST, PORT, app, threaded=True, use_reloader=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nStopping the emulators…", flush=True)
+        running.stop()
+
+
+if __name__ == "__main__":
+    main()

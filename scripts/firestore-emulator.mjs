@@ -1,0 +1,77 @@
+// Local Firestore emulator for development and tests.
+//
+// The official emulator needs Java 21 and a download that this project cannot
+// rely on, so we serve the Firestore gRPC API from @firestore-emulator/server.
+// One port carries both protocols, like the official emulator: gRPC (HTTP/2
+// with prior knowledge) for the client libraries, and a small HTTP/1.1 control
+// API with the official emulator's paths, so tooling written for one works
+// with the other:
+//   GET    /                                                        -> "Ok"
+//   DELETE /emulator/v1/projects/{project}/databases/(default)/documents
+//          -> clears every document (tests call this between cases)
+//
+// Usage: node scripts/firestore-emulator.mjs [--host 127.0.0.1] [--port 8080]
+import http from "node:http";
+import net from "node:net";
+import { parseArgs } from "node:util";
+
+import { ServerCredentials } from "@grpc/grpc-js";
+import { FirestoreServer } from "@firestore-emulator/server";
+
+const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+const CLEAR_PATH = /^\/emulator\/v1\/projects\/[^/]+\/databases\/[^/]+\/documents\/?$/;
+
+const { values: options } = parseArgs({
+  options: {
+    host: { type: "string", default: "127.0.0.1" },
+    port: { type: "string", default: "8080" },
+  },
+});
+
+const firestore = new FirestoreServer();
+// FirestoreServer.start() binds 0.0.0.0; we want to choose the interface, so
+// hand connections to its gRPC server ourselves.
+const grpcConnections = firestore.server.createConnectionInjector(
+  ServerCredentials.createInsecure(),
+);
+
+const control = http.createServer((request, response) => {
+  if (request.method === "GET" && request.url === "/") {
+    response.writeHead(200, { "content-type": "text/plain" }).end("Ok\n");
+  } else if (request.method === "DELETE" && CLEAR_PATH.test(request.url)) {
+    firestore.state.clear();
+    response.writeHead(200, { "content-type": "application/json" }).end("{}\n");
+  } else {
+    response.writeHead(404, { "content-type": "text/plain" }).end("Not found\n");
+  }
+});
+
+// Route each connection by its first bytes: the HTTP/2 connection preface
+// means gRPC, anything else is an HTTP/1.1 control request.
+const listener = net.createServer((socket) => {
+  socket.once("readable", () => {
+    const head = socket.read(HTTP2_PREFACE.length) ?? socket.read();
+    if (head === null) {
+      socket.destroy();
+      return;
+    }
+    socket.unshift(head);
+    if (head.equals(HTTP2_PREFACE.subarray(0, head.length))) {
+      grpcConnections.injectConnection(socket);
+    } else {
+      control.emit("connection", socket);
+    }
+  });
+});
+
+listener.listen(Number(options.port), options.host, () => {
+  console.log(`Firestore emulator listening on ${options.host}:${options.port}`);
+});
+
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    listener.close();
+    firestore.stop();
+    process.exit(0);
+  });
+}

@@ -1,0 +1,84 @@
+"""Fixtures shared by every test: real emulators, started once per run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from adminapp import create_app
+from adminapp.extensions import limiter
+from devtools import emulators as emulator_control
+from tests.support.firebase import AuthEmulator, Store, firestore_client
+
+PROJECT_ID = "demo-adminapp"
+SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
+ORIGIN = "http://localhost"
+LOG_DIR = Path(__file__).resolve().parent.parent / ".test-logs"
+
+
+def base_config(**overrides: str) -> dict[str, str]:
+    """Settings for an app on the emulators; tests override what they probe."""
+    return {
+        "ADMINAPP_ENV": "development",
+        "FIREBASE_PROJECT_ID": PROJECT_ID,
+        "SECRET_KEY": SECRET_KEY,
+        "SECRET_KEY_FALLBACKS": "",
+        "FIREBASE_CREDENTIALS": "",
+        "PUBLIC_URL": "",
+        "SESSION_COOKIE_SECURE": "true",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "LOG_LEVEL": "INFO",
+        **overrides,
+    }
+
+
+@pytest.fixture(scope="session")
+def emulators():
+    running = emulator_control.start(PROJECT_ID, log_dir=LOG_DIR)
+    saved = {name: os.environ.get(name) for name in running.env}
+    os.environ.update(running.env)
+    yield running
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    running.stop()
+
+
+@pytest.fixture
+def clean(emulators):
+    """Empty emulators and fresh rate limits for each test that uses them."""
+    emulators.clear()
+    yield emulators
+
+
+@pytest.fixture
+def auth_emulator(clean) -> AuthEmulator:
+    return AuthEmulator(clean.auth_host, PROJECT_ID)
+
+
+@pytest.fixture
+def store(clean) -> Store:
+    return Store(firestore_client(PROJECT_ID))
+
+
+@pytest.fixture
+def config() -> dict[str, str]:
+    return base_config()
+
+
+@pytest.fixture
+def app(clean, config):
+    application = create_app(config)
+    application.config["TESTING"] = True
+    limiter.reset()
+    yield application
+    application.extensions["adminapp"].backend.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

@@ -1,0 +1,136 @@
+"""Test-side clients for the emulators: real SDK calls, no mocks.
+
+These talk to the emulators directly, independent of the app's own code, so
+that tests can arrange users and documents and check what the app wrote.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+
+import firebase_admin
+import google.auth.credentials
+import requests
+from firebase_admin import auth, credentials
+from google.cloud import firestore
+
+HTTP_TIMEOUT = 5
+DEFAULT_PASSWORD = "correct horse battery staple"
+
+
+class _Anonymous(credentials.Base):
+    def get_credential(self):
+        return google.auth.credentials.AnonymousCredentials()
+
+
+@dataclass
+class FirebaseUser:
+    uid: str
+    email: str
+    password: str
+
+
+class AuthEmulator:
+    """Users and ID tokens from the real Auth emulator."""
+
+    def __init__(self, host: str, project_id: str):
+        self.host = host
+        self.project_id = project_id
+        name = f"tests-{host}"
+        try:
+            self.app = firebase_admin.get_app(name)
+        except ValueError:
+            self.app = firebase_admin.initialize_app(_Anonymous(), {"projectId": project_id},
+                                                     name=name)
+
+    def create_user(self, email: str, password: str = DEFAULT_PASSWORD, *,
+                    verified: bool = True, disabled: bool = False) -> FirebaseUser:
+        user = auth.create_user(email=email, password=password, email_verified=verified,
+                                disabled=disabled, app=self.app)
+        return FirebaseUser(uid=user.uid, email=email, password=password)
+
+    def sign_in(self, email: str, password: str = DEFAULT_PASSWORD) -> str:
+        """A fresh ID token, as the JS SDK would get it."""
+        response = requests.post(
+            f"http://{self.host}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword",
+            params={"key": "demo-api-key"},
+            json={"email": email, "password": password, "returnSecureToken": True},
+            timeout=HTTP_TIMEOUT,
+        )
+        response.raise_for_status()
+        return response.json()["idToken"]
+
+    def revoke(self, uid: str) -> None:
+        auth.revoke_refresh_tokens(uid, app=self.app)
+
+    def disable(self, uid: str) -> None:
+        auth.update_user(uid, disabled=True, app=self.app)
+
+    def delete(self, uid: str) -> None:
+        auth.delete_user(uid, app=self.app)
+
+    def oob_codes(self) -> list[dict]:
+        response = requests.get(
+            f"http://{self.host}/emulator/v1/projects/{self.project_id}/oobCodes",
+            timeout=HTTP_TIMEOUT,
+        )
+        response.raise_for_status()
+        return response.json().get("oobCodes", [])
+
+
+def rewrite_claims(id_token: str, **changes) -> str:
+    """An emulator token with some claims changed. The Auth emulator's tokens
+    are unsigned, and the Admin SDK in emulator mode accepts unsigned tokens,
+    so this is what an attacker could do against a misconfigured deployment
+    and what we use to build stale or odd tokens."""
+    header, payload, _signature = id_token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    for key, value in changes.items():
+        if value is None:
+            claims.pop(key, None)
+        else:
+            claims[key] = value
+    encoded = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{header}.{encoded}."
+
+
+def firestore_client(project_id: str) -> firestore.Client:
+    """A Firestore client for the emulator named in FIRESTORE_EMULATOR_HOST."""
+    return firestore.Client(project=project_id,
+                            credentials=google.auth.credentials.AnonymousCredentials())
+
+
+class Store:
+    """Arrange and inspect the app's Firestore collections."""
+
+    def __init__(self, client: firestore.Client):
+        self.client = client
+
+    def add_admin(self, email: str, role: str = "owner", **fields) -> None:
+        self.client.collection("admins").document(email.lower()).set({"role": role, **fields})
+
+    def admin(self, email: str) -> dict | None:
+        return self.client.collection("admins").document(email.lower()).get().to_dict()
+
+    def update_admin(self, email: str, **fields) -> None:
+        self.client.collection("admins").document(email.lower()).update(fields)
+
+    def remove_admin(self, email: str) -> None:
+        self.client.collection("admins").document(email.lower()).delete()
+
+    def sessions(self, **where) -> list[dict]:
+        return self._all("admin_sessions", where)
+
+    def audit(self, **where) -> list[dict]:
+        return self._all("admin_audit", where)
+
+    def update_session(self, key: str, **fields) -> None:
+        self.client.collection("admin_sessions").document(key).update(fields)
+
+    def _all(self, collection: str, where: dict) -> list[dict]:
+        query = self.client.collection(collection)
+        for field, value in where.items():
+            query = query.where(filter=firestore.FieldFilter(field, "==", value))
+        return [{"id": snap.id, **snap.to_dict()} for snap in query.stream()]
