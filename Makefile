@@ -6,12 +6,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP_VERSION := 26.3
 
-.PHONY: help install run test bench chromium clean
+.PHONY: help install run test lint chromium clean
 
 help:
 	@echo "make run    serve http://127.0.0.1:5000/admin/ on the local emulators"
 	@echo "make test   run the whole test suite (browser tests included)"
-	@echo "make bench  measure the gate (see README, Performance)"
+	@echo "make lint   ruff checks (also part of make test)"
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -35,7 +35,11 @@ chromium:
 run: install
 	$(PY) -m devtools.run
 
-test: install chromium
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+test: install chromium lint
 	$(PY) -m pytest
 
 clean:

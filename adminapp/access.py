@@ -94,13 +94,22 @@ class Access:
         batch = self._backend.firestore.batch()
         refusal = self._admission_refusal(identity, admin)
         if refusal is not None:
-            self._audit.stage(batch, "sign_in", actor=identity.email, outcome="refused",
-                              reason=refusal.reason, client=client)
+            self._audit.stage(
+                batch,
+                "sign_in",
+                actor=identity.email,
+                outcome="refused",
+                reason=refusal.reason,
+                client=client,
+            )
             self._commit(batch, "refused sign-in")
             raise refusal
         claims, session = self._sessions.stage_open(
-            batch, uid=identity.uid, email=identity.email,
-            auth_time=identity.auth_time, client=client,
+            batch,
+            uid=identity.uid,
+            email=identity.email,
+            auth_time=identity.auth_time,
+            client=client,
         )
         self._directory.stage_sign_in(batch, admin, identity.uid, session.created_at)
         self._audit.stage(batch, "sign_in", actor=identity.email, client=client)
@@ -108,8 +117,9 @@ class Access:
             self._commit(batch, "sign-in")
         except FailedPrecondition:
             # Another sign-in bound this admin to a uid between our read and write.
-            raise SignInRefused("uid_conflict", "Sign-in could not be completed. Sign in again.",
-                                409) from None
+            raise SignInRefused(
+                "uid_conflict", "Sign-in could not be completed. Sign in again.", 409
+            ) from None
         return SignedIn(claims=claims, session=session, admin=admin)
 
     @staticmethod
@@ -138,20 +148,37 @@ class Access:
         if now >= session.expires_at:
             raise self._refuse("session_expired", SIGNED_OUT, client, actor=session.email)
         if now - session.last_seen_at > self._settings.session_idle_timeout:
-            raise self._refuse("session_idle", "You were signed out after a period of inactivity.",
-                               client, actor=session.email)
+            raise self._refuse(
+                "session_idle",
+                "You were signed out after a period of inactivity.",
+                client,
+                actor=session.email,
+            )
         if admin is None:
             raise self._refuse("admin_removed", NOT_ADMIN, client, end=session, forbidden=True)
         if admin.disabled:
-            raise self._refuse("admin_disabled", "This admin account is disabled.", client,
-                               end=session, forbidden=True)
+            raise self._refuse(
+                "admin_disabled",
+                "This admin account is disabled.",
+                client,
+                end=session,
+                forbidden=True,
+            )
         if admin.uid is not None and admin.uid != session.uid:
             raise self._refuse("uid_mismatch", NOT_ADMIN, client, end=session, forbidden=True)
         self._keep_alive(session, now, client)
         return Resumed(session=session, admin=admin)
 
-    def _refuse(self, reason: str, message: str, client: Client, *, actor: str | None = None,
-                end: SessionRecord | None = None, forbidden: bool = False) -> AccessRefused:
+    def _refuse(
+        self,
+        reason: str,
+        message: str,
+        client: Client,
+        *,
+        actor: str | None = None,
+        end: SessionRecord | None = None,
+        forbidden: bool = False,
+    ) -> AccessRefused:
         """Record a refusal at the guard. A live session of a known admin is
         ended and audited; a dead or unknown one is only logged."""
         if end is None:
@@ -159,8 +186,14 @@ class Access:
         else:
             batch = self._backend.firestore.batch()
             self._sessions.stage_end(batch, end.key, reason)
-            self._audit.stage(batch, "access_refused", actor=end.email, outcome="refused",
-                              reason=reason, client=client)
+            self._audit.stage(
+                batch,
+                "access_refused",
+                actor=end.email,
+                outcome="refused",
+                reason=reason,
+                client=client,
+            )
             self._commit(batch, "end refused session")
         return AccessRefused(reason, message, forbidden=forbidden)
 

@@ -63,24 +63,40 @@ class AuditTrail:
             "ip": client.ip if client else None,
             "user_agent": client.user_agent if client else None,
         }
-        log_event(event, actor=actor, target=target, outcome=outcome, reason=reason,
-                  ip=entry["ip"])
+        log_event(event, actor=actor, target=target, outcome=outcome, reason=reason, ip=entry["ip"])
         return entry_id, entry
 
-    def stage(self, batch: WriteBatch, event: str, *, actor: str | None,
-              target: str | None = None, outcome: str = "ok", reason: str | None = None,
-              client: Client | None = None) -> None:
+    def stage(
+        self,
+        batch: WriteBatch,
+        event: str,
+        *,
+        actor: str | None,
+        target: str | None = None,
+        outcome: str = "ok",
+        reason: str | None = None,
+        client: Client | None = None,
+    ) -> None:
         """Add an entry to the caller's batch, so it is written with the change."""
-        entry_id, entry = self._entry(event, actor=actor, target=target, outcome=outcome,
-                                      reason=reason, client=client)
+        entry_id, entry = self._entry(
+            event, actor=actor, target=target, outcome=outcome, reason=reason, client=client
+        )
         batch.create(self._backend.firestore.collection(AUDIT).document(entry_id), entry)
 
-    def record(self, event: str, *, actor: str | None, target: str | None = None,
-               outcome: str = "ok", reason: str | None = None,
-               client: Client | None = None) -> None:
+    def record(
+        self,
+        event: str,
+        *,
+        actor: str | None,
+        target: str | None = None,
+        outcome: str = "ok",
+        reason: str | None = None,
+        client: Client | None = None,
+    ) -> None:
         """Write one entry on its own."""
         batch = self._backend.firestore.batch()
-        self.stage(batch, event, actor=actor, target=target, outcome=outcome,
-                   reason=reason, client=client)
+        self.stage(
+            batch, event, actor=actor, target=target, outcome=outcome, reason=reason, client=client
+        )
         with self._backend.firestore_call(f"audit {event}"):
             batch.commit(**self._backend.rpc_options())

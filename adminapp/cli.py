@@ -32,15 +32,19 @@ def _email(value: str) -> str:
 @admins_cli.command("add")
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), required=True, help="What the admin may do.")
-@click.option("--password", default=None,
-              help="Also create the Firebase user with this password if it does not exist.")
+@click.option(
+    "--password",
+    default=None,
+    help="Also create the Firebase user with this password if it does not exist.",
+)
 @click.option("--name", "display_name", default=None, help="Display name.")
 def add_admin(email: str, role: str, password: str | None, display_name: str | None) -> None:
     """Make EMAIL an admin with ROLE."""
     email = _email(email)
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise click.BadParameter(f"use at least {MIN_PASSWORD_LENGTH} characters",
-                                 param_hint="--password")
+        raise click.BadParameter(
+            f"use at least {MIN_PASSWORD_LENGTH} characters", param_hint="--password"
+        )
     svc = services()
     with _backend_errors():
         if password is not None:
@@ -49,7 +53,9 @@ def add_admin(email: str, role: str, password: str | None, display_name: str | N
         try:
             svc.directory.add(email, role, display_name)
         except AdminExists as error:
-            raise click.ClickException(f"{error} Use 'flask admins set-role' to change it.")
+            raise click.ClickException(
+                f"{error} Use 'flask admins set-role' to change it."
+            ) from None
     click.echo(f"{email} is now an admin with role {role}.")
 
 

@@ -99,11 +99,8 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
     environment = source.choice("ADMINAPP_ENV", (PRODUCTION, DEVELOPMENT), PRODUCTION)
     production = environment == PRODUCTION
     project_id = source.required("FIREBASE_PROJECT_ID")
-    emulators = {
-        name: os.environ.get(name) or source.text(name) for name in EMULATOR_VARIABLES
-    }
+    emulators = {name: os.environ.get(name) or source.text(name) for name in EMULATOR_VARIABLES}
     _refuse_unsafe_emulators(emulators, project_id, production)
-    emulated = any(emulators.values())
 
     secret_key = source.secret("SECRET_KEY")
     fallbacks = tuple(source.list("SECRET_KEY_FALLBACKS"))

@@ -43,8 +43,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(RateLimitExceeded)
     def rate_limited(error: RateLimitExceeded):
         wait = _seconds_until_reset()
-        log_event("rate_limited", limit=str(error.limit.limit), path=request.path,
-                  ip=request_client().ip)
+        log_event(
+            "rate_limited", limit=str(error.limit.limit), path=request.path, ip=request_client().ip
+        )
         response = error_response(
             429,
             f"Too many attempts. Try again in {_spell_duration(wait)}.",
@@ -87,8 +88,6 @@ def register_error_handlers(app: Flask) -> None:
 
 def _code(error: HTTPException) -> str:
     return (error.name or "error").lower().replace(" ", "_")
-
-
 
 
 def _seconds_until_reset() -> int:

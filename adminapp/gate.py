@@ -86,8 +86,9 @@ def guard() -> Response | None:
     claims = cookie.decode(raw)
     if claims is None:
         if raw:
-            log_event("access_refused", reason="bad_cookie", path=request.path,
-                      ip=request_client().ip)
+            log_event(
+                "access_refused", reason="bad_cookie", path=request.path, ip=request_client().ip
+            )
         return _signed_out(cookie_sent=raw is not None)
     try:
         resumed = services().access.resume(claims, request_client())
@@ -102,8 +103,14 @@ def guard() -> Response | None:
     g.admin_session = resumed.session
     least = getattr(view, "least_role", DEFAULT_LEAST_ROLE) if view else ROLES[0]
     if not resumed.admin.can(least):
-        log_event("access_refused", reason="insufficient_role", actor=resumed.admin.email,
-                  path=request.path, role=resumed.admin.role, needed=least)
+        log_event(
+            "access_refused",
+            reason="insufficient_role",
+            actor=resumed.admin.email,
+            path=request.path,
+            role=resumed.admin.role,
+            needed=least,
+        )
         return error_response(
             403,
             f"This needs the {least} role; your role is {resumed.admin.role}.",

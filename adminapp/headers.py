@@ -56,17 +56,19 @@ def init_app(app: Flask, settings: Settings) -> None:
         script_src = "'self'"
         if "csp_nonce" in g:
             script_src += f" 'nonce-{g.csp_nonce}'"
-        response.headers["Content-Security-Policy"] = "; ".join((
-            "default-src 'none'",
-            f"script-src {script_src}",
-            "style-src 'self'",
-            "img-src 'self' data:",
-            "font-src 'self'",
-            f"connect-src {connect_src}",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-            "base-uri 'none'",
-        ))
+        response.headers["Content-Security-Policy"] = "; ".join(
+            (
+                "default-src 'none'",
+                f"script-src {script_src}",
+                "style-src 'self'",
+                "img-src 'self' data:",
+                "font-src 'self'",
+                f"connect-src {connect_src}",
+                "form-action 'self'",
+                "frame-ancestors 'none'",
+                "base-uri 'none'",
+            )
+        )
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers.setdefault("Referrer-Policy", "same-origin")

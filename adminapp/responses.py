@@ -23,8 +23,9 @@ def error_response(status: int, message: str, code: str, title: str | None = Non
         response = jsonify(error=code, message=message)
     else:
         response = Response(
-            render_template("errors/error.html", status=status, title=title or message,
-                            message=message),
+            render_template(
+                "errors/error.html", status=status, title=title or message, message=message
+            ),
             mimetype="text/html",
         )
     response.status_code = status

@@ -44,11 +44,25 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
     directory = AdminDirectory(backend, clock)
     sessions = SessionStore(backend, directory, settings, clock)
     audit = AuditTrail(backend, clock)
-    access = Access(backend=backend, identity=identity, directory=directory,
-                    sessions=sessions, audit=audit, settings=settings, clock=clock)
-    return Services(settings=settings, backend=backend, identity=identity,
-                    directory=directory, sessions=sessions, cookie=SessionCookie(settings),
-                    audit=audit, access=access)
+    access = Access(
+        backend=backend,
+        identity=identity,
+        directory=directory,
+        sessions=sessions,
+        audit=audit,
+        settings=settings,
+        clock=clock,
+    )
+    return Services(
+        settings=settings,
+        backend=backend,
+        identity=identity,
+        directory=directory,
+        sessions=sessions,
+        cookie=SessionCookie(settings),
+        audit=audit,
+        access=access,
+    )
 
 
 def services() -> Services:

@@ -201,9 +201,7 @@ class SessionStore:
         with self._backend.firestore_call("load session and admin"):
             snapshots = {
                 snapshot.reference.path: snapshot
-                for snapshot in self._backend.firestore.get_all(
-                    refs, **self._backend.rpc_options()
-                )
+                for snapshot in self._backend.firestore.get_all(refs, **self._backend.rpc_options())
             }
         session = snapshots.get(refs[0].path)
         admin = snapshots.get(refs[1].path)

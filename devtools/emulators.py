@@ -123,7 +123,8 @@ def start(
 def _start_firestore(port: int, log_dir: Path | None) -> subprocess.Popen:
     process = _spawn(
         ["node", str(ROOT / "scripts" / "firestore-emulator.mjs"), "--port", str(port)],
-        log_dir, "firestore-emulator.log",
+        log_dir,
+        "firestore-emulator.log",
     )
     _wait_until(f"http://127.0.0.1:{port}/", process, "Firestore emulator")
     return process
@@ -133,20 +134,34 @@ def _start_auth(project_id: str, port: int, log_dir: Path | None) -> subprocess.
     # firebase-tools reads ports from a firebase.json; write one with free
     # ports for the hub and logging so that several runs can coexist.
     config_dir = Path(tempfile.mkdtemp(prefix="adminapp-auth-emulator-"))
-    (config_dir / "firebase.json").write_text(json.dumps({
-        "emulators": {
-            "auth": {"host": "127.0.0.1", "port": port},
-            "hub": {"host": "127.0.0.1", "port": free_port()},
-            "logging": {"host": "127.0.0.1", "port": free_port()},
-            "ui": {"enabled": False},
-            "singleProjectMode": True,
-        }
-    }))
+    (config_dir / "firebase.json").write_text(
+        json.dumps(
+            {
+                "emulators": {
+                    "auth": {"host": "127.0.0.1", "port": port},
+                    "hub": {"host": "127.0.0.1", "port": free_port()},
+                    "logging": {"host": "127.0.0.1", "port": free_port()},
+                    "ui": {"enabled": False},
+                    "singleProjectMode": True,
+                }
+            }
+        )
+    )
     firebase = ROOT / "node_modules" / ".bin" / "firebase"
     process = _spawn(
-        [str(firebase), "emulators:start", "--only", "auth", "--project", project_id,
-         "--config", str(config_dir / "firebase.json")],
-        log_dir, "auth-emulator.log", cwd=config_dir,
+        [
+            str(firebase),
+            "emulators:start",
+            "--only",
+            "auth",
+            "--project",
+            project_id,
+            "--config",
+            str(config_dir / "firebase.json"),
+        ],
+        log_dir,
+        "auth-emulator.log",
+        cwd=config_dir,
         # CI=true stops firebase-tools from fetching news from the internet.
         extra_env={"CI": "true"},
     )
@@ -154,16 +169,29 @@ def _start_auth(project_id: str, port: int, log_dir: Path | None) -> subprocess.
     return process
 
 
-def _spawn(command: list[str], log_dir: Path | None, log_name: str, *,
-           cwd: Path = ROOT, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+def _spawn(
+    command: list[str],
+    log_dir: Path | None,
+    log_name: str,
+    *,
+    cwd: Path = ROOT,
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.Popen:
     output = subprocess.DEVNULL
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)
         output = open(log_dir / log_name, "ab")  # noqa: SIM115  (lives as long as the process)
     env = {**os.environ, **(extra_env or {})}
     # Its own process group, so stopping it also stops what it started.
-    return subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+    return subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def _wait_until(url: str, process: subprocess.Popen, name: str) -> None:

@@ -5,6 +5,7 @@ Ctrl-C stops the app and every emulator this started.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -25,7 +26,7 @@ ENV_FILE = ROOT / ".env"
 ENV_EXAMPLE = ROOT / ".env.example"
 HOST, PORT = "127.0.0.1", 5000
 DEMO_EMAIL = "owner@example.com"
-DEMO_PASSWORD = "adminapp-demo-password"
+DEMO_PASSWORD = "adminapp-demo-password"  # noqa: S105  (printed for the emulator demo)
 
 
 def ensure_env_file() -> None:
@@ -57,17 +58,16 @@ def seed_demo_owner(app) -> None:
 
     services = app.extensions[EXTENSION_KEY]
     services.identity.ensure_user(DEMO_EMAIL, DEMO_PASSWORD)
-    try:
+    with contextlib.suppress(AdminExists):  # a reused emulator may have it already
         services.directory.add(DEMO_EMAIL, "owner", "Demo Owner")
-    except AdminExists:
-        pass
 
 
 def main() -> None:
     ensure_env_file()
     auth_port, firestore_port = emulator_ports()
-    if not (os.environ.get("FIREBASE_AUTH_EMULATOR_HOST")
-            and os.environ.get("FIRESTORE_EMULATOR_HOST")):
+    if not (
+        os.environ.get("FIREBASE_AUTH_EMULATOR_HOST") and os.environ.get("FIRESTORE_EMULATOR_HOST")
+    ):
         # Ours, on the ports from firebase.json, unless the caller named others.
         os.environ.pop("FIREBASE_AUTH_EMULATOR_HOST", None)
         os.environ.pop("FIRESTORE_EMULATOR_HOST", None)
@@ -76,14 +76,22 @@ def main() -> None:
     project_id = settings.get("FIREBASE_PROJECT_ID") or emulator_control.DEFAULT_PROJECT
     print("Starting the Firebase emulators (Auth and Firestore)…", flush=True)
     running = emulator_control.start(
-        project_id, auth_port=auth_port, firestore_port=firestore_port,
+        project_id,
+        auth_port=auth_port,
+        firestore_port=firestore_port,
         log_dir=ROOT / ".run-logs",
     )
     # SIGTERM (e.g. from a process manager) should clean up like Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        os.environ.update({**settings, **running.env, "ADMINAPP_ENV": "development",
-                           "FIREBASE_PROJECT_ID": project_id})
+        os.environ.update(
+            {
+                **settings,
+                **running.env,
+                "ADMINAPP_ENV": "development",
+                "FIREBASE_PROJECT_ID": project_id,
+            }
+        )
         from adminapp import create_app
 
         app = create_app()

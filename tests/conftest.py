@@ -5,16 +5,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# Quiet gRPC's connection chatter; must be set before grpc is first imported.
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+
 import pytest
 
 from adminapp import create_app
 from adminapp.extensions import limiter
 from devtools import emulators as emulator_control
-from tests.support.firebase import AuthEmulator, Store, firestore_client
+from tests.support.firebase import OWNER, AuthEmulator, Store, firestore_client
 
 PROJECT_ID = "demo-adminapp"
 SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
-ORIGIN = "http://localhost"
 LOG_DIR = Path(__file__).resolve().parent.parent / ".test-logs"
 
 
@@ -63,6 +65,14 @@ def auth_emulator(clean) -> AuthEmulator:
 @pytest.fixture
 def store(clean) -> Store:
     return Store(firestore_client(PROJECT_ID))
+
+
+@pytest.fixture
+def owner(auth_emulator, store):
+    """A Firebase user with an owner admin document: the usual signed-in person."""
+    user = auth_emulator.create_user(OWNER)
+    store.add_admin(OWNER, "owner")
+    return user
 
 
 @pytest.fixture

@@ -50,9 +50,7 @@ def login():
 def open_session():
     """Exchange a fresh Firebase ID token for the app's own session cookie."""
     if not _from_our_origin():
-        return error_response(
-            403, "Sign-in must come from this site's login page.", "bad_origin"
-        )
+        return error_response(403, "Sign-in must come from this site's login page.", "bad_origin")
     token, problem = _bearer_token(request.headers.get("Authorization"))
     if problem:
         return error_response(problem[0], problem[1], "bad_authorization")

@@ -18,6 +18,7 @@ from google.cloud import firestore
 
 HTTP_TIMEOUT = 5
 DEFAULT_PASSWORD = "correct horse battery staple"
+OWNER = "owner@example.com"
 
 
 class _Anonymous(credentials.Base):
@@ -42,13 +43,21 @@ class AuthEmulator:
         try:
             self.app = firebase_admin.get_app(name)
         except ValueError:
-            self.app = firebase_admin.initialize_app(_Anonymous(), {"projectId": project_id},
-                                                     name=name)
+            self.app = firebase_admin.initialize_app(
+                _Anonymous(), {"projectId": project_id}, name=name
+            )
 
-    def create_user(self, email: str, password: str = DEFAULT_PASSWORD, *,
-                    verified: bool = True, disabled: bool = False) -> FirebaseUser:
-        user = auth.create_user(email=email, password=password, email_verified=verified,
-                                disabled=disabled, app=self.app)
+    def create_user(
+        self,
+        email: str,
+        password: str = DEFAULT_PASSWORD,
+        *,
+        verified: bool = True,
+        disabled: bool = False,
+    ) -> FirebaseUser:
+        user = auth.create_user(
+            email=email, password=password, email_verified=verified, disabled=disabled, app=self.app
+        )
         return FirebaseUser(uid=user.uid, email=email, password=password)
 
     def sign_in(self, email: str, password: str = DEFAULT_PASSWORD) -> str:
@@ -98,8 +107,9 @@ def rewrite_claims(id_token: str, **changes) -> str:
 
 def firestore_client(project_id: str) -> firestore.Client:
     """A Firestore client for the emulator named in FIRESTORE_EMULATOR_HOST."""
-    return firestore.Client(project=project_id,
-                            credentials=google.auth.credentials.AnonymousCredentials())
+    return firestore.Client(
+        project=project_id, credentials=google.auth.credentials.AnonymousCredentials()
+    )
 
 
 class Store:

@@ -17,8 +17,15 @@ def csrf_token(client) -> str:
     return match.group(1)
 
 
-def exchange(client, id_token: str | None, *, csrf: bool = True, origin: str | None = ORIGIN,
-             next_path: str | None = None, authorization: str | None = None):
+def exchange(
+    client,
+    id_token: str | None,
+    *,
+    csrf: bool = True,
+    origin: str | None = ORIGIN,
+    next_path: str | None = None,
+    authorization: str | None = None,
+):
     """POST /admin/session as login.js does."""
     headers = {"Accept": "application/json"}
     if authorization is not None:

@@ -1,0 +1,116 @@
+"""Sign-in in headless Chromium: the Firebase JS SDK, the exchange, the guard."""
+
+from __future__ import annotations
+
+from tests.support.firebase import DEFAULT_PASSWORD
+from tests.support.firebase import OWNER as ADMIN
+from tests.support.pages import fill_login, login_error, session_cookie
+
+
+def test_sign_in_reaches_the_dashboard_with_a_strict_cookie(page, live_url, owner, store):
+    page.goto(f"{live_url}/admin/login")
+    fill_login(page, ADMIN, DEFAULT_PASSWORD)
+    page.wait_for_url(f"{live_url}/admin/")
+
+    assert page.inner_text("#admin-email") == ADMIN
+    assert page.inner_text("#admin-role") == "owner"
+    cookie = session_cookie(page)
+    assert cookie["httpOnly"] is True
+    assert cookie["secure"] is True
+    assert cookie["sameSite"] == "Strict"
+    assert cookie["path"] == "/"
+    assert len(store.sessions(email=ADMIN)) == 1
+    # The page script cannot read the session cookie.
+    assert "admin_session" not in page.evaluate("document.cookie")
+
+
+def test_keyboard_alone_signs_in(page, live_url, owner):
+    page.goto(f"{live_url}/admin/login")
+    page.keyboard.type(ADMIN)  # the email field has focus on load
+    page.keyboard.press("Tab")
+    page.keyboard.type(DEFAULT_PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_url}/admin/")
+
+
+def test_wrong_password_shows_an_inline_error_and_no_cookie(page, live_url, owner, store):
+    page.goto(f"{live_url}/admin/login")
+    fill_login(page, ADMIN, "not the password at all")
+    assert login_error(page) == "Wrong email or password."
+    assert page.url == f"{live_url}/admin/login"
+    assert session_cookie(page) is None
+    assert store.sessions() == []
+    assert page.is_enabled("#sign-in")
+
+
+def test_firebase_user_who_is_not_an_admin_is_refused(page, live_url, auth_emulator, store):
+    auth_emulator.create_user("customer@example.com")
+    page.goto(f"{live_url}/admin/login")
+    fill_login(page, "customer@example.com", DEFAULT_PASSWORD)
+    assert login_error(page) == "This account is not an admin of this site."
+    assert session_cookie(page) is None
+    assert store.sessions() == []
+
+
+def test_signed_out_visit_goes_through_login_and_back(page, live_url, owner):
+    page.goto(f"{live_url}/admin/?from=bookmark")
+    assert page.url.startswith(f"{live_url}/admin/login?next=")
+    fill_login(page, ADMIN, DEFAULT_PASSWORD)
+    page.wait_for_url(f"{live_url}/admin/?from=bookmark")
+    assert page.inner_text("#admin-email") == ADMIN
+
+
+def test_sign_out_returns_to_login_and_the_old_cookie_is_refused(page, live_url, owner, store):
+    page.goto(f"{live_url}/admin/login")
+    fill_login(page, ADMIN, DEFAULT_PASSWORD)
+    page.wait_for_url(f"{live_url}/admin/")
+    old_cookie = session_cookie(page)
+
+    page.click("text=Sign out")
+    page.wait_for_url(f"{live_url}/admin/login")
+    assert "You have signed out." in page.inner_text("main")
+    assert session_cookie(page) is None
+
+    page.context.add_cookies([old_cookie])
+    page.goto(f"{live_url}/admin/")
+    assert page.url.startswith(f"{live_url}/admin/login")
+    [session] = store.sessions(email=ADMIN)
+    assert session["ended_reason"] == "signed_out"
+
+
+def test_button_is_disabled_while_signing_in(page, live_url, owner):
+    held = []  # hold the exchange request until we have looked at the button
+    page.route("**/admin/session", lambda route: held.append(route))
+    page.goto(f"{live_url}/admin/login")
+    fill_login(page, ADMIN, DEFAULT_PASSWORD)
+    page.wait_for_function("document.getElementById('sign-in').disabled")
+    assert page.get_attribute("#login-form", "aria-busy") == "true"
+    while not held:
+        page.wait_for_timeout(50)
+    held[0].continue_()
+    page.wait_for_url(f"{live_url}/admin/")
+
+
+def test_unreachable_sign_in_service_is_explained(page, live_url, owner, emulators):
+    # Firebase Auth cannot be reached from the browser (network down).
+    page.route(f"http://{emulators.auth_host}/**", lambda route: route.abort())
+    page.goto(f"{live_url}/admin/login")
+    fill_login(page, ADMIN, DEFAULT_PASSWORD)
+    assert "Cannot reach the sign-in service" in login_error(page)
+    assert session_cookie(page) is None
+
+
+def test_too_many_attempts_is_explained(page, live_url, owner, emulators):
+    # Firebase's own answer after repeated failures, injected: the emulator
+    # does not throttle.
+    page.route(
+        f"http://{emulators.auth_host}/**accounts:signInWithPassword*",
+        lambda route: route.fulfill(
+            status=400,
+            content_type="application/json",
+            body='{"error": {"code": 400, "message": "TOO_MANY_ATTEMPTS_TRY_LATER"}}',
+        ),
+    )
+    page.goto(f"{live_url}/admin/login")
+    fill_login(page, ADMIN, DEFAULT_PASSWORD)
+    assert login_error(page).startswith("Too many attempts.")

@@ -1,0 +1,172 @@
+"""Start-up refuses incomplete or unsafe settings, naming the setting."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from adminapp import ConfigError, create_app
+from adminapp.config import load_settings
+
+STRONG = "s" * 32
+EMULATORS = ("FIREBASE_AUTH_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST")
+
+
+def production(**overrides) -> dict[str, str]:
+    return {
+        "ADMINAPP_ENV": "production",
+        "FIREBASE_PROJECT_ID": "acme-prod",
+        "SECRET_KEY": STRONG,
+        "FIREBASE_WEB_API_KEY": "AIza-test",
+        "FIREBASE_AUTH_DOMAIN": "acme-prod.firebaseapp.com",
+        "PUBLIC_URL": "https://admin.acme.example",
+        **overrides,
+    }
+
+
+def development(**overrides) -> dict[str, str]:
+    return {
+        "ADMINAPP_ENV": "development",
+        "FIREBASE_PROJECT_ID": "demo-adminapp",
+        "SECRET_KEY": STRONG,
+        "FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099",
+        "FIRESTORE_EMULATOR_HOST": "127.0.0.1:8080",
+        **overrides,
+    }
+
+
+def refusal(config: dict[str, str]) -> str:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config)
+    return str(raised.value)
+
+
+def test_complete_production_settings_load():
+    settings = load_settings(production())
+    assert settings.production and not settings.emulated
+    assert settings.cookie_secure
+    assert settings.signing_keys == [STRONG]
+
+
+def test_development_on_demo_project_with_emulators_loads():
+    settings = load_settings(development())
+    assert settings.emulated and not settings.production
+
+
+def test_production_is_the_default_mode():
+    config = production()
+    del config["ADMINAPP_ENV"]
+    assert load_settings(config).production
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "FIREBASE_PROJECT_ID",
+        "SECRET_KEY",
+        "FIREBASE_WEB_API_KEY",
+        "FIREBASE_AUTH_DOMAIN",
+        "PUBLIC_URL",
+    ],
+)
+def test_missing_production_setting_is_named(name):
+    config = production()
+    del config[name]
+    assert name in refusal(config)
+
+
+def test_short_secret_key_is_refused():
+    message = refusal(production(SECRET_KEY="x" * 31))
+    assert "SECRET_KEY" in message and "32 bytes" in message
+
+
+def test_short_fallback_key_is_refused():
+    message = refusal(production(SECRET_KEY_FALLBACKS=f"{STRONG},short"))
+    assert "SECRET_KEY_FALLBACKS (key 2)" in message
+
+
+def test_fallback_keys_verify_and_current_key_signs():
+    settings = load_settings(production(SECRET_KEY_FALLBACKS="a" * 32 + ",b" + "b" * 32))
+    assert settings.signing_keys == ["a" * 32, "b" * 33, STRONG]
+
+
+# Every combination of emulator variables, project id and mode: start-up is
+# allowed only for a demo- project outside production.
+@pytest.mark.parametrize("variables", [(name,) for name in EMULATORS] + [EMULATORS])
+@pytest.mark.parametrize("environment", ["production", "development"])
+@pytest.mark.parametrize("project", ["demo-adminapp", "acme-prod"])
+def test_emulator_variables_need_demo_project_outside_production(variables, environment, project):
+    config = production(ADMINAPP_ENV=environment, FIREBASE_PROJECT_ID=project)
+    config.update({name: "127.0.0.1:9999" for name in variables})
+    if environment == "development" and project.startswith("demo-"):
+        assert load_settings(config).emulated
+    else:
+        message = refusal(config)
+        assert all(name in message for name in variables)
+
+
+def test_emulator_variable_in_process_environment_counts_even_if_config_omits_it(monkeypatch):
+    # The Firebase SDKs read os.environ, so the safety check must too.
+    monkeypatch.setenv("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:9099")
+    assert "FIREBASE_AUTH_EMULATOR_HOST" in refusal(production(FIREBASE_AUTH_EMULATOR_HOST=""))
+
+
+def test_insecure_cookie_refused_in_production():
+    assert "SESSION_COOKIE_SECURE" in refusal(production(SESSION_COOKIE_SECURE="false"))
+
+
+def test_insecure_cookie_allowed_in_development():
+    assert not load_settings(development(SESSION_COOKIE_SECURE="false")).cookie_secure
+
+
+def test_plain_http_public_url_refused_in_production():
+    assert "PUBLIC_URL" in refusal(production(PUBLIC_URL="http://admin.acme.example"))
+
+
+@pytest.mark.parametrize(
+    "value", ["admin.acme.example", "ftp://x.example", "https://", "https://a.example/?x=1"]
+)
+def test_malformed_public_url_is_named(value):
+    assert "PUBLIC_URL" in refusal(production(PUBLIC_URL=value))
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ADMINAPP_ENV", "staging"),
+        ("SESSION_COOKIE_SECURE", "maybe"),
+        ("SESSION_LIFETIME_MINUTES", "twelve hours"),
+        ("SESSION_IDLE_MINUTES", "0"),
+        ("BACKEND_TIMEOUT_SECONDS", "600"),
+        ("REQUIRE_EMAIL_VERIFIED", "perhaps"),
+    ],
+)
+def test_malformed_values_are_named(name, value):
+    assert name in refusal(production(**{name: value}))
+
+
+def test_activity_interval_must_be_shorter_than_idle_timeout():
+    message = refusal(production(SESSION_IDLE_MINUTES="5", SESSION_ACTIVITY_MINUTES="5"))
+    assert "SESSION_ACTIVITY_MINUTES" in message
+
+
+def test_credentials_file_must_exist(tmp_path):
+    message = refusal(production(FIREBASE_CREDENTIALS=str(tmp_path / "missing.json")))
+    assert "FIREBASE_CREDENTIALS" in message
+
+
+def test_credentials_file_must_be_a_service_account_key(tmp_path):
+    path = tmp_path / "user.json"
+    path.write_text(json.dumps({"type": "authorized_user"}))
+    assert "service-account" in refusal(production(FIREBASE_CREDENTIALS=str(path)))
+
+
+def test_create_app_refuses_to_start_with_unsafe_settings():
+    with pytest.raises(ConfigError, match="FIREBASE_AUTH_EMULATOR_HOST"):
+        create_app(production(FIREBASE_AUTH_EMULATOR_HOST="127.0.0.1:9099"))
+
+
+def test_secrets_do_not_appear_in_the_settings_repr():
+    settings = load_settings(production(SMTP_PASSWORD="smtp-secret"))
+    assert STRONG not in repr(settings)

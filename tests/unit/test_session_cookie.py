@@ -1,0 +1,114 @@
+"""The session cookie's value: signed, bounded in time, refused when touched."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import pytest
+
+from adminapp.config import load_settings
+from adminapp.sessions import CookieClaims, SessionCookie, session_key
+
+CURRENT = "current-secret-key-0123456789abcdef"
+OLD = "old-secret-key-0123456789abcdef-old"
+CLAIMS = CookieClaims(session_id="x" * 43, email="owner@example.com")
+
+
+def cookie(secret: str = CURRENT, fallbacks: str = "", **overrides) -> SessionCookie:
+    return SessionCookie(
+        load_settings(
+            {
+                "ADMINAPP_ENV": "development",
+                "FIREBASE_PROJECT_ID": "demo-unit",
+                "SECRET_KEY": secret,
+                "SECRET_KEY_FALLBACKS": fallbacks,
+                "FIREBASE_WEB_API_KEY": "unit-test-key",
+                "FIREBASE_AUTH_DOMAIN": "demo-unit.firebaseapp.com",
+                **overrides,
+            }
+        )
+    )
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Move itsdangerous' clock (it stamps and checks cookies with time.time)."""
+    now = [time.time()]
+    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: now[0])
+    return now
+
+
+def test_round_trip():
+    value = cookie().encode(CLAIMS)
+    assert cookie().decode(value) == CLAIMS
+
+
+def test_secure_cookie_uses_host_prefix_and_plain_http_does_not():
+    assert cookie().name == "__Host-admin_session"
+    assert cookie(SESSION_COOKIE_SECURE="false").name == "admin_session"
+
+
+def test_edited_payload_is_refused():
+    value = cookie().encode(CLAIMS)
+    _payload, rest = value.split(".", 1)
+    forged = (
+        base64.urlsafe_b64encode(json.dumps([CLAIMS.session_id, "attacker@example.com"]).encode())
+        .rstrip(b"=")
+        .decode()
+    )
+    assert cookie().decode(f"{forged}.{rest}") is None
+    assert cookie().decode(value[:-1] + ("A" if value[-1] != "A" else "B")) is None
+
+
+def test_cookie_signed_with_another_key_is_refused():
+    value = cookie("another-instance-key-0123456789abcdef").encode(CLAIMS)
+    assert cookie().decode(value) is None
+
+
+def test_old_key_still_verifies_during_rotation_and_new_cookies_use_current_key():
+    from_before = cookie(OLD).encode(CLAIMS)
+    rotated = cookie(CURRENT, fallbacks=OLD)
+    assert rotated.decode(from_before) == CLAIMS
+    issued_now = rotated.encode(CLAIMS)
+    assert cookie(CURRENT).decode(issued_now) == CLAIMS
+    assert cookie(OLD).decode(issued_now) is None
+
+
+def test_cookie_past_absolute_lifetime_is_refused(clock):
+    signer = cookie(SESSION_LIFETIME_MINUTES="60")
+    value = signer.encode(CLAIMS)
+    clock[0] += 59 * 60
+    assert signer.decode(value) == CLAIMS
+    clock[0] += 2 * 60
+    assert signer.decode(value) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        "",
+        "garbage",
+        "a.b.c",
+        "." * 10,
+        "x" * 5000,
+    ],
+)
+def test_garbage_is_refused_without_error(value):
+    assert cookie().decode(value) is None
+
+
+def test_well_signed_but_wrong_shape_is_refused():
+    from itsdangerous import URLSafeTimedSerializer
+
+    serializer = URLSafeTimedSerializer([CURRENT], salt="adminapp.session.v1")
+    for payload in (["only-one"], {"sid": "x"}, ["", "a@b.c"], [1, 2], "text"):
+        assert cookie().decode(serializer.dumps(payload)) is None
+
+
+def test_store_key_is_a_hash_not_the_id():
+    key = session_key(CLAIMS.session_id)
+    assert len(key) == 64 and CLAIMS.session_id not in key
+    assert CLAIMS.key == key

@@ -1,0 +1,30 @@
+"""The Firebase JS SDK we serve is exactly the pinned npm package's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from adminapp.auth.firebase_web import FIREBASE_JS_SDK_VERSION, GSTATIC_APP_URL
+
+ROOT = Path(__file__).resolve().parents[2]
+VENDOR = ROOT / "adminapp" / "static" / "vendor" / "firebase" / FIREBASE_JS_SDK_VERSION
+PACKAGE = ROOT / "node_modules" / "firebase"
+
+
+def test_package_json_pins_the_version_we_serve():
+    pinned = json.loads((ROOT / "package.json").read_text())["dependencies"]["firebase"]
+    assert pinned == FIREBASE_JS_SDK_VERSION
+
+
+@pytest.mark.parametrize("name", ["firebase-app.js", "firebase-auth.js"])
+def test_vendored_file_matches_the_npm_package(name):
+    installed = json.loads((PACKAGE / "package.json").read_text())["version"]
+    assert installed == FIREBASE_JS_SDK_VERSION, "run npm ci"
+    assert (VENDOR / name).read_bytes() == (PACKAGE / name).read_bytes()
+
+
+def test_auth_module_imports_app_from_the_url_our_import_map_redirects():
+    assert GSTATIC_APP_URL in (VENDOR / "firebase-auth.js").read_text()
