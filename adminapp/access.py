@@ -223,6 +223,31 @@ class Access:
         self._audit.stage(batch, "sign_out", actor=resumed.admin.email, client=client)
         self._commit(batch, "sign-out")
 
+    def end_sessions(
+        self,
+        email: str,
+        reason: str,
+        *,
+        actor: str | None,
+        client: Client | None,
+        keep_key: str | None = None,
+    ) -> int:
+        """End every open session of ``email`` (but ``keep_key``), with one
+        audit entry; returns how many were ended. Their cookies stop working
+        at their next request."""
+        ended = [s for s in self._sessions.open_for(email) if s.key != keep_key]
+        # A batch holds at most 500 writes; leave room for the audit entry.
+        for start in range(0, max(len(ended), 1), 400):
+            batch = self._backend.firestore.batch()
+            for session in ended[start : start + 400]:
+                self._sessions.stage_end(batch, session.key, reason)
+            if start == 0:
+                self._audit.stage(
+                    batch, "sessions_ended", actor=actor, target=email, reason=reason, client=client
+                )
+            self._commit(batch, "end sessions")
+        return len(ended)
+
     def _commit(self, batch, what: str) -> None:
         with self._backend.firestore_call(what):
             batch.commit(**self._backend.rpc_options())

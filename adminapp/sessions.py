@@ -13,9 +13,9 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from google.cloud.firestore import DocumentSnapshot, WriteBatch
+from google.cloud.firestore import DocumentSnapshot, FieldFilter, WriteBatch
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from .admins import Admin, AdminDirectory, admin_from_snapshot
@@ -130,7 +130,18 @@ class SessionRecord:
             "user_agent": self.user_agent,
             "ended_at": self.ended_at,
             "ended_reason": self.ended_reason,
+            # Queryable flag for "open sessions of this admin": Firestore
+            # cannot filter on a missing or null field the same way everywhere.
+            "active": self.ended_at is None,
         }
+
+    def is_live(self, now: datetime, idle_timeout: timedelta) -> bool:
+        """Not ended, not past its absolute end, not idle for too long."""
+        return (
+            self.ended_at is None
+            and now < self.expires_at
+            and now - self.last_seen_at <= idle_timeout
+        )
 
 
 def record_from_snapshot(snapshot: DocumentSnapshot) -> SessionRecord | None:
@@ -210,8 +221,25 @@ class SessionStore:
             admin_from_snapshot(admin) if admin else None,
         )
 
+    def open_for(self, email: str) -> list[SessionRecord]:
+        """The admin's live sessions, most recently active first."""
+        query = (
+            self._backend.firestore.collection(SESSIONS)
+            .where(filter=FieldFilter("email", "==", email))
+            .where(filter=FieldFilter("active", "==", True))
+        )
+        with self._backend.firestore_call("list open sessions"):
+            snapshots = list(query.stream(**self._backend.rpc_options()))
+        now = self._clock()
+        records = [record for record in map(record_from_snapshot, snapshots) if record]
+        live = [r for r in records if r.is_live(now, self._settings.session_idle_timeout)]
+        return sorted(live, key=lambda record: record.last_seen_at, reverse=True)
+
     def stage_end(self, batch: WriteBatch, key: str, reason: str) -> None:
-        batch.update(self._ref(key), {"ended_at": self._clock(), "ended_reason": reason})
+        batch.update(
+            self._ref(key),
+            {"ended_at": self._clock(), "ended_reason": reason, "active": False},
+        )
 
     def record_activity(self, key: str, *, auth_checked: bool) -> None:
         update = {"last_seen_at": self._clock()}
