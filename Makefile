@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP_VERSION := 26.3
 
-.PHONY: help install run test lint chromium clean
+.PHONY: help install run test lint screenshots chromium clean
 
 help:
 	@echo "make run    serve http://127.0.0.1:5000/admin/ on the local emulators"
@@ -41,6 +41,10 @@ lint: install
 
 test: install chromium lint
 	$(PY) -m pytest
+
+# Refresh the README's pictures (docs/screenshots) from the browser tests.
+screenshots: install chromium
+	ADMINAPP_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/browser -q
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .hypothesis .test-logs .run-logs

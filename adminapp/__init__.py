@@ -49,11 +49,13 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     limiter.init_app(app)
     register_error_handlers(app)
 
+    from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .console import bp as console_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(console_bp)
+    app.register_blueprint(api_bp)
 
     @app.get("/")
     def root():

@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 NOT_ADMIN = "This account is not an admin of this site."
 
 
+class SessionNotFound(Exception):
+    """No open session with that key (for this admin)."""
+
+
 class AccessRefused(Exception):
     """A session cookie no longer opens the admin area.
 
@@ -48,7 +52,10 @@ class SignedIn:
 
 @dataclass(frozen=True)
 class Resumed:
-    session: SessionRecord
+    """Who is making a guarded request. ``session`` is None for API calls
+    authenticated with a Firebase ID token instead of a session cookie."""
+
+    session: SessionRecord | None
     admin: Admin
 
 
@@ -84,15 +91,10 @@ class Access:
         check) and two Firestore round trips: read the admin document, then
         one batch with the session, the uid binding and the audit entry.
         """
-        try:
-            identity = self._identity.verify_sign_in(id_token)
-        except SignInRefused as refusal:
-            # We do not know who this is: log it, but write nothing.
-            log_event("sign_in", outcome="refused", reason=refusal.reason, ip=client.ip)
-            raise
-        admin = self._directory.get(identity.email)
+        identity, admin, refusal = self._identify(
+            self._identity.verify_sign_in, id_token, client, "sign_in"
+        )
         batch = self._backend.firestore.batch()
-        refusal = self._admission_refusal(identity, admin)
         if refusal is not None:
             self._audit.stage(
                 batch,
@@ -121,6 +123,44 @@ class Access:
                 "uid_conflict", "Sign-in could not be completed. Sign in again.", 409
             ) from None
         return SignedIn(claims=claims, session=session, admin=admin)
+
+    def authenticate_bearer(self, id_token: str, client: Client) -> Admin:
+        """An API call made with a Firebase ID token rather than a session
+        (scripts and services have no browser to carry a cookie).
+
+        The same checks as a sign-in, except the recent-sign-in rule: an ID
+        token lives one hour and a script refreshes it without a password.
+        Costs one Firebase Auth and one Firestore round trip.
+        """
+        identity, admin, refusal = self._identify(
+            self._identity.verify, id_token, client, "access_refused", auth="bearer"
+        )
+        if refusal is not None:
+            log_event(
+                "access_refused",
+                auth="bearer",
+                actor=identity.email,
+                reason=refusal.reason,
+                ip=client.ip,
+            )
+            raise refusal
+        if admin.uid is None:
+            batch = self._backend.firestore.batch()
+            self._directory.stage_sign_in(batch, admin, identity.uid, self._clock())
+            self._commit(batch, "bind admin uid")
+        return admin
+
+    def _identify(self, verify, id_token: str, client: Client, event: str, **log_fields):
+        """Verify the token, then read the admin document: ``(identity, admin,
+        refusal)``, where ``refusal`` is why this admin may not enter, if so."""
+        try:
+            identity = verify(id_token)
+        except SignInRefused as refusal:
+            # We do not know who this is: log it, but write nothing.
+            log_event(event, outcome="refused", reason=refusal.reason, ip=client.ip, **log_fields)
+            raise
+        admin = self._directory.get(identity.email)
+        return identity, admin, self._admission_refusal(identity, admin)
 
     @staticmethod
     def _admission_refusal(identity: FirebaseIdentity, admin: Admin | None) -> SignInRefused | None:
@@ -223,6 +263,36 @@ class Access:
         self._audit.stage(batch, "sign_out", actor=resumed.admin.email, client=client)
         self._commit(batch, "sign-out")
 
+    def end_session(
+        self, key: str, *, belonging_to: str | None, actor: str, client: Client | None
+    ) -> SessionRecord:
+        """End one open session. ``belonging_to`` restricts it to that admin's
+        own sessions (everyone may end their own; owners may end anyone's)."""
+        session = self._sessions.get(key)
+        if (
+            session is None
+            or session.ended_at is not None
+            or (belonging_to is not None and session.email != belonging_to)
+        ):
+            raise SessionNotFound("That session does not exist or has already ended.")
+        reason = "ended_by_self" if session.email == actor else "ended_by_owner"
+        batch = self._backend.firestore.batch()
+        self._sessions.stage_end(batch, key, reason)
+        self._audit.stage(
+            batch, "session_ended", actor=actor, target=session.email, reason=reason, client=client
+        )
+        self._commit(batch, "end session")
+        return session
+
+    def sign_out_everywhere(self, resumed: Resumed, client: Client) -> int:
+        """End every session of this admin, this one included, and revoke the
+        Firebase refresh tokens so no other device can mint new ID tokens."""
+        ended = self.end_sessions(
+            resumed.admin.email, "signed_out_everywhere", actor=resumed.admin.email, client=client
+        )
+        self._identity.revoke_refresh_tokens(resumed.session.uid)
+        return ended
+
     def end_sessions(
         self,
         email: str,
@@ -233,11 +303,11 @@ class Access:
         keep_key: str | None = None,
     ) -> int:
         """End every open session of ``email`` (but ``keep_key``), with one
-        audit entry; returns how many were ended. Their cookies stop working
-        at their next request."""
+        audit entry when there were any; returns how many were ended. Their
+        cookies stop working at their next request."""
         ended = [s for s in self._sessions.open_for(email) if s.key != keep_key]
         # A batch holds at most 500 writes; leave room for the audit entry.
-        for start in range(0, max(len(ended), 1), 400):
+        for start in range(0, len(ended), 400):
             batch = self._backend.firestore.batch()
             for session in ended[start : start + 400]:
                 self._sessions.stage_end(batch, session.key, reason)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from google.api_core.exceptions import AlreadyExists
-from google.cloud.firestore import DocumentSnapshot, WriteBatch
+from google.cloud import firestore
+from google.cloud.firestore import DocumentSnapshot, FieldFilter, WriteBatch
 
 from .firebase import FirebaseBackend
 
@@ -41,6 +42,10 @@ class AdminExists(Exception):
 
 class AdminNotFound(Exception):
     pass
+
+
+class LastOwner(Exception):
+    """The change would leave the admin area without an enabled owner."""
 
 
 def normalize_email(raw: str) -> str:
@@ -70,6 +75,18 @@ class Admin:
 
     def can(self, least_role: str) -> bool:
         return not self.disabled and role_at_least(self.role, least_role)
+
+    @property
+    def active_owner(self) -> bool:
+        return self.role == "owner" and not self.disabled
+
+
+@dataclass(frozen=True)
+class AdminChange:
+    """An admin document before and after a change (``after`` is None when removed)."""
+
+    before: Admin
+    after: Admin | None
 
 
 def admin_from_snapshot(snapshot: DocumentSnapshot) -> Admin | None:
@@ -132,12 +149,75 @@ class AdminDirectory:
             raise AdminExists(f"{email} is already an admin.") from None
         return Admin(email=email, role=role, display_name=display_name, created_at=now)
 
-    def remove(self, email: str) -> None:
-        """Delete the admin document; :class:`AdminNotFound` if there is none."""
-        if self.get(email) is None:
+    def update(
+        self, email: str, *, role: str | None = None, disabled: bool | None = None
+    ) -> AdminChange:
+        """Change an admin's role and/or disabled flag.
+
+        Raises :class:`AdminNotFound`, or :class:`LastOwner` when the change
+        would leave no enabled owner (checked in the same transaction as the
+        write, so two owners demoting each other at once cannot both win).
+        """
+        if role is not None and role not in _RANK:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+
+        def change(transaction) -> AdminChange:
+            before = self._read(transaction, email)
+            after = replace(
+                before,
+                role=before.role if role is None else role,
+                disabled=before.disabled if disabled is None else disabled,
+            )
+            if before.active_owner and not after.active_owner:
+                self._refuse_last_owner(transaction, email)
+            fields: dict = {
+                "updated_at": self._clock(),
+                "role": after.role,
+                "disabled": after.disabled,
+            }
+            transaction.update(self.ref(email), fields)
+            return AdminChange(before=before, after=after)
+
+        return self._transact(change, "change admin")
+
+    def remove(self, email: str) -> AdminChange:
+        """Delete the admin document; :class:`AdminNotFound` if there is none,
+        :class:`LastOwner` if it is the last enabled owner."""
+
+        def delete(transaction) -> AdminChange:
+            before = self._read(transaction, email)
+            if before.active_owner:
+                self._refuse_last_owner(transaction, email)
+            transaction.delete(self.ref(email))
+            return AdminChange(before=before, after=None)
+
+        return self._transact(delete, "remove admin")
+
+    def _transact(self, work: Callable, what: str):
+        transaction = self._backend.firestore.transaction(max_attempts=3)
+        with self._backend.firestore_call(what):
+            return firestore.transactional(work)(transaction)
+
+    def _read(self, transaction, email: str) -> Admin:
+        snapshot = self.ref(email).get(transaction=transaction, **self._backend.rpc_options())
+        admin = admin_from_snapshot(snapshot)
+        if admin is None:
             raise AdminNotFound(f"{email} is not an admin.")
-        with self._backend.firestore_call("delete admin"):
-            self.ref(email).delete(**self._backend.rpc_options())
+        return admin
+
+    def _refuse_last_owner(self, transaction, email: str) -> None:
+        owners = (
+            self._backend.firestore.collection(ADMINS)
+            .where(filter=FieldFilter("role", "==", "owner"))
+            .get(transaction=transaction, **self._backend.rpc_options())
+        )
+        others = [
+            admin
+            for admin in map(admin_from_snapshot, owners)
+            if admin and admin.active_owner and admin.email != email
+        ]
+        if not others:
+            raise LastOwner(f"{email} is the last enabled owner. Make someone else an owner first.")
 
     def stage_sign_in(self, batch: WriteBatch, admin: Admin, uid: str, when: datetime) -> None:
         """Record a sign-in, binding the document to the Firebase uid the

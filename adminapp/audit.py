@@ -14,17 +14,62 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 from datetime import datetime
 
-from google.cloud.firestore import WriteBatch
+from google.cloud import firestore
+from google.cloud.firestore import FieldFilter, WriteBatch
 
 from .firebase import FirebaseBackend
 from .sessions import Client
 
 AUDIT = "admin_audit"
 security_log = logging.getLogger("adminapp.security")
+# Every event the trail records, for the audit page's filter.
+EVENTS = (
+    "sign_in",
+    "sign_out",
+    "access_refused",
+    "session_ended",
+    "sessions_ended",
+    "admin_invited",
+    "admin_role_changed",
+    "admin_disabled",
+    "admin_enabled",
+    "admin_removed",
+    "password_reset_requested",
+    "password_reset_completed",
+)
+PAGE_SIZE = 50
+# Entry ids look like 20261122T235958123456Z-1a2b3c4d: time-ordered, unique.
+_ENTRY_ID = re.compile(r"^\d{8}T\d{12}Z-[0-9a-f]{8}$")
+
+
+def valid_cursor(value: str) -> bool:
+    return bool(_ENTRY_ID.match(value))
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: str
+    time: datetime
+    event: str
+    actor: str | None
+    target: str | None
+    outcome: str
+    reason: str | None
+    ip: str | None
+    user_agent: str | None
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: list[AuditEntry]
+    newer: str | None  # pass as ``after`` to get the page before this one
+    older: str | None  # pass as ``before`` to get the page after this one
 
 
 def log_event(event: str, **fields) -> None:
@@ -100,3 +145,58 @@ class AuditTrail:
         )
         with self._backend.firestore_call(f"audit {event}"):
             batch.commit(**self._backend.rpc_options())
+
+    def page(
+        self,
+        *,
+        event: str | None = None,
+        actor: str | None = None,
+        before: str | None = None,
+        after: str | None = None,
+        size: int = PAGE_SIZE,
+    ) -> AuditPage:
+        """One page of entries, newest first, optionally filtered.
+
+        Paging uses the entry ids (time-ordered and unique) as keys in a
+        where-filter: ``before`` gives older entries, ``after`` newer ones.
+        Firestore query cursors would do the same, but the local emulator
+        does not implement them.
+        """
+        query = self._backend.firestore.collection(AUDIT)
+        if event:
+            query = query.where(filter=FieldFilter("event", "==", event))
+        if actor:
+            query = query.where(filter=FieldFilter("actor", "==", actor))
+        if after:
+            query = query.where(filter=FieldFilter("seq", ">", after)).order_by(
+                "seq", direction=firestore.Query.ASCENDING
+            )
+        else:
+            if before:
+                query = query.where(filter=FieldFilter("seq", "<", before))
+            query = query.order_by("seq", direction=firestore.Query.DESCENDING)
+        with self._backend.firestore_call("list audit entries"):
+            snapshots = list(query.limit(size + 1).stream(**self._backend.rpc_options()))
+        entries = [_entry(snapshot.to_dict()) for snapshot in snapshots[:size]]
+        more = len(snapshots) > size
+        if after:
+            entries.reverse()
+            return AuditPage(
+                entries=entries,
+                newer=entries[0].seq if more and entries else None,
+                older=entries[-1].seq if entries else None,
+            )
+        return AuditPage(
+            entries=entries,
+            newer=entries[0].seq if before and entries else None,
+            older=entries[-1].seq if more and entries else None,
+        )
+
+
+_ENTRY_FIELDS = {field.name for field in fields(AuditEntry)}
+
+
+def _entry(data: dict) -> AuditEntry:
+    values = {name: data.get(name) for name in _ENTRY_FIELDS}
+    values["outcome"] = values["outcome"] or "ok"
+    return AuditEntry(**values)

@@ -1,11 +1,16 @@
-"""``flask admins …``: manage the admin directory from a terminal.
+"""Command line parity with the admin pages.
 
-Run with the same environment as the app (``.env`` is loaded by ``flask``);
-after ``make run`` the defaults point at the local emulators.
+``flask admins add|remove|list|set-role|disable|enable``,
+``flask sessions list|revoke`` and ``flask audit tail``. Run with the same
+environment as the app (``flask`` loads ``.env``); after ``make run`` the
+defaults act on the local emulators. Changes are audited with the actor
+``cli:<operating-system user>``.
 """
 
 from __future__ import annotations
 
+import getpass
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,13 +18,24 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from .admins import ROLES, AdminExists, AdminNotFound, InvalidEmail, normalize_email
+from .access import SessionNotFound
+from .admins import ROLES, AdminExists, AdminNotFound, InvalidEmail, LastOwner, normalize_email
 from .firebase import BackendUnavailable
 from .services import services
 
 admins_cli = AppGroup("admins", help="Manage who may enter the admin area.")
+sessions_cli = AppGroup("sessions", help="See and end admin sessions.")
+audit_cli = AppGroup("audit", help="Read the audit trail.")
 
 MIN_PASSWORD_LENGTH = 12
+_SESSION_KEY = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
 
 
 def _email(value: str) -> str:
@@ -27,6 +43,20 @@ def _email(value: str) -> str:
         return normalize_email(value)
     except InvalidEmail as error:
         raise click.BadParameter(str(error)) from None
+
+
+@contextmanager
+def _outcomes() -> Iterator[None]:
+    """Turn refusals and an unreachable Firebase into one-line errors."""
+    try:
+        yield
+    except BackendUnavailable as error:
+        raise click.ClickException(f"{error}. Are the emulators running (make run)?") from None
+    except (AdminNotFound, AdminExists, LastOwner, SessionNotFound) as refusal:
+        raise click.ClickException(str(refusal)) from None
+
+
+# -- admins -------------------------------------------------------------------
 
 
 @admins_cli.command("add")
@@ -45,37 +75,73 @@ def add_admin(email: str, role: str, password: str | None, display_name: str | N
         raise click.BadParameter(
             f"use at least {MIN_PASSWORD_LENGTH} characters", param_hint="--password"
         )
-    svc = services()
-    with _backend_errors():
-        if password is not None:
-            _, created = svc.identity.ensure_user(email, password)
-            click.echo(f"Firebase user {email} {'created' if created else 'already exists'}.")
+    with _outcomes():
         try:
-            svc.directory.add(email, role, display_name)
+            invitation = services().management.invite(
+                email,
+                role,
+                actor=_actor(),
+                client=None,
+                create_user=password is not None,
+                password=password,
+                display_name=display_name,
+            )
         except AdminExists as error:
             raise click.ClickException(
                 f"{error} Use 'flask admins set-role' to change it."
             ) from None
+    if password is not None:
+        state = "created" if invitation.user_created else "already exists"
+        click.echo(f"Firebase user {email} {state}.")
     click.echo(f"{email} is now an admin with role {role}.")
 
 
 @admins_cli.command("remove")
 @click.argument("email")
 def remove_admin(email: str) -> None:
-    """Remove EMAIL from the admins; their sessions stop at the next request."""
+    """Remove EMAIL from the admins and end their sessions."""
     email = _email(email)
-    with _backend_errors():
-        try:
-            services().directory.remove(email)
-        except AdminNotFound as error:
-            raise click.ClickException(str(error)) from None
+    with _outcomes():
+        services().management.remove(email, actor=_actor(), client=None)
     click.echo(f"{email} is no longer an admin.")
+
+
+@admins_cli.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(ROLES))
+def set_role(email: str, role: str) -> None:
+    """Change EMAIL's role to ROLE (takes effect at their next request)."""
+    email = _email(email)
+    with _outcomes():
+        services().management.change_role(email, role, actor=_actor(), client=None)
+    click.echo(f"{email} is now {role}.")
+
+
+def _set_disabled(email: str, disabled: bool) -> None:
+    email = _email(email)
+    with _outcomes():
+        services().management.set_disabled(email, disabled, actor=_actor(), client=None)
+    click.echo(f"{email} is {'disabled' if disabled else 'enabled'}.")
+
+
+@admins_cli.command("disable")
+@click.argument("email")
+def disable_admin(email: str) -> None:
+    """Disable EMAIL and end their sessions."""
+    _set_disabled(email, True)
+
+
+@admins_cli.command("enable")
+@click.argument("email")
+def enable_admin(email: str) -> None:
+    """Enable EMAIL again."""
+    _set_disabled(email, False)
 
 
 @admins_cli.command("list")
 def list_admins() -> None:
     """List the admins."""
-    with _backend_errors():
+    with _outcomes():
         admins = services().directory.list()
     if not admins:
         click.echo("No admins yet. Add one with: flask admins add EMAIL --role owner")
@@ -86,14 +152,71 @@ def list_admins() -> None:
         click.echo(f"{admin.email:<{width}}  {admin.role:<6}  {status}")
 
 
-@contextmanager
-def _backend_errors() -> Iterator[None]:
-    """Turn an unreachable Firebase into a one-line error, not a traceback."""
-    try:
-        yield
-    except BackendUnavailable as error:
-        raise click.ClickException(f"{error}. Are the emulators running (make run)?") from None
+# -- sessions -----------------------------------------------------------------
+
+
+@sessions_cli.command("list")
+@click.option("--email", default=None, help="Only this admin's sessions.")
+def list_sessions(email: str | None) -> None:
+    """List open sessions (all admins', or one admin's)."""
+    with _outcomes():
+        sessions = services().sessions.open_for(_email(email) if email else None)
+    if not sessions:
+        click.echo("No open sessions.")
+        return
+    for session in sessions:
+        click.echo(
+            f"{session.key}  {session.email}  {session.ip or '-'}  "
+            f"started {session.created_at:%Y-%m-%d %H:%M}  "
+            f"active {session.last_seen_at:%Y-%m-%d %H:%M} UTC"
+        )
+
+
+@sessions_cli.command("revoke")
+@click.argument("session_id", required=False)
+@click.option("--email", default=None, help="End every open session of this admin instead.")
+def revoke_sessions(session_id: str | None, email: str | None) -> None:
+    """End the session SESSION_ID (as shown by 'sessions list'), or all of --email's."""
+    if bool(session_id) == bool(email):
+        raise click.UsageError("Give either a SESSION_ID or --email, not both.")
+    access = services().access
+    with _outcomes():
+        if email:
+            count = access.end_sessions(
+                _email(email), "ended_by_operator", actor=_actor(), client=None
+            )
+            click.echo(f"Ended {count} session{'s' if count != 1 else ''} of {_email(email)}.")
+            return
+        if not _SESSION_KEY.match(session_id):
+            raise click.BadParameter("a session id is 64 hex characters", param_hint="SESSION_ID")
+        ended = access.end_session(session_id, belonging_to=None, actor=_actor(), client=None)
+    click.echo(f"Ended the session of {ended.email}.")
+
+
+# -- audit --------------------------------------------------------------------
+
+
+@audit_cli.command("tail")
+@click.option(
+    "-n",
+    "count",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1, 200),
+    help="How many entries.",
+)
+def audit_tail(count: int) -> None:
+    """Show the newest audit entries, oldest of them first."""
+    with _outcomes():
+        page = services().audit.page(size=count)
+    for entry in reversed(page.entries):
+        outcome = entry.outcome if not entry.reason else f"{entry.outcome} ({entry.reason})"
+        click.echo(
+            f"{entry.time:%Y-%m-%d %H:%M:%S}  {entry.event:<24} {entry.actor or '-'}"
+            f"  -> {entry.target or '-'}  {outcome}  {entry.ip or ''}".rstrip()
+        )
 
 
 def register_commands(app: Flask) -> None:
-    app.cli.add_command(admins_cli)
+    for group in (admins_cli, sessions_cli, audit_cli):
+        app.cli.add_command(group)

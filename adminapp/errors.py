@@ -71,7 +71,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         status = error.code or 500
-        message = _ADVICE.get(status, error.description or "Something went wrong.")
+        # A view's own description (abort(400, description=...)) says more
+        # than our generic advice; Werkzeug's stock text says less.
+        custom = error.description and error.description != type(error).description
+        message = error.description if custom else _ADVICE.get(status, "Something went wrong.")
         response = error_response(status, message, _code(error))
         for name, value in error.get_headers():
             if name.lower() == "allow":

@@ -144,17 +144,30 @@ class Identity:
         with self._backend.auth_call("revoke_refresh_tokens"):
             auth.revoke_refresh_tokens(uid, app=self._backend.app)
 
-    def ensure_user(self, email: str, password: str) -> tuple[str, bool]:
-        """The uid of the Firebase user with this email, created (with this
-        password, email marked verified) when there is none. Returns
-        ``(uid, created)``; an existing user's password is left alone."""
+    def ensure_user(self, email: str, password: str | None = None) -> tuple[str, bool]:
+        """The uid of the Firebase user with this email, created when there is
+        none. Returns ``(uid, created)``; an existing user is left alone.
+
+        A created user's email is marked verified: only the owner of the
+        address can use it, because the password is set from a link sent
+        there (or given by the operator on the command line).
+        """
         try:
             with self._backend.auth_call("get_user_by_email"):
                 return auth.get_user_by_email(email, app=self._backend.app).uid, False
         except auth.UserNotFoundError:
             pass
+        fields = {"email": email, "email_verified": True}
+        if password is not None:
+            fields["password"] = password
         with self._backend.auth_call("create_user"):
-            user = auth.create_user(
-                email=email, password=password, email_verified=True, app=self._backend.app
-            )
+            user = auth.create_user(**fields, app=self._backend.app)
         return user.uid, True
+
+    def uid_for(self, email: str) -> str | None:
+        """The uid of the Firebase user with this email, if there is one."""
+        try:
+            with self._backend.auth_call("get_user_by_email"):
+                return auth.get_user_by_email(email, app=self._backend.app).uid
+        except auth.UserNotFoundError:
+            return None

@@ -17,6 +17,7 @@ from .audit import AuditTrail
 from .config import Settings
 from .firebase import FirebaseBackend
 from .identity import Identity
+from .management import AdminManagement
 from .sessions import SessionCookie, SessionStore
 
 EXTENSION_KEY = "adminapp"
@@ -36,6 +37,7 @@ class Services:
     cookie: SessionCookie
     audit: AuditTrail
     access: Access
+    management: AdminManagement
 
 
 def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Services:
@@ -53,6 +55,7 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
         settings=settings,
         clock=clock,
     )
+    management = AdminManagement(directory=directory, identity=identity, access=access, audit=audit)
     return Services(
         settings=settings,
         backend=backend,
@@ -62,6 +65,7 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
         cookie=SessionCookie(settings),
         audit=audit,
         access=access,
+        management=management,
     )
 
 

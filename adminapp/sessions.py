@@ -221,13 +221,19 @@ class SessionStore:
             admin_from_snapshot(admin) if admin else None,
         )
 
-    def open_for(self, email: str) -> list[SessionRecord]:
-        """The admin's live sessions, most recently active first."""
-        query = (
-            self._backend.firestore.collection(SESSIONS)
-            .where(filter=FieldFilter("email", "==", email))
-            .where(filter=FieldFilter("active", "==", True))
+    def get(self, key: str) -> SessionRecord | None:
+        with self._backend.firestore_call("get session"):
+            snapshot = self._ref(key).get(**self._backend.rpc_options())
+        return record_from_snapshot(snapshot)
+
+    def open_for(self, email: str | None) -> list[SessionRecord]:
+        """An admin's live sessions (everyone's with None), most recently
+        active first."""
+        query = self._backend.firestore.collection(SESSIONS).where(
+            filter=FieldFilter("active", "==", True)
         )
+        if email is not None:
+            query = query.where(filter=FieldFilter("email", "==", email))
         with self._backend.firestore_call("list open sessions"):
             snapshots = list(query.stream(**self._backend.rpc_options()))
         now = self._clock()

@@ -92,3 +92,18 @@ def app(clean, config):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def signed_in_as(app, auth_emulator, store):
+    """Make an admin with a role and return a test client signed in as them."""
+    from tests.support.web import sign_in
+
+    def make(email: str, role: str, **fields):
+        auth_emulator.create_user(email)
+        store.add_admin(email, role, **fields)
+        client = app.test_client()
+        sign_in(client, auth_emulator, email)
+        return client
+
+    return make

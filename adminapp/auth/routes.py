@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import (
     flash,
     jsonify,
@@ -13,6 +11,7 @@ from flask import (
     url_for,
 )
 
+from ..bearer import BadAuthorization, bearer_token
 from ..extensions import limiter
 from ..gate import current_session, public, role_required
 from ..identity import SignInRefused
@@ -21,11 +20,6 @@ from ..responses import error_response, request_client
 from ..services import services
 from . import bp
 from .firebase_web import GSTATIC_APP_URL, VENDOR_PATH, web_config
-
-# A Firebase ID token is a JWT of about 1 KB; the emulator's are unsigned,
-# hence the empty third part is allowed.
-MAX_TOKEN_LENGTH = 4096
-_JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 
 
 def _sign_in_limit() -> str:
@@ -51,9 +45,10 @@ def open_session():
     """Exchange a fresh Firebase ID token for the app's own session cookie."""
     if not _from_our_origin():
         return error_response(403, "Sign-in must come from this site's login page.", "bad_origin")
-    token, problem = _bearer_token(request.headers.get("Authorization"))
-    if problem:
-        return error_response(problem[0], problem[1], "bad_authorization")
+    try:
+        token = bearer_token(request.headers.get("Authorization"))
+    except BadAuthorization as problem:
+        return error_response(problem.status, problem.message, "bad_authorization")
     try:
         signed_in = services().access.sign_in(token, request_client())
     except SignInRefused as refusal:
@@ -80,18 +75,3 @@ def _from_our_origin() -> bool:
     # foreign one means this did not come from our login page.
     expected = services().settings.public_url or request.host_url.rstrip("/")
     return request.headers.get("Origin") == expected
-
-
-def _bearer_token(header: str | None) -> tuple[str, tuple[int, str] | None]:
-    """The token from ``Authorization: Bearer <token>``, or why not."""
-    if not header:
-        return "", (401, "Send the Firebase ID token as 'Authorization: Bearer <token>'.")
-    if len(header) > MAX_TOKEN_LENGTH + len("Bearer "):
-        return "", (400, "The Authorization header is too large to be a Firebase ID token.")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return "", (400, "The Authorization header must have the form 'Bearer <token>'.")
-    token = token.strip()
-    if not _JWT.match(token):
-        return "", (400, "The Authorization header does not hold a Firebase ID token.")
-    return token, None

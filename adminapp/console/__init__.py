@@ -1,7 +1,7 @@
-"""The admin area behind the gate."""
+"""The admin area behind the gate: dashboard, admins, sessions, audit trail."""
 
 from flask import Blueprint
 
 bp = Blueprint("console", __name__, url_prefix="/admin")
 
-from . import routes  # noqa: E402,F401  (registers the views on bp)
+from . import admins, audit, filters, routes, sessions  # noqa: E402,F401  (register views)

@@ -1,4 +1,4 @@
-"""Pages inside the admin area."""
+"""The dashboard."""
 
 from __future__ import annotations
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from tests.support.firebase import DEFAULT_PASSWORD
 from tests.support.firebase import OWNER as ADMIN
-from tests.support.pages import fill_login, login_error, session_cookie
+from tests.support.pages import fill_login, login_error, screenshot, session_cookie
 
 
 def test_sign_in_reaches_the_dashboard_with_a_strict_cookie(page, live_url, owner, store):
     page.goto(f"{live_url}/admin/login")
+    screenshot(page, "login")
     fill_login(page, ADMIN, DEFAULT_PASSWORD)
     page.wait_for_url(f"{live_url}/admin/")
 

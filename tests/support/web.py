@@ -47,3 +47,8 @@ def sign_in(client, auth_emulator, email: str) -> None:
     """Sign in an existing admin's Firebase user through the real exchange."""
     response = exchange(client, auth_emulator.sign_in(email))
     assert response.status_code == 200, response.get_json()
+
+
+def post_form(client, path: str, data: dict | None = None, **kwargs):
+    """Submit a form of the admin pages, CSRF token included."""
+    return client.post(path, data={"csrf_token": csrf_token(client), **(data or {})}, **kwargs)

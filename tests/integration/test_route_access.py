@@ -1,0 +1,118 @@
+"""Who may reach every route under /admin: a table, checked for real.
+
+Adding a route without adding it here fails
+``test_every_admin_route_is_in_the_table``, so no route can skip review.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from adminapp.admins import ROLES
+from tests.support.web import ORIGIN, csrf_token, sign_in
+
+PUBLIC = "public"
+# (endpoint, method) -> the least role it needs, or PUBLIC.
+ACCESS = {
+    ("auth.login", "GET"): PUBLIC,
+    ("auth.open_session", "POST"): PUBLIC,
+    ("auth.logout", "POST"): "viewer",
+    ("console.dashboard", "GET"): "viewer",
+    ("console.admins", "GET"): "viewer",
+    ("console.invite_admin", "POST"): "owner",
+    ("console.change_role", "POST"): "owner",
+    ("console.set_admin_status", "POST"): "owner",
+    ("console.confirm_remove_admin", "GET"): "owner",
+    ("console.remove_admin", "POST"): "owner",
+    ("console.sessions", "GET"): "viewer",
+    ("console.end_session", "POST"): "viewer",
+    ("console.end_other_sessions", "POST"): "viewer",
+    ("console.sign_out_everywhere", "POST"): "viewer",
+    ("console.audit", "GET"): "viewer",
+    ("api.me", "GET"): "viewer",
+    ("api.list_admins", "GET"): "viewer",
+    ("api.invite_admin", "POST"): "owner",
+    ("api.update_admin", "PATCH"): "owner",
+    ("api.remove_admin", "DELETE"): "owner",
+    ("api.list_sessions", "GET"): "viewer",
+    ("api.end_session", "DELETE"): "viewer",
+    ("api.audit", "GET"): "viewer",
+}
+# Values for URL parts: they name nothing that exists, so an allowed request
+# reaches the view and gets its 404 or 400 without changing anything.
+URL_VALUES = {"email": "nobody@example.com", "key": "0" * 64, "action": "disable"}
+SAFE = {"GET", "HEAD", "OPTIONS"}
+
+
+def admin_routes(app) -> set[tuple[str, str]]:
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/admin") and rule.endpoint != "static"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+def url_for_rule(app, endpoint: str) -> str:
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    values = {name: URL_VALUES[name] for name in rule.arguments}
+    return app.url_map.bind("localhost").build(endpoint, values)
+
+
+def call(client, method: str, url: str, *, with_csrf: bool):
+    headers = {"Origin": ORIGIN}
+    kwargs = {}
+    if method not in SAFE and with_csrf:
+        token = csrf_token(client)
+        if url.startswith("/admin/api/"):
+            headers["X-CSRFToken"] = token
+            kwargs["json"] = {}
+        else:
+            kwargs["data"] = {"csrf_token": token}
+    return client.open(url, method=method, headers=headers, **kwargs)
+
+
+def test_every_admin_route_is_in_the_table(app):
+    assert admin_routes(app) == set(ACCESS)
+
+
+@pytest.fixture
+def people(auth_emulator, store):
+    for role in ROLES:
+        email = f"{role}@example.com"
+        auth_emulator.create_user(email)
+        store.add_admin(email, role)
+    # A second owner, so that owner-only changes are not refused as "last owner".
+    store.add_admin("second.owner@example.com", "owner")
+
+
+@pytest.mark.parametrize(("endpoint", "method"), sorted(ACCESS))
+def test_anonymous_visitors(app, clean, endpoint, method):
+    url = url_for_rule(app, endpoint)
+    response = call(app.test_client(), method, url, with_csrf=True)
+    if ACCESS[endpoint, method] == PUBLIC:
+        # The view answered, not the guard (the exchange's own 401 says why).
+        assert response.status_code < 500
+        assert "/admin/login" not in response.headers.get("Location", "")
+        body = response.get_json(silent=True) or {}
+        assert body.get("error") != "unauthenticated"
+    elif method in SAFE and not url.startswith("/admin/api/"):
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/admin/login?next=")
+    else:
+        assert response.status_code == 401
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("endpoint", "method"), sorted(key for key, least in ACCESS.items() if least != PUBLIC)
+)
+def test_signed_in_roles(app, auth_emulator, people, endpoint, method, role):
+    client = app.test_client()
+    sign_in(client, auth_emulator, f"{role}@example.com")
+    response = call(client, method, url_for_rule(app, endpoint), with_csrf=True)
+    allowed = ROLES.index(role) >= ROLES.index(ACCESS[endpoint, method])
+    if allowed:
+        assert response.status_code not in (401, 403, 500), response.get_data(as_text=True)
+    else:
+        assert response.status_code == 403
