@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask, redirect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import gate, headers, instrumentation
+from . import gate, headers, instrumentation, log_redaction
 from .config import ConfigError, Settings, load_settings
 from .errors import register_error_handlers
 from .extensions import csrf, limiter
@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     )
     _configure_flask(app, settings)
     _configure_logging(settings)
+    log_redaction.install()
     if settings.trusted_proxy_count:
         n = settings.trusted_proxy_count
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)

@@ -13,7 +13,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.utils import parseaddr
 from urllib.parse import urlsplit
+
+import limits
 
 PRODUCTION = "production"
 DEVELOPMENT = "development"
@@ -39,6 +42,10 @@ class SmtpSettings:
     password: str = field(default="", repr=False)
     security: str = "starttls"
     sender: str = ""
+    timeout: float = 10.0
+    # A CA bundle to trust instead of the system's, for a relay with a
+    # private certificate; empty = the system's trust store.
+    ca_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -141,6 +148,11 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
 
     reset_delivery = source.choice("RESET_DELIVERY", RESET_DELIVERIES, "firebase")
     smtp = _load_smtp(source, required=reset_delivery == "smtp")
+    if reset_delivery == "smtp" and not public_url:
+        raise ConfigError(
+            "PUBLIC_URL is required with RESET_DELIVERY=smtp: the links in our emails "
+            "point at it (never at the Host header a request happened to carry)."
+        )
 
     return Settings(
         environment=environment,
@@ -169,8 +181,8 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         ),
         ratelimit_storage_uri=source.text("RATELIMIT_STORAGE_URI") or "memory://",
         sign_in_rate_limit=source.text("SIGN_IN_RATE_LIMIT") or "10 per minute;60 per hour",
-        reset_rate_limit_per_email=source.text("RESET_RATE_LIMIT_PER_EMAIL") or "5 per hour",
-        reset_rate_limit_per_ip=source.text("RESET_RATE_LIMIT_PER_IP") or "20 per hour",
+        reset_rate_limit_per_email=source.rate_limit("RESET_RATE_LIMIT_PER_EMAIL", "5 per hour"),
+        reset_rate_limit_per_ip=source.rate_limit("RESET_RATE_LIMIT_PER_IP", "20 per hour"),
         reset_delivery=reset_delivery,
         smtp=smtp,
         trusted_proxy_count=int(source.number("TRUSTED_PROXY_COUNT", 0, low=0, high=10)),
@@ -237,8 +249,26 @@ def _load_smtp(source: _Source, *, required: bool) -> SmtpSettings:
         username=source.text("SMTP_USERNAME"),
         password=source.text("SMTP_PASSWORD"),
         security=security,
-        sender=source.required("MAIL_FROM"),
+        sender=_mail_from(source.required("MAIL_FROM")),
+        timeout=source.number("SMTP_TIMEOUT_SECONDS", 10, low=1, high=120),
+        ca_file=_readable_file("SMTP_CA_FILE", source.text("SMTP_CA_FILE")),
     )
+
+
+def _mail_from(value: str) -> str:
+    # "Name <address>" or a bare address; one address, no header injection.
+    _, address = parseaddr(value)
+    if "\n" in value or "\r" in value or not address or address.count("@") != 1:
+        raise ConfigError(
+            f"MAIL_FROM={value!r} is not an email address such as 'Admin <no-reply@example.com>'."
+        )
+    return value
+
+
+def _readable_file(name: str, path: str) -> str:
+    if path and not os.path.isfile(path):
+        raise ConfigError(f"{name}: {path!r} is not a readable file.")
+    return path
 
 
 class _Source:
@@ -291,6 +321,16 @@ class _Source:
 
     def minutes(self, name: str, default: int) -> timedelta:
         return timedelta(minutes=self.number(name, default, low=1, high=60 * 24 * 30))
+
+    def rate_limit(self, name: str, default: str) -> str:
+        value = self.text(name) or default
+        try:
+            limits.parse_many(value)
+        except ValueError:
+            raise ConfigError(
+                f"{name}={value!r} is not a rate limit such as '5 per hour'."
+            ) from None
+        return value
 
     def list(self, name: str) -> list[str]:
         return [item.strip() for item in self.text(name).split(",") if item.strip()]

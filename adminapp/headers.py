@@ -5,8 +5,10 @@ of state-changing requests that another site started.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from typing import TypeVar
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 
 from .config import Settings
 from .responses import error_response
@@ -18,6 +20,20 @@ FIREBASE_AUTH_ORIGINS = (
     "https://securetoken.googleapis.com",
 )
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+View = TypeVar("View", bound=Callable)
+
+
+def secret_in_url(view: View) -> View:
+    """Mark a view whose URL carries a secret (a password reset code): its
+    responses, error pages included, send no Referer to anyone."""
+    view.secret_in_url = True
+    return view
+
+
+def url_has_secret() -> bool:
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return getattr(view, "secret_in_url", False)
 
 
 def csp_nonce() -> str:
@@ -36,6 +52,7 @@ def auth_endpoints(settings: Settings) -> tuple[str, ...]:
 def init_app(app: Flask, settings: Settings) -> None:
     connect_src = " ".join(("'self'", *auth_endpoints(settings)))
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.jinja_env.globals["url_has_secret"] = url_has_secret
 
     @app.before_request
     def refuse_cross_site_writes():
@@ -71,6 +88,8 @@ def init_app(app: Flask, settings: Settings) -> None:
         )
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
+        if url_has_secret():
+            response.headers["Referrer-Policy"] = "no-referrer"
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
         response.headers["Cross-Origin-Resource-Policy"] = "same-origin"

@@ -7,13 +7,19 @@ request anyway; ending them keeps the sessions list truthful).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from .access import Access
 from .admins import Admin, AdminChange, AdminDirectory, LastOwner
 from .audit import AuditTrail
+from .firebase import BackendUnavailable
 from .identity import Identity
+from .link_delivery import LinkDeliveryError
+from .password_reset import PasswordReset
 from .sessions import Client
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -21,6 +27,7 @@ class Invitation:
     admin: Admin
     user_created: bool  # a new Firebase user was made for the address
     email_sent: bool  # the "set your password" email went out
+    email_error: str | None = None  # why it did not, when it should have
 
 
 class AdminManagement:
@@ -31,11 +38,13 @@ class AdminManagement:
         identity: Identity,
         access: Access,
         audit: AuditTrail,
+        resets: PasswordReset,
     ):
         self._directory = directory
         self._identity = identity
         self._access = access
         self._audit = audit
+        self._resets = resets
 
     def invite(
         self,
@@ -49,7 +58,9 @@ class AdminManagement:
         display_name: str | None = None,
     ) -> Invitation:
         """Make ``email`` an admin and, with ``create_user``, make sure it has
-        a Firebase user (created with ``password`` when given).
+        a Firebase user (created with ``password`` when given). A user created
+        without a password gets the "set your password" email; when that
+        fails the admin document stays and ``email_error`` says so.
 
         Raises :class:`~adminapp.admins.AdminExists` when it is an admin already.
         """
@@ -64,7 +75,21 @@ class AdminManagement:
             reason=f"role {role}" + ("; new Firebase user" if created else ""),
             client=client,
         )
-        return Invitation(admin=admin, user_created=created, email_sent=False)
+        sent, problem = False, None
+        if created and password is None:
+            sent, problem = self._send_invitation(email)
+        return Invitation(admin=admin, user_created=created, email_sent=sent, email_error=problem)
+
+    def _send_invitation(self, email: str) -> tuple[bool, str | None]:
+        try:
+            self._resets.send_link(email, purpose="invite")
+        except (LinkDeliveryError, BackendUnavailable) as error:
+            log.warning("invitation email not sent to %s: %s", email, error)
+            return False, (
+                "The email with a link to set their password could not be sent; "
+                "they can use “Forgot your password?” on the sign-in page."
+            )
+        return True, None
 
     def change_role(
         self, email: str, role: str, *, actor: str, client: Client | None

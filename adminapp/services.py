@@ -14,10 +14,14 @@ from flask import current_app
 from .access import Access
 from .admins import AdminDirectory
 from .audit import AuditTrail
+from .background import Background
 from .config import Settings
 from .firebase import FirebaseBackend
 from .identity import Identity
+from .identity_toolkit import IdentityToolkit
+from .link_delivery import LinkDelivery
 from .management import AdminManagement
+from .password_reset import PasswordReset
 from .sessions import SessionCookie, SessionStore
 
 EXTENSION_KEY = "adminapp"
@@ -38,6 +42,13 @@ class Services:
     audit: AuditTrail
     access: Access
     management: AdminManagement
+    resets: PasswordReset
+    background: Background
+
+    def close(self) -> None:
+        """Finish queued emails, then release the Firebase clients."""
+        self.background.close()
+        self.backend.close()
 
 
 def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Services:
@@ -55,7 +66,20 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
         settings=settings,
         clock=clock,
     )
-    management = AdminManagement(directory=directory, identity=identity, access=access, audit=audit)
+    background = Background("adminapp-mail")
+    toolkit = IdentityToolkit(backend, settings)
+    resets = PasswordReset(
+        directory=directory,
+        identity=identity,
+        toolkit=toolkit,
+        delivery=LinkDelivery(backend, toolkit, settings),
+        access=access,
+        audit=audit,
+        background=background,
+    )
+    management = AdminManagement(
+        directory=directory, identity=identity, access=access, audit=audit, resets=resets
+    )
     return Services(
         settings=settings,
         backend=backend,
@@ -66,6 +90,8 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
         audit=audit,
         access=access,
         management=management,
+        resets=resets,
+        background=background,
     )
 
 

@@ -127,6 +127,7 @@ def invite_admin():
         admin=admin_json(invitation.admin),
         user_created=invitation.user_created,
         email_sent=invitation.email_sent,
+        warning=invitation.email_error,
     )
     return payload, 201
 

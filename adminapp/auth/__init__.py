@@ -1,7 +1,7 @@
-"""Sign-in, sign-out and (later) password reset: the pages outside the gate."""
+"""Sign-in, sign-out and password reset: the pages outside the gate."""
 
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__, url_prefix="/admin")
 
-from . import routes  # noqa: E402,F401  (registers the views on bp)
+from . import reset, routes  # noqa: E402,F401  (registers the views on bp)

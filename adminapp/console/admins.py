@@ -57,6 +57,9 @@ def invite_admin():
     except AdminExists:
         form.email.errors.append(f"{email} is already an admin.")
         return _listing(409, invite_form=form)
+    if invitation.email_error:
+        flash(f"{email} is now an admin ({role}). {invitation.email_error}", "warning")
+        return redirect(url_for(".admins"), code=303)
     if invitation.email_sent:
         detail = "An email with a link to set their password is on its way."
     elif invitation.user_created:

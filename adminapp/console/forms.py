@@ -23,7 +23,7 @@ def _role_field(**kwargs) -> SelectField:
     )
 
 
-def _email_address(form, field) -> None:
+def email_address(form, field) -> None:
     try:
         field.data = normalize_email(field.data)
     except InvalidEmail as error:
@@ -36,7 +36,7 @@ class InviteForm(FlaskForm):
         validators=[
             DataRequired("Enter an email address."),
             Length(max=MAX_EMAIL_LENGTH),
-            _email_address,
+            email_address,
         ],
     )
     role = _role_field(default="viewer")

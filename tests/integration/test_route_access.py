@@ -16,6 +16,10 @@ PUBLIC = "public"
 ACCESS = {
     ("auth.login", "GET"): PUBLIC,
     ("auth.open_session", "POST"): PUBLIC,
+    ("auth.reset_request", "GET"): PUBLIC,
+    ("auth.reset_request", "POST"): PUBLIC,
+    ("auth.reset_confirm", "GET"): PUBLIC,
+    ("auth.reset_confirm", "POST"): PUBLIC,
     ("auth.logout", "POST"): "viewer",
     ("console.dashboard", "GET"): "viewer",
     ("console.admins", "GET"): "viewer",
