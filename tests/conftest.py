@@ -86,7 +86,7 @@ def app(clean, config):
     application.config["TESTING"] = True
     limiter.reset()
     yield application
-    application.extensions["adminapp"].backend.close()
+    application.extensions["adminapp"].close()
 
 
 @pytest.fixture
@@ -107,3 +107,21 @@ def signed_in_as(app, auth_emulator, store):
         return client
 
     return make
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server (plain, no TLS) that records the messages it accepts."""
+    from tests.support.mail import start_smtp
+
+    server = start_smtp()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def outbox(auth_emulator):
+    """Reset emails the Auth emulator records from now on (firebase mode)."""
+    from tests.support.reset import FirebaseOutbox
+
+    return FirebaseOutbox(auth_emulator)
