@@ -97,14 +97,18 @@ class LinkDelivery:
 
     def _send_own_email(self, email: str, purpose: str) -> None:
         settings = auth.ActionCodeSettings(url=self._login_url())
-        try:
-            with self._backend.auth_call("generate_password_reset_link"):
+        with self._backend.auth_call("generate_password_reset_link"):
+            # Firebase's refusals are caught inside the call, so that only
+            # "Firebase did not answer" becomes BackendUnavailable.
+            try:
                 link = auth.generate_password_reset_link(email, settings, app=self._backend.app)
-        except (auth.UserNotFoundError, auth.InvalidDynamicLinkDomainError, ValueError) as error:
-            raise LinkDeliveryError(type(error).__name__) from None
-        except auth.FirebaseError as error:
-            # e.g. RESET_PASSWORD_EXCEED_LIMIT arrives as a generic FirebaseError.
-            raise LinkDeliveryError(str(error.code)) from None
+            except (
+                auth.UserNotFoundError,
+                auth.ResetPasswordExceedLimitError,
+                auth.InvalidDynamicLinkDomainError,
+                ValueError,
+            ) as error:
+                raise LinkDeliveryError(type(error).__name__) from None
         mail = self.render(
             email, purpose, confirm_link(self._settings.public_url, code_from_link(link))
         )
