@@ -12,9 +12,10 @@ from devtools.emulators import free_port
 
 
 @contextmanager
-def serve(app) -> Iterator[str]:
-    """Serve ``app`` on a free loopback port in a thread; yields its base URL."""
-    port = free_port()
+def serve(app, port: int | None = None) -> Iterator[str]:
+    """Serve ``app`` on a loopback port (a free one by default) in a thread;
+    yields its base URL."""
+    port = port or free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name=f"live-{port}", daemon=True)
     thread.start()
