@@ -82,12 +82,12 @@ class IdentityToolkit:
 
     def check_reset_code(self, code: str) -> str:
         """The email a password reset code belongs to; the code stays valid."""
-        return self._post("accounts:resetPassword", {"oobCode": code})["email"]
+        return _email_of(self._post("accounts:resetPassword", {"oobCode": code}))
 
     def reset_password(self, code: str, new_password: str) -> str:
         """Spend the code to set a new password; returns the account's email."""
         body = {"oobCode": code, "newPassword": new_password}
-        return self._post("accounts:resetPassword", body)["email"]
+        return _email_of(self._post("accounts:resetPassword", body))
 
     def _post(self, method: str, body: dict) -> dict:
         with self._backend.auth_call(method):
@@ -104,12 +104,17 @@ class IdentityToolkit:
         try:
             payload = response.json()
         except ValueError:
-            raise ToolkitError("MALFORMED_RESPONSE") from None
-        if not isinstance(payload, dict) or not isinstance(payload.get("email", ""), str):
-            raise ToolkitError("MALFORMED_RESPONSE")
-        if method == "accounts:resetPassword" and not payload.get("email"):
+            payload = None
+        if not isinstance(payload, dict):
             raise ToolkitError("MALFORMED_RESPONSE")
         return payload
+
+
+def _email_of(payload: dict) -> str:
+    email = payload.get("email")
+    if not isinstance(email, str) or not email:
+        raise ToolkitError("MALFORMED_RESPONSE")
+    return email
 
 
 def _refusal(response: requests.Response) -> ToolkitError:

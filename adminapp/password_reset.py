@@ -81,6 +81,13 @@ class PasswordReset:
         self._background.submit(lambda: self._handle_request(email, client), "password reset")
 
     def _handle_request(self, email: str, client: Client) -> None:
+        try:
+            self._decide_and_send(email, client)
+        except BackendUnavailable as error:
+            # Nobody is waiting for an answer: log it; the person can ask again.
+            log.warning("password reset request for %s dropped: %s", email, error)
+
+    def _decide_and_send(self, email: str, client: Client) -> None:
         admin = self._directory.get(email)
         reason = None
         if admin is None:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from adminapp import create_app
 from devtools.emulators import free_port
 from tests.conftest import base_config
 from tests.support.firebase import DEFAULT_PASSWORD, OWNER
 from tests.support.live import serve
 from tests.support.pages import fill_login, login_error, screenshot, sign_in_with_password
-from tests.support.reset import link_in, settle
+from tests.support.reset import fresh_app, link_in, settle
 
 NEW_PASSWORD = "a brand new passphrase for the owner"
 
@@ -21,10 +20,8 @@ def reset_site(clean, smtp):
     """The app served where PUBLIC_URL says, so the emailed link points at it."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    app = create_app(base_config(**smtp.config(PUBLIC_URL=url)))
-    with serve(app, port=port):
+    with fresh_app(base_config(**smtp.config(PUBLIC_URL=url))) as app, serve(app, port=port):
         yield app, url
-    app.extensions["adminapp"].close()
 
 
 def test_reset_from_the_login_page_to_a_new_password(reset_site, browser, page, owner, smtp, store):

@@ -17,7 +17,14 @@ from devtools.emulators import free_port
 from tests.conftest import base_config
 from tests.support.firebase import DEFAULT_PASSWORD, OWNER
 from tests.support.mail import start_smtp
-from tests.support.reset import code_of, link_in, request_reset, set_password, settle
+from tests.support.reset import (
+    code_of,
+    fresh_app,
+    link_in,
+    request_reset,
+    set_password,
+    settle,
+)
 from tests.support.tls import self_signed
 
 SENT = "If an admin account exists for that address, a link is on its way."
@@ -55,7 +62,7 @@ def test_request_faults_in_firebase_mode(app, client, owner, outbox, store, clea
     assert f"password reset email not sent to {OWNER}" in caplog.text
 
 
-def test_firestore_down_during_a_request_still_answers_the_same(app, client, owner, clean):
+def test_firestore_down_during_a_request_still_answers_the_same(app, client, owner, clean, caplog):
     clean.stop_firestore()
     try:
         response = request_reset(client, OWNER)
@@ -64,6 +71,7 @@ def test_firestore_down_during_a_request_still_answers_the_same(app, client, own
         clean.start_firestore()
     assert response.status_code == 200
     assert SENT in response.get_data(as_text=True)
+    assert f"password reset request for {OWNER} dropped" in caplog.text
 
 
 class TestSmtpFaults:
@@ -118,26 +126,18 @@ class TestTls:
         server.stop()
 
     def test_delivers_when_the_certificate_is_trusted(self, server, clean, owner):
-        from adminapp import create_app
-
-        app = create_app(base_config(**server.config(server.security, SMTP_CA_FILE=server.ca_file)))
-        try:
+        with fresh_app(
+            base_config(**server.config(server.security, SMTP_CA_FILE=server.ca_file))
+        ) as app:
             request_reset(app.test_client(), OWNER)
             settle(app)
-        finally:
-            app.extensions["adminapp"].close()
         [message] = server.inbox.to(OWNER)
         assert "/admin/resetpassword/confirm?oobCode=" in link_in(message)
 
     def test_refuses_an_untrusted_certificate(self, server, clean, owner, store):
-        from adminapp import create_app
-
-        app = create_app(base_config(**server.config(server.security)))
-        try:
+        with fresh_app(base_config(**server.config(server.security))) as app:
             request_reset(app.test_client(), OWNER)
             settle(app)
-        finally:
-            app.extensions["adminapp"].close()
         assert server.messages == []
         [entry] = store.audit(event="password_reset_requested")
         assert entry["outcome"] == "failed" and "SSLCertVerificationError" in entry["reason"]

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from urllib.parse import parse_qs, urlsplit
 
+from adminapp import create_app
+from adminapp.extensions import limiter
 from tests.support.web import csrf_token
 
 _LINK = re.compile(r"https?://\S+/admin/resetpassword/confirm\?oobCode=[\w-]+")
@@ -69,3 +73,15 @@ class FirebaseOutbox:
             and code.get("requestType") == "PASSWORD_RESET"
             and (email is None or code["email"] == email)
         ]
+
+
+@contextmanager
+def fresh_app(config: dict[str, str]) -> Iterator:
+    """An app of its own (for settings a test chooses late), with fresh rate
+    limits, closed afterwards."""
+    app = create_app(config)
+    limiter.reset()
+    try:
+        yield app
+    finally:
+        app.extensions["adminapp"].close()
