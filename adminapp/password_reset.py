@@ -115,7 +115,8 @@ class PasswordReset:
             log.warning("password reset email not sent to %s: %s", email, cause)
         self._audit.record(
             "password_reset_requested",
-            actor=email,
+            # Anyone can type an address: the requester is not known.
+            actor=None,
             target=email,
             outcome=outcome,
             reason=f"{self._delivery.mode}: {cause}" if cause else self._delivery.mode,

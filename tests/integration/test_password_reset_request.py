@@ -63,7 +63,8 @@ def test_an_admin_gets_exactly_one_email(app, client, people, emails, store, mod
     settle(app)
     assert emails(OWNER) == 1
     [entry] = store.audit(event="password_reset_requested")
-    assert entry["actor"] == OWNER and entry["outcome"] == "ok"
+    assert entry["target"] == OWNER and entry["actor"] is None
+    assert entry["outcome"] == "ok"
     assert entry["reason"] == mode
 
 
@@ -85,7 +86,7 @@ def test_others_get_no_email_and_the_identical_page(app, people, emails, store, 
     assert emails(address) == 0
     assert emails(OWNER) == 1
     # Internet noise is logged, not written to the trail.
-    assert [e["actor"] for e in store.audit(event="password_reset_requested")] == [OWNER]
+    assert [e["target"] for e in store.audit(event="password_reset_requested")] == [OWNER]
 
 
 def test_the_request_does_not_wait_for_the_delivery(app, client, people, emails):
