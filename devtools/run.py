@@ -101,6 +101,9 @@ def main() -> None:
             f"  URL:       http://{HOST}:{PORT}/admin/\n"
             f"  Email:     {DEMO_EMAIL}\n"
             f"  Password:  {DEMO_PASSWORD}\n"
+            "  Password reset emails (firebase mode) are recorded by the Auth emulator:\n"
+            f"    http://{running.auth_host}/emulator/v1/projects/{project_id}/oobCodes\n"
+            f"    open http://{HOST}:{PORT}/admin/resetpassword/confirm?oobCode=<oobCode>\n"
             "  Ctrl-C stops the app and the emulators.\n",
             flush=True,
         )
