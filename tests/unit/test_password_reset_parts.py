@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
+import requests
 from flask import Flask
 from werkzeug.datastructures import MultiDict
 
 from adminapp import ConfigError
+from adminapp import identity_toolkit as toolkit
 from adminapp.auth.forms import EmailForm, NewPasswordForm
 from adminapp.config import load_settings
 from adminapp.link_delivery import LinkDeliveryError, code_from_link, confirm_link
@@ -140,3 +143,48 @@ def test_smtp_mode_needs_a_public_url():
     config = smtp_settings(ADMINAPP_ENV="development", PUBLIC_URL="")
     with pytest.raises(ConfigError, match="PUBLIC_URL is required with RESET_DELIVERY=smtp"):
         load_settings(config)
+
+
+def firebase_answer(status: int, body: bytes) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response._content = body
+    return response
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        ("EMAIL_NOT_FOUND", toolkit.EmailNotFound),
+        ("RESET_PASSWORD_EXCEED_LIMIT", toolkit.TooManyResets),
+        ("EXPIRED_OOB_CODE", toolkit.ExpiredCode),
+        ("INVALID_OOB_CODE", toolkit.InvalidCode),
+        ("WEAK_PASSWORD : Password should be at least 6 characters", toolkit.WeakPassword),
+        ("SOMETHING_NEW", toolkit.ToolkitError),
+    ],
+)
+def test_firebase_error_codes_become_typed_errors(message, kind):
+    body = json.dumps({"error": {"code": 400, "message": message}}).encode()
+    error = toolkit._refusal(firebase_answer(400, body))
+    assert type(error) is kind
+    assert error.code == message.split(" ")[0]
+
+
+def test_a_garbled_error_still_names_the_status():
+    error = toolkit._refusal(firebase_answer(403, b"<html>nope</html>"))
+    assert type(error) is toolkit.ToolkitError and error.code == "HTTP_403"
+
+
+def test_the_toolkit_talks_to_the_emulator_only_when_told():
+    emulated = load_settings(
+        smtp_settings(
+            ADMINAPP_ENV="development",
+            FIREBASE_PROJECT_ID="demo-x",
+            FIREBASE_AUTH_EMULATOR_HOST="127.0.0.1:9099",
+        )
+    )
+    assert toolkit.IdentityToolkit(None, emulated).base_url == (
+        "http://127.0.0.1:9099/identitytoolkit.googleapis.com/v1"
+    )
+    real = load_settings(smtp_settings())
+    assert toolkit.IdentityToolkit(None, real).base_url == toolkit.PRODUCTION_BASE
