@@ -266,7 +266,7 @@ def _mail_from(value: str) -> str:
 
 
 def _readable_file(name: str, path: str) -> str:
-    if path and not os.path.isfile(path):
+    if path and not (os.path.isfile(path) and os.access(path, os.R_OK)):
         raise ConfigError(f"{name}: {path!r} is not a readable file.")
     return path
 
