@@ -12,17 +12,19 @@ from tests.support.tokens import TokenFactory
 
 
 @pytest.fixture
-def signed_tokens(clean, monkeypatch):
+def signed_tokens(request, clean, monkeypatch):
     """Production-mode token verification: the Auth emulator variable is
     unset, so the Admin SDK checks real RS256 signatures against the
     certificates it fetches from Google (served here by requests-mock).
     Firestore stays on its emulator, which the config allows only with
-    ADMINAPP_ENV=development and a demo- project id."""
+    ADMINAPP_ENV=development and a demo- project id. Indirect parameters
+    add settings."""
     monkeypatch.delenv("FIREBASE_AUTH_EMULATOR_HOST")
     app = create_app(
         base_config(
             FIREBASE_WEB_API_KEY="test-web-api-key",
             FIREBASE_AUTH_DOMAIN=f"{PROJECT_ID}.firebaseapp.com",
+            **getattr(request, "param", {}),
         )
     )
     app.config["TESTING"] = True

@@ -15,7 +15,11 @@ from tests.support.web import SESSION_COOKIE, exchange
 
 ADMIN = "admin@example.com"
 UID = "uid-of-the-admin"
-NOW = int(time.time())
+
+
+def at_now(values: dict) -> dict:
+    now = int(time.time())
+    return {name: now + value if name in TIMES else value for name, value in values.items()}
 
 
 def set_cookies(response) -> list[str]:
@@ -41,13 +45,15 @@ def test_correctly_signed_admin_token_is_accepted(signed_tokens, store):
     assert lookup.called  # the revocation check really asked Firebase
 
 
-# (id, claim changes, how to sign, account lookup, admin document, status, reason)
+# (id, claim changes, how to sign, account lookup, admin document, status, reason).
+# Times are offsets from the moment the test runs.
+TIMES = {"iat", "exp", "auth_time", "valid_since"}
 FORGERIES = [
     ("alg-none", {}, {"alg": "none"}, {}, {}, 401, "invalid_token"),
     ("signed-by-another-key", {}, {"key": "other"}, {}, {}, 401, "invalid_token"),
     ("unknown-kid", {}, {"kid": "not-a-google-key"}, {}, {}, 401, "invalid_token"),
-    ("expired", {"iat": NOW - 7200, "exp": NOW - 3600}, {}, {}, {}, 401, "expired_token"),
-    ("iat-in-the-future", {"iat": NOW + 3600, "exp": NOW + 7200}, {}, {}, {}, 401, "invalid_token"),
+    ("expired", {"iat": -7200, "exp": -3600}, {}, {}, {}, 401, "expired_token"),
+    ("iat-in-the-future", {"iat": 3600, "exp": 7200}, {}, {}, {}, 401, "invalid_token"),
     ("wrong-aud", {"aud": "another-project"}, {}, {}, {}, 401, "invalid_token"),
     (
         "wrong-iss",
@@ -59,9 +65,9 @@ FORGERIES = [
         "invalid_token",
     ),
     ("empty-sub", {"sub": "", "user_id": ""}, {}, {}, {}, 401, "invalid_token"),
-    ("revoked", {}, {}, {"valid_since": NOW + 60}, {}, 401, "revoked_token"),
+    ("revoked", {}, {}, {"valid_since": 60}, {}, 401, "revoked_token"),
     ("disabled-user", {}, {}, {"disabled": True}, {}, 403, "user_disabled"),
-    ("stale-auth-time", {"auth_time": NOW - 600}, {}, {}, {}, 401, "stale_sign_in"),
+    ("stale-auth-time", {"auth_time": -600}, {}, {}, {}, 401, "stale_sign_in"),
     ("unverified-email", {"email_verified": False}, {}, {}, {}, 403, "email_unverified"),
     (
         "provider-not-allowed",
@@ -85,6 +91,7 @@ def test_forged_or_unacceptable_token_is_refused_without_a_session(
     signed_tokens, store, changes, signing, account, admin, status, reason
 ):
     app, tokens, mocker = signed_tokens
+    changes, account = at_now(changes), at_now(account)
     if admin is not None:
         store.add_admin(ADMIN, "owner", **admin)
     tokens.account(mocker, UID, ADMIN, **account)
@@ -98,3 +105,34 @@ def test_forged_or_unacceptable_token_is_refused_without_a_session(
     assert response.get_json()["error"] == reason
     assert response.get_json()["message"]
     assert_no_session(response, store)
+
+
+@pytest.mark.parametrize(
+    ("signed_tokens", "changes"),
+    [
+        pytest.param(
+            {"REQUIRE_EMAIL_VERIFIED": "false"},
+            {"email_verified": False},
+            id="unverified-email-when-relaxed",
+        ),
+        pytest.param(
+            {"ALLOWED_SIGN_IN_PROVIDERS": "password,google.com"},
+            {"firebase": {"sign_in_provider": "google.com", "identities": {}}},
+            id="provider-added-to-the-allow-list",
+        ),
+        pytest.param(
+            {"RECENT_SIGN_IN_MINUTES": "15"},
+            {"auth_time": -600},
+            id="ten-minute-old-sign-in-with-a-15-minute-window",
+        ),
+    ],
+    indirect=["signed_tokens"],
+)
+def test_policy_settings_relax_only_what_they_name(signed_tokens, store, changes):
+    app, tokens, mocker = signed_tokens
+    store.add_admin(ADMIN, "owner")
+    tokens.account(mocker, UID, ADMIN)
+    token = tokens.sign(tokens.claims(UID, ADMIN, **at_now(changes)))
+    response = exchange(app.test_client(), token)
+    assert response.status_code == 200, response.get_json()
+    assert len(store.sessions(email=ADMIN)) == 1
