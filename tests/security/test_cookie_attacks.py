@@ -23,7 +23,7 @@ from adminapp.services import EXTENSION_KEY, build_services
 from adminapp.sessions import COOKIE_SALT, CookieClaims
 from tests.conftest import SECRET_KEY, base_config
 from tests.support.firebase import OWNER
-from tests.support.web import SESSION_COOKIE, session_cookie, sign_in
+from tests.support.web import ORIGIN, SESSION_COOKIE, csrf_token, session_cookie, sign_in
 
 JSON = {"Accept": "application/json"}
 OTHER_KEY = "another-instance-secret-key-0123456789-abcdefgh"
@@ -162,3 +162,15 @@ def test_cookie_with_a_valid_signature_but_unknown_session_is_refused(app, clien
     )
     client.set_cookie(SESSION_COOKIE, forged)
     assert refused(client.get("/admin/", headers=JSON))
+
+
+def test_tokens_are_taken_from_headers_never_from_urls(client, auth_emulator, owner, store):
+    token = auth_emulator.sign_in(OWNER)
+    exchange = client.post(
+        f"/admin/session?id_token={token}&token={token}",
+        headers={"Origin": ORIGIN, "X-CSRFToken": csrf_token(client), **JSON},
+    )
+    assert exchange.status_code == 401
+    assert store.sessions() == []
+    api = client.get(f"/admin/api/me?access_token={token}&id_token={token}")
+    assert api.status_code == 401
