@@ -23,9 +23,11 @@ from dataclasses import dataclass
 import firebase_admin
 import google.auth.credentials
 import requests
-from firebase_admin import credentials, exceptions, firestore
+from firebase_admin import auth, credentials, exceptions, firestore
 from google.api_core import exceptions as api_exceptions
 from google.api_core.retry import Retry
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry as HttpRetry
 
 from .config import Settings
 
@@ -119,6 +121,7 @@ class FirebaseBackend:
                     # Unique per Flask app, so several apps can share a process.
                     name=f"adminapp-{next(_app_names)}",
                 )
+                _bound_auth_client(self._app)
             return self._app
 
     @property
@@ -127,6 +130,7 @@ class FirebaseBackend:
         with self._lock:
             if self._firestore is None:
                 self._firestore = firestore.client(app)
+                _bound_firestore_defaults(self._firestore, self.settings.backend_timeout)
             return self._firestore
 
     def _credential(self) -> credentials.Base:
@@ -154,6 +158,15 @@ class FirebaseBackend:
         except _FIRESTORE_DOWN as error:
             log.warning("firestore call failed: %s: %s", what, type(error).__name__)
             raise BackendUnavailable("Firestore", type(error).__name__) from error
+        except ValueError as error:
+            # A transaction whose BeginTransaction failed cannot be rolled
+            # back: the SDK raises ValueError from its rollback, with the
+            # outage as the context. That is an outage too, not a bug.
+            cause = error.__cause__ or error.__context__
+            if not isinstance(cause, _FIRESTORE_DOWN):
+                raise
+            log.warning("firestore call failed: %s: %s", what, type(cause).__name__)
+            raise BackendUnavailable("Firestore", type(cause).__name__) from error
 
     @contextmanager
     def auth_call(self, what: str) -> Iterator[None]:
@@ -172,3 +185,38 @@ class FirebaseBackend:
             if self._app is not None:
                 firebase_admin.delete_app(self._app)
             self._app = self._firestore = None
+
+
+def _bound_firestore_defaults(client: firestore.firestore.Client, budget: float) -> None:
+    """Cap the SDK's own default timeout and retry deadline at our budget.
+
+    ``rpc_options()`` covers every call that accepts options, but a
+    transaction's BeginTransaction, Commit and Rollback take none, and their
+    defaults retry an unavailable Firestore for 60 seconds: a worker would
+    hang for a minute on an admin change during an outage. There is no
+    public setting for this, so the generated client's wrapped methods are
+    adjusted in place (``tests/security/test_faults.py`` proves the bound on
+    the pinned SDK version).
+    """
+    transport = client._firestore_api._transport
+    for method in transport._wrapped_methods.values():
+        method._timeout = budget
+        if method._retry is not None:
+            method._retry = method._retry.with_timeout(budget)
+
+
+# One attempt per Firebase Auth call, so a call never outlasts httpTimeout
+# (BACKEND_TIMEOUT_SECONDS). The Admin SDK's default retries once more after
+# a connection or read timeout, and up to four times (with growing sleeps,
+# honouring Retry-After) on a 500 or 503: one call could hold a worker for
+# many times httpTimeout. A failed call is a 503 and the client tries again.
+_AUTH_RETRY = HttpRetry(total=0, raise_on_status=False, respect_retry_after_header=False)
+
+
+def _bound_auth_client(app: firebase_admin.App) -> None:
+    """Give the Auth client's HTTP session :data:`_AUTH_RETRY`. The SDK has
+    no option for this; ``tests/security/test_faults.py`` proves the bound."""
+    session = auth._get_client(app)._user_manager.http_client.session
+    adapter = HTTPAdapter(max_retries=_AUTH_RETRY)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)

@@ -1,0 +1,192 @@
+"""Firestore or Firebase Auth down or hanging: a quick 503, never access,
+never a traceback, and service resumes without restarting the app.
+
+Emulators are stopped for real (devtools/emulators.py) and always restarted
+in a ``finally``, so later tests see them running. A "hanging" dependency is
+a socket that accepts connections and never answers.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from adminapp import create_app
+from adminapp.firebase import BackendUnavailable
+from tests.conftest import base_config
+from tests.support.firebase import OWNER
+from tests.support.web import exchange, sign_in
+
+BUDGET = 1.0  # BACKEND_TIMEOUT_SECONDS for these apps
+BOUND = 2 * BUDGET  # no request may wait longer than this for a dead dependency
+JSON = {"Accept": "application/json"}
+# gRPC reconnects with a backoff (1 s, growing) after an outage.
+RECOVERY = 15
+
+
+@pytest.fixture
+def config():
+    return base_config(BACKEND_TIMEOUT_SECONDS=str(BUDGET))
+
+
+@contextmanager
+def stopped(emulators, which: str) -> Iterator[None]:
+    getattr(emulators, f"stop_{which}")()
+    try:
+        yield
+    finally:
+        getattr(emulators, f"start_{which}")()
+
+
+@contextmanager
+def black_hole() -> Iterator[str]:
+    """host:port of a server that accepts connections and never replies."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(64)  # the kernel completes handshakes; nobody reads
+        yield f"127.0.0.1:{server.getsockname()[1]}"
+
+
+def eventually(call, *, within: float = RECOVERY):
+    """The first non-503 answer of ``call`` within ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while (result := call()) == 503 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return result
+
+
+def timed(call):
+    start = time.monotonic()
+    result = call()
+    return result, time.monotonic() - start
+
+
+def assert_clean_503(response, elapsed, service):
+    assert response.status_code == 503
+    assert elapsed < BOUND, f"waited {elapsed:.1f}s for a dead dependency"
+    assert response.headers["Retry-After"]
+    body = response.get_data(as_text=True)
+    assert "Traceback" not in body and 'File "' not in body
+    if response.is_json:
+        assert response.get_json()["error"] == "service_unavailable"
+        assert service in response.get_json()["message"]
+    else:
+        assert f"{service} is not answering" in body
+
+
+@pytest.fixture
+def signed_in(client, auth_emulator, owner):
+    sign_in(client, auth_emulator, OWNER)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        pytest.param("/admin/", {}, id="html-page"),
+        pytest.param("/admin/", JSON, id="json-page"),
+        pytest.param("/admin/api/me", {}, id="api"),
+    ],
+)
+def test_firestore_down_gives_a_quick_503_then_service_resumes(signed_in, emulators, path, headers):
+    with stopped(emulators, "firestore"):
+        response, elapsed = timed(lambda: signed_in.get(path, headers=headers))
+        assert_clean_503(response, elapsed, "Firestore")
+    # The emulator restarted empty: the same app, unrestarted, answers again
+    # (and, rightly, no longer knows the session) once gRPC has reconnected.
+    assert eventually(lambda: signed_in.get(path, headers=JSON).status_code) == 401
+
+
+def test_firestore_down_at_the_exchange_opens_no_session(client, auth_emulator, owner, emulators):
+    token = auth_emulator.sign_in(OWNER)
+    with stopped(emulators, "firestore"):
+        response, elapsed = timed(lambda: exchange(client, token))
+        assert_clean_503(response, elapsed, "Firestore")
+    assert client.get_cookie("__Host-admin_session") is None
+
+
+def test_auth_down_at_the_exchange_gives_503_then_sign_in_works_again(
+    client, auth_emulator, owner, emulators, store
+):
+    token = auth_emulator.sign_in(OWNER)
+    with stopped(emulators, "auth"):
+        response, elapsed = timed(lambda: exchange(client, token))
+        assert_clean_503(response, elapsed, "Firebase Authentication")
+        assert store.sessions() == []
+    # The Auth emulator restarted empty; the same app serves a new sign-in.
+    auth_emulator.create_user(OWNER)
+    store.update_admin(OWNER, uid=None)
+    assert eventually(lambda: exchange(client, auth_emulator.sign_in(OWNER)).status_code) == 200
+    assert client.get("/admin/", headers=JSON).status_code == 200
+
+
+def test_auth_down_at_the_recheck_gives_503_not_access(signed_in, emulators, store):
+    [session] = store.sessions(email=OWNER)
+    store.update_session(session["id"], auth_checked_at=datetime.now(UTC) - timedelta(minutes=10))
+    with stopped(emulators, "auth"):
+        response, elapsed = timed(lambda: signed_in.get("/admin/", headers=JSON))
+        assert_clean_503(response, elapsed, "Firebase Authentication")
+
+
+def test_hanging_auth_service_gives_503_within_the_bound(auth_emulator, owner, monkeypatch):
+    token = auth_emulator.sign_in(OWNER)
+    with black_hole() as host:
+        monkeypatch.setenv("FIREBASE_AUTH_EMULATOR_HOST", host)
+        app = create_app(base_config(BACKEND_TIMEOUT_SECONDS=str(BUDGET)))
+        try:
+            response, elapsed = timed(lambda: exchange(app.test_client(), token))
+        finally:
+            app.extensions["adminapp"].backend.close()
+    assert_clean_503(response, elapsed, "Firebase Authentication")
+
+
+def test_hanging_firestore_gives_503_within_the_bound(signed_in, monkeypatch):
+    cookie = signed_in.get_cookie("__Host-admin_session").value
+    with black_hole() as host:
+        monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", host)
+        app = create_app(base_config(BACKEND_TIMEOUT_SECONDS=str(BUDGET)))
+        try:
+            client = app.test_client()
+            client.set_cookie("__Host-admin_session", cookie)
+            response, elapsed = timed(lambda: client.get("/admin/", headers=JSON))
+        finally:
+            app.extensions["adminapp"].backend.close()
+    assert_clean_503(response, elapsed, "Firestore")
+
+
+# Every kind of Firestore call the services make, transactions included:
+# the SDK's own defaults would retry some of them for 60 seconds.
+FIRESTORE_OPERATIONS = {
+    "get-admin": lambda s: s.directory.get(OWNER),
+    "list-admins": lambda s: s.directory.list(),
+    "create-admin": lambda s: s.directory.add("new@example.com", "viewer"),
+    "update-admin-transaction": lambda s: s.directory.update(OWNER, role="admin"),
+    "remove-admin-transaction": lambda s: s.directory.remove(OWNER),
+    "list-sessions": lambda s: s.sessions.open_for(None),
+    "audit-record": lambda s: s.audit.record("sign_out", actor=OWNER, client=None),
+    "audit-page": lambda s: s.audit.page(),
+}
+
+
+def test_every_firestore_operation_fails_closed_within_the_bound(app, owner, emulators):
+    services = app.extensions["adminapp"]
+    services.directory.get(OWNER)  # the client is built and connected first
+    outcomes = {}
+    with stopped(emulators, "firestore"):
+        for name, operation in FIRESTORE_OPERATIONS.items():
+            start = time.monotonic()
+            try:
+                operation(services)
+                outcome = "answered"
+            except BackendUnavailable:
+                outcome = "503"
+            except Exception as error:  # the report names what went wrong
+                outcome = type(error).__name__
+            elapsed = time.monotonic() - start
+            outcomes[name] = outcome if elapsed < BOUND else f"{outcome} after {elapsed:.1f}s"
+    assert outcomes == dict.fromkeys(FIRESTORE_OPERATIONS, "503")

@@ -1,0 +1,135 @@
+"""Security events: one structured log line each, and no secret in any log."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.support.firebase import DEFAULT_PASSWORD, OWNER, rewrite_claims
+from tests.support.web import SESSION_COOKIE, exchange, post_form, session_cookie, sign_in
+
+JSON = {"Accept": "application/json"}
+
+
+@pytest.fixture
+def logs(caplog):
+    """Every record of every logger, from DEBUG up."""
+    caplog.set_level(logging.DEBUG)
+    return caplog
+
+
+def events(caplog, name: str) -> list[dict]:
+    lines = []
+    for record in caplog.records:
+        if record.name != "adminapp.security":
+            continue
+        line = json.loads(record.getMessage())  # every line is JSON
+        if line["event"] == name:
+            lines.append(line)
+    return lines
+
+
+def everything_logged(caplog) -> str:
+    parts = []
+    for record in caplog.records:
+        parts.append(record.getMessage())
+        if record.exc_info:
+            parts.append(logging.Formatter().formatException(record.exc_info))
+    return "\n".join(parts)
+
+
+def test_sign_in_and_sign_out_are_logged_once_without_secrets(client, auth_emulator, owner, logs):
+    token = auth_emulator.sign_in(OWNER)
+    assert exchange(client, token).status_code == 200
+    cookie = session_cookie(client).value
+    assert post_form(client, "/admin/logout").status_code == 302
+
+    [signed_in] = events(logs, "sign_in")
+    assert signed_in == {
+        "event": "sign_in",
+        "actor": OWNER,
+        "outcome": "ok",
+        "ip": "127.0.0.1",
+    }
+    [signed_out] = events(logs, "sign_out")
+    assert signed_out["actor"] == OWNER
+    payload = cookie.split(".")[0]
+    [session_id, _email] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    logged = everything_logged(logs)
+    for secret in (token, token.split(".")[1], cookie, payload, session_id, DEFAULT_PASSWORD):
+        assert secret not in logged
+
+
+@pytest.mark.parametrize(
+    ("arrange", "reason"),
+    [
+        pytest.param(
+            lambda a, s: a.create_user("stranger@example.com"), "not_admin", id="not-admin"
+        ),
+        pytest.param(
+            lambda a, s: (
+                a.create_user("stranger@example.com"),
+                s.add_admin("stranger@example.com", disabled=True),
+            ),
+            "admin_disabled",
+            id="disabled-admin",
+        ),
+        pytest.param(
+            lambda a, s: a.create_user("stranger@example.com", verified=False),
+            "email_unverified",
+            id="unverified",
+        ),
+    ],
+)
+def test_refused_sign_in_is_logged_once_with_its_reason(
+    client, auth_emulator, store, logs, arrange, reason
+):
+    arrange(auth_emulator, store)
+    token = auth_emulator.sign_in("stranger@example.com")
+    exchange(client, token)
+    [line] = events(logs, "sign_in")
+    assert line["outcome"] == "refused"
+    assert line["reason"] == reason
+    assert token not in everything_logged(logs)
+
+
+def test_forged_token_is_logged_without_the_token(client, auth_emulator, owner, logs):
+    stale = rewrite_claims(auth_emulator.sign_in(OWNER), auth_time=int(time.time()) - 3600)
+    exchange(client, stale)
+    [line] = events(logs, "sign_in")
+    assert (line["outcome"], line["reason"]) == ("refused", "stale_sign_in")
+    assert stale not in everything_logged(logs)
+
+
+def test_guard_refusals_are_logged_once_with_their_reason(
+    client, auth_emulator, owner, store, logs
+):
+    client.set_cookie(SESSION_COOKIE, "forged.cookie.value")
+    client.get("/admin/")
+    [bad_cookie] = events(logs, "access_refused")
+    assert bad_cookie["reason"] == "bad_cookie"
+    assert "forged.cookie.value" not in everything_logged(logs)
+
+    logs.clear()
+    sign_in(client, auth_emulator, OWNER)
+    cookie = session_cookie(client).value
+    [session] = store.sessions(email=OWNER)
+    store.update_session(session["id"], last_seen_at=datetime.now(UTC) - timedelta(hours=1))
+    client.get("/admin/", headers=JSON)
+    [idle] = events(logs, "access_refused")
+    assert (idle["reason"], idle["actor"]) == ("session_idle", OWNER)
+    logged = everything_logged(logs)
+    assert cookie not in logged and session["id"] not in logged
+
+
+def test_rate_limit_hit_is_logged(client, clean, logs):
+    for _ in range(11):
+        response = exchange(client, None)
+    assert response.status_code == 429
+    [line] = events(logs, "rate_limited")
+    assert line["path"] == "/admin/session"
