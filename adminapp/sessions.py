@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from google.cloud.firestore import DocumentSnapshot, FieldFilter, WriteBatch
@@ -21,6 +21,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from .admins import Admin, AdminDirectory, admin_from_snapshot
 from .config import Settings
 from .firebase import FirebaseBackend
+from .session_cache import SessionCache
 
 SESSIONS = "admin_sessions"
 COOKIE_SALT = "adminapp.session.v1"
@@ -180,6 +181,8 @@ class SessionStore:
         self._directory = directory
         self._settings = settings
         self._clock = clock
+        # Off (TTL 0) by default: then every guarded request reads Firestore.
+        self._cache: SessionCache[SessionRecord, Admin] = SessionCache(settings.session_cache_ttl)
 
     def _ref(self, key: str):
         return self._backend.firestore.collection(SESSIONS).document(key)
@@ -207,19 +210,35 @@ class SessionStore:
         return claims, record
 
     def load(self, claims: CookieClaims) -> tuple[SessionRecord | None, Admin | None]:
-        """The session record and its admin's document, in one round trip."""
+        """The session record and its admin's document, in one round trip, or
+        none when this process read a live pair within SESSION_CACHE_SECONDS."""
+        cached = self._cache.get(claims.key)
+        if cached is not None:
+            return cached
         refs = [self._ref(claims.key), self._directory.ref(claims.email)]
         with self._backend.firestore_call("load session and admin"):
             snapshots = {
                 snapshot.reference.path: snapshot
                 for snapshot in self._backend.firestore.get_all(refs, **self._backend.rpc_options())
             }
-        session = snapshots.get(refs[0].path)
-        admin = snapshots.get(refs[1].path)
-        return (
-            record_from_snapshot(session) if session else None,
-            admin_from_snapshot(admin) if admin else None,
-        )
+        session_snapshot = snapshots.get(refs[0].path)
+        admin_snapshot = snapshots.get(refs[1].path)
+        session = record_from_snapshot(session_snapshot) if session_snapshot else None
+        admin = admin_from_snapshot(admin_snapshot) if admin_snapshot else None
+        if session is not None and admin is not None and session.email == claims.email:
+            # Only complete pairs: a refusal is re-read, never served from memory.
+            self._cache.put(claims.key, session.email, session, admin)
+        return session, admin
+
+    def forget(self, key: str) -> None:
+        """Drop a session from this process's cache (it was just ended here)."""
+        self._cache.forget(key)
+
+    def forget_admin(self, email: str) -> None:
+        """Drop an admin's sessions from this process's cache: call after any
+        change to the admin or their account (role, status, removal,
+        password), so that this instance applies it at the next request."""
+        self._cache.forget_admin(email)
 
     def get(self, key: str) -> SessionRecord | None:
         with self._backend.firestore_call("get session"):
@@ -242,14 +261,20 @@ class SessionStore:
         return sorted(live, key=lambda record: record.last_seen_at, reverse=True)
 
     def stage_end(self, batch: WriteBatch, key: str, reason: str) -> None:
+        # Forgotten before the commit: if it fails, the next request re-reads.
+        self.forget(key)
         batch.update(
             self._ref(key),
             {"ended_at": self._clock(), "ended_reason": reason, "active": False},
         )
 
-    def record_activity(self, key: str, *, auth_checked: bool) -> None:
-        update = {"last_seen_at": self._clock()}
+    def record_activity(self, session: SessionRecord, *, auth_checked: bool) -> None:
+        now = self._clock()
+        update = {"last_seen_at": now}
         if auth_checked:
-            update["auth_checked_at"] = update["last_seen_at"]
+            update["auth_checked_at"] = now
         with self._backend.firestore_call("record session activity"):
-            self._ref(key).update(update, **self._backend.rpc_options())
+            self._ref(session.key).update(update, **self._backend.rpc_options())
+        # Keep the cached copy in step, or every request until it expires
+        # would see old activity and write again.
+        self._cache.update(session.key, replace(session, **update))
