@@ -111,9 +111,19 @@ def _configure_flask(app: Flask, settings: Settings) -> None:
 
 
 def _configure_logging(settings: Settings) -> None:
-    logger = logging.getLogger("adminapp")
-    logger.setLevel(settings.log_level)
-    if not logger.handlers and not logging.getLogger().handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-        logger.addHandler(handler)
+    # Flask-Limiter's own logger says when the shared rate-limit storage
+    # (Redis) is unreachable and when it is back: operators must see that.
+    for name in ("adminapp", "flask-limiter"):
+        logger = logging.getLogger(name)
+        logger.setLevel(settings.log_level)
+        if not _has_stream_handler(logger) and not logging.getLogger().handlers:
+            handler = logging.StreamHandler()
+            handler.setFormatter(
+                logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+            )
+            logger.addHandler(handler)
+
+
+def _has_stream_handler(logger: logging.Logger) -> bool:
+    # Flask-Limiter adds a NullHandler to its logger, which prints nothing.
+    return any(isinstance(h, logging.StreamHandler) for h in logger.handlers)
