@@ -344,8 +344,10 @@ def firebase_sign_in(server: Server, id_token: str) -> str:
 
 
 def forged(cookie: str) -> str:
-    """A genuine cookie with its signature's last character changed."""
-    return cookie[:-1] + ("A" if cookie[-1] != "A" else "B")
+    """A genuine cookie with the first character of its signature changed
+    (the last one may differ only in padding bits, which decode the same)."""
+    value, signature = cookie.rsplit(".", 1)
+    return f"{value}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
 
 
 # -- the load generator --------------------------------------------------------
@@ -547,6 +549,7 @@ def report(args, measured, servers, startup_import, rss, seeding) -> dict:
         },
         "figures": figures,
         "ratios": ratios,
+        "noise": round(noise, 3),
         "startup": {
             "import_wsgi_create_app_s": round(startup_import, 3),
             "gunicorn_to_first_200_s": {n: round(s.started_in, 3) for n, s in servers.items()},
