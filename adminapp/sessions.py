@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -28,6 +29,8 @@ COOKIE_SALT = "adminapp.session.v1"
 # A genuine cookie is about 150 bytes; refuse big ones before any crypto.
 MAX_COOKIE_LENGTH = 1024
 SESSION_ID_BYTES = 32
+# Verified cookie values remembered per process (see SessionCookie.decode).
+MAX_VERIFIED_COOKIES = 4096
 MAX_USER_AGENT = 512
 
 
@@ -65,6 +68,11 @@ class SessionCookie:
         self.max_age = int(settings.session_lifetime.total_seconds())
         # A list of keys: the last signs, all verify (secret rotation).
         self._serializer = URLSafeTimedSerializer(settings.signing_keys, salt=COOKIE_SALT)
+        # value -> (claims, signed at): a cookie that verified once is not
+        # HMAC-checked again on every request (the signing keys are fixed for
+        # the life of the process); its age still is. Only genuine values get
+        # in, so a forger cannot fill it; when full it starts over.
+        self._verified: dict[str, tuple[CookieClaims, float]] = {}
 
     def encode(self, claims: CookieClaims) -> str:
         return self._serializer.dumps([claims.session_id, claims.email])
@@ -73,8 +81,14 @@ class SessionCookie:
         """The claims of a genuine, unexpired cookie; None for anything else."""
         if not value or len(value) > MAX_COOKIE_LENGTH:
             return None
+        known = self._verified.get(value)
+        if known is not None:
+            claims, signed_at = known
+            return claims if 0 <= time.time() - signed_at <= self.max_age else None
         try:
-            payload = self._serializer.loads(value, max_age=self.max_age)
+            payload, signed = self._serializer.loads(
+                value, max_age=self.max_age, return_timestamp=True
+            )
         except BadData:
             return None
         if (
@@ -83,7 +97,11 @@ class SessionCookie:
             or not all(isinstance(item, str) and item for item in payload)
         ):
             return None
-        return CookieClaims(session_id=payload[0], email=payload[1])
+        claims = CookieClaims(session_id=payload[0], email=payload[1])
+        if len(self._verified) >= MAX_VERIFIED_COOKIES:
+            self._verified.clear()
+        self._verified[value] = (claims, signed.timestamp())
+        return claims
 
     def set_on(self, response, claims: CookieClaims, expires: datetime) -> None:
         """Attach the cookie to a response; it expires with the session."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from adminapp import ConfigError, create_app
 from adminapp.config import load_settings
 from adminapp.session_cache import SessionCache
+from adminapp.sessions import CookieClaims, SessionCookie
 from tests.unit.test_config import development, production, refusal
 
 
@@ -107,3 +109,23 @@ def test_a_zero_ttl_caches_nothing():
     cache = SessionCache(timedelta(0))
     cache.put("k", "a@example.com", "s", "A")
     assert cache.get("k") is None and len(cache) == 0
+
+
+def test_a_remembered_cookie_still_expires(monkeypatch):
+    cookie = SessionCookie(load_settings(development(SESSION_LIFETIME_MINUTES="1")))
+    value = cookie.encode(CookieClaims(session_id="s" * 43, email="a@example.com"))
+    assert cookie.decode(value) is not None  # verified once, remembered now
+
+    later = time.time() + 61
+    monkeypatch.setattr("adminapp.sessions.time.time", lambda: later)
+
+    assert cookie.decode(value) is None
+
+
+def test_a_remembered_cookie_does_not_open_an_edited_one():
+    cookie = SessionCookie(load_settings(development()))
+    value = cookie.encode(CookieClaims(session_id="s" * 43, email="a@example.com"))
+    assert cookie.decode(value) is not None
+    body, signature = value.rsplit(".", 1)
+
+    assert cookie.decode(f"{body}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}") is None
