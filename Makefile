@@ -6,12 +6,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP_VERSION := 26.3
 
-.PHONY: help install run test lint screenshots chromium clean
+.PHONY: help install run test lint bench bench-tools redis screenshots chromium clean
 
 help:
 	@echo "make run    serve http://127.0.0.1:5000/admin/ on the local emulators"
 	@echo "make test   run the whole test suite (browser tests included)"
 	@echo "make lint   ruff checks (also part of make test)"
+	@echo "make bench  measure the gate under load (emulators, gunicorn, wrk; ~4 minutes)"
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -32,6 +33,21 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# Debian's redis-server for the multi-instance tests (shared rate limits).
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  echo "Installing Debian's redis-server for the multi-instance tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
+
+# Debian's wrk (the load generator of make bench).
+bench-tools:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "Installing Debian's wrk for make bench"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+
+bench: install bench-tools
+	$(PY) -m devtools.bench
+
 run: install
 	$(PY) -m devtools.run
 
@@ -39,7 +55,7 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-test: install chromium lint
+test: install chromium redis lint
 	$(PY) -m pytest
 
 # Refresh the README's pictures (docs/screenshots) from the browser tests.
@@ -47,4 +63,4 @@ screenshots: install chromium
 	ADMINAPP_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/browser -q
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .hypothesis .test-logs .run-logs
+	rm -rf $(VENV) node_modules .pytest_cache .hypothesis .test-logs .run-logs .bench-logs

@@ -20,6 +20,8 @@ __all__ = ["ConfigError", "create_app"]
 ROOT = Path(__file__).resolve().parent.parent
 # Cap request bodies: our largest legitimate form is a few hundred bytes.
 MAX_CONTENT_LENGTH = 64 * 1024
+# Seconds a rate-limit check may wait for Redis before the in-memory fallback.
+RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
 
 def create_app(config: Mapping[str, str] | None = None) -> Flask:
@@ -57,6 +59,10 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(console_bp)
     app.register_blueprint(api_bp)
+    if settings.bench:  # development only (config refuses it in production)
+        from .bench import bp as bench_bp
+
+        app.register_blueprint(bench_bp)
 
     @app.get("/")
     def root():
@@ -95,6 +101,10 @@ def _configure_flask(app: Flask, settings: Settings) -> None:
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_KEY_PREFIX="adminapp",
+        # Shared storage (Redis) down: count in this process instead of
+        # failing the request; limits then apply per instance until it is back.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_STORAGE_OPTIONS=RATELIMIT_STORAGE_OPTIONS,
         PREFERRED_URL_SCHEME="https" if settings.production else "http",
         JSON_SORT_KEYS=False,
         ADMINAPP_EMULATED=settings.emulated,
@@ -102,9 +112,19 @@ def _configure_flask(app: Flask, settings: Settings) -> None:
 
 
 def _configure_logging(settings: Settings) -> None:
-    logger = logging.getLogger("adminapp")
-    logger.setLevel(settings.log_level)
-    if not logger.handlers and not logging.getLogger().handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-        logger.addHandler(handler)
+    # Flask-Limiter's own logger says when the shared rate-limit storage
+    # (Redis) is unreachable and when it is back: operators must see that.
+    for name in ("adminapp", "flask-limiter"):
+        logger = logging.getLogger(name)
+        logger.setLevel(settings.log_level)
+        if not _has_stream_handler(logger) and not logging.getLogger().handlers:
+            handler = logging.StreamHandler()
+            handler.setFormatter(
+                logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+            )
+            logger.addHandler(handler)
+
+
+def _has_stream_handler(logger: logging.Logger) -> bool:
+    # Flask-Limiter adds a NullHandler to its logger, which prints nothing.
+    return any(isinstance(h, logging.StreamHandler) for h in logger.handlers)

@@ -177,8 +177,9 @@ class Access:
     # -- every guarded request -----------------------------------------------
 
     def resume(self, claims: CookieClaims, client: Client) -> Resumed:
-        """Check a session on a guarded request: one Firestore round trip,
-        plus a write at most every few minutes to record activity."""
+        """Check a session on a guarded request: one Firestore round trip (none
+        on a session cache hit), plus a write at most every few minutes to
+        record activity."""
         session, admin = self._sessions.load(claims)
         now = self._clock()
         if session is None or session.email != claims.email:
@@ -253,7 +254,7 @@ class Access:
             if reason:
                 raise self._refuse(reason, SIGNED_OUT, client, end=session)
         if recheck_due or now - session.last_seen_at >= self._settings.session_activity_interval:
-            self._sessions.record_activity(session.key, auth_checked=recheck_due)
+            self._sessions.record_activity(session, auth_checked=recheck_due)
 
     # -- sign-out ------------------------------------------------------------
 
@@ -306,6 +307,9 @@ class Access:
         audit entry when there were any; returns how many were ended. Their
         cookies stop working at their next request."""
         ended = [s for s in self._sessions.open_for(email) if s.key != keep_key]
+        if keep_key is None:
+            # Also whatever this process cached that the query did not list.
+            self._sessions.forget_admin(email)
         # A batch holds at most 500 writes; leave room for the audit entry.
         for start in range(0, len(ended), 400):
             batch = self._backend.firestore.batch()
@@ -317,6 +321,11 @@ class Access:
                 )
             self._commit(batch, "end sessions")
         return len(ended)
+
+    def forget_admin(self, email: str) -> None:
+        """Make this instance re-read an admin's sessions at their next
+        request (after a change to the admin or their account)."""
+        self._sessions.forget_admin(email)
 
     def _commit(self, batch, what: str) -> None:
         with self._backend.firestore_call(what):

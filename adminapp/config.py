@@ -79,6 +79,7 @@ class Settings:
     trusted_proxy_count: int
     server_timing: bool
     log_level: str
+    bench: bool = False
 
     @property
     def production(self) -> bool:
@@ -146,6 +147,13 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
             "or an active admin would be timed out between two activity records."
         )
 
+    bench = source.flag("ADMINAPP_BENCH", False)
+    if production and bench:
+        raise ConfigError(
+            "ADMINAPP_BENCH=true is only allowed with ADMINAPP_ENV=development: it adds "
+            "the benchmark's pages, which production must not serve."
+        )
+
     reset_delivery = source.choice("RESET_DELIVERY", RESET_DELIVERIES, "firebase")
     smtp = _load_smtp(source, required=reset_delivery == "smtp")
     if reset_delivery == "smtp" and not public_url:
@@ -188,6 +196,7 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         trusted_proxy_count=int(source.number("TRUSTED_PROXY_COUNT", 0, low=0, high=10)),
         server_timing=source.flag("SERVER_TIMING", False),
         log_level=source.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
+        bench=bench,
     )
 
 

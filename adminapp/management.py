@@ -101,6 +101,7 @@ class AdminManagement:
             client,
             lambda: self._directory.update(email, role=role),
         )
+        self._access.forget_admin(email)
         self._audit.record(
             "admin_role_changed",
             actor=actor,
@@ -117,6 +118,7 @@ class AdminManagement:
         change = self._guarded(
             event, email, actor, client, lambda: self._directory.update(email, disabled=disabled)
         )
+        self._access.forget_admin(email)
         self._audit.record(event, actor=actor, target=email, client=client)
         if disabled:
             self._access.end_sessions(email, "admin_disabled", actor=actor, client=client)
@@ -126,6 +128,7 @@ class AdminManagement:
         change = self._guarded(
             "admin_removed", email, actor, client, lambda: self._directory.remove(email)
         )
+        self._access.forget_admin(email)
         self._audit.record("admin_removed", actor=actor, target=email, client=client)
         self._access.end_sessions(email, "admin_removed", actor=actor, client=client)
         return change

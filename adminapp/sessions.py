@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from google.cloud.firestore import DocumentSnapshot, FieldFilter, WriteBatch
@@ -21,12 +22,15 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from .admins import Admin, AdminDirectory, admin_from_snapshot
 from .config import Settings
 from .firebase import FirebaseBackend
+from .session_cache import SessionCache
 
 SESSIONS = "admin_sessions"
 COOKIE_SALT = "adminapp.session.v1"
 # A genuine cookie is about 150 bytes; refuse big ones before any crypto.
 MAX_COOKIE_LENGTH = 1024
 SESSION_ID_BYTES = 32
+# Verified cookie values remembered per process (see SessionCookie.decode).
+MAX_VERIFIED_COOKIES = 4096
 MAX_USER_AGENT = 512
 
 
@@ -64,6 +68,11 @@ class SessionCookie:
         self.max_age = int(settings.session_lifetime.total_seconds())
         # A list of keys: the last signs, all verify (secret rotation).
         self._serializer = URLSafeTimedSerializer(settings.signing_keys, salt=COOKIE_SALT)
+        # value -> (claims, signed at): a cookie that verified once is not
+        # HMAC-checked again on every request (the signing keys are fixed for
+        # the life of the process); its age still is. Only genuine values get
+        # in, so a forger cannot fill it; when full it starts over.
+        self._verified: dict[str, tuple[CookieClaims, float]] = {}
 
     def encode(self, claims: CookieClaims) -> str:
         return self._serializer.dumps([claims.session_id, claims.email])
@@ -72,8 +81,14 @@ class SessionCookie:
         """The claims of a genuine, unexpired cookie; None for anything else."""
         if not value or len(value) > MAX_COOKIE_LENGTH:
             return None
+        known = self._verified.get(value)
+        if known is not None:
+            claims, signed_at = known
+            return claims if 0 <= time.time() - signed_at <= self.max_age else None
         try:
-            payload = self._serializer.loads(value, max_age=self.max_age)
+            payload, signed = self._serializer.loads(
+                value, max_age=self.max_age, return_timestamp=True
+            )
         except BadData:
             return None
         if (
@@ -82,7 +97,11 @@ class SessionCookie:
             or not all(isinstance(item, str) and item for item in payload)
         ):
             return None
-        return CookieClaims(session_id=payload[0], email=payload[1])
+        claims = CookieClaims(session_id=payload[0], email=payload[1])
+        if len(self._verified) >= MAX_VERIFIED_COOKIES:
+            self._verified.clear()
+        self._verified[value] = (claims, signed.timestamp())
+        return claims
 
     def set_on(self, response, claims: CookieClaims, expires: datetime) -> None:
         """Attach the cookie to a response; it expires with the session."""
@@ -180,6 +199,8 @@ class SessionStore:
         self._directory = directory
         self._settings = settings
         self._clock = clock
+        # Off (TTL 0) by default: then every guarded request reads Firestore.
+        self._cache: SessionCache[SessionRecord, Admin] = SessionCache(settings.session_cache_ttl)
 
     def _ref(self, key: str):
         return self._backend.firestore.collection(SESSIONS).document(key)
@@ -207,19 +228,35 @@ class SessionStore:
         return claims, record
 
     def load(self, claims: CookieClaims) -> tuple[SessionRecord | None, Admin | None]:
-        """The session record and its admin's document, in one round trip."""
+        """The session record and its admin's document, in one round trip, or
+        none when this process read a live pair within SESSION_CACHE_SECONDS."""
+        cached = self._cache.get(claims.key)
+        if cached is not None:
+            return cached
         refs = [self._ref(claims.key), self._directory.ref(claims.email)]
         with self._backend.firestore_call("load session and admin"):
             snapshots = {
                 snapshot.reference.path: snapshot
                 for snapshot in self._backend.firestore.get_all(refs, **self._backend.rpc_options())
             }
-        session = snapshots.get(refs[0].path)
-        admin = snapshots.get(refs[1].path)
-        return (
-            record_from_snapshot(session) if session else None,
-            admin_from_snapshot(admin) if admin else None,
-        )
+        session_snapshot = snapshots.get(refs[0].path)
+        admin_snapshot = snapshots.get(refs[1].path)
+        session = record_from_snapshot(session_snapshot) if session_snapshot else None
+        admin = admin_from_snapshot(admin_snapshot) if admin_snapshot else None
+        if session is not None and admin is not None and session.email == claims.email:
+            # Only complete pairs: a refusal is re-read, never served from memory.
+            self._cache.put(claims.key, session.email, session, admin)
+        return session, admin
+
+    def forget(self, key: str) -> None:
+        """Drop a session from this process's cache (it was just ended here)."""
+        self._cache.forget(key)
+
+    def forget_admin(self, email: str) -> None:
+        """Drop an admin's sessions from this process's cache: call after any
+        change to the admin or their account (role, status, removal,
+        password), so that this instance applies it at the next request."""
+        self._cache.forget_admin(email)
 
     def get(self, key: str) -> SessionRecord | None:
         with self._backend.firestore_call("get session"):
@@ -242,14 +279,20 @@ class SessionStore:
         return sorted(live, key=lambda record: record.last_seen_at, reverse=True)
 
     def stage_end(self, batch: WriteBatch, key: str, reason: str) -> None:
+        # Forgotten before the commit: if it fails, the next request re-reads.
+        self.forget(key)
         batch.update(
             self._ref(key),
             {"ended_at": self._clock(), "ended_reason": reason, "active": False},
         )
 
-    def record_activity(self, key: str, *, auth_checked: bool) -> None:
-        update = {"last_seen_at": self._clock()}
+    def record_activity(self, session: SessionRecord, *, auth_checked: bool) -> None:
+        now = self._clock()
+        update = {"last_seen_at": now}
         if auth_checked:
-            update["auth_checked_at"] = update["last_seen_at"]
+            update["auth_checked_at"] = now
         with self._backend.firestore_call("record session activity"):
-            self._ref(key).update(update, **self._backend.rpc_options())
+            self._ref(session.key).update(update, **self._backend.rpc_options())
+        # Keep the cached copy in step, or every request until it expires
+        # would see old activity and write again.
+        self._cache.update(session.key, replace(session, **update))

@@ -1,0 +1,629 @@
+"""``make bench``: what the gate costs, measured against its floor and its alternative.
+
+One run starts the emulators, two copies of the app under gunicorn (same
+settings except the session cache: off on one, on on the other) with
+``SERVER_TIMING`` and the bench pages on, and drives them with ``wrk`` on
+loopback. Scenarios are interleaved in rounds (A B C … A B C …) so that
+drift on a shared machine spreads over all of them, and each figure is the
+sum over its rounds. Round trips come from the app's own ``Server-Timing``
+header on every response, not from estimates.
+
+The last line printed is one JSON object with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # quiet gRPC connection chatter
+
+import google.auth.credentials
+import requests
+from google.cloud import firestore
+
+from devtools import emulators as emulator_control
+
+ROOT = Path(__file__).resolve().parent.parent
+LOG_DIR = ROOT / ".bench-logs"
+LUA = Path(__file__).with_name("bench.lua")
+PROJECT = "demo-adminapp-bench"
+PASSWORD = "bench-password-not-secret"  # noqa: S105  (emulator users only)
+SMALL_ADMINS = 10
+LARGE = 10_000
+BATCH = 500  # Firestore's limit of writes per batch
+HTTP_TIMEOUT = 10
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+# Scenario name -> (server, method, path, expected status).
+OPEN, GUARDED, FIREBASE = "/admin/bench/open", "/admin/bench/guarded", "/admin/bench/firebase"
+SCENARIOS = {
+    "unguarded": ("off", "GET", OPEN, 200),
+    "guarded_cache_off": ("off", "GET", GUARDED, 200),
+    # The floor again, on the cache-on server: each guarded figure is
+    # compared with the unguarded page of the same processes.
+    "unguarded_cache_on_server": ("on", "GET", OPEN, 200),
+    "guarded_cache_on": ("on", "GET", GUARDED, 200),
+    # Same settings as guarded_cache_off, on a Firestore holding 10,010
+    # admins and 10,000 more live sessions (its own emulator, measured in
+    # the same rounds as everything else).
+    "guarded_cache_off_large_data": ("large", "GET", GUARDED, 200),
+    "forged_cookie": ("off", "GET", GUARDED, 302),  # a browser is sent to log in
+    "firebase_session_cookie": ("off", "GET", FIREBASE, 200),
+    "sign_in": ("off", "POST", "/admin/session", 200),
+}
+
+
+@dataclass
+class Figures:
+    """One scenario's totals over its rounds."""
+
+    requests: int = 0
+    seconds: float = 0.0
+    errors: int = 0
+    timed: int = 0
+    firestore: int = 0
+    auth: int = 0
+    p50_ms: list[float] = field(default_factory=list)
+    p99_ms: list[float] = field(default_factory=list)
+
+    def add(self, run: dict) -> None:
+        self.requests += run["requests"]
+        self.seconds += run["duration_us"] / 1e6
+        self.errors += run["socket_errors"] + run["unexpected_status"]
+        self.timed += run["timed"]
+        self.firestore += run["firestore"]
+        self.auth += run["auth"]
+        self.p50_ms.append(run["p50_us"] / 1000)
+        self.p99_ms.append(run["p99_us"] / 1000)
+
+    def summary(self) -> dict:
+        return {
+            "rps": round(self.requests / self.seconds, 1) if self.seconds else 0.0,
+            # The median of the rounds' percentiles: robust to one noisy round.
+            "p50_ms": round(statistics.median(self.p50_ms), 2) if self.p50_ms else None,
+            "p99_ms": round(statistics.median(self.p99_ms), 2) if self.p99_ms else None,
+            "requests": self.requests,
+            "errors": self.errors,
+            "firestore_per_request": round(self.firestore / self.timed, 4) if self.timed else None,
+            "auth_per_request": round(self.auth / self.timed, 4) if self.timed else None,
+        }
+
+
+# -- the app under gunicorn ----------------------------------------------------
+
+
+@dataclass
+class Server:
+    name: str
+    url: str
+    process: subprocess.Popen
+    started_in: float  # seconds from spawn to the first 200
+
+    def worker_rss_mb(self) -> list[float]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        sizes = []
+        for pid in children.read_text().split():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes.append(round(int(line.split()[1]) / 1024, 1))
+        return sizes
+
+
+def app_env(emulators: emulator_control.Emulators, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        **emulators.env,
+        "ADMINAPP_ENV": "development",
+        "ADMINAPP_BENCH": "true",
+        "FIREBASE_PROJECT_ID": PROJECT,
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "SECRET_KEY_FALLBACKS": "",
+        "PUBLIC_URL": "",
+        # Plain-HTTP loopback: the benchmark's client is not a browser.
+        "SESSION_COOKIE_SECURE": "false",
+        "SERVER_TIMING": "true",
+        "SESSION_CACHE_SECONDS": "0",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        # The sign-in run makes thousands of exchanges from one address.
+        "SIGN_IN_RATE_LIMIT": "1000000 per minute",
+        # One audit line per sign-in would measure the terminal, not the app.
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+def start_server(name: str, env: dict[str, str], workers: int, threads: int) -> Server:
+    port = emulator_control.free_port()
+    url = f"http://127.0.0.1:{port}"
+    LOG_DIR.mkdir(exist_ok=True)
+    log = open(LOG_DIR / f"gunicorn-{name}.log", "ab")  # noqa: SIM115  (lives with the process)
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(threads),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn ({name}) exited; see {LOG_DIR}/gunicorn-{name}.log")
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return Server(name, url, process, time.perf_counter() - started)
+        time.sleep(0.05)
+    raise RuntimeError(f"gunicorn ({name}) did not answer within 60s")
+
+
+def stop_server(server: Server) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.process.pid, signal.SIGTERM)
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait()
+
+
+def import_seconds(env: dict[str, str]) -> float:
+    """Time to import wsgi (which runs create_app), in a fresh interpreter."""
+    code = "import time; t = time.perf_counter(); import wsgi; print(time.perf_counter() - t)"
+    output = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return float(output.stdout.strip().splitlines()[-1])
+
+
+# -- data ----------------------------------------------------------------------
+
+
+class Data:
+    """Users in the Auth emulator and documents in the Firestore emulator."""
+
+    def __init__(self, emulators: emulator_control.Emulators):
+        self.auth_host = emulators.auth_host
+        # The client reads the emulator's address from the environment.
+        saved = os.environ.get("FIRESTORE_EMULATOR_HOST")
+        os.environ["FIRESTORE_EMULATOR_HOST"] = emulators.firestore_host
+        try:
+            self.db = firestore.Client(
+                project=PROJECT, credentials=google.auth.credentials.AnonymousCredentials()
+            )
+        finally:
+            if saved is not None:
+                os.environ["FIRESTORE_EMULATOR_HOST"] = saved
+
+    def add_admins_with_users(self, count: int) -> list[str]:
+        emails = [f"bench-admin-{n}@example.com" for n in range(count)]
+        for email in emails:
+            response = requests.post(
+                f"http://{self.auth_host}/identitytoolkit.googleapis.com/v1/accounts:signUp",
+                params={"key": "bench"},
+                json={"email": email, "password": PASSWORD},
+                timeout=HTTP_TIMEOUT,
+            )
+            response.raise_for_status()
+            self._verify_email(response.json()["localId"])
+        self.add_admin_documents(emails)
+        return emails
+
+    def add_admin_documents(self, emails: list[str]) -> None:
+        for email in emails:
+            self.db.collection("admins").document(email).set({"role": "viewer"})
+
+    def _verify_email(self, uid: str) -> None:
+        response = requests.post(
+            f"http://{self.auth_host}/identitytoolkit.googleapis.com/v1/projects/{PROJECT}"
+            "/accounts:update",
+            headers={"Authorization": "Bearer owner"},
+            json={"localId": uid, "emailVerified": True},
+            timeout=HTTP_TIMEOUT,
+        )
+        response.raise_for_status()
+
+    def id_token(self, email: str) -> str:
+        response = requests.post(
+            f"http://{self.auth_host}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword",
+            params={"key": "bench"},
+            json={"email": email, "password": PASSWORD, "returnSecureToken": True},
+            timeout=HTTP_TIMEOUT,
+        )
+        response.raise_for_status()
+        return response.json()["idToken"]
+
+    def add_bulk(self, count: int) -> None:
+        """``count`` more admins and ``count`` live sessions, in batches."""
+        now = datetime.now(UTC)
+        for start in range(0, count, BATCH // 2):
+            batch = self.db.batch()
+            for n in range(start, min(start + BATCH // 2, count)):
+                email = f"bulk-admin-{n}@example.com"
+                batch.set(self.db.collection("admins").document(email), {"role": "viewer"})
+                key = hashlib.sha256(secrets.token_bytes(32)).hexdigest()
+                batch.set(
+                    self.db.collection("admin_sessions").document(key),
+                    {
+                        "uid": f"bulk-uid-{n}",
+                        "email": email,
+                        "created_at": now,
+                        "last_seen_at": now,
+                        "expires_at": now + timedelta(hours=12),
+                        "auth_time": now,
+                        "auth_checked_at": now,
+                        "ip": "127.0.0.1",
+                        "user_agent": "bench",
+                        "ended_at": None,
+                        "ended_reason": None,
+                        "active": True,
+                    },
+                )
+            batch.commit()
+
+
+# -- signing in the way the page's script does ------------------------------
+
+
+@dataclass
+class Exchange:
+    """What a browser holds to call POST /admin/session: CSRF cookie + token."""
+
+    cookie: str
+    csrf_token: str
+    origin: str
+
+
+def prepare_exchange(server: Server) -> Exchange:
+    session = requests.Session()
+    page = session.get(f"{server.url}/admin/login", timeout=HTTP_TIMEOUT)
+    page.raise_for_status()
+    token = CSRF_META.search(page.text).group(1)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+    return Exchange(cookie=cookie, csrf_token=token, origin=server.url)
+
+
+def exchange_headers(exchange: Exchange) -> dict[str, str]:
+    return {
+        "Cookie": exchange.cookie,
+        "X-CSRFToken": exchange.csrf_token,
+        "Origin": exchange.origin,
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+    }
+
+
+def sign_in(server: Server, id_token: str) -> str:
+    """Our session cookie for ``id_token``, as a Cookie header value."""
+    exchange = prepare_exchange(server)
+    response = requests.post(
+        f"{server.url}/admin/session",
+        headers={**exchange_headers(exchange), "Authorization": f"Bearer {id_token}"},
+        data="{}",
+        timeout=HTTP_TIMEOUT,
+    )
+    response.raise_for_status()
+    return f"admin_session={response.cookies['admin_session']}"
+
+
+def firebase_sign_in(server: Server, id_token: str) -> str:
+    response = requests.post(
+        f"{server.url}/admin/bench/firebase-session",
+        headers={"Authorization": f"Bearer {id_token}"},
+        timeout=HTTP_TIMEOUT,
+    )
+    response.raise_for_status()
+    return f"bench_firebase_session={response.cookies['bench_firebase_session']}"
+
+
+def forged(cookie: str) -> str:
+    """A genuine cookie with the first character of its signature changed
+    (the last one may differ only in padding bits, which decode the same)."""
+    value, signature = cookie.rsplit(".", 1)
+    return f"{value}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
+
+
+# -- the load generator --------------------------------------------------------
+
+
+def wrk(
+    url: str,
+    method: str,
+    expected: int,
+    headers: dict[str, str],
+    *,
+    seconds: float,
+    connections: int,
+    body: str = "",
+    tokens_file: Path | None = None,
+) -> dict:
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "10s"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    command += ["-s", str(LUA), url, "--", str(expected), method, body]
+    if tokens_file is not None:
+        command.append(str(tokens_file))
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    line = next(line for line in output.splitlines() if line.startswith("BENCH "))
+    return json.loads(line.removeprefix("BENCH "))
+
+
+# -- the run -------------------------------------------------------------------
+
+
+def ratio(a: float, b: float) -> float | None:
+    return round(a / b, 3) if b else None
+
+
+def run(args: argparse.Namespace) -> dict:
+    missing = [tool for tool in ("wrk",) if shutil.which(tool) is None]
+    if missing:
+        sys.exit(f"{', '.join(missing)} not found: run `make bench-tools` (Debian packages).")
+    log = print if not args.quiet else (lambda *a, **k: None)
+    log(f"Starting the emulators (logs in {LOG_DIR})…", flush=True)
+    emulators = emulator_control.start(PROJECT, log_dir=LOG_DIR)
+    # A second Firestore (same Auth) for the large data set, so that both
+    # sizes are measured in the same interleaved rounds.
+    large_store = emulator_control.Emulators(
+        PROJECT,
+        auth_host=emulators.auth_host,
+        firestore_host=f"127.0.0.1:{emulator_control.free_port()}",
+        log_dir=LOG_DIR,
+    )
+    servers: dict[str, Server] = {}
+    try:
+        large_store.start_firestore()
+        os.environ.update(emulators.env)
+        data = Data(emulators)
+        admins = data.add_admins_with_users(SMALL_ADMINS)
+        large_data = Data(large_store)
+        large_data.add_admin_documents(admins)
+        log(f"Seeding {LARGE:,} more admins and {LARGE:,} live sessions…", flush=True)
+        seeding = time.perf_counter()
+        large_data.add_bulk(LARGE)
+        seeding = time.perf_counter() - seeding
+
+        base = app_env(emulators)
+        startup_import = import_seconds(base)
+        log(f"Starting gunicorn ×3 ({args.workers} workers × {args.threads} threads each)…")
+        servers["off"] = start_server("cache-off", base, args.workers, args.threads)
+        servers["on"] = start_server(
+            "cache-on",
+            {**base, "SESSION_CACHE_SECONDS": str(args.cache_seconds)},
+            args.workers,
+            args.threads,
+        )
+        servers["large"] = start_server(
+            "large-data",
+            {**base, "FIRESTORE_EMULATOR_HOST": large_store.firestore_host},
+            args.workers,
+            args.threads,
+        )
+
+        # Sign every admin in once (binds their uid, as a real first sign-in does).
+        for email in admins:
+            sign_in(servers["off"], data.id_token(email))
+            sign_in(servers["large"], data.id_token(email))
+        token = data.id_token(admins[0])
+        cookies = {
+            "off": sign_in(servers["off"], token),
+            "on": sign_in(servers["on"], token),
+            "large": sign_in(servers["large"], token),
+            "firebase": firebase_sign_in(servers["off"], token),
+        }
+        exchange = prepare_exchange(servers["off"])
+        tokens_file = Path(tempfile.mkstemp(prefix="bench-tokens-")[1])
+
+        def headers_for(scenario: str) -> dict[str, str]:
+            if scenario.startswith("unguarded"):
+                return {}
+            if scenario == "forged_cookie":
+                return {"Cookie": forged(cookies["off"])}
+            if scenario == "firebase_session_cookie":
+                return {"Cookie": cookies["firebase"]}
+            if scenario == "sign_in":
+                return exchange_headers(exchange)
+            return {"Cookie": cookies[SCENARIOS[scenario][0]]}
+
+        def measure(names, rounds: int, label: str) -> dict[str, Figures]:
+            figures = {name: Figures() for name in names}
+            for number in range(1, rounds + 1):
+                log(f"  {label} round {number}/{rounds}", flush=True)
+                for name in names:
+                    server_name, method, path, expected = SCENARIOS[name]
+                    if name == "sign_in":
+                        # Fresh tokens: a sign-in must be recent (RECENT_SIGN_IN_MINUTES).
+                        tokens_file.write_text("\n".join(data.id_token(e) for e in admins))
+                    figures[name].add(
+                        wrk(
+                            servers[server_name].url + path,
+                            method,
+                            expected,
+                            headers_for(name),
+                            seconds=args.seconds,
+                            connections=args.connections,
+                            body="{}" if method == "POST" else "",
+                            tokens_file=tokens_file if name == "sign_in" else None,
+                        )
+                    )
+            return figures
+
+        log("Measuring…")
+        figures = measure(list(SCENARIOS), args.rounds, "measuring")
+
+        rss = [size for server in servers.values() for size in server.worker_rss_mb()]
+        result = report(args, figures, servers, startup_import, rss, seeding)
+        tokens_file.unlink(missing_ok=True)
+        return result
+    finally:
+        for server in servers.values():
+            stop_server(server)
+        large_store.stop()
+        emulators.stop()
+
+
+def report(args, measured, servers, startup_import, rss, seeding) -> dict:
+    figures = {name: f.summary() for name, f in measured.items()}
+    rps = {name: f["rps"] for name, f in figures.items()}
+    ratios = {
+        "guarded_cache_on_vs_unguarded": ratio(
+            rps["guarded_cache_on"], rps["unguarded_cache_on_server"]
+        ),
+        "guarded_cache_off_vs_unguarded": ratio(rps["guarded_cache_off"], rps["unguarded"]),
+        "guarded_cache_off_vs_firebase_session_cookie": ratio(
+            rps["guarded_cache_off"], rps["firebase_session_cookie"]
+        ),
+        "guarded_cache_on_vs_firebase_session_cookie": ratio(
+            rps["guarded_cache_on"], rps["firebase_session_cookie"]
+        ),
+        "large_vs_small_data_guarded_cache_off": ratio(
+            rps["guarded_cache_off_large_data"], rps["guarded_cache_off"]
+        ),
+        # The same page on two identical servers: how far apart equal things
+        # measure in this run, i.e. the noise.
+        "unguarded_server_a_vs_b": ratio(rps["unguarded"], rps["unguarded_cache_on_server"]),
+    }
+    noise = max(0.1, abs(1 - ratios["unguarded_server_a_vs_b"]))
+    sign_in = figures["sign_in"]
+    targets = {
+        "guarded request ≤ 1 Firestore round trip (cache off)": figures["guarded_cache_off"][
+            "firestore_per_request"
+        ]
+        <= 1,
+        "forged cookie: 0 round trips": figures["forged_cookie"]["firestore_per_request"] == 0
+        and figures["forged_cookie"]["auth_per_request"] == 0,
+        "sign-in ≤ 1 Auth + ≤ 2 Firestore round trips": sign_in["auth_per_request"] <= 1
+        and sign_in["firestore_per_request"] <= 2,
+        "cache on ≥ 0.8 × unguarded": ratios["guarded_cache_on_vs_unguarded"] >= 0.8,
+        "cache off ≥ Firebase session cookie page": ratios[
+            "guarded_cache_off_vs_firebase_session_cookie"
+        ]
+        >= 1.0,
+        "data size: 10,010 admins within noise of 10 (max of 10% and A-vs-B)": abs(
+            1 - ratios["large_vs_small_data_guarded_cache_off"]
+        )
+        <= noise,
+        "no errors": all(f["errors"] == 0 for f in figures.values()),
+    }
+    result = {
+        "machine": machine(),
+        "settings": {
+            "workers": args.workers,
+            "threads": args.threads,
+            "connections": args.connections,
+            "seconds_per_run": args.seconds,
+            "rounds": args.rounds,
+            "session_cache_seconds": args.cache_seconds,
+        },
+        "data": {
+            "small": {"admins": SMALL_ADMINS},
+            "large": {"admins": LARGE + SMALL_ADMINS, "live_sessions_seeded": LARGE},
+            "seeding_s": round(seeding, 1),
+        },
+        "figures": figures,
+        "ratios": ratios,
+        "noise": round(noise, 3),
+        "startup": {
+            "import_wsgi_create_app_s": round(startup_import, 3),
+            "gunicorn_to_first_200_s": {n: round(s.started_in, 3) for n, s in servers.items()},
+        },
+        "rss_per_worker_mb": rss,
+        "targets": targets,
+        "targets_met": all(targets.values()),
+    }
+    print_table(result)
+    return result
+
+
+def machine() -> str:
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{os.cpu_count()} CPUs, {model or 'unknown CPU'}"
+
+
+def print_table(result: dict) -> None:
+    print()
+    print(f"Machine: {result['machine']}")
+    s = result["settings"]
+    print(
+        f"gunicorn gthread {s['workers']} workers × {s['threads']} threads; wrk 1 thread, "
+        f"{s['connections']} connections; {s['rounds']} rounds × {s['seconds_per_run']}s each"
+    )
+    header = f"{'scenario':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+    header += f"{'FS/req':>8}{'Auth/req':>9}"
+    data = result["data"]
+    print(
+        f"Data: {data['small']['admins']} admins; large-data server: "
+        f"{data['large']['admins']:,} admins + {data['large']['live_sessions_seeded']:,} "
+        "live sessions"
+    )
+    print(f"\n{header}")
+    for name, f in result["figures"].items():
+        print(
+            f"{name:<34}{f['rps']:>9.1f}{f['p50_ms']:>9.2f}{f['p99_ms']:>9.2f}"
+            f"{f['errors']:>8}{f['firestore_per_request']:>8.3f}{f['auth_per_request']:>9.3f}"
+        )
+    print("\nRatios (requests per second, same run)")
+    for name, value in result["ratios"].items():
+        print(f"  {name:<48}{value}")
+    startup = result["startup"]
+    print(
+        f"\nStart-up: import wsgi + create_app {startup['import_wsgi_create_app_s']}s; "
+        f"gunicorn to first 200 {startup['gunicorn_to_first_200_s']}"
+    )
+    print(f"RSS per worker (MB): {result['rss_per_worker_mb']}")
+    print("\nTargets")
+    for name, met in result["targets"].items():
+        print(f"  {'PASS' if met else 'FAIL'}  {name}")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=3, help="length of one wrk run")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="gthread threads per worker")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--cache-seconds", type=float, default=60)
+    parser.add_argument("--quiet", action="store_true", help="only the table and the JSON line")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    result = run(parse_args(argv))
+    print(json.dumps(result, ensure_ascii=False, separators=(",", ":")))
+
+
+if __name__ == "__main__":
+    main()
