@@ -99,7 +99,10 @@ def _configure_flask(app: Flask, settings: Settings) -> None:
         WTF_CSRF_SSL_STRICT=False,
         WTF_CSRF_TIME_LIMIT=3600,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
-        RATELIMIT_HEADERS_ENABLED=True,
+        # Off: Flask-Limiter would stamp every limited route's answers (200s
+        # and 503s included) with a Retry-After of its window's reset, up to
+        # an hour. Our 429 handler sets the real wait itself (errors.py).
+        RATELIMIT_HEADERS_ENABLED=False,
         RATELIMIT_KEY_PREFIX="adminapp",
         # Shared storage (Redis) down: count in this process instead of
         # failing the request; limits then apply per instance until it is back.

@@ -97,7 +97,10 @@ def _seconds_until_reset() -> int:
     current = limiter.current_limit
     if current is None:
         return 60
-    return max(1, math.ceil(current.reset_at - time.time()))
+    # The storage rounds reset times to whole seconds: never ask for more
+    # than the limit's own window.
+    window = current.limit.get_expiry()
+    return max(1, min(window, math.ceil(current.reset_at - time.time())))
 
 
 def _spell_duration(seconds: int) -> str:

@@ -32,3 +32,11 @@ def test_the_limit_is_per_client_ip(app, auth_emulator, owner):
     colleague = app.test_client()
     colleague.environ_base["REMOTE_ADDR"] = "198.51.100.2"
     assert exchange(colleague, auth_emulator.sign_in(OWNER)).status_code == 200
+
+
+def test_answers_under_the_limit_carry_no_retry_after(client, auth_emulator, owner):
+    # Retry-After belongs to a 429 or 503 only; a sign-in that worked must not
+    # tell clients (or caches and proxies) to come back in an hour.
+    response = exchange(client, auth_emulator.sign_in(OWNER))
+    assert response.status_code == 200
+    assert "Retry-After" not in response.headers
