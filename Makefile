@@ -12,7 +12,7 @@ help:
 	@echo "make run    serve http://127.0.0.1:5000/admin/ on the local emulators"
 	@echo "make test   run the whole test suite (browser tests included)"
 	@echo "make lint   ruff checks (also part of make test)"
-	@echo "make bench  measure the gate under load (emulators, gunicorn, wrk; ~6 minutes)"
+	@echo "make bench  measure the gate under load (emulators, gunicorn, wrk; ~4 minutes)"
 
 install: $(VENV)/.installed node_modules/.installed
 
