@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from google.api_core.exceptions import FailedPrecondition
+from google.api_core.exceptions import FailedPrecondition, NotFound
 
 from .admins import Admin, AdminDirectory
 from .audit import AuditTrail, log_event
@@ -94,7 +94,7 @@ class Access:
         identity, admin, refusal = self._identify(
             self._identity.verify_sign_in, id_token, client, "sign_in"
         )
-        batch = self._backend.firestore.batch()
+        batch = self._audit.batch()
         if refusal is not None:
             self._audit.stage(
                 batch,
@@ -106,19 +106,25 @@ class Access:
             )
             self._commit(batch, "refused sign-in")
             raise refusal
+        now = self._clock()
+        # The conditional write first. Firestore commits a batch atomically
+        # whatever its order; the local emulator applies writes one by one,
+        # and this order lets it, too, write nothing when the condition fails.
+        self._directory.stage_sign_in(batch, admin, identity.uid, now)
         claims, session = self._sessions.stage_open(
             batch,
             uid=identity.uid,
             email=identity.email,
             auth_time=identity.auth_time,
             client=client,
+            now=now,
         )
-        self._directory.stage_sign_in(batch, admin, identity.uid, session.created_at)
         self._audit.stage(batch, "sign_in", actor=identity.email, client=client)
         try:
             self._commit(batch, "sign-in")
-        except FailedPrecondition:
-            # Another sign-in bound this admin to a uid between our read and write.
+        except (FailedPrecondition, NotFound):
+            # Between our read and our write, another sign-in bound this admin
+            # to a uid, or an owner removed the admin.
             raise SignInRefused(
                 "uid_conflict", "Sign-in could not be completed. Sign in again.", 409
             ) from None
@@ -225,7 +231,7 @@ class Access:
         if end is None:
             log_event("access_refused", actor=actor, reason=reason, ip=client.ip)
         else:
-            batch = self._backend.firestore.batch()
+            batch = self._audit.batch()
             self._sessions.stage_end(batch, end.key, reason)
             self._audit.stage(
                 batch,
@@ -259,7 +265,7 @@ class Access:
     # -- sign-out ------------------------------------------------------------
 
     def sign_out(self, resumed: Resumed, client: Client) -> None:
-        batch = self._backend.firestore.batch()
+        batch = self._audit.batch()
         self._sessions.stage_end(batch, resumed.session.key, "signed_out")
         self._audit.stage(batch, "sign_out", actor=resumed.admin.email, client=client)
         self._commit(batch, "sign-out")
@@ -277,7 +283,7 @@ class Access:
         ):
             raise SessionNotFound("That session does not exist or has already ended.")
         reason = "ended_by_self" if session.email == actor else "ended_by_owner"
-        batch = self._backend.firestore.batch()
+        batch = self._audit.batch()
         self._sessions.stage_end(batch, key, reason)
         self._audit.stage(
             batch, "session_ended", actor=actor, target=session.email, reason=reason, client=client
@@ -312,7 +318,7 @@ class Access:
             self._sessions.forget_admin(email)
         # A batch holds at most 500 writes; leave room for the audit entry.
         for start in range(0, len(ended), 400):
-            batch = self._backend.firestore.batch()
+            batch = self._audit.batch()
             for session in ended[start : start + 400]:
                 self._sessions.stage_end(batch, session.key, reason)
             if start == 0:

@@ -1,14 +1,16 @@
 """The audit trail: security events in Firestore and in the log.
 
 Every event becomes one structured (JSON) log line on the
-``adminapp.security`` logger. Events about a known person are also written to
-the ``admin_audit`` collection. Anonymous noise (a forged cookie, a request
-without a session) is logged only: writing it to Firestore would let anyone
-on the internet make us pay for writes and drown the trail.
+``adminapp.security`` logger, written once the change it records is saved:
+an event staged in a batch is logged when the batch commits, so the log never
+says "sign_in ok" for a sign-in whose write failed. Events about a known
+person are also written to the ``admin_audit`` collection. Anonymous noise (a
+forged cookie, a request without a session) is logged only: writing it to
+Firestore would let anyone on the internet make us pay for writes and drown
+the trail.
 
 Callers pass only facts that are safe to keep: never a token, cookie,
-password, reset code or session id.
-"""
+password, reset code or session id."""
 
 from __future__ import annotations
 
@@ -78,6 +80,31 @@ def log_event(event: str, **fields) -> None:
     security_log.info(json.dumps(line, default=str, sort_keys=True))
 
 
+class AuditedBatch(WriteBatch):
+    """A write batch whose audit events reach the security log only once it
+    has committed. If the commit fails, each event is logged with
+    ``outcome: "error"`` instead (the response is an error too), keeping
+    what was attempted, by whom."""
+
+    def __init__(self, client):
+        super().__init__(client)
+        self._events: list[tuple[str, dict]] = []
+
+    def log_on_commit(self, event: str, fields: dict) -> None:
+        self._events.append((event, fields))
+
+    def commit(self, *args, **kwargs):
+        try:
+            result = super().commit(*args, **kwargs)
+        except Exception:
+            for event, fields in self._events:
+                log_event(event, **{**fields, "outcome": "error", "error": "not_saved"})
+            raise
+        for event, fields in self._events:
+            log_event(event, **fields)
+        return result
+
+
 class AuditTrail:
     def __init__(self, backend: FirebaseBackend, clock: Callable[[], datetime]):
         self._backend = backend
@@ -108,12 +135,15 @@ class AuditTrail:
             "ip": client.ip if client else None,
             "user_agent": client.user_agent if client else None,
         }
-        log_event(event, actor=actor, target=target, outcome=outcome, reason=reason, ip=entry["ip"])
         return entry_id, entry
+
+    def batch(self) -> AuditedBatch:
+        """A batch to stage a change and its audit entry in."""
+        return AuditedBatch(self._backend.firestore)
 
     def stage(
         self,
-        batch: WriteBatch,
+        batch: AuditedBatch,
         event: str,
         *,
         actor: str | None,
@@ -127,6 +157,16 @@ class AuditTrail:
             event, actor=actor, target=target, outcome=outcome, reason=reason, client=client
         )
         batch.create(self._backend.firestore.collection(AUDIT).document(entry_id), entry)
+        batch.log_on_commit(
+            event,
+            {
+                "actor": actor,
+                "target": target,
+                "outcome": outcome,
+                "reason": reason,
+                "ip": entry["ip"],
+            },
+        )
 
     def record(
         self,
@@ -139,7 +179,7 @@ class AuditTrail:
         client: Client | None = None,
     ) -> None:
         """Write one entry on its own."""
-        batch = self._backend.firestore.batch()
+        batch = self.batch()
         self.stage(
             batch, event, actor=actor, target=target, outcome=outcome, reason=reason, client=client
         )

@@ -206,11 +206,18 @@ class SessionStore:
         return self._backend.firestore.collection(SESSIONS).document(key)
 
     def stage_open(
-        self, batch: WriteBatch, *, uid: str, email: str, auth_time: datetime, client: Client
+        self,
+        batch: WriteBatch,
+        *,
+        uid: str,
+        email: str,
+        auth_time: datetime,
+        client: Client,
+        now: datetime,
     ) -> tuple[CookieClaims, SessionRecord]:
-        """Create a new session in the caller's batch. A fresh id every time:
-        nothing from before the sign-in can be carried into it."""
-        now = self._clock()
+        """Create a new session, opened at ``now``, in the caller's batch. A
+        fresh id every time: nothing from before the sign-in can be carried
+        into it."""
         claims = CookieClaims(session_id=secrets.token_urlsafe(SESSION_ID_BYTES), email=email)
         record = SessionRecord(
             key=claims.key,

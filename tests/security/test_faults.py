@@ -8,6 +8,8 @@ a socket that accepts connections and never answers.
 
 from __future__ import annotations
 
+import json
+import logging
 import socket
 import time
 from collections.abc import Iterator
@@ -19,8 +21,8 @@ import pytest
 from adminapp import create_app
 from adminapp.firebase import BackendUnavailable
 from tests.conftest import base_config
-from tests.support.firebase import OWNER
-from tests.support.web import exchange, sign_in
+from tests.support.firebase import OWNER, after_the_admin_read
+from tests.support.web import SESSION_COOKIE, exchange, sign_in
 
 BUDGET = 1.0  # BACKEND_TIMEOUT_SECONDS for these apps
 BOUND = 2 * BUDGET  # no request may wait longer than this for a dead dependency
@@ -109,6 +111,25 @@ def test_firestore_down_at_the_exchange_opens_no_session(client, auth_emulator, 
         response, elapsed = timed(lambda: exchange(client, token))
         assert_clean_503(response, elapsed, "Firestore")
     assert client.get_cookie("__Host-admin_session") is None
+
+
+def test_firestore_lost_before_the_sign_in_write_logs_an_error_not_a_success(
+    app, client, auth_emulator, owner, emulators, caplog, monkeypatch
+):
+    """The admin document was read, then Firestore went away before the
+    session could be written: 503, no cookie, and the security log records
+    the attempt as an error, never as a sign-in that happened."""
+    caplog.set_level(logging.INFO, logger="adminapp.security")
+    token = auth_emulator.sign_in(OWNER)
+    after_the_admin_read(app, monkeypatch, lambda _email: emulators.stop_firestore())
+    try:
+        response, elapsed = timed(lambda: exchange(client, token))
+    finally:
+        emulators.start_firestore()
+    assert_clean_503(response, elapsed, "Firestore")
+    assert client.get_cookie(SESSION_COOKIE) is None
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "adminapp.security"]
+    assert [(line["event"], line["outcome"]) for line in lines] == [("sign_in", "error")]
 
 
 def test_auth_down_at_the_exchange_gives_503_then_sign_in_works_again(

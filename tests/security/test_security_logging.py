@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.support.firebase import DEFAULT_PASSWORD, OWNER, rewrite_claims
+from tests.support.firebase import DEFAULT_PASSWORD, OWNER, after_the_admin_read, rewrite_claims
 from tests.support.web import SESSION_COOKIE, exchange, post_form, session_cookie, sign_in
 
 JSON = {"Accept": "application/json"}
@@ -63,6 +63,36 @@ def test_sign_in_and_sign_out_are_logged_once_without_secrets(client, auth_emula
     logged = everything_logged(logs)
     for secret in (token, token.split(".")[1], cookie, payload, session_id, DEFAULT_PASSWORD):
         assert secret not in logged
+
+
+def test_a_sign_in_racing_the_admins_removal_writes_nothing_and_logs_no_success(
+    app, client, auth_emulator, store, logs, monkeypatch
+):
+    """An owner removes the admin between the sign-in's read of the admin
+    document and its write: the write is refused, so is the sign-in, and the
+    log does not claim it succeeded."""
+    user = auth_emulator.create_user(OWNER)
+    store.add_admin(OWNER, "owner", uid=user.uid)  # signed in before
+    token = auth_emulator.sign_in(OWNER)
+    after_the_admin_read(
+        app, monkeypatch, lambda email: store.client.collection("admins").document(email).delete()
+    )
+    response = exchange(client, token)
+
+    assert response.status_code == 409
+    assert response.get_json()["message"] == "Sign-in could not be completed. Sign in again."
+    assert client.get_cookie(SESSION_COOKIE) is None
+    assert store.sessions() == []
+    assert store.audit() == []
+    assert store.admin(OWNER) is None  # not re-created by the sign-in's write
+    [line] = events(logs, "sign_in")
+    assert line == {
+        "event": "sign_in",
+        "actor": OWNER,
+        "outcome": "error",
+        "error": "not_saved",
+        "ip": "127.0.0.1",
+    }
 
 
 @pytest.mark.parametrize(

@@ -144,3 +144,20 @@ class Store:
         for field, value in where.items():
             query = query.where(filter=firestore.FieldFilter(field, "==", value))
         return [{"id": snap.id, **snap.to_dict()} for snap in query.stream()]
+
+
+def after_the_admin_read(app, monkeypatch, action) -> None:
+    """Call ``action(email)`` right after the app reads an admin document:
+    a change or an outage that races the request in flight."""
+    from adminapp.services import services
+
+    with app.app_context():
+        directory = services().directory
+    read = directory.get
+
+    def read_then_act(email):
+        admin = read(email)
+        action(email)
+        return admin
+
+    monkeypatch.setattr(directory, "get", read_then_act)
