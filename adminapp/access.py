@@ -120,14 +120,7 @@ class Access:
             now=now,
         )
         self._audit.stage(batch, "sign_in", actor=identity.email, client=client)
-        try:
-            self._commit(batch, "sign-in")
-        except (FailedPrecondition, NotFound):
-            # Between our read and our write, another sign-in bound this admin
-            # to a uid, or an owner removed the admin.
-            raise SignInRefused(
-                "uid_conflict", "Sign-in could not be completed. Sign in again.", 409
-            ) from None
+        self._commit_sign_in(batch, "sign-in")
         return SignedIn(claims=claims, session=session, admin=admin)
 
     def authenticate_bearer(self, id_token: str, client: Client) -> Admin:
@@ -153,8 +146,18 @@ class Access:
         if admin.uid is None:
             batch = self._backend.firestore.batch()
             self._directory.stage_sign_in(batch, admin, identity.uid, self._clock())
-            self._commit(batch, "bind admin uid")
+            self._commit_sign_in(batch, "bind admin uid")
         return admin
+
+    def _commit_sign_in(self, batch, what: str) -> None:
+        try:
+            self._commit(batch, what)
+        except (FailedPrecondition, NotFound):
+            # Between our read and our write, another sign-in bound this admin
+            # to a uid, or an owner removed the admin.
+            raise SignInRefused(
+                "uid_conflict", "Sign-in could not be completed. Sign in again.", 409
+            ) from None
 
     def _identify(self, verify, id_token: str, client: Client, event: str, **log_fields):
         """Verify the token, then read the admin document: ``(identity, admin,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from google.api_core.exceptions import FailedPrecondition
+from google.cloud.firestore import WriteBatch
 
 from tests.support.firebase import rewrite_claims
 from tests.support.web import ORIGIN, csrf_token
@@ -43,6 +45,28 @@ def test_bearer_token_older_than_five_minutes_is_fine_for_the_api(client, owner_
     # Scripts refresh ID tokens without a password; only sign-in needs a recent one.
     old = rewrite_claims(owner_token, auth_time=int(time.time()) - 3600)
     assert client.get("/admin/api/me", headers=bearer(old)).status_code == 200
+
+
+def test_a_first_bearer_call_that_loses_the_uid_binding_race_is_a_409(
+    client, owner_token, store, monkeypatch
+):
+    """The first call binds the admin to the token's uid with a write that
+    holds only if the document is unchanged since it was read. Real
+    Firestore refuses it when another first sign-in bound a uid meanwhile;
+    the local emulator ignores update-time preconditions, so inject its
+    answer."""
+
+    def changed_since_read(self, *args, **kwargs):
+        raise FailedPrecondition("the stored version does not match the required base version")
+
+    monkeypatch.setattr(WriteBatch, "commit", changed_since_read)
+    response = client.get("/admin/api/me", headers=bearer(owner_token))
+    assert response.status_code == 409
+    assert response.get_json() == {
+        "error": "uid_conflict",
+        "message": "Sign-in could not be completed. Sign in again.",
+    }
+    assert "uid" not in store.admin(OWNER)
 
 
 def test_bearer_token_of_a_non_admin_is_403(client, auth_emulator, clean):
