@@ -155,7 +155,9 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         )
 
     reset_delivery = source.choice("RESET_DELIVERY", RESET_DELIVERIES, "firebase")
-    smtp = _load_smtp(source, required=reset_delivery == "smtp")
+    # SMTP carries our reset emails in smtp mode, and password-change notices
+    # in either mode when a server is named.
+    smtp = _load_smtp(source, required=reset_delivery == "smtp" or bool(source.text("SMTP_HOST")))
     if reset_delivery == "smtp" and not public_url:
         raise ConfigError(
             "PUBLIC_URL is required with RESET_DELIVERY=smtp: the links in our emails "

@@ -15,13 +15,12 @@ code, so both land on the same confirmation page.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import jinja2
 from firebase_admin import auth
 
 from .config import Settings
+from .emails import EmailTemplates
 from .firebase import FirebaseBackend
 from .identity_toolkit import IdentityToolkit, ToolkitError
 from .mail import Mail, MailError, SmtpMailer
@@ -31,7 +30,6 @@ log = logging.getLogger(__name__)
 PURPOSES = ("reset", "invite")
 CONFIRM_PATH = "/admin/resetpassword/confirm"
 LOGIN_PATH = "/admin/login"
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
 _TEMPLATE_FOR = {"reset": "password_reset", "invite": "invite"}
 _SUBJECT_FOR = {"reset": "Reset your admin password", "invite": "Set your admin password"}
 
@@ -42,6 +40,11 @@ class LinkDeliveryError(Exception):
     def __init__(self, cause: str):
         super().__init__(cause)
         self.cause = cause
+
+
+def login_url(settings: Settings) -> str | None:
+    """Our sign-in page at PUBLIC_URL (None when it is not set)."""
+    return f"{settings.public_url}{LOGIN_PATH}" if settings.public_url else None
 
 
 def confirm_link(public_url: str, code: str) -> str:
@@ -58,16 +61,19 @@ def code_from_link(link: str) -> str:
 
 
 class LinkDelivery:
-    def __init__(self, backend: FirebaseBackend, toolkit: IdentityToolkit, settings: Settings):
+    def __init__(
+        self,
+        backend: FirebaseBackend,
+        toolkit: IdentityToolkit,
+        settings: Settings,
+        templates: EmailTemplates,
+        mailer: SmtpMailer,
+    ):
         self._backend = backend
         self._toolkit = toolkit
         self._settings = settings
-        self._mailer = SmtpMailer(settings.smtp)
-        self._templates = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(TEMPLATES),
-            autoescape=jinja2.select_autoescape(["html"]),
-            undefined=jinja2.StrictUndefined,
-        )
+        self._templates = templates
+        self._mailer = mailer
 
     @property
     def mode(self) -> str:
@@ -83,20 +89,16 @@ class LinkDelivery:
         else:
             self._send_firebase_email(email)
 
-    def _login_url(self) -> str | None:
-        public = self._settings.public_url
-        return f"{public}{LOGIN_PATH}" if public else None
-
     def _send_firebase_email(self, email: str) -> None:
         # Firebase has one template per project: an invitation gets the same
         # "reset your password" wording as a reset.
         try:
-            self._toolkit.send_password_reset(email, self._login_url())
+            self._toolkit.send_password_reset(email, login_url(self._settings))
         except ToolkitError as refusal:
             raise LinkDeliveryError(refusal.code) from None
 
     def _send_own_email(self, email: str, purpose: str) -> None:
-        settings = auth.ActionCodeSettings(url=self._login_url())
+        settings = auth.ActionCodeSettings(url=login_url(self._settings))
         with self._backend.auth_call("generate_password_reset_link"):
             # Firebase's refusals are caught inside the call, so that only
             # "Firebase did not answer" becomes BackendUnavailable.
@@ -118,11 +120,11 @@ class LinkDelivery:
             raise LinkDeliveryError(f"smtp: {error}") from None
 
     def render(self, email: str, purpose: str, link: str) -> Mail:
-        name = _TEMPLATE_FOR[purpose]
-        context = {"email": email, "link": link, "login_url": self._login_url()}
-        return Mail(
+        return self._templates.render(
+            _TEMPLATE_FOR[purpose],
             to=email,
             subject=_SUBJECT_FOR[purpose],
-            text=self._templates.get_template(f"{name}.txt").render(context),
-            html=self._templates.get_template(f"{name}.html").render(context),
+            email=email,
+            link=link,
+            login_url=login_url(self._settings),
         )

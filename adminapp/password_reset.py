@@ -6,13 +6,16 @@ which queues the decision and the delivery on a background thread: the page
 is the same and takes the same time either way.
 
 Completing a reset ends every app session of that person and revokes their
-Firebase refresh tokens, so whoever knew the old password is out.
+Firebase refresh tokens, so whoever knew the old password is out, and emails
+them a notice that the password changed (when SMTP is configured).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from .access import Access
 from .admins import AdminDirectory
@@ -22,6 +25,8 @@ from .firebase import BackendUnavailable
 from .identity import Identity
 from .identity_toolkit import ExpiredCode, IdentityToolkit, InvalidCode, ToolkitError, WeakPassword
 from .link_delivery import LinkDelivery, LinkDeliveryError
+from .mail import MailError
+from .notices import ChangeNotices
 from .sessions import Client
 
 log = logging.getLogger(__name__)
@@ -61,17 +66,21 @@ class PasswordReset:
         identity: Identity,
         toolkit: IdentityToolkit,
         delivery: LinkDelivery,
+        notices: ChangeNotices,
         access: Access,
         audit: AuditTrail,
         background: Background,
+        clock: Callable[[], datetime],
     ):
         self._directory = directory
         self._identity = identity
         self._toolkit = toolkit
         self._delivery = delivery
+        self._notices = notices
         self._access = access
         self._audit = audit
         self._background = background
+        self._clock = clock
 
     # -- request -------------------------------------------------------------
 
@@ -149,6 +158,10 @@ class PasswordReset:
         except ToolkitError as error:
             raise _code_refusal(error) from None
         # The password has changed: from here on, failures must not hide it.
+        changed_at = self._clock()
+        self._background.submit(
+            lambda: self._notify(email, changed_at, client), "password change notice"
+        )
         ended = self._access.end_sessions(email, "password_reset", actor=email, client=client)
         uid = self._identity.uid_for(email)
         if uid is not None:
@@ -161,6 +174,17 @@ class PasswordReset:
             client=client,
         )
         return ResetDone(email=email, sessions_ended=ended)
+
+    def _notify(self, email: str, changed_at: datetime, client: Client) -> None:
+        if not self._notices.enabled:
+            log_event("password_change_notice", target=email, outcome="skipped", reason="no_smtp")
+            return
+        try:
+            self._notices.password_changed(email, changed_at, client)
+        except MailError as error:
+            log_event("password_change_notice", target=email, outcome="failed", reason=str(error))
+            return
+        log_event("password_change_notice", target=email, outcome="ok")
 
 
 def _code_refusal(error: ToolkitError) -> CodeRefused:

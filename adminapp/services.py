@@ -16,11 +16,14 @@ from .admins import AdminDirectory
 from .audit import AuditTrail
 from .background import Background
 from .config import Settings
+from .emails import EmailTemplates
 from .firebase import FirebaseBackend
 from .identity import Identity
 from .identity_toolkit import IdentityToolkit
 from .link_delivery import LinkDelivery
+from .mail import SmtpMailer
 from .management import AdminManagement
+from .notices import ChangeNotices
 from .password_reset import PasswordReset
 from .sessions import SessionCookie, SessionStore
 
@@ -67,15 +70,19 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
         clock=clock,
     )
     background = Background("adminapp-mail")
+    templates = EmailTemplates()
+    mailer = SmtpMailer(settings.smtp)
     toolkit = IdentityToolkit(backend, settings)
     resets = PasswordReset(
         directory=directory,
         identity=identity,
         toolkit=toolkit,
-        delivery=LinkDelivery(backend, toolkit, settings),
+        delivery=LinkDelivery(backend, toolkit, settings, templates, mailer),
+        notices=ChangeNotices(settings, templates, mailer),
         access=access,
         audit=audit,
         background=background,
+        clock=clock,
     )
     management = AdminManagement(
         directory=directory, identity=identity, access=access, audit=audit, resets=resets

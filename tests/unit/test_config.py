@@ -170,3 +170,14 @@ def test_create_app_refuses_to_start_with_unsafe_settings():
 def test_secrets_do_not_appear_in_the_settings_repr():
     settings = load_settings(production(SMTP_PASSWORD="smtp-secret"))
     assert STRONG not in repr(settings)
+
+
+def test_smtp_settings_are_read_in_firebase_mode_when_a_server_is_named():
+    # Password-change notices go through SMTP in either delivery mode.
+    assert load_settings(production()).smtp.host == ""
+    assert "MAIL_FROM" in refusal(production(SMTP_HOST="mail.example.com"))
+    settings = load_settings(
+        production(SMTP_HOST="mail.example.com", MAIL_FROM="Admin <no-reply@example.com>")
+    )
+    assert settings.reset_delivery == "firebase"
+    assert (settings.smtp.host, settings.smtp.port) == ("mail.example.com", 587)
