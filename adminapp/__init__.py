@@ -47,9 +47,12 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     app.extensions[EXTENSION_KEY] = build_services(settings)
     instrumentation.init_app(app, settings)
     headers.init_app(app, settings)
-    gate.init_app(app)  # before CSRF: an anonymous POST gets 401, not 400
-    csrf.init_app(app)
+    # Order of the before-request checks: rate limits first, so a limited
+    # request costs no Firebase call; then the guard, before CSRF so that an
+    # anonymous POST gets 401, not 400.
     limiter.init_app(app)
+    gate.init_app(app)
+    csrf.init_app(app)
     register_error_handlers(app)
 
     from .api import bp as api_bp

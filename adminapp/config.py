@@ -72,6 +72,7 @@ class Settings:
     session_cache_ttl: timedelta
     ratelimit_storage_uri: str
     sign_in_rate_limit: str
+    api_bearer_rate_limit: str
     reset_rate_limit_per_email: str
     reset_rate_limit_per_ip: str
     reset_delivery: str
@@ -191,6 +192,7 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         ),
         ratelimit_storage_uri=source.text("RATELIMIT_STORAGE_URI") or "memory://",
         sign_in_rate_limit=source.text("SIGN_IN_RATE_LIMIT") or "10 per minute;60 per hour",
+        api_bearer_rate_limit=source.rate_limit("API_BEARER_RATE_LIMIT", "120 per minute"),
         reset_rate_limit_per_email=source.rate_limit("RESET_RATE_LIMIT_PER_EMAIL", "5 per hour"),
         reset_rate_limit_per_ip=source.rate_limit("RESET_RATE_LIMIT_PER_IP", "20 per hour"),
         reset_delivery=reset_delivery,
