@@ -27,6 +27,10 @@ from .forms import MAX_CODE_LENGTH, EmailForm, NewPasswordForm
 # two emails. Kept in the rate limiter's storage, so with Redis it holds
 # across instances too.
 DOUBLE_POST = limits.parse("1 per 2 minutes")
+# Dropbox's password strength estimator, served from adminapp/static/vendor
+# (pinned in package.json; tests/unit/test_vendored_js.py keeps them equal).
+ZXCVBN_VERSION = "4.4.2"
+ZXCVBN_PATH = f"vendor/zxcvbn/{ZXCVBN_VERSION}"
 _CODE = re.compile(rf"^[A-Za-z0-9_-]{{1,{MAX_CODE_LENGTH}}}$")
 SENT = "If an admin account exists for that address, a link is on its way."
 
@@ -84,16 +88,16 @@ def reset_confirm():
         return _invalid(refusal.message)
     if not posted:
         form.oob_code.data = code
-        return render_template("auth/reset_confirm.html", form=form, email=email)
+        return _confirm_page(form, email)
     if not form.validate():
-        return render_template("auth/reset_confirm.html", form=form, email=email), 400
+        return _confirm_page(form, email), 400
     try:
         services().resets.complete(code, form.password.data, request_client())
     except CodeRefused as refusal:
         return _invalid(refusal.message)
     except PasswordRefused as refusal:
         form.password.errors.append(refusal.message)
-        return render_template("auth/reset_confirm.html", form=form, email=email), 400
+        return _confirm_page(form, email), 400
     flash(
         "Your password has been changed and every session of your account has been "
         "signed out. Sign in with the new password.",
@@ -106,3 +110,9 @@ def reset_confirm():
 
 def _invalid(message: str):
     return render_template("auth/reset_invalid.html", message=message, form=EmailForm()), 400
+
+
+def _confirm_page(form: NewPasswordForm, email: str) -> str:
+    return render_template(
+        "auth/reset_confirm.html", form=form, email=email, zxcvbn_path=ZXCVBN_PATH
+    )

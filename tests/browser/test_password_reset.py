@@ -67,7 +67,8 @@ def test_reset_from_the_login_page_to_a_new_password(reset_site, browser, page, 
     earlier.close()
 
 
-def test_a_used_link_says_so_and_offers_a_new_one(reset_site, page, owner, smtp):
+def open_emailed_link(page, reset_site, smtp) -> str:
+    """Ask for a link on the request page and open the one that arrives."""
     app, url = reset_site
     page.goto(f"{url}/admin/resetpassword")
     page.fill("#email", OWNER)
@@ -76,6 +77,12 @@ def test_a_used_link_says_so_and_offers_a_new_one(reset_site, page, owner, smtp)
     settle(app)
     link = link_in(smtp.inbox.to(OWNER)[0])
     page.goto(link)
+    return link
+
+
+def test_a_used_link_says_so_and_offers_a_new_one(reset_site, page, owner, smtp):
+    _, url = reset_site
+    link = open_emailed_link(page, reset_site, smtp)
     page.fill("#password", NEW_PASSWORD)
     page.fill("#repeat", NEW_PASSWORD)
     page.click("#set-password")
@@ -83,3 +90,23 @@ def test_a_used_link_says_so_and_offers_a_new_one(reset_site, page, owner, smtp)
     page.goto(link)
     assert "already been used" in page.inner_text("#reset-invalid")
     screenshot(page, "reset-invalid")
+
+
+def test_the_new_password_form_shows_a_strength_meter(reset_site, page, owner, smtp):
+    open_emailed_link(page, reset_site, smtp)
+    assert page.is_visible("#password-strength")
+
+    def strength(password: str) -> tuple[int, str]:
+        page.fill("#password", password)
+        return (
+            int(page.eval_on_selector("#password-strength-meter", "m => m.value")),
+            page.inner_text("#password-strength-label"),
+        )
+
+    score, label = strength("password1234")
+    assert score <= 1 and label.startswith(("Strength: Very weak.", "Strength: Weak."))
+    # The account's own address is among the words an attacker tries first.
+    assert strength(OWNER)[0] <= 1
+    score, label = strength(NEW_PASSWORD)
+    assert score >= 3 and label.startswith(("Strength: Strong", "Strength: Very strong"))
+    assert strength("")[1] == ""

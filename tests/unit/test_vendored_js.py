@@ -1,4 +1,5 @@
-"""The Firebase JS SDK we serve is exactly the pinned npm package's."""
+"""The JavaScript we vendor (the Firebase JS SDK, zxcvbn) is exactly the
+pinned npm packages'."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from adminapp.auth.firebase_web import FIREBASE_JS_SDK_VERSION, GSTATIC_APP_URL
+from adminapp.auth.reset import ZXCVBN_PATH, ZXCVBN_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDOR = ROOT / "adminapp" / "static" / "vendor" / "firebase" / FIREBASE_JS_SDK_VERSION
@@ -28,3 +30,13 @@ def test_vendored_file_matches_the_npm_package(name):
 
 def test_auth_module_imports_app_from_the_url_our_import_map_redirects():
     assert GSTATIC_APP_URL in (VENDOR / "firebase-auth.js").read_text()
+
+
+def test_zxcvbn_is_the_pinned_npm_package():
+    pinned = json.loads((ROOT / "package.json").read_text())["dependencies"]["zxcvbn"]
+    assert pinned == ZXCVBN_VERSION
+    package = ROOT / "node_modules" / "zxcvbn"
+    assert json.loads((package / "package.json").read_text())["version"] == pinned, "run npm ci"
+    vendored = ROOT / "adminapp" / "static" / ZXCVBN_PATH
+    assert (vendored / "zxcvbn.js").read_bytes() == (package / "dist" / "zxcvbn.js").read_bytes()
+    assert (vendored / "LICENSE.txt").read_bytes() == (package / "LICENSE.txt").read_bytes()

@@ -1,0 +1,35 @@
+// A strength meter for the new-password form (OWASP ASVS 2.1.8).
+//
+// Advisory only: the server enforces the rules (12 to 4096 characters) and
+// Firebase its password policy. zxcvbn (Dropbox's estimator, vendored from
+// npm) judges how guessable a password is rather than counting character
+// classes, and is told the account's email and this site's words, which an
+// attacker would try first.
+const LABELS = ["Very weak", "Weak", "Fair", "Strong", "Very strong"];
+// zxcvbn's time grows with length; past this a password is long enough.
+const CHECKED_LENGTH = 100;
+
+const input = document.getElementById("password");
+const strength = document.getElementById("password-strength");
+const meter = document.getElementById("password-strength-meter");
+const label = document.getElementById("password-strength-label");
+const email = document.getElementById("reset-email").textContent.trim();
+const knownWords = [email, ...email.split(/[@._+-]+/), "admin", "adminapp", "password"];
+
+function show() {
+  const password = input.value;
+  if (!password) {
+    meter.value = 0;
+    label.textContent = "";
+    return;
+  }
+  const result = zxcvbn(password.slice(0, CHECKED_LENGTH), knownWords);
+  const hint = result.feedback.warning || result.feedback.suggestions[0] || "";
+  meter.value = result.score;
+  strength.dataset.score = String(result.score);
+  label.textContent = `Strength: ${LABELS[result.score]}.${hint ? ` ${hint}` : ""}`;
+}
+
+strength.hidden = false;
+input.addEventListener("input", show);
+show();
