@@ -8,38 +8,9 @@ import pytest
 
 from adminapp import ConfigError, create_app
 from adminapp.config import load_settings
+from tests.support.settings import STRONG, development, production, refusal
 
-STRONG = "s" * 32
 EMULATORS = ("FIREBASE_AUTH_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST")
-
-
-def production(**overrides) -> dict[str, str]:
-    return {
-        "ADMINAPP_ENV": "production",
-        "FIREBASE_PROJECT_ID": "acme-prod",
-        "SECRET_KEY": STRONG,
-        "FIREBASE_WEB_API_KEY": "AIza-test",
-        "FIREBASE_AUTH_DOMAIN": "acme-prod.firebaseapp.com",
-        "PUBLIC_URL": "https://admin.acme.example",
-        **overrides,
-    }
-
-
-def development(**overrides) -> dict[str, str]:
-    return {
-        "ADMINAPP_ENV": "development",
-        "FIREBASE_PROJECT_ID": "demo-adminapp",
-        "SECRET_KEY": STRONG,
-        "FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099",
-        "FIRESTORE_EMULATOR_HOST": "127.0.0.1:8080",
-        **overrides,
-    }
-
-
-def refusal(config: dict[str, str]) -> str:
-    with pytest.raises(ConfigError) as raised:
-        load_settings(config)
-    return str(raised.value)
 
 
 def test_complete_production_settings_load():

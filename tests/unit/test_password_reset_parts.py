@@ -16,8 +16,7 @@ from adminapp.auth.forms import EmailForm, NewPasswordForm
 from adminapp.config import load_settings
 from adminapp.link_delivery import LinkDeliveryError, code_from_link, confirm_link
 from adminapp.log_redaction import REDACTED, RedactResetCodes, redact
-
-STRONG = "s" * 32
+from tests.support.settings import STRONG, production
 
 
 @pytest.fixture
@@ -100,18 +99,12 @@ def test_the_filter_rewrites_formatted_records():
 
 
 def smtp_settings(**overrides) -> dict[str, str]:
-    return {
-        "ADMINAPP_ENV": "production",
-        "FIREBASE_PROJECT_ID": "acme-prod",
-        "SECRET_KEY": STRONG,
-        "FIREBASE_WEB_API_KEY": "AIza-test",
-        "FIREBASE_AUTH_DOMAIN": "acme-prod.firebaseapp.com",
-        "PUBLIC_URL": "https://admin.acme.example",
+    smtp = {
         "RESET_DELIVERY": "smtp",
         "SMTP_HOST": "smtp.acme.example",
         "MAIL_FROM": "Acme admin <no-reply@acme.example>",
-        **overrides,
     }
+    return production(**{**smtp, **overrides})
 
 
 def test_smtp_settings_load():

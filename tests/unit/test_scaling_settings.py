@@ -11,7 +11,7 @@ from adminapp import ConfigError, create_app
 from adminapp.config import load_settings
 from adminapp.session_cache import SessionCache
 from adminapp.sessions import CookieClaims, SessionCookie
-from tests.unit.test_config import development, production, refusal
+from tests.support.settings import development, production, refusal
 
 
 def test_bench_pages_are_refused_in_production():
