@@ -8,37 +8,22 @@ served on http://localhost, a different site from the app's 127.0.0.1.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from werkzeug.wrappers import Response
 
 from tests.support.firebase import DEFAULT_PASSWORD, OWNER
+from tests.support.live import serve
 from tests.support.pages import session_cookie, sign_in_with_password
 
 
 @contextmanager
 def other_site(html: str) -> Iterator[str]:
-    class Page(BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = html.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://localhost:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    """A page holding ``html``, on http://localhost: another site than the app's."""
+    page = Response(html, mimetype="text/html")
+    with serve(page) as url:
+        yield url.replace("127.0.0.1", "localhost", 1) + "/"
 
 
 def test_link_from_another_site_opens_the_admin_page_when_signed_in(page, live_url, owner):
