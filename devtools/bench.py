@@ -275,14 +275,7 @@ class Data:
         response.raise_for_status()
 
     def id_token(self, email: str) -> str:
-        response = requests.post(
-            f"http://{self.auth_host}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword",
-            params={"key": "bench"},
-            json={"email": email, "password": PASSWORD, "returnSecureToken": True},
-            timeout=HTTP_TIMEOUT,
-        )
-        response.raise_for_status()
-        return response.json()["idToken"]
+        return emulator_control.password_sign_in(self.auth_host, email, PASSWORD, api_key="bench")
 
     def add_bulk(self, count: int) -> None:
         """``count`` more admins and ``count`` live sessions, in batches."""

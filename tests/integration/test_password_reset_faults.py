@@ -173,26 +173,28 @@ class TestConfirmFaults:
         assert response.headers["Referrer-Policy"] == "no-referrer"
         assert code not in caplog.text
 
-    def test_weak_password_refused_by_firebase(self, client, clean, code, auth_emulator):
+    @staticmethod
+    def set_password_refused(client, emulators, code: str, error: str):
+        """Submit a new password that Firebase answers with ``error`` (the
+        code check before it still reaches the real emulator)."""
         with requests_mock.Mocker(real_http=True) as mock:
             mock.post(
-                toolkit_url(clean, "resetPassword"),
+                toolkit_url(emulators, "resetPassword"),
                 additional_matcher=lambda request: "newPassword" in request.json(),
-                **firebase_error("WEAK_PASSWORD : Password should be at least 6 characters"),
+                **firebase_error(error),
             )
-            response = set_password(client, code, NEW_PASSWORD)
+            return set_password(client, code, NEW_PASSWORD)
+
+    def test_weak_password_refused_by_firebase(self, client, clean, code, auth_emulator):
+        response = self.set_password_refused(
+            client, clean, code, "WEAK_PASSWORD : Password should be at least 6 characters"
+        )
         assert response.status_code == 400
         assert "Firebase refused this password" in response.get_data(as_text=True)
         assert auth_emulator.sign_in(OWNER, DEFAULT_PASSWORD)  # unchanged
 
     def test_expired_between_page_and_submit(self, client, clean, code, store):
-        with requests_mock.Mocker(real_http=True) as mock:
-            mock.post(
-                toolkit_url(clean, "resetPassword"),
-                additional_matcher=lambda request: "newPassword" in request.json(),
-                **firebase_error("EXPIRED_OOB_CODE"),
-            )
-            response = set_password(client, code, NEW_PASSWORD)
+        response = self.set_password_refused(client, clean, code, "EXPIRED_OOB_CODE")
         assert response.status_code == 400
         assert "This link has expired." in response.get_data(as_text=True)
         assert store.audit(event="password_reset_completed") == []

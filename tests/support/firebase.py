@@ -16,6 +16,8 @@ import requests
 from firebase_admin import auth, credentials
 from google.cloud import firestore
 
+from devtools.emulators import password_sign_in
+
 HTTP_TIMEOUT = 5
 DEFAULT_PASSWORD = "correct horse battery staple"
 OWNER = "owner@example.com"
@@ -62,14 +64,7 @@ class AuthEmulator:
 
     def sign_in(self, email: str, password: str = DEFAULT_PASSWORD) -> str:
         """A fresh ID token, as the JS SDK would get it."""
-        response = requests.post(
-            f"http://{self.host}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword",
-            params={"key": "demo-api-key"},
-            json={"email": email, "password": password, "returnSecureToken": True},
-            timeout=HTTP_TIMEOUT,
-        )
-        response.raise_for_status()
-        return response.json()["idToken"]
+        return password_sign_in(self.host, email, password, api_key="demo-api-key")
 
     def revoke(self, uid: str) -> None:
         auth.revoke_refresh_tokens(uid, app=self.app)
