@@ -104,7 +104,7 @@ class Access:
                 reason=refusal.reason,
                 client=client,
             )
-            self._commit(batch, "refused sign-in")
+            self._backend.commit(batch, "refused sign-in")
             raise refusal
         now = self._clock()
         # The conditional write first. Firestore commits a batch atomically
@@ -151,7 +151,7 @@ class Access:
 
     def _commit_sign_in(self, batch, what: str) -> None:
         try:
-            self._commit(batch, what)
+            self._backend.commit(batch, what)
         except (FailedPrecondition, NotFound):
             # Between our read and our write, another sign-in bound this admin
             # to a uid, or an owner removed the admin.
@@ -244,7 +244,7 @@ class Access:
                 reason=reason,
                 client=client,
             )
-            self._commit(batch, "end refused session")
+            self._backend.commit(batch, "end refused session")
         return AccessRefused(reason, message, forbidden=forbidden)
 
     def _keep_alive(self, session: SessionRecord, now: datetime, client: Client) -> None:
@@ -271,7 +271,7 @@ class Access:
         batch = self._audit.batch()
         self._sessions.stage_end(batch, resumed.session.key, "signed_out")
         self._audit.stage(batch, "sign_out", actor=resumed.admin.email, client=client)
-        self._commit(batch, "sign-out")
+        self._backend.commit(batch, "sign-out")
 
     def end_session(
         self, key: str, *, belonging_to: str | None, actor: str, client: Client | None
@@ -291,7 +291,7 @@ class Access:
         self._audit.stage(
             batch, "session_ended", actor=actor, target=session.email, reason=reason, client=client
         )
-        self._commit(batch, "end session")
+        self._backend.commit(batch, "end session")
         return session
 
     def sign_out_everywhere(self, resumed: Resumed, client: Client) -> int:
@@ -328,14 +328,10 @@ class Access:
                 self._audit.stage(
                     batch, "sessions_ended", actor=actor, target=email, reason=reason, client=client
                 )
-            self._commit(batch, "end sessions")
+            self._backend.commit(batch, "end sessions")
         return len(ended)
 
     def forget_admin(self, email: str) -> None:
         """Make this instance re-read an admin's sessions at their next
         request (after a change to the admin or their account)."""
         self._sessions.forget_admin(email)
-
-    def _commit(self, batch, what: str) -> None:
-        with self._backend.firestore_call(what):
-            batch.commit(**self._backend.rpc_options())

@@ -10,7 +10,8 @@ Firestore would let anyone on the internet make us pay for writes and drown
 the trail.
 
 Callers pass only facts that are safe to keep: never a token, cookie,
-password, reset code or session id."""
+password, reset code or session id.
+"""
 
 from __future__ import annotations
 
@@ -46,6 +47,9 @@ EVENTS = (
     "password_reset_completed",
 )
 PAGE_SIZE = 50
+# The fields of an entry that its log line repeats (time and user agent are
+# the log record's own or too long to be useful there).
+LOGGED_FIELDS = ("actor", "target", "outcome", "reason", "ip")
 # Entry ids look like 20261122T235958123456Z-1a2b3c4d: time-ordered, unique.
 _ENTRY_ID = re.compile(r"^\d{8}T\d{12}Z-[0-9a-f]{8}$")
 
@@ -157,16 +161,7 @@ class AuditTrail:
             event, actor=actor, target=target, outcome=outcome, reason=reason, client=client
         )
         batch.create(self._backend.firestore.collection(AUDIT).document(entry_id), entry)
-        batch.log_on_commit(
-            event,
-            {
-                "actor": actor,
-                "target": target,
-                "outcome": outcome,
-                "reason": reason,
-                "ip": entry["ip"],
-            },
-        )
+        batch.log_on_commit(event, {name: entry[name] for name in LOGGED_FIELDS})
 
     def record(
         self,
@@ -183,8 +178,7 @@ class AuditTrail:
         self.stage(
             batch, event, actor=actor, target=target, outcome=outcome, reason=reason, client=client
         )
-        with self._backend.firestore_call(f"audit {event}"):
-            batch.commit(**self._backend.rpc_options())
+        self._backend.commit(batch, f"audit {event}")
 
     def page(
         self,

@@ -26,6 +26,7 @@ import requests
 from firebase_admin import auth, credentials, exceptions, firestore
 from google.api_core import exceptions as api_exceptions
 from google.api_core.retry import Retry
+from google.cloud.firestore import WriteBatch
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry as HttpRetry
 
@@ -139,6 +140,11 @@ class FirebaseBackend:
         if self.settings.credentials_file:
             return credentials.Certificate(self.settings.credentials_file)
         return credentials.ApplicationDefault()
+
+    def commit(self, batch: WriteBatch, what: str) -> None:
+        """Commit a write batch: one Firestore round trip, bounded in time."""
+        with self.firestore_call(what):
+            batch.commit(**self.rpc_options())
 
     def rpc_options(self) -> dict:
         """Timeout and retry for one Firestore call: the whole call, retries
