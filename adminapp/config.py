@@ -191,7 +191,7 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
             seconds=source.number("SESSION_CACHE_SECONDS", 0, low=0, high=300)
         ),
         ratelimit_storage_uri=source.text("RATELIMIT_STORAGE_URI") or "memory://",
-        sign_in_rate_limit=source.text("SIGN_IN_RATE_LIMIT") or "10 per minute;60 per hour",
+        sign_in_rate_limit=source.rate_limit("SIGN_IN_RATE_LIMIT", "10 per minute;60 per hour"),
         api_bearer_rate_limit=source.rate_limit("API_BEARER_RATE_LIMIT", "120 per minute"),
         reset_rate_limit_per_email=source.rate_limit("RESET_RATE_LIMIT_PER_EMAIL", "5 per hour"),
         reset_rate_limit_per_ip=source.rate_limit("RESET_RATE_LIMIT_PER_IP", "20 per hour"),

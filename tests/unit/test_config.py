@@ -111,6 +111,8 @@ def test_malformed_public_url_is_named(value):
         ("SESSION_IDLE_MINUTES", "0"),
         ("BACKEND_TIMEOUT_SECONDS", "600"),
         ("REQUIRE_EMAIL_VERIFIED", "perhaps"),
+        ("SIGN_IN_RATE_LIMIT", "ten a minute"),
+        ("API_BEARER_RATE_LIMIT", "lots"),
     ],
 )
 def test_malformed_values_are_named(name, value):
