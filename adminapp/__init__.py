@@ -9,11 +9,13 @@ from pathlib import Path
 from flask import Flask, redirect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import gate, headers, instrumentation, log_redaction
 from .config import ConfigError, Settings, load_settings
-from .errors import register_error_handlers
-from .extensions import csrf, limiter
-from .services import EXTENSION_KEY, build_services
+from .services import build_services
+from .web import guard, headers, log_redaction, server_timing
+from .web.context import COOKIE_KEY, EXTENSION_KEY
+from .web.cookie import SessionCookie
+from .web.error_pages import register_error_handlers
+from .web.extensions import csrf, limiter
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -45,27 +47,24 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     app.extensions[EXTENSION_KEY] = build_services(settings)
-    instrumentation.init_app(app, settings)
+    app.extensions[COOKIE_KEY] = SessionCookie(settings)
+    server_timing.init_app(app, settings)
     headers.init_app(app, settings)
     # Order of the before-request checks: rate limits first, so a limited
     # request costs no Firebase call; then the guard, before CSRF so that an
     # anonymous POST gets 401, not 400.
     limiter.init_app(app)
-    gate.init_app(app)
+    guard.init_app(app)
     csrf.init_app(app)
     register_error_handlers(app)
 
-    from .api import bp as api_bp
-    from .auth import bp as auth_bp
-    from .console import bp as console_bp
+    from .web.api import bp as api_bp
+    from .web.auth import bp as auth_bp
+    from .web.console import bp as console_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(console_bp)
     app.register_blueprint(api_bp)
-    if settings.bench:  # development only (config refuses it in production)
-        from .bench import bp as bench_bp
-
-        app.register_blueprint(bench_bp)
 
     @app.get("/")
     def root():

@@ -18,10 +18,17 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from .access import SessionNotFound
-from .admins import ROLES, AdminExists, AdminNotFound, InvalidEmail, LastOwner, normalize_email
-from .firebase import BackendUnavailable
-from .services import services
+from .firebase.admins import (
+    ROLES,
+    AdminExists,
+    AdminNotFound,
+    InvalidEmail,
+    LastOwner,
+    normalize_email,
+)
+from .firebase.backend import BackendUnavailable
+from .services.access import SessionNotFound
+from .web.context import services
 
 admins_cli = AppGroup("admins", help="Manage who may enter the admin area.")
 sessions_cli = AppGroup("sessions", help="See and end admin sessions.")

@@ -80,7 +80,6 @@ class Settings:
     trusted_proxy_count: int
     server_timing: bool
     log_level: str
-    bench: bool = False
 
     @property
     def production(self) -> bool:
@@ -148,13 +147,6 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
             "or an active admin would be timed out between two activity records."
         )
 
-    bench = source.flag("ADMINAPP_BENCH", False)
-    if production and bench:
-        raise ConfigError(
-            "ADMINAPP_BENCH=true is only allowed with ADMINAPP_ENV=development: it adds "
-            "the benchmark's pages, which production must not serve."
-        )
-
     reset_delivery = source.choice("RESET_DELIVERY", RESET_DELIVERIES, "firebase")
     # SMTP carries our reset emails in smtp mode, and password-change notices
     # in either mode when a server is named.
@@ -200,7 +192,6 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         trusted_proxy_count=int(source.number("TRUSTED_PROXY_COUNT", 0, low=0, high=10)),
         server_timing=source.flag("SERVER_TIMING", False),
         log_level=source.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
-        bench=bench,
     )
 
 

@@ -53,8 +53,8 @@ def refuse_busy_ports(*ports: int) -> None:
 
 
 def seed_demo_owner(app) -> None:
-    from adminapp.admins import AdminExists
-    from adminapp.services import EXTENSION_KEY
+    from adminapp.firebase.admins import AdminExists
+    from adminapp.web.context import EXTENSION_KEY
 
     services = app.extensions[EXTENSION_KEY]
     services.identity.ensure_user(DEMO_EMAIL, DEMO_PASSWORD)

@@ -11,7 +11,7 @@ os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 import pytest
 
 from adminapp import create_app
-from adminapp.extensions import limiter
+from adminapp.web.extensions import limiter
 from devtools import emulators as emulator_control
 from tests.support.firebase import OWNER, AuthEmulator, Store, firestore_client
 

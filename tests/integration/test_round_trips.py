@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from adminapp.sessions import COOKIE_SALT
+from adminapp.web.cookie import COOKIE_SALT
 from tests.conftest import SECRET_KEY, base_config
 from tests.support.firebase import OWNER
 from tests.support.web import SESSION_COOKIE, exchange, post_form, sign_in

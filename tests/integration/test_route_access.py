@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from adminapp.admins import ROLES
+from adminapp.firebase.admins import ROLES
 from tests.support.web import ORIGIN, csrf_token, sign_in
 
 PUBLIC = "public"

@@ -6,7 +6,7 @@ import pytest
 import requests_mock
 
 from adminapp import create_app
-from adminapp.extensions import limiter
+from adminapp.web.extensions import limiter
 from tests.conftest import PROJECT_ID, base_config
 from tests.support.tokens import TokenFactory
 

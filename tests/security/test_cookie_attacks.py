@@ -19,8 +19,10 @@ import pytest
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from adminapp import create_app
-from adminapp.services import EXTENSION_KEY, build_services
-from adminapp.sessions import COOKIE_SALT, CookieClaims
+from adminapp.firebase.sessions import CookieClaims
+from adminapp.services import build_services
+from adminapp.web.context import COOKIE_KEY, EXTENSION_KEY
+from adminapp.web.cookie import COOKIE_SALT
 from tests.conftest import SECRET_KEY, base_config
 from tests.support.firebase import OWNER
 from tests.support.web import ORIGIN, SESSION_COOKIE, csrf_token, session_cookie, sign_in
@@ -157,7 +159,7 @@ def test_session_ended_by_an_owner_is_refused_at_the_next_request(signed_in, app
 
 
 def test_cookie_with_a_valid_signature_but_unknown_session_is_refused(app, client, clean):
-    forged = app.extensions[EXTENSION_KEY].cookie.encode(
+    forged = app.extensions[COOKIE_KEY].encode(
         CookieClaims(session_id="guessed-session-id", email=OWNER)
     )
     client.set_cookie(SESSION_COOKIE, forged)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from adminapp import create_app
-from adminapp.gate import public
+from adminapp.web.guard import public
 from tests.conftest import base_config
 
 

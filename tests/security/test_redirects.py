@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
 import pytest
 
-from adminapp.redirects import DASHBOARD, safe_next
+from adminapp.web.redirects import DASHBOARD, safe_next
 from tests.support.firebase import OWNER
 from tests.support.web import exchange
 

@@ -144,7 +144,7 @@ class Store:
 def after_the_admin_read(app, monkeypatch, action) -> None:
     """Call ``action(email)`` right after the app reads an admin document:
     a change or an outage that races the request in flight."""
-    from adminapp.services import services
+    from adminapp.web.context import services
 
     with app.app_context():
         directory = services().directory

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from urllib.parse import parse_qs, urlsplit
 
 from adminapp import create_app
-from adminapp.extensions import limiter
+from adminapp.web.extensions import limiter
 from tests.support.web import csrf_token
 
 _LINK = re.compile(r"https?://\S+/admin/resetpassword/confirm\?oobCode=[\w-]+")

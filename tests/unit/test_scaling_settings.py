@@ -7,27 +7,29 @@ from datetime import timedelta
 
 import pytest
 
-from adminapp import ConfigError, create_app
-from adminapp.config import load_settings
-from adminapp.session_cache import SessionCache
-from adminapp.sessions import CookieClaims, SessionCookie
+from adminapp import create_app
+from adminapp.config import Settings, load_settings
+from adminapp.firebase.session_cache import SessionCache
+from adminapp.firebase.sessions import CookieClaims
+from adminapp.web.cookie import SessionCookie
 from tests.support.settings import development, production, refusal
-
-
-def test_bench_pages_are_refused_in_production():
-    message = refusal(production(ADMINAPP_BENCH="true"))
-    assert "ADMINAPP_BENCH" in message
-    with pytest.raises(ConfigError, match="ADMINAPP_BENCH"):
-        create_app(production(ADMINAPP_BENCH="true"))
 
 
 def bench_paths(app) -> set[str]:
     return {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("bench.")}
 
 
-def test_bench_pages_exist_only_when_asked_for_in_development():
+def test_the_product_serves_no_benchmark_pages_and_has_no_benchmark_setting():
     assert bench_paths(create_app(development())) == set()
-    assert bench_paths(create_app(development(ADMINAPP_BENCH="true"))) == {
+    assert not any("bench" in name for name in Settings.__dataclass_fields__)
+
+
+def test_the_benchmark_app_is_the_product_app_plus_its_pages(monkeypatch):
+    for name, value in development().items():
+        monkeypatch.setenv(name, value)
+    from devtools.bench_app import create_bench_app
+
+    assert bench_paths(create_bench_app()) == {
         "/admin/bench/open",
         "/admin/bench/guarded",
         "/admin/bench/firebase-session",
@@ -117,7 +119,7 @@ def test_a_remembered_cookie_still_expires(monkeypatch):
     assert cookie.decode(value) is not None  # verified once, remembered now
 
     later = time.time() + 61
-    monkeypatch.setattr("adminapp.sessions.time.time", lambda: later)
+    monkeypatch.setattr("adminapp.web.cookie.time.time", lambda: later)
 
     assert cookie.decode(value) is None
 

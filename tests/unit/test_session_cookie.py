@@ -9,7 +9,8 @@ import time
 import pytest
 
 from adminapp.config import load_settings
-from adminapp.sessions import CookieClaims, SessionCookie, session_key
+from adminapp.firebase.sessions import CookieClaims, session_key
+from adminapp.web.cookie import SessionCookie
 
 CURRENT = "current-secret-key-0123456789abcdef"
 OLD = "old-secret-key-0123456789abcdef-old"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from adminapp.auth.firebase_web import FIREBASE_JS_SDK_VERSION, GSTATIC_APP_URL
-from adminapp.auth.reset import ZXCVBN_PATH, ZXCVBN_VERSION
+from adminapp.web.auth.firebase_web import FIREBASE_JS_SDK_VERSION, GSTATIC_APP_URL
+from adminapp.web.auth.reset import ZXCVBN_PATH, ZXCVBN_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDOR = ROOT / "adminapp" / "static" / "vendor" / "firebase" / FIREBASE_JS_SDK_VERSION

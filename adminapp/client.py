@@ -1,0 +1,21 @@
+"""Where a request came from, as recorded on sessions and audit entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Genuine User-Agents are a few hundred bytes. Every stored one is cut here,
+# on the one path into storage, so a hostile header cannot bloat records.
+MAX_USER_AGENT = 512
+
+
+@dataclass(frozen=True)
+class Client:
+    """Where a request came from, as recorded on sessions and audit entries."""
+
+    ip: str
+    user_agent: str
+
+    def __post_init__(self) -> None:
+        # Frozen: set once, here, so no caller can store a longer one.
+        object.__setattr__(self, "user_agent", (self.user_agent or "")[:MAX_USER_AGENT])

@@ -1,0 +1,230 @@
+"""The admin directory: ``admins/{lowercased email}`` documents in Firestore.
+
+Operators may write these documents by hand in the Firebase console, so a
+document holding only ``role`` is a valid admin. Anything we cannot read with
+certainty (an unknown role, a ``disabled`` field that is not ``false``) counts
+against access: the gate fails closed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from google.api_core.exceptions import AlreadyExists
+from google.cloud import firestore
+from google.cloud.firestore import DocumentSnapshot, FieldFilter, WriteBatch
+
+from .backend import FirebaseBackend
+
+log = logging.getLogger(__name__)
+
+ADMINS = "admins"
+# Least privilege first; a role includes everything below it.
+ROLES = ("viewer", "admin", "owner")
+_RANK = {role: rank for rank, role in enumerate(ROLES)}
+MAX_EMAIL_LENGTH = 254
+# Deliberately plain: one @, no spaces, and no "/" (it would split a
+# Firestore document path).
+_EMAIL = re.compile(r"^[^@\s/]+@[^@\s/]+\.[^@\s/.]+$")
+
+
+class InvalidEmail(ValueError):
+    pass
+
+
+class AdminExists(Exception):
+    pass
+
+
+class AdminNotFound(Exception):
+    pass
+
+
+class LastOwner(Exception):
+    """The change would leave the admin area without an enabled owner."""
+
+
+def normalize_email(raw: str) -> str:
+    """The document id for an email address, or :class:`InvalidEmail`."""
+    email = (raw or "").strip().lower()
+    if not email or len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
+        raise InvalidEmail("Enter a valid email address, such as name@example.com.")
+    return email
+
+
+def role_at_least(role: str, least: str) -> bool:
+    return _RANK[role] >= _RANK[least]
+
+
+@dataclass(frozen=True)
+class Admin:
+    email: str
+    role: str
+    disabled: bool = False
+    uid: str | None = None
+    display_name: str | None = None
+    created_at: datetime | None = None
+    last_sign_in_at: datetime | None = None
+    # The document's update time when read; binding the uid is conditional
+    # on it, so two racing first sign-ins cannot both bind.
+    version: datetime | None = None
+
+    def can(self, least_role: str) -> bool:
+        return not self.disabled and role_at_least(self.role, least_role)
+
+    @property
+    def active_owner(self) -> bool:
+        return self.role == "owner" and not self.disabled
+
+
+@dataclass(frozen=True)
+class AdminChange:
+    """An admin document before and after a change (``after`` is None when removed)."""
+
+    before: Admin
+    after: Admin | None
+
+
+def admin_from_snapshot(snapshot: DocumentSnapshot) -> Admin | None:
+    """Read an admin document; None if it is missing or has no valid role."""
+    if not snapshot.exists:
+        return None
+    data = snapshot.to_dict() or {}
+    role = str(data.get("role") or "").strip().lower()
+    if role not in _RANK:
+        log.warning("admin document %s has no valid role; access refused", snapshot.id)
+        return None
+    disabled = data.get("disabled", False)
+    uid = data.get("uid")
+    return Admin(
+        email=snapshot.id,
+        role=role,
+        disabled=disabled is not False and disabled is not None,
+        uid=uid if isinstance(uid, str) and uid else None,
+        display_name=data.get("display_name") or None,
+        created_at=data.get("created_at"),
+        last_sign_in_at=data.get("last_sign_in_at"),
+        version=snapshot.update_time,
+    )
+
+
+class AdminDirectory:
+    def __init__(self, backend: FirebaseBackend, clock: Callable[[], datetime]):
+        self._backend = backend
+        self._clock = clock
+
+    def ref(self, email: str):
+        return self._backend.firestore.collection(ADMINS).document(email)
+
+    def get(self, email: str) -> Admin | None:
+        with self._backend.firestore_call("get admin"):
+            snapshot = self.ref(email).get(**self._backend.rpc_options())
+        return admin_from_snapshot(snapshot)
+
+    def list(self) -> list[Admin]:
+        query = self._backend.firestore.collection(ADMINS)
+        with self._backend.firestore_call("list admins"):
+            snapshots = list(query.stream(**self._backend.rpc_options()))
+        return sorted(
+            (admin for admin in map(admin_from_snapshot, snapshots) if admin),
+            key=lambda admin: admin.email,
+        )
+
+    def add(self, email: str, role: str, display_name: str | None = None) -> Admin:
+        """Create an admin document; :class:`AdminExists` if there is one."""
+        if role not in _RANK:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        now = self._clock()
+        data = {"role": role, "disabled": False, "created_at": now, "updated_at": now}
+        if display_name:
+            data["display_name"] = display_name
+        try:
+            with self._backend.firestore_call("create admin"):
+                self.ref(email).create(data, **self._backend.rpc_options())
+        except AlreadyExists:
+            raise AdminExists(f"{email} is already an admin.") from None
+        return Admin(email=email, role=role, display_name=display_name, created_at=now)
+
+    def update(
+        self, email: str, *, role: str | None = None, disabled: bool | None = None
+    ) -> AdminChange:
+        """Change an admin's role and/or disabled flag.
+
+        Raises :class:`AdminNotFound`, or :class:`LastOwner` when the change
+        would leave no enabled owner (checked in the same transaction as the
+        write, so two owners demoting each other at once cannot both win).
+        """
+        if role is not None and role not in _RANK:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+
+        def change(transaction) -> AdminChange:
+            before = self._read(transaction, email)
+            after = replace(
+                before,
+                role=before.role if role is None else role,
+                disabled=before.disabled if disabled is None else disabled,
+            )
+            if before.active_owner and not after.active_owner:
+                self._refuse_last_owner(transaction, email)
+            fields: dict = {
+                "updated_at": self._clock(),
+                "role": after.role,
+                "disabled": after.disabled,
+            }
+            transaction.update(self.ref(email), fields)
+            return AdminChange(before=before, after=after)
+
+        return self._transact(change, "change admin")
+
+    def remove(self, email: str) -> AdminChange:
+        """Delete the admin document; :class:`AdminNotFound` if there is none,
+        :class:`LastOwner` if it is the last enabled owner."""
+
+        def delete(transaction) -> AdminChange:
+            before = self._read(transaction, email)
+            if before.active_owner:
+                self._refuse_last_owner(transaction, email)
+            transaction.delete(self.ref(email))
+            return AdminChange(before=before, after=None)
+
+        return self._transact(delete, "remove admin")
+
+    def _transact(self, work: Callable, what: str):
+        transaction = self._backend.firestore.transaction(max_attempts=3)
+        with self._backend.firestore_call(what):
+            return firestore.transactional(work)(transaction)
+
+    def _read(self, transaction, email: str) -> Admin:
+        snapshot = self.ref(email).get(transaction=transaction, **self._backend.rpc_options())
+        admin = admin_from_snapshot(snapshot)
+        if admin is None:
+            raise AdminNotFound(f"{email} is not an admin.")
+        return admin
+
+    def _refuse_last_owner(self, transaction, email: str) -> None:
+        owners = (
+            self._backend.firestore.collection(ADMINS)
+            .where(filter=FieldFilter("role", "==", "owner"))
+            .get(transaction=transaction, **self._backend.rpc_options())
+        )
+        others = [
+            admin
+            for admin in map(admin_from_snapshot, owners)
+            if admin and admin.active_owner and admin.email != email
+        ]
+        if not others:
+            raise LastOwner(f"{email} is the last enabled owner. Make someone else an owner first.")
+
+    def stage_sign_in(self, batch: WriteBatch, admin: Admin, uid: str, when: datetime) -> None:
+        """Record a sign-in, binding the document to the Firebase uid the
+        first time, in the caller's batch."""
+        ref = self.ref(admin.email)
+        if admin.uid is None:
+            option = self._backend.firestore.write_option(last_update_time=admin.version)
+            batch.update(ref, {"uid": uid, "last_sign_in_at": when}, option=option)
+        else:
+            batch.update(ref, {"last_sign_in_at": when})

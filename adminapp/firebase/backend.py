@@ -1,0 +1,228 @@
+"""The Firebase Admin SDK, created lazily, with our timeout and failure policy.
+
+No client is built at import time or in ``create_app``: gunicorn forks its
+workers after loading the app, and a gRPC channel must not cross a fork. Each
+process builds its clients on first use.
+
+Every call to Firebase goes through :meth:`FirebaseBackend.firestore_call` or
+:meth:`FirebaseBackend.auth_call`, which count round trips (for ``make bench``
+and the ``Server-Timing`` header) and turn "the dependency did not answer"
+into :class:`BackendUnavailable`, so the app fails closed with a 503.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import itertools
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import firebase_admin
+import google.auth.credentials
+import requests
+from firebase_admin import auth, credentials, exceptions, firestore
+from google.api_core import exceptions as api_exceptions
+from google.api_core.retry import Retry
+from google.cloud.firestore import WriteBatch
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry as HttpRetry
+
+from ..config import Settings
+
+log = logging.getLogger(__name__)
+
+_app_names = itertools.count(1)
+
+
+class BackendUnavailable(Exception):
+    """Firestore or Firebase Auth did not answer in time; nobody gets in."""
+
+    def __init__(self, service: str, detail: str):
+        super().__init__(f"{service} unavailable: {detail}")
+        self.service = service
+
+
+@dataclass
+class RoundTrips:
+    """Calls made to Firebase while serving one request."""
+
+    firestore: int = 0
+    auth: int = 0
+
+
+_round_trips: contextvars.ContextVar[RoundTrips] = contextvars.ContextVar("round_trips")
+
+
+def start_counting() -> RoundTrips:
+    """Begin a fresh count for the current request (or command)."""
+    counter = RoundTrips()
+    _round_trips.set(counter)
+    return counter
+
+
+def _count() -> RoundTrips:
+    counter = _round_trips.get(None)
+    return counter if counter is not None else start_counting()
+
+
+class _EmulatorCredential(credentials.Base):
+    """Anonymous credentials: the emulators need none, production never gets these."""
+
+    def get_credential(self):
+        return google.auth.credentials.AnonymousCredentials()
+
+
+# Errors that mean "Firestore did not answer", as opposed to a refused write.
+_FIRESTORE_DOWN = (
+    api_exceptions.ServiceUnavailable,
+    api_exceptions.DeadlineExceeded,
+    api_exceptions.RetryError,
+    api_exceptions.InternalServerError,
+    api_exceptions.Unknown,
+    api_exceptions.GatewayTimeout,
+    api_exceptions.TooManyRequests,
+    api_exceptions.Unauthenticated,
+    api_exceptions.PermissionDenied,
+)
+_AUTH_DOWN = (
+    exceptions.UnavailableError,
+    exceptions.DeadlineExceededError,
+    exceptions.UnknownError,
+    exceptions.InternalError,
+    exceptions.UnauthenticatedError,
+    exceptions.PermissionDeniedError,
+    exceptions.ResourceExhaustedError,
+    requests.RequestException,
+)
+
+
+class FirebaseBackend:
+    """One Admin SDK app per Flask app, and the clients built from it."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._app: firebase_admin.App | None = None
+        self._firestore = None
+
+    @property
+    def app(self) -> firebase_admin.App:
+        with self._lock:
+            if self._app is None:
+                self._app = firebase_admin.initialize_app(
+                    self._credential(),
+                    {
+                        "projectId": self.settings.project_id,
+                        # Applies to token-certificate fetches and every Auth call.
+                        "httpTimeout": self.settings.backend_timeout,
+                    },
+                    # Unique per Flask app, so several apps can share a process.
+                    name=f"adminapp-{next(_app_names)}",
+                )
+                _bound_auth_client(self._app)
+            return self._app
+
+    @property
+    def firestore(self) -> firestore.firestore.Client:
+        app = self.app
+        with self._lock:
+            if self._firestore is None:
+                self._firestore = firestore.client(app)
+                _bound_firestore_defaults(self._firestore, self.settings.backend_timeout)
+            return self._firestore
+
+    def _credential(self) -> credentials.Base:
+        if self.settings.emulated and not self.settings.credentials_file:
+            return _EmulatorCredential()
+        if self.settings.credentials_file:
+            return credentials.Certificate(self.settings.credentials_file)
+        return credentials.ApplicationDefault()
+
+    def commit(self, batch: WriteBatch, what: str) -> None:
+        """Commit a write batch: one Firestore round trip, bounded in time."""
+        with self.firestore_call(what):
+            batch.commit(**self.rpc_options())
+
+    def rpc_options(self) -> dict:
+        """Timeout and retry for one Firestore call: the whole call, retries
+        included, ends within the backend timeout."""
+        budget = self.settings.backend_timeout
+        return {
+            "timeout": budget,
+            "retry": Retry(initial=0.05, maximum=0.5, multiplier=2, timeout=budget),
+        }
+
+    @contextmanager
+    def firestore_call(self, what: str) -> Iterator[None]:
+        """Wrap one Firestore round trip."""
+        _count().firestore += 1
+        try:
+            yield
+        except _FIRESTORE_DOWN as error:
+            log.warning("firestore call failed: %s: %s", what, type(error).__name__)
+            raise BackendUnavailable("Firestore", type(error).__name__) from error
+        except ValueError as error:
+            # A transaction whose BeginTransaction failed cannot be rolled
+            # back: the SDK raises ValueError from its rollback, with the
+            # outage as the context. That is an outage too, not a bug.
+            cause = error.__cause__ or error.__context__
+            if not isinstance(cause, _FIRESTORE_DOWN):
+                raise
+            log.warning("firestore call failed: %s: %s", what, type(cause).__name__)
+            raise BackendUnavailable("Firestore", type(cause).__name__) from error
+
+    @contextmanager
+    def auth_call(self, what: str) -> Iterator[None]:
+        """Wrap one Firebase Auth round trip."""
+        _count().auth += 1
+        try:
+            yield
+        except _AUTH_DOWN as error:
+            log.warning("firebase auth call failed: %s: %s", what, type(error).__name__)
+            raise BackendUnavailable("Firebase Authentication", type(error).__name__) from error
+
+    def close(self) -> None:
+        with self._lock:
+            if self._firestore is not None:
+                self._firestore.close()
+            if self._app is not None:
+                firebase_admin.delete_app(self._app)
+            self._app = self._firestore = None
+
+
+def _bound_firestore_defaults(client: firestore.firestore.Client, budget: float) -> None:
+    """Cap the SDK's own default timeout and retry deadline at our budget.
+
+    ``rpc_options()`` covers every call that accepts options, but a
+    transaction's BeginTransaction, Commit and Rollback take none, and their
+    defaults retry an unavailable Firestore for 60 seconds: a worker would
+    hang for a minute on an admin change during an outage. There is no
+    public setting for this, so the generated client's wrapped methods are
+    adjusted in place (``tests/security/test_faults.py`` proves the bound on
+    the pinned SDK version).
+    """
+    transport = client._firestore_api._transport
+    for method in transport._wrapped_methods.values():
+        method._timeout = budget
+        if method._retry is not None:
+            method._retry = method._retry.with_timeout(budget)
+
+
+# One attempt per Firebase Auth call, so a call never outlasts httpTimeout
+# (BACKEND_TIMEOUT_SECONDS). The Admin SDK's default retries once more after
+# a connection or read timeout, and up to four times (with growing sleeps,
+# honouring Retry-After) on a 500 or 503: one call could hold a worker for
+# many times httpTimeout. A failed call is a 503 and the client tries again.
+_AUTH_RETRY = HttpRetry(total=0, raise_on_status=False, respect_retry_after_header=False)
+
+
+def _bound_auth_client(app: firebase_admin.App) -> None:
+    """Give the Auth client's HTTP session :data:`_AUTH_RETRY`. The SDK has
+    no option for this; ``tests/security/test_faults.py`` proves the bound."""
+    session = auth._get_client(app)._user_manager.http_client.session
+    adapter = HTTPAdapter(max_retries=_AUTH_RETRY)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)

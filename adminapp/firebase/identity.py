@@ -1,0 +1,173 @@
+"""Everything adminapp says to Firebase Authentication.
+
+ID tokens are verified by the Admin SDK (signature, audience, issuer, expiry,
+revocation); on top of that we apply the admin area's own sign-in policy:
+a recent sign-in, a verified email and an allowed sign-in provider.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from firebase_admin import auth
+
+from ..config import Settings
+from .backend import FirebaseBackend
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class FirebaseIdentity:
+    """Who a verified ID token says the caller is."""
+
+    uid: str
+    email: str  # lowercased: admin documents are keyed by it
+    email_verified: bool
+    provider: str
+    auth_time: datetime
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """What Firebase Auth currently says about a user."""
+
+    disabled: bool
+    tokens_valid_after: datetime | None
+
+
+class SignInRefused(Exception):
+    """The caller is not let in. ``reason`` is for logs and the audit trail,
+    ``message`` is for the person."""
+
+    def __init__(self, reason: str, message: str, status: int = 401):
+        super().__init__(reason)
+        self.reason = reason
+        self.message = message
+        self.status = status
+
+
+AGAIN = "Sign in again."
+
+
+class Identity:
+    def __init__(self, backend: FirebaseBackend, settings: Settings, clock: Clock):
+        self._backend = backend
+        self._settings = settings
+        self._clock = clock
+
+    def verify_sign_in(self, id_token: str) -> FirebaseIdentity:
+        """Verify a token presented to open a session: it must also come from
+        a sign-in made in the last few minutes, so that a token stolen from
+        an old browser tab cannot open a new session."""
+        identity = self.verify(id_token)
+        age = self._clock() - identity.auth_time
+        if age > self._settings.recent_sign_in:
+            raise SignInRefused(
+                "stale_sign_in", "Your sign-in is too old. Sign in again with your password."
+            )
+        return identity
+
+    def verify(self, id_token: str) -> FirebaseIdentity:
+        """Verify an ID token (one Firebase Auth round trip for the revocation
+        check) and apply the admin sign-in policy."""
+        claims = self._verified_claims(id_token)
+        email = str(claims.get("email") or "").strip().lower()
+        if not email:
+            raise SignInRefused(
+                "no_email", "This account has no email address; admin accounts need one.", 403
+            )
+        verified = claims.get("email_verified") is True
+        if self._settings.require_email_verified and not verified:
+            raise SignInRefused(
+                "email_unverified",
+                "Verify your email address before signing in to the admin area.",
+                403,
+            )
+        provider = str((claims.get("firebase") or {}).get("sign_in_provider") or "")
+        if provider not in self._settings.allowed_sign_in_providers:
+            raise SignInRefused(
+                "provider_not_allowed",
+                "This sign-in method is not allowed for the admin area.",
+                403,
+            )
+        auth_time = claims.get("auth_time")
+        if not isinstance(auth_time, int | float) or isinstance(auth_time, bool):
+            raise SignInRefused("invalid_token", f"The sign-in token is not valid. {AGAIN}")
+        return FirebaseIdentity(
+            uid=claims["uid"],
+            email=email,
+            email_verified=verified,
+            provider=provider,
+            auth_time=datetime.fromtimestamp(auth_time, UTC),
+        )
+
+    def _verified_claims(self, id_token: str) -> dict:
+        invalid = SignInRefused("invalid_token", f"The sign-in token is not valid. {AGAIN}")
+        try:
+            with self._backend.auth_call("verify_id_token"):
+                return auth.verify_id_token(id_token, app=self._backend.app, check_revoked=True)
+        # The specific errors subclass InvalidIdTokenError, so they come first.
+        except auth.ExpiredIdTokenError:
+            raise SignInRefused("expired_token", f"Your sign-in has expired. {AGAIN}") from None
+        except auth.RevokedIdTokenError:
+            raise SignInRefused("revoked_token", f"This sign-in was revoked. {AGAIN}") from None
+        except auth.UserDisabledError:
+            raise SignInRefused("user_disabled", "This account is disabled.", 403) from None
+        except auth.UserNotFoundError:
+            raise SignInRefused("user_not_found", "This account no longer exists.") from None
+        except (auth.InvalidIdTokenError, ValueError):
+            raise invalid from None
+
+    def account_state(self, uid: str) -> AccountState | None:
+        """The user's current standing, or None when the account is gone."""
+        try:
+            with self._backend.auth_call("get_user"):
+                user = auth.get_user(uid, app=self._backend.app)
+        except auth.UserNotFoundError:
+            return None
+        valid_after = user.tokens_valid_after_timestamp
+        return AccountState(
+            disabled=user.disabled,
+            tokens_valid_after=(
+                datetime.fromtimestamp(valid_after / 1000, UTC) if valid_after else None
+            ),
+        )
+
+    def revoke_refresh_tokens(self, uid: str) -> None:
+        """Sign the user out of Firebase everywhere."""
+        with self._backend.auth_call("revoke_refresh_tokens"):
+            auth.revoke_refresh_tokens(uid, app=self._backend.app)
+
+    def ensure_user(self, email: str, password: str | None = None) -> tuple[str, bool]:
+        """The uid of the Firebase user with this email, created when there is
+        none. Returns ``(uid, created)``; an existing user is left alone.
+
+        A created user's email is marked verified: only the owner of the
+        address can use it, because the password is set from a link sent
+        there (or given by the operator on the command line).
+        """
+        try:
+            with self._backend.auth_call("get_user_by_email"):
+                return auth.get_user_by_email(email, app=self._backend.app).uid, False
+        except auth.UserNotFoundError:
+            pass
+        fields = {"email": email, "email_verified": True}
+        if password is not None:
+            fields["password"] = password
+        with self._backend.auth_call("create_user"):
+            user = auth.create_user(**fields, app=self._backend.app)
+        return user.uid, True
+
+    def uid_for(self, email: str) -> str | None:
+        """The uid of the Firebase user with this email, if there is one."""
+        try:
+            with self._backend.auth_call("get_user_by_email"):
+                return auth.get_user_by_email(email, app=self._backend.app).uid
+        except auth.UserNotFoundError:
+            return None

@@ -1,0 +1,226 @@
+"""Admin session records: ``admin_sessions/{sha256(session id)}`` in Firestore.
+
+The session id is 256 random bits. Firestore stores only its SHA-256 (a
+leaked database export opens no session); the browser holds the id itself in
+the signed cookie (``adminapp/web/cookie.py``), with the admin's email, so
+that the guard can fetch the session record and the admin document in one
+batched read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from google.cloud.firestore import DocumentSnapshot, FieldFilter, WriteBatch
+
+from ..client import Client
+from ..config import Settings
+from .admins import Admin, AdminDirectory, admin_from_snapshot
+from .backend import FirebaseBackend
+from .session_cache import SessionCache
+
+SESSIONS = "admin_sessions"
+SESSION_ID_BYTES = 32
+
+
+def session_key(session_id: str) -> str:
+    """The Firestore document id of a session: a hash, never the id itself."""
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CookieClaims:
+    session_id: str
+    email: str
+
+    @property
+    def key(self) -> str:
+        return session_key(self.session_id)
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    key: str
+    uid: str
+    email: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    auth_time: datetime
+    auth_checked_at: datetime
+    ip: str = ""
+    user_agent: str = ""
+    ended_at: datetime | None = None
+    ended_reason: str | None = None
+
+    def to_document(self) -> dict:
+        return {
+            "uid": self.uid,
+            "email": self.email,
+            "created_at": self.created_at,
+            "last_seen_at": self.last_seen_at,
+            "expires_at": self.expires_at,
+            "auth_time": self.auth_time,
+            "auth_checked_at": self.auth_checked_at,
+            "ip": self.ip,
+            "user_agent": self.user_agent,
+            "ended_at": self.ended_at,
+            "ended_reason": self.ended_reason,
+            # Queryable flag for "open sessions of this admin": Firestore
+            # cannot filter on a missing or null field the same way everywhere.
+            "active": self.ended_at is None,
+        }
+
+    def is_live(self, now: datetime, idle_timeout: timedelta) -> bool:
+        """Not ended, not past its absolute end, not idle for too long."""
+        return (
+            self.ended_at is None
+            and now < self.expires_at
+            and now - self.last_seen_at <= idle_timeout
+        )
+
+
+def record_from_snapshot(snapshot: DocumentSnapshot) -> SessionRecord | None:
+    if not snapshot.exists:
+        return None
+    data = snapshot.to_dict() or {}
+    try:
+        return SessionRecord(
+            key=snapshot.id,
+            uid=data["uid"],
+            email=data["email"],
+            created_at=data["created_at"],
+            last_seen_at=data["last_seen_at"],
+            expires_at=data["expires_at"],
+            auth_time=data["auth_time"],
+            auth_checked_at=data["auth_checked_at"],
+            ip=data.get("ip") or "",
+            user_agent=data.get("user_agent") or "",
+            ended_at=data.get("ended_at"),
+            ended_reason=data.get("ended_reason"),
+        )
+    except KeyError:
+        # A damaged record opens nothing.
+        return None
+
+
+class SessionStore:
+    def __init__(
+        self,
+        backend: FirebaseBackend,
+        directory: AdminDirectory,
+        settings: Settings,
+        clock: Callable[[], datetime],
+    ):
+        self._backend = backend
+        self._directory = directory
+        self._settings = settings
+        self._clock = clock
+        # Off (TTL 0) by default: then every guarded request reads Firestore.
+        self._cache: SessionCache[SessionRecord, Admin] = SessionCache(settings.session_cache_ttl)
+
+    def _ref(self, key: str):
+        return self._backend.firestore.collection(SESSIONS).document(key)
+
+    def stage_open(
+        self,
+        batch: WriteBatch,
+        *,
+        uid: str,
+        email: str,
+        auth_time: datetime,
+        client: Client,
+        now: datetime,
+    ) -> tuple[CookieClaims, SessionRecord]:
+        """Create a new session, opened at ``now``, in the caller's batch. A
+        fresh id every time: nothing from before the sign-in can be carried
+        into it."""
+        claims = CookieClaims(session_id=secrets.token_urlsafe(SESSION_ID_BYTES), email=email)
+        record = SessionRecord(
+            key=claims.key,
+            uid=uid,
+            email=email,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + self._settings.session_lifetime,
+            auth_time=auth_time,
+            auth_checked_at=now,
+            ip=client.ip,
+            user_agent=client.user_agent,
+        )
+        batch.create(self._ref(record.key), record.to_document())
+        return claims, record
+
+    def load(self, claims: CookieClaims) -> tuple[SessionRecord | None, Admin | None]:
+        """The session record and its admin's document, in one round trip, or
+        none when this process read a live pair within SESSION_CACHE_SECONDS."""
+        cached = self._cache.get(claims.key)
+        if cached is not None:
+            return cached
+        refs = [self._ref(claims.key), self._directory.ref(claims.email)]
+        with self._backend.firestore_call("load session and admin"):
+            snapshots = {
+                snapshot.reference.path: snapshot
+                for snapshot in self._backend.firestore.get_all(refs, **self._backend.rpc_options())
+            }
+        session_snapshot = snapshots.get(refs[0].path)
+        admin_snapshot = snapshots.get(refs[1].path)
+        session = record_from_snapshot(session_snapshot) if session_snapshot else None
+        admin = admin_from_snapshot(admin_snapshot) if admin_snapshot else None
+        if session is not None and admin is not None and session.email == claims.email:
+            # Only complete pairs: a refusal is re-read, never served from memory.
+            self._cache.put(claims.key, session.email, session, admin)
+        return session, admin
+
+    def forget(self, key: str) -> None:
+        """Drop a session from this process's cache (it was just ended here)."""
+        self._cache.forget(key)
+
+    def forget_admin(self, email: str) -> None:
+        """Drop an admin's sessions from this process's cache: call after any
+        change to the admin or their account (role, status, removal,
+        password), so that this instance applies it at the next request."""
+        self._cache.forget_admin(email)
+
+    def get(self, key: str) -> SessionRecord | None:
+        with self._backend.firestore_call("get session"):
+            snapshot = self._ref(key).get(**self._backend.rpc_options())
+        return record_from_snapshot(snapshot)
+
+    def open_for(self, email: str | None) -> list[SessionRecord]:
+        """An admin's live sessions (everyone's with None), most recently
+        active first."""
+        query = self._backend.firestore.collection(SESSIONS).where(
+            filter=FieldFilter("active", "==", True)
+        )
+        if email is not None:
+            query = query.where(filter=FieldFilter("email", "==", email))
+        with self._backend.firestore_call("list open sessions"):
+            snapshots = list(query.stream(**self._backend.rpc_options()))
+        now = self._clock()
+        records = [record for record in map(record_from_snapshot, snapshots) if record]
+        live = [r for r in records if r.is_live(now, self._settings.session_idle_timeout)]
+        return sorted(live, key=lambda record: record.last_seen_at, reverse=True)
+
+    def stage_end(self, batch: WriteBatch, key: str, reason: str) -> None:
+        # Forgotten before the commit: if it fails, the next request re-reads.
+        self.forget(key)
+        batch.update(
+            self._ref(key),
+            {"ended_at": self._clock(), "ended_reason": reason, "active": False},
+        )
+
+    def record_activity(self, session: SessionRecord, *, auth_checked: bool) -> None:
+        now = self._clock()
+        update = {"last_seen_at": now}
+        if auth_checked:
+            update["auth_checked_at"] = now
+        with self._backend.firestore_call("record session activity"):
+            self._ref(session.key).update(update, **self._backend.rpc_options())
+        # Keep the cached copy in step, or every request until it expires
+        # would see old activity and write again.
+        self._cache.update(session.key, replace(session, **update))

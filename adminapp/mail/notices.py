@@ -1,0 +1,47 @@
+"""Telling an admin that their password changed (OWASP ASVS 2.2.3, 2.5.5).
+
+If someone else reset the password (they read the admin's mailbox, say), the
+notice is how the admin finds out. Firebase sends no such email, so we send
+our own through SMTP whenever SMTP is configured, in either delivery mode.
+Without SMTP there is nobody to send it: the log says so.
+
+The notice holds no link to act on, only facts (when, from which address)
+and what to do, so a forged copy of it cannot lead anywhere harmful.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..client import Client
+from ..config import Settings
+from .messages import EmailTemplates
+from .password_links import login_url
+from .smtp import SmtpMailer
+
+SUBJECT = "Your admin password was changed"
+
+
+class ChangeNotices:
+    def __init__(self, settings: Settings, templates: EmailTemplates, mailer: SmtpMailer):
+        self._settings = settings
+        self._templates = templates
+        self._mailer = mailer
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._settings.smtp.host)
+
+    def password_changed(self, email: str, when: datetime, client: Client) -> None:
+        """Send the notice now; raises ``MailError`` when SMTP fails."""
+        self._mailer.send(
+            self._templates.render(
+                "password_changed",
+                to=email,
+                subject=SUBJECT,
+                email=email,
+                when=f"{when:%Y-%m-%d %H:%M} UTC",
+                ip=client.ip,
+                login_url=login_url(self._settings),
+            )
+        )

@@ -1,0 +1,97 @@
+"""The service objects of one app, built once in ``create_app``.
+
+Views reach them through :func:`adminapp.web.context.services`; nothing in
+this package imports Flask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..config import Settings
+from ..firebase.admins import AdminDirectory
+from ..firebase.audit import AuditTrail
+from ..firebase.backend import FirebaseBackend
+from ..firebase.identity import Identity
+from ..firebase.identity_toolkit import IdentityToolkit
+from ..firebase.sessions import SessionStore
+from ..mail.messages import EmailTemplates
+from ..mail.notices import ChangeNotices
+from ..mail.password_links import LinkDelivery
+from ..mail.smtp import SmtpMailer
+from .access import Access
+from .background import Background
+from .management import AdminManagement
+from .password_reset import PasswordReset
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    backend: FirebaseBackend
+    identity: Identity
+    directory: AdminDirectory
+    sessions: SessionStore
+    audit: AuditTrail
+    access: Access
+    management: AdminManagement
+    resets: PasswordReset
+    background: Background
+
+    def close(self) -> None:
+        """Finish queued emails, then release the Firebase clients."""
+        self.background.close()
+        self.backend.close()
+
+
+def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Services:
+    backend = FirebaseBackend(settings)
+    identity = Identity(backend, settings, clock)
+    directory = AdminDirectory(backend, clock)
+    sessions = SessionStore(backend, directory, settings, clock)
+    audit = AuditTrail(backend, clock)
+    access = Access(
+        backend=backend,
+        identity=identity,
+        directory=directory,
+        sessions=sessions,
+        audit=audit,
+        settings=settings,
+        clock=clock,
+    )
+    background = Background("adminapp-mail")
+    templates = EmailTemplates()
+    mailer = SmtpMailer(settings.smtp)
+    toolkit = IdentityToolkit(backend, settings)
+    resets = PasswordReset(
+        directory=directory,
+        identity=identity,
+        toolkit=toolkit,
+        delivery=LinkDelivery(backend, toolkit, settings, templates, mailer),
+        notices=ChangeNotices(settings, templates, mailer),
+        access=access,
+        audit=audit,
+        background=background,
+        clock=clock,
+    )
+    management = AdminManagement(
+        directory=directory, identity=identity, access=access, audit=audit, resets=resets
+    )
+    return Services(
+        settings=settings,
+        backend=backend,
+        identity=identity,
+        directory=directory,
+        sessions=sessions,
+        audit=audit,
+        access=access,
+        management=management,
+        resets=resets,
+        background=background,
+    )

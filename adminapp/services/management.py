@@ -1,0 +1,149 @@
+"""Managing who is an admin: invitations, roles, disabling and removal.
+
+Every change is audited with who made it. Disabling or removing an admin also
+ends their open sessions at once (the guard would refuse them at their next
+request anyway; ending them keeps the sessions list truthful).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from ..client import Client
+from ..firebase.admins import Admin, AdminChange, AdminDirectory, LastOwner
+from ..firebase.audit import AuditTrail
+from ..firebase.backend import BackendUnavailable
+from ..firebase.identity import Identity
+from ..mail.password_links import LinkDeliveryError
+from .access import Access
+from .password_reset import PasswordReset
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Invitation:
+    admin: Admin
+    user_created: bool  # a new Firebase user was made for the address
+    email_sent: bool  # the "set your password" email went out
+    email_error: str | None = None  # why it did not, when it should have
+
+
+class AdminManagement:
+    def __init__(
+        self,
+        *,
+        directory: AdminDirectory,
+        identity: Identity,
+        access: Access,
+        audit: AuditTrail,
+        resets: PasswordReset,
+    ):
+        self._directory = directory
+        self._identity = identity
+        self._access = access
+        self._audit = audit
+        self._resets = resets
+
+    def invite(
+        self,
+        email: str,
+        role: str,
+        *,
+        actor: str,
+        client: Client | None,
+        create_user: bool = True,
+        password: str | None = None,
+        display_name: str | None = None,
+    ) -> Invitation:
+        """Make ``email`` an admin and, with ``create_user``, make sure it has
+        a Firebase user (created with ``password`` when given). A user created
+        without a password gets the "set your password" email; when that
+        fails the admin document stays and ``email_error`` says so.
+
+        Raises :class:`~adminapp.admins.AdminExists` when it is an admin already.
+        """
+        admin = self._directory.add(email, role, display_name)
+        created = False
+        if create_user:
+            _, created = self._identity.ensure_user(email, password)
+        self._audit.record(
+            "admin_invited",
+            actor=actor,
+            target=email,
+            reason=f"role {role}" + ("; new Firebase user" if created else ""),
+            client=client,
+        )
+        sent, problem = False, None
+        if created and password is None:
+            sent, problem = self._send_invitation(email)
+        return Invitation(admin=admin, user_created=created, email_sent=sent, email_error=problem)
+
+    def _send_invitation(self, email: str) -> tuple[bool, str | None]:
+        try:
+            self._resets.send_link(email, purpose="invite")
+        except (LinkDeliveryError, BackendUnavailable) as error:
+            log.warning("invitation email not sent to %s: %s", email, error)
+            return False, (
+                "The email with a link to set their password could not be sent; "
+                "they can use “Forgot your password?” on the sign-in page."
+            )
+        return True, None
+
+    def change_role(
+        self, email: str, role: str, *, actor: str, client: Client | None
+    ) -> AdminChange:
+        change = self._guarded(
+            "admin_role_changed",
+            email,
+            actor,
+            client,
+            lambda: self._directory.update(email, role=role),
+        )
+        self._access.forget_admin(email)
+        self._audit.record(
+            "admin_role_changed",
+            actor=actor,
+            target=email,
+            reason=f"{change.before.role} -> {role}",
+            client=client,
+        )
+        return change
+
+    def set_disabled(
+        self, email: str, disabled: bool, *, actor: str, client: Client | None
+    ) -> AdminChange:
+        event = "admin_disabled" if disabled else "admin_enabled"
+        change = self._guarded(
+            event, email, actor, client, lambda: self._directory.update(email, disabled=disabled)
+        )
+        self._access.forget_admin(email)
+        self._audit.record(event, actor=actor, target=email, client=client)
+        if disabled:
+            self._access.end_sessions(email, "admin_disabled", actor=actor, client=client)
+        return change
+
+    def remove(self, email: str, *, actor: str, client: Client | None) -> AdminChange:
+        change = self._guarded(
+            "admin_removed", email, actor, client, lambda: self._directory.remove(email)
+        )
+        self._access.forget_admin(email)
+        self._audit.record("admin_removed", actor=actor, target=email, client=client)
+        self._access.end_sessions(email, "admin_removed", actor=actor, client=client)
+        return change
+
+    def _guarded(self, event: str, email: str, actor: str, client: Client | None, apply):
+        """Apply a change; audit a refusal by the last-owner rule."""
+        try:
+            return apply()
+        except LastOwner:
+            self._audit.record(
+                event,
+                actor=actor,
+                target=email,
+                outcome="refused",
+                reason="last_owner",
+                client=client,
+            )
+            raise

@@ -1,0 +1,204 @@
+"""Password reset: who gets an email, and what a completed reset ends.
+
+A request never says whether the address belongs to an admin. The view only
+validates the form and hands the address to :meth:`PasswordReset.request`,
+which queues the decision and the delivery on a background thread: the page
+is the same and takes the same time either way.
+
+Completing a reset ends every app session of that person and revokes their
+Firebase refresh tokens, so whoever knew the old password is out, and emails
+them a notice that the password changed (when SMTP is configured).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..client import Client
+from ..firebase.admins import AdminDirectory
+from ..firebase.audit import AuditTrail, log_event
+from ..firebase.backend import BackendUnavailable
+from ..firebase.identity import Identity
+from ..firebase.identity_toolkit import (
+    ExpiredCode,
+    IdentityToolkit,
+    InvalidCode,
+    ToolkitError,
+    WeakPassword,
+)
+from ..mail.notices import ChangeNotices
+from ..mail.password_links import LinkDelivery, LinkDeliveryError
+from ..mail.smtp import MailError
+from .access import Access
+from .background import Background
+
+log = logging.getLogger(__name__)
+
+
+class CodeRefused(Exception):
+    """The code cannot be used; ``message`` tells the person what to do."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(reason)
+        self.reason = reason
+        self.message = message
+
+
+class PasswordRefused(Exception):
+    """Firebase refused the new password (its own password policy)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ResetDone:
+    email: str
+    sessions_ended: int
+
+
+ASK_AGAIN = "Ask for a new link below."
+
+
+class PasswordReset:
+    def __init__(
+        self,
+        *,
+        directory: AdminDirectory,
+        identity: Identity,
+        toolkit: IdentityToolkit,
+        delivery: LinkDelivery,
+        notices: ChangeNotices,
+        access: Access,
+        audit: AuditTrail,
+        background: Background,
+        clock: Callable[[], datetime],
+    ):
+        self._directory = directory
+        self._identity = identity
+        self._toolkit = toolkit
+        self._delivery = delivery
+        self._notices = notices
+        self._access = access
+        self._audit = audit
+        self._background = background
+        self._clock = clock
+
+    # -- request -------------------------------------------------------------
+
+    def request(self, email: str, client: Client) -> None:
+        """Queue a reset email for ``email`` if it belongs to an enabled admin.
+        Returns at once, whatever the address: see the module docstring."""
+        self._background.submit(lambda: self._handle_request(email, client), "password reset")
+
+    def _handle_request(self, email: str, client: Client) -> None:
+        try:
+            self._decide_and_send(email, client)
+        except BackendUnavailable as error:
+            # Nobody is waiting for an answer: log it; the person can ask again.
+            log.warning("password reset request for %s dropped: %s", email, error)
+
+    def _decide_and_send(self, email: str, client: Client) -> None:
+        admin = self._directory.get(email)
+        reason = None
+        if admin is None:
+            reason = "not_admin"
+        elif admin.disabled:
+            reason = "admin_disabled"
+        elif self._identity.uid_for(email) is None:
+            reason = "no_firebase_user"
+        if reason:
+            # Not written to the trail: anyone can type any address, and
+            # noise from the internet must not cost us Firestore writes.
+            log_event(
+                "password_reset_requested",
+                target=email,
+                outcome="ignored",
+                reason=reason,
+                ip=client.ip,
+            )
+            return
+        outcome, cause = "ok", None
+        try:
+            self._delivery.send(email, "reset")
+        except (LinkDeliveryError, BackendUnavailable) as error:
+            outcome, cause = "failed", getattr(error, "cause", None) or str(error)
+            log.warning("password reset email not sent to %s: %s", email, cause)
+        self._audit.record(
+            "password_reset_requested",
+            # Anyone can type an address: the requester is not known.
+            actor=None,
+            target=email,
+            outcome=outcome,
+            reason=f"{self._delivery.mode}: {cause}" if cause else self._delivery.mode,
+            client=client,
+        )
+
+    def send_link(self, email: str, purpose: str = "invite") -> None:
+        """Send a password link now (an owner invited ``email``); raises
+        :class:`LinkDeliveryError` or ``BackendUnavailable`` on failure."""
+        self._delivery.send(email, purpose)
+
+    # -- confirmation --------------------------------------------------------
+
+    def check(self, code: str) -> str:
+        """The email a code belongs to, or :class:`CodeRefused`."""
+        try:
+            return self._toolkit.check_reset_code(code)
+        except ToolkitError as error:
+            raise _code_refusal(error) from None
+
+    def complete(self, code: str, new_password: str, client: Client) -> ResetDone:
+        """Set the new password, then end what the old one opened."""
+        try:
+            email = self._toolkit.reset_password(code, new_password).strip().lower()
+        except WeakPassword as weak:
+            raise PasswordRefused(
+                f"Firebase refused this password{': ' + weak.detail if weak.detail else ''}."
+                " Choose a longer or less common one."
+            ) from None
+        except ToolkitError as error:
+            raise _code_refusal(error) from None
+        # The password has changed: from here on, failures must not hide it.
+        changed_at = self._clock()
+        self._background.submit(
+            lambda: self._notify(email, changed_at, client), "password change notice"
+        )
+        ended = self._access.end_sessions(email, "password_reset", actor=email, client=client)
+        uid = self._identity.uid_for(email)
+        if uid is not None:
+            self._identity.revoke_refresh_tokens(uid)
+        self._audit.record(
+            "password_reset_completed",
+            actor=email,
+            target=email,
+            reason=f"{ended} session(s) ended; refresh tokens revoked",
+            client=client,
+        )
+        return ResetDone(email=email, sessions_ended=ended)
+
+    def _notify(self, email: str, changed_at: datetime, client: Client) -> None:
+        if not self._notices.enabled:
+            log_event("password_change_notice", target=email, outcome="skipped", reason="no_smtp")
+            return
+        try:
+            self._notices.password_changed(email, changed_at, client)
+        except MailError as error:
+            log_event("password_change_notice", target=email, outcome="failed", reason=str(error))
+            return
+        log_event("password_change_notice", target=email, outcome="ok")
+
+
+def _code_refusal(error: ToolkitError) -> CodeRefused:
+    log.info("password reset code refused: %s", error.code)
+    if isinstance(error, ExpiredCode):
+        return CodeRefused("expired", f"This link has expired. {ASK_AGAIN}")
+    if isinstance(error, InvalidCode):
+        return CodeRefused(
+            "invalid", f"This link is not valid or has already been used. {ASK_AGAIN}"
+        )
+    return CodeRefused(error.code.lower(), f"This link cannot be used. {ASK_AGAIN}")

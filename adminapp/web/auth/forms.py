@@ -1,0 +1,55 @@
+"""Forms of the pages outside the gate (flask-wtf: each carries a CSRF token)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from ...firebase.admins import MAX_EMAIL_LENGTH
+from ..console.forms import email_address
+
+MIN_PASSWORD_LENGTH = 12
+# Long passphrases are welcome; the cap only stops absurd request bodies.
+MAX_PASSWORD_LENGTH = 4096
+MAX_CODE_LENGTH = 512
+
+
+class EmailForm(FlaskForm):
+    email = StringField(
+        "Email",
+        validators=[
+            DataRequired("Enter your email address."),
+            Length(
+                max=MAX_EMAIL_LENGTH,
+                message=f"An email address has at most {MAX_EMAIL_LENGTH} characters.",
+            ),
+            email_address,
+        ],
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    # The code travels in the form, not in the URL the form posts to.
+    oob_code = HiddenField(validators=[DataRequired(), Length(max=MAX_CODE_LENGTH)])
+    password = PasswordField(
+        "New password",
+        validators=[
+            DataRequired("Enter a new password."),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                message=f"Use at least {MIN_PASSWORD_LENGTH} characters.",
+            ),
+            Length(
+                max=MAX_PASSWORD_LENGTH,
+                message=f"Use at most {MAX_PASSWORD_LENGTH} characters.",
+            ),
+        ],
+    )
+    repeat = PasswordField(
+        "Repeat the new password",
+        validators=[
+            DataRequired("Type the new password a second time."),
+            EqualTo("password", message="The two passwords are not the same."),
+        ],
+    )

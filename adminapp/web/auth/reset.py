@@ -1,0 +1,118 @@
+"""Password reset pages: ask for a link, then choose a new password.
+
+Both are public (outside the guard). The request page answers the same for
+every address (see password_reset.py); the confirmation page has the code in
+its URL, so it sends no Referer and is never cached, and the code is
+redacted from the logs (log_redaction.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import limits
+from flask import flash, redirect, render_template, request, url_for
+
+from ...services.password_reset import CodeRefused, PasswordRefused
+from ..context import request_client, services, session_cookie
+from ..extensions import limiter
+from ..guard import public
+from ..headers import secret_in_url
+from ..responses import error_response
+from . import bp
+from .forms import MAX_CODE_LENGTH, EmailForm, NewPasswordForm
+
+# A browser that posts the form twice (double click, reload) must not send
+# two emails. Kept in the rate limiter's storage, so with Redis it holds
+# across instances too.
+DOUBLE_POST = limits.parse("1 per 2 minutes")
+# Dropbox's password strength estimator, served from adminapp/static/vendor
+# (pinned in package.json; tests/unit/test_vendored_js.py keeps them equal).
+ZXCVBN_VERSION = "4.4.2"
+ZXCVBN_PATH = f"vendor/zxcvbn/{ZXCVBN_VERSION}"
+_CODE = re.compile(rf"^[A-Za-z0-9_-]{{1,{MAX_CODE_LENGTH}}}$")
+SENT = "If an admin account exists for that address, a link is on its way."
+
+
+def _per_ip() -> str:
+    return services().settings.reset_rate_limit_per_ip
+
+
+def _per_email() -> str:
+    return services().settings.reset_rate_limit_per_email
+
+
+def _email_key() -> str:
+    # Hashed: rate-limit storage (Redis) need not hold addresses.
+    raw = (request.form.get("email") or "").strip().lower()[:512]
+    return "reset-email:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+@bp.route("/resetpassword", methods=["GET", "POST"])
+@limiter.limit(_per_ip, methods=["POST"], scope="reset-request-ip")
+@limiter.limit(_per_email, key_func=_email_key, methods=["POST"], scope="reset-request-email")
+@public
+def reset_request():
+    form = EmailForm()
+    if request.method == "GET":
+        return render_template("auth/reset_request.html", form=form)
+    if not form.validate():
+        return render_template("auth/reset_request.html", form=form), 400
+    email = form.email.data
+    if not limiter.limiter.hit(DOUBLE_POST, "reset-double-post", _email_key()):
+        return error_response(
+            409,
+            "This request was already received a moment ago. " + SENT,
+            "duplicate_request",
+            title="Already on its way",
+        )
+    services().resets.request(email, request_client())
+    return render_template("auth/reset_sent.html", message=SENT)
+
+
+@bp.route("/resetpassword/confirm", methods=["GET", "POST"])
+@limiter.limit(_per_ip, scope="reset-confirm-ip")
+@public
+@secret_in_url
+def reset_confirm():
+    form = NewPasswordForm()
+    posted = request.method == "POST"
+    code = (form.oob_code.data if posted else request.args.get("oobCode")) or ""
+    # Firebase's own action links add mode=…; only a reset code belongs here.
+    if request.args.get("mode", "resetPassword") != "resetPassword" or not _CODE.match(code):
+        return _invalid("This link is not a password reset link. Ask for a new one below.")
+    try:
+        email = services().resets.check(code)
+    except CodeRefused as refusal:
+        return _invalid(refusal.message)
+    if not posted:
+        form.oob_code.data = code
+        return _confirm_page(form, email)
+    if not form.validate():
+        return _confirm_page(form, email), 400
+    try:
+        services().resets.complete(code, form.password.data, request_client())
+    except CodeRefused as refusal:
+        return _invalid(refusal.message)
+    except PasswordRefused as refusal:
+        form.password.errors.append(refusal.message)
+        return _confirm_page(form, email), 400
+    flash(
+        "Your password has been changed and every session of your account has been "
+        "signed out. Sign in with the new password.",
+        "success",
+    )
+    response = redirect(url_for("auth.login"), code=303)
+    session_cookie().clear_on(response)
+    return response
+
+
+def _invalid(message: str):
+    return render_template("auth/reset_invalid.html", message=message, form=EmailForm()), 400
+
+
+def _confirm_page(form: NewPasswordForm, email: str) -> str:
+    return render_template(
+        "auth/reset_confirm.html", form=form, email=email, zxcvbn_path=ZXCVBN_PATH
+    )

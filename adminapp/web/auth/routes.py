@@ -1,0 +1,77 @@
+"""Login page, the token-for-session exchange, and sign-out."""
+
+from __future__ import annotations
+
+from flask import (
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from ...firebase.identity import SignInRefused
+from ..bearer import BadAuthorization, bearer_token
+from ..context import request_client, services, session_cookie
+from ..extensions import limiter
+from ..guard import current_session, public, role_required
+from ..redirects import safe_next
+from ..responses import error_response
+from . import bp
+from .firebase_web import GSTATIC_APP_URL, VENDOR_PATH, web_config
+
+
+def _sign_in_limit() -> str:
+    return services().settings.sign_in_rate_limit
+
+
+@bp.get("/login")
+@public
+def login():
+    return render_template(
+        "auth/login.html",
+        next_path=safe_next(request.args.get("next")),
+        firebase_config=web_config(services().settings),
+        vendor_path=VENDOR_PATH,
+        gstatic_app_url=GSTATIC_APP_URL,
+    )
+
+
+@bp.post("/session")
+@limiter.limit(_sign_in_limit)
+@public
+def open_session():
+    """Exchange a fresh Firebase ID token for the app's own session cookie."""
+    if not _from_our_origin():
+        return error_response(403, "Sign-in must come from this site's login page.", "bad_origin")
+    try:
+        token = bearer_token(request.headers.get("Authorization"))
+    except BadAuthorization as problem:
+        return error_response(problem.status, problem.message, "bad_authorization")
+    try:
+        signed_in = services().access.sign_in(token, request_client())
+    except SignInRefused as refusal:
+        return error_response(refusal.status, refusal.message, refusal.reason)
+    body = request.get_json(silent=True)
+    next_path = safe_next(body.get("next") if isinstance(body, dict) else None)
+    response = jsonify(redirect=next_path)
+    session_cookie().set_on(response, signed_in.claims, signed_in.session.expires_at)
+    return response
+
+
+@bp.post("/logout")
+@role_required("viewer")
+def logout():
+    services().access.sign_out(current_session(), request_client())
+    response = redirect(url_for("auth.login"))
+    session_cookie().clear_on(response)
+    flash("You have signed out.", "notice")
+    return response
+
+
+def _from_our_origin() -> bool:
+    # Browsers always send Origin on a POST made by fetch(); a missing or
+    # foreign one means this did not come from our login page.
+    expected = services().settings.public_url or request.host_url.rstrip("/")
+    return request.headers.get("Origin") == expected

@@ -1,0 +1,130 @@
+"""Admins page: everyone sees the directory; owners change it."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+
+from ...firebase.admins import AdminExists, AdminNotFound, InvalidEmail, LastOwner, normalize_email
+from ..context import request_client, services
+from ..guard import current_admin, role_required
+from . import bp
+from .forms import ConfirmForm, InviteForm, RoleForm
+
+
+def _listing(status: int = 200, *, invite_form: InviteForm | None = None, error: str | None = None):
+    return render_template(
+        "console/admins.html",
+        admins=services().directory.list(),
+        invite_form=invite_form or InviteForm(),
+        role_form=RoleForm(),
+        confirm_form=ConfirmForm(),
+        error=error,
+        me=current_admin(),
+    ), status
+
+
+def _target(email: str) -> str:
+    """The admin named in the URL, or 404."""
+    try:
+        return normalize_email(email)
+    except InvalidEmail:
+        abort(404)
+
+
+def _done(message: str):
+    flash(message, "success")
+    return redirect(url_for(".admins"), code=303)
+
+
+@bp.get("/admins")
+@role_required("viewer")
+def admins():
+    return _listing()
+
+
+@bp.post("/admins")
+@role_required("owner")
+def invite_admin():
+    form = InviteForm()
+    if not form.validate():
+        return _listing(400, invite_form=form)
+    email, role = form.email.data, form.role.data
+    try:
+        invitation = services().management.invite(
+            email, role, actor=current_admin().email, client=request_client()
+        )
+    except AdminExists:
+        form.email.errors.append(f"{email} is already an admin.")
+        return _listing(409, invite_form=form)
+    if invitation.email_error:
+        flash(f"{email} is now an admin ({role}). {invitation.email_error}", "warning")
+        return redirect(url_for(".admins"), code=303)
+    if invitation.email_sent:
+        detail = "An email with a link to set their password is on its way."
+    elif invitation.user_created:
+        detail = "Their account has no password yet: they can set one with “Forgot your password?”."
+    else:
+        detail = "They can sign in with their existing account."
+    return _done(f"{email} is now an admin ({role}). {detail}")
+
+
+@bp.post("/admins/<email>/role")
+@role_required("owner")
+def change_role(email: str):
+    email = _target(email)
+    form = RoleForm()
+    if not form.validate():
+        return _listing(400, error="Choose owner, admin or viewer.")
+    return _apply(
+        lambda: services().management.change_role(
+            email, form.role.data, actor=current_admin().email, client=request_client()
+        ),
+        f"{email} is now {form.role.data}.",
+    )
+
+
+@bp.post("/admins/<email>/<any(disable, enable):action>")
+@role_required("owner")
+def set_admin_status(email: str, action: str):
+    email = _target(email)
+    disabled = action == "disable"
+    return _apply(
+        lambda: services().management.set_disabled(
+            email, disabled, actor=current_admin().email, client=request_client()
+        ),
+        f"{email} is disabled and signed out everywhere."
+        if disabled
+        else f"{email} is enabled again.",
+    )
+
+
+@bp.get("/admins/<email>/remove")
+@role_required("owner")
+def confirm_remove_admin(email: str):
+    email = _target(email)
+    admin = services().directory.get(email)
+    if admin is None:
+        abort(404)
+    return render_template("console/remove_admin.html", admin=admin, form=ConfirmForm())
+
+
+@bp.post("/admins/<email>/remove")
+@role_required("owner")
+def remove_admin(email: str):
+    email = _target(email)
+    return _apply(
+        lambda: services().management.remove(
+            email, actor=current_admin().email, client=request_client()
+        ),
+        f"{email} is no longer an admin.",
+    )
+
+
+def _apply(change, message: str):
+    try:
+        change()
+    except AdminNotFound:
+        abort(404)
+    except LastOwner as refusal:
+        return _listing(409, error=str(refusal))
+    return _done(message)

@@ -1,0 +1,33 @@
+"""Audit trail page: newest first, filtered by event and actor, paged."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request
+
+from ...firebase.audit import valid_cursor
+from ..context import services
+from ..guard import role_required
+from . import bp
+from .forms import AuditFilterForm
+
+
+@bp.get("/audit")
+@role_required("viewer")
+def audit():
+    form = AuditFilterForm(request.args)
+    if not form.validate():
+        abort(
+            400, description="Choose an event from the list and an actor of at most 254 characters."
+        )
+    before, after = request.args.get("before"), request.args.get("after")
+    for cursor in (before, after):
+        if cursor is not None and not valid_cursor(cursor):
+            abort(400, description="That page link is not valid; start from the first page.")
+    page = services().audit.page(
+        event=form.event.data or None,
+        actor=(form.actor.data or "").strip().lower() or None,
+        before=before,
+        after=after,
+    )
+    filters = {k: v for k, v in {"event": form.event.data, "actor": form.actor.data}.items() if v}
+    return render_template("console/audit.html", form=form, page=page, filters=filters)

@@ -1,0 +1,65 @@
+"""Forms of the admin pages (flask-wtf: every one carries a CSRF token)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectChoice, SelectField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
+
+from ...firebase.admins import MAX_EMAIL_LENGTH, ROLES, InvalidEmail, normalize_email
+from ...firebase.audit import EVENTS
+
+ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
+
+
+def _role_field(**kwargs) -> SelectField:
+    # Our own message instead of WTForms' "Not a valid choice".
+    return SelectField(
+        "Role",
+        choices=ROLE_CHOICES,
+        validate_choice=False,
+        validators=[AnyOf(ROLES, message="Choose owner, admin or viewer.")],
+        **kwargs,
+    )
+
+
+def email_address(form, field) -> None:
+    try:
+        field.data = normalize_email(field.data)
+    except InvalidEmail as error:
+        raise ValidationError(str(error)) from None
+
+
+class InviteForm(FlaskForm):
+    email = StringField(
+        "Email",
+        validators=[
+            DataRequired("Enter an email address."),
+            Length(max=MAX_EMAIL_LENGTH),
+            email_address,
+        ],
+    )
+    role = _role_field(default="viewer")
+
+
+class RoleForm(FlaskForm):
+    role = _role_field()
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token to check."""
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit page's filters, read from the query string."""
+
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    event = SelectField(
+        "Event",
+        choices=[SelectChoice("", "All events")]
+        + [SelectChoice(event, event.replace("_", " ")) for event in EVENTS],
+        validators=[Optional()],
+    )
+    actor = StringField("Actor", validators=[Optional(), Length(max=MAX_EMAIL_LENGTH)])

@@ -1,0 +1,105 @@
+"""Sessions page: your open sessions (owners: anyone's), ending them."""
+
+from __future__ import annotations
+
+import re
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from ...firebase.admins import InvalidEmail, normalize_email
+from ...services.access import SessionNotFound
+from ..context import request_client, services, session_cookie
+from ..guard import current_admin, current_session, role_required
+from . import bp
+from .filters import device
+from .forms import ConfirmForm
+
+_SESSION_KEY = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _whose() -> str:
+    """The admin whose sessions to show: yourself, or (owners) anyone."""
+    me = current_admin()
+    raw = request.args.get("email") or request.form.get("email")
+    if not raw:
+        return me.email
+    try:
+        email = normalize_email(raw)
+    except InvalidEmail:
+        abort(400, description="The email in the address is not valid.")
+    if email != me.email and not me.can("owner"):
+        abort(403)
+    return email
+
+
+def _back_to(email: str):
+    me = current_admin()
+    args = {} if email == me.email else {"email": email}
+    return redirect(url_for(".sessions", **args), code=303)
+
+
+@bp.get("/sessions")
+@role_required("viewer")
+def sessions():
+    email = _whose()
+    return render_template(
+        "console/sessions.html",
+        email=email,
+        sessions=services().sessions.open_for(email),
+        current_key=current_session().session.key,
+        form=ConfirmForm(),
+        me=current_admin(),
+    )
+
+
+@bp.post("/sessions/<key>/end")
+@role_required("viewer")
+def end_session(key: str):
+    if not _SESSION_KEY.match(key):
+        abort(404)
+    me = current_admin()
+    current = current_session().session
+    try:
+        ended = services().access.end_session(
+            key,
+            belonging_to=None if me.can("owner") else me.email,
+            actor=me.email,
+            client=request_client(),
+        )
+    except SessionNotFound:
+        abort(404, description="That session does not exist or has already ended.")
+    if key == current.key:
+        return _signed_out_here("You ended this session.")
+    flash(f"Session on {device(ended.user_agent)} ended.", "success")
+    return _back_to(ended.email)
+
+
+@bp.post("/sessions/end-others")
+@role_required("viewer")
+def end_other_sessions():
+    me = current_session()
+    count = services().access.end_sessions(
+        me.admin.email,
+        "ended_by_self",
+        actor=me.admin.email,
+        client=request_client(),
+        keep_key=me.session.key,
+    )
+    flash(f"Ended {count} other session{'s' if count != 1 else ''}.", "success")
+    return _back_to(me.admin.email)
+
+
+@bp.post("/sessions/end-all")
+@role_required("viewer")
+def sign_out_everywhere():
+    count = services().access.sign_out_everywhere(current_session(), request_client())
+    return _signed_out_here(
+        f"You are signed out everywhere ({count} session{'s' if count != 1 else ''} ended)."
+    )
+
+
+def _signed_out_here(message: str):
+    response = redirect(url_for("auth.login"), code=303)
+    session_cookie().clear_on(response)
+    flash(message, "notice")
+    return response

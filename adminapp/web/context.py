@@ -1,0 +1,27 @@
+"""What a view needs from the app it runs in: the services, the session
+cookie codec, and who is asking."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+
+from ..client import Client
+from ..services import Services
+from .cookie import SessionCookie
+
+EXTENSION_KEY = "adminapp"
+COOKIE_KEY = "adminapp.cookie"
+
+
+def services() -> Services:
+    """The current app's services."""
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def session_cookie() -> SessionCookie:
+    """The current app's session cookie codec."""
+    return current_app.extensions[COOKIE_KEY]
+
+
+def request_client() -> Client:
+    return Client(ip=request.remote_addr or "", user_agent=request.user_agent.string or "")

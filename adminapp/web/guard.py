@@ -1,0 +1,195 @@
+"""The guard in front of every ``/admin`` path, and role declarations.
+
+``guard`` runs before every request. Outside ``/admin`` and for views marked
+:func:`public` it does nothing. Everywhere else it needs a valid session
+cookie, resumes the session (one batched Firestore read) and puts the admin
+in ``g.admin``; under ``/admin/api/`` a Firebase ID token in
+``Authorization: Bearer`` may stand in for the cookie. It then enforces the
+role the view declared with :func:`role_required`. A view that declares
+nothing needs ``owner``: a route added without thought is closed, not open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from ..firebase.admins import ROLES, Admin
+from ..firebase.audit import log_event
+from ..firebase.identity import SignInRefused
+from ..services.access import AccessRefused, Resumed
+from .bearer import BadAuthorization, bearer_token, has_bearer
+from .context import request_client, services, session_cookie
+from .extensions import csrf
+from .redirects import DASHBOARD, safe_next
+from .responses import API_PREFIX, error_response, wants_json
+
+View = TypeVar("View", bound=Callable)
+DEFAULT_LEAST_ROLE = "owner"
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+SIGN_IN_FIRST = "Sign in to continue."
+
+
+def public(view: View) -> View:
+    """Let a view be reached without a session (login, reset, static)."""
+    view.public = True
+    return view
+
+
+def role_required(least: str) -> Callable[[View], View]:
+    """Declare the least role a view needs; the guard enforces it."""
+    if least not in ROLES:
+        raise ValueError(f"unknown role {least!r}")
+
+    def declare(view: View) -> View:
+        view.least_role = least
+        return view
+
+    return declare
+
+
+def current_admin() -> Admin:
+    return g.admin
+
+
+def current_session() -> Resumed:
+    return Resumed(session=g.admin_session, admin=g.admin)
+
+
+def authenticated_by_cookie() -> bool:
+    return g.get("auth_method") == "cookie"
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(guard)
+
+
+def _view_for_request():
+    if request.endpoint is None:
+        return None
+    return current_app.view_functions.get(request.endpoint)
+
+
+def guard() -> Response | None:
+    if not request.path.startswith("/admin"):
+        return None
+    view = _view_for_request()
+    if request.endpoint == "static" or getattr(view, "public", False):
+        return None
+
+    header = request.headers.get("Authorization")
+    if request.path.startswith(API_PREFIX) and has_bearer(header):
+        who = _authenticate_bearer(header)
+        g.auth_method = "bearer"
+    else:
+        who = _resume_session()
+        g.auth_method = "cookie"
+    if isinstance(who, Response):
+        return who
+    g.admin = who.admin
+    g.admin_session = who.session
+
+    least = getattr(view, "least_role", DEFAULT_LEAST_ROLE) if view else ROLES[0]
+    if not who.admin.can(least):
+        services().audit.record(
+            "access_refused",
+            actor=who.admin.email,
+            target=request.path,
+            outcome="refused",
+            reason="insufficient_role",
+            client=request_client(),
+        )
+        return error_response(
+            403,
+            f"This needs the {least} role; your role is {who.admin.role}.",
+            "forbidden",
+            title="No access",
+        )
+    if g.auth_method == "cookie" and request.path.startswith(API_PREFIX):
+        # The API blueprint is exempt from the global CSRF check because a
+        # bearer token cannot be forged cross-site; a cookie can be sent by
+        # a browser, so cookie-authenticated writes still need the token.
+        csrf.protect()
+    return None
+
+
+def _resume_session() -> Resumed | Response:
+    cookie = session_cookie()
+    raw = request.cookies.get(cookie.name)
+    claims = cookie.decode(raw)
+    if claims is None:
+        if raw:
+            log_event(
+                "access_refused", reason="bad_cookie", path=request.path, ip=request_client().ip
+            )
+        return _signed_out(cookie_sent=raw is not None)
+    try:
+        return services().access.resume(claims, request_client())
+    except AccessRefused as refusal:
+        if refusal.forbidden:
+            response = error_response(403, refusal.message, "forbidden", title="No access")
+            session_cookie().clear_on(response)
+            return response
+        return _signed_out(cookie_sent=True, message=refusal.message)
+
+
+def _authenticate_bearer(header: str) -> Resumed | Response:
+    try:
+        admin = services().access.authenticate_bearer(bearer_token(header), request_client())
+    except BadAuthorization as problem:
+        return error_response(problem.status, problem.message, "bad_authorization")
+    except SignInRefused as refusal:
+        return error_response(refusal.status, refusal.message, refusal.reason)
+    return Resumed(session=None, admin=admin)
+
+
+def _signed_out(*, cookie_sent: bool, message: str | None = None) -> Response:
+    """Answer a request that has no valid session."""
+    message = message or SIGN_IN_FIRST
+    if wants_json():
+        response = error_response(401, message, "unauthenticated")
+    elif request.method not in SAFE_METHODS:
+        response = error_response(401, message, "unauthenticated", title="Signed out")
+    elif not cookie_sent and _cross_site_navigation():
+        # SameSite=Strict withheld the cookie because another site linked
+        # here. Re-navigate from our own page: that request is same-site, so
+        # the browser sends the cookie if there is one.
+        response = Response(
+            render_template("auth/continue.html", target=_requested_path()),
+            mimetype="text/html",
+        )
+        return response
+    else:
+        if message != SIGN_IN_FIRST:
+            flash(message, "notice")
+        response = redirect(url_for("auth.login", next=_requested_path()))
+    if cookie_sent:
+        session_cookie().clear_on(response)
+    return response
+
+
+def _cross_site_navigation() -> bool:
+    return (
+        request.headers.get("Sec-Fetch-Site") == "cross-site"
+        and request.headers.get("Sec-Fetch-Mode") == "navigate"
+    )
+
+
+def _requested_path() -> str:
+    path = request.path
+    if request.query_string:
+        path += "?" + request.query_string.decode("latin-1")
+    target = safe_next(path)
+    return target if target == path else DASHBOARD
