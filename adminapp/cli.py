@@ -18,6 +18,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from .errors import BackendUnavailable
 from .firebase.admins import (
     ROLES,
     AdminExists,
@@ -26,7 +27,6 @@ from .firebase.admins import (
     LastOwner,
     normalize_email,
 )
-from .firebase.backend import BackendUnavailable
 from .services.access import SessionNotFound
 from .web.context import services
 
@@ -58,7 +58,9 @@ def _outcomes() -> Iterator[None]:
     try:
         yield
     except BackendUnavailable as error:
-        raise click.ClickException(f"{error}. Are the emulators running (make run)?") from None
+        raise click.ClickException(
+            f"{error.service} unavailable ({error.detail}). Are the emulators running (make run)?"
+        ) from None
     except (AdminNotFound, AdminExists, LastOwner, SessionNotFound) as refusal:
         raise click.ClickException(str(refusal)) from None
 

@@ -31,18 +31,11 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry as HttpRetry
 
 from ..config import Settings
+from ..errors import BackendUnavailable
 
 log = logging.getLogger(__name__)
 
 _app_names = itertools.count(1)
-
-
-class BackendUnavailable(Exception):
-    """Firestore or Firebase Auth did not answer in time; nobody gets in."""
-
-    def __init__(self, service: str, detail: str):
-        super().__init__(f"{service} unavailable: {detail}")
-        self.service = service
 
 
 @dataclass

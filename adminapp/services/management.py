@@ -11,9 +11,9 @@ import logging
 from dataclasses import dataclass
 
 from ..client import Client
+from ..errors import BackendUnavailable
 from ..firebase.admins import Admin, AdminChange, AdminDirectory, LastOwner
 from ..firebase.audit import AuditTrail
-from ..firebase.backend import BackendUnavailable
 from ..firebase.identity import Identity
 from ..mail.password_links import LinkDeliveryError
 from .access import Access

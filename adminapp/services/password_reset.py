@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..client import Client
+from ..errors import BackendUnavailable
 from ..firebase.admins import AdminDirectory
 from ..firebase.audit import AuditTrail, log_event
-from ..firebase.backend import BackendUnavailable
 from ..firebase.identity import Identity
 from ..firebase.identity_toolkit import (
     ExpiredCode,

@@ -11,8 +11,8 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from ..errors import Refused
 from ..firebase.audit import log_event
-from ..firebase.backend import BackendUnavailable
 from .context import request_client
 from .extensions import limiter
 from .responses import error_response
@@ -56,17 +56,15 @@ def register_error_handlers(app: Flask) -> None:
         response.headers["Retry-After"] = str(wait)
         return response
 
-    @app.errorhandler(BackendUnavailable)
-    def backend_unavailable(error: BackendUnavailable):
-        # Fail closed: nobody gets in while we cannot check who they are.
-        response = error_response(
-            503,
-            f"{error.service} is not answering right now, so the admin area is closed. "
-            "Try again in a minute.",
-            "service_unavailable",
-            title="Temporarily unavailable",
-        )
-        response.headers["Retry-After"] = "30"
+    @app.errorhandler(Refused)
+    def refused(error: Refused):
+        # Every refusal a service raises, in one shape: BackendUnavailable
+        # is one too (fail closed: nobody gets in while we cannot check who
+        # they are).
+        response = error_response(error.status, error.message, error.code, title=error.title)
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after:
+            response.headers["Retry-After"] = str(retry_after)
         return response
 
     @app.errorhandler(HTTPException)

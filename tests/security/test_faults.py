@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adminapp import create_app
-from adminapp.firebase.backend import BackendUnavailable
+from adminapp.errors import BackendUnavailable
 from tests.conftest import base_config
 from tests.support.firebase import OWNER, after_the_admin_read
 from tests.support.web import SESSION_COOKIE, exchange, sign_in
