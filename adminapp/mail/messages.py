@@ -13,7 +13,7 @@ import jinja2
 
 from .smtp import Mail
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "email"
 
 
 class EmailTemplates:
