@@ -10,7 +10,6 @@ defaults act on the local emulators. Changes are audited with the actor
 from __future__ import annotations
 
 import getpass
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -18,24 +17,16 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from .errors import BackendUnavailable
-from .firebase.admins import (
-    ROLES,
-    AdminExists,
-    AdminNotFound,
-    InvalidEmail,
-    LastOwner,
-    normalize_email,
-)
-from .services.access import SessionNotFound
+from .addresses import InvalidEmail, identity_key
+from .errors import BackendUnavailable, Refused
+from .firebase.admins import ROLES
+from .firebase.sessions import valid_session_key
+from .services.password_reset import MIN_PASSWORD_LENGTH
 from .web.context import services
 
 admins_cli = AppGroup("admins", help="Manage who may enter the admin area.")
 sessions_cli = AppGroup("sessions", help="See and end admin sessions.")
 audit_cli = AppGroup("audit", help="Read the audit trail.")
-
-MIN_PASSWORD_LENGTH = 12
-_SESSION_KEY = re.compile(r"^[0-9a-f]{64}$")
 
 
 def _actor() -> str:
@@ -47,22 +38,22 @@ def _actor() -> str:
 
 def _email(value: str) -> str:
     try:
-        return normalize_email(value)
+        return identity_key(value)
     except InvalidEmail as error:
-        raise click.BadParameter(str(error)) from None
+        raise click.BadParameter(error.message) from None
 
 
 @contextmanager
 def _outcomes() -> Iterator[None]:
-    """Turn refusals and an unreachable Firebase into one-line errors."""
+    """Turn any refusal, an unreachable Firebase included, into one line."""
     try:
         yield
     except BackendUnavailable as error:
         raise click.ClickException(
-            f"{error.service} unavailable ({error.detail}). Are the emulators running (make run)?"
+            f"{error.cause}. Are the emulators running (make run)?"
         ) from None
-    except (AdminNotFound, AdminExists, LastOwner, SessionNotFound) as refusal:
-        raise click.ClickException(str(refusal)) from None
+    except Refused as refusal:
+        raise click.ClickException(refusal.message) from None
 
 
 # -- admins -------------------------------------------------------------------
@@ -85,20 +76,15 @@ def add_admin(email: str, role: str, password: str | None, display_name: str | N
             f"use at least {MIN_PASSWORD_LENGTH} characters", param_hint="--password"
         )
     with _outcomes():
-        try:
-            invitation = services().management.invite(
-                email,
-                role,
-                actor=_actor(),
-                client=None,
-                create_user=password is not None,
-                password=password,
-                display_name=display_name,
-            )
-        except AdminExists as error:
-            raise click.ClickException(
-                f"{error} Use 'flask admins set-role' to change it."
-            ) from None
+        invitation = services().management.invite(
+            email,
+            role,
+            actor=_actor(),
+            client=None,
+            create_user=password is not None,
+            password=password,
+            display_name=display_name,
+        )
     if password is not None:
         state = "created" if invitation.user_created else "already exists"
         click.echo(f"Firebase user {email} {state}.")
@@ -182,12 +168,12 @@ def list_sessions(email: str | None) -> None:
 
 
 @sessions_cli.command("revoke")
-@click.argument("session_id", required=False)
+@click.argument("session_key", required=False)
 @click.option("--email", default=None, help="End every open session of this admin instead.")
-def revoke_sessions(session_id: str | None, email: str | None) -> None:
-    """End the session SESSION_ID (as shown by 'sessions list'), or all of --email's."""
-    if bool(session_id) == bool(email):
-        raise click.UsageError("Give either a SESSION_ID or --email, not both.")
+def revoke_sessions(session_key: str | None, email: str | None) -> None:
+    """End the session SESSION_KEY (as shown by 'sessions list'), or all of --email's."""
+    if bool(session_key) == bool(email):
+        raise click.UsageError("Give either a SESSION_KEY or --email, not both.")
     access = services().access
     with _outcomes():
         if email:
@@ -196,9 +182,9 @@ def revoke_sessions(session_id: str | None, email: str | None) -> None:
             )
             click.echo(f"Ended {count} session{'s' if count != 1 else ''} of {_email(email)}.")
             return
-        if not _SESSION_KEY.match(session_id):
-            raise click.BadParameter("a session id is 64 hex characters", param_hint="SESSION_ID")
-        ended = access.end_session(session_id, belonging_to=None, actor=_actor(), client=None)
+        if not valid_session_key(session_key):
+            raise click.BadParameter("a session key is 64 hex characters", param_hint="SESSION_KEY")
+        ended = access.end_session(session_key, by=None, actor=_actor(), client=None)
     click.echo(f"Ended the session of {ended.email}.")
 
 

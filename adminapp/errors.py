@@ -39,7 +39,7 @@ class InvalidInput(Refused):
     """The request or command itself is malformed (400)."""
 
     status = 400
-    code = "invalid_input"
+    code = "bad_request"
 
 
 class NotSignedIn(Refused):
@@ -88,3 +88,5 @@ class BackendUnavailable(Refused):
         )
         self.service = service
         self.detail = detail
+        # For logs and the audit trail: which dependency, and how it failed.
+        self.cause = f"{service} unavailable: {detail}"

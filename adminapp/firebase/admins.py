@@ -9,7 +9,6 @@ against access: the gate fails closed.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -18,6 +17,7 @@ from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 from google.cloud.firestore import DocumentSnapshot, FieldFilter, WriteBatch
 
+from ..errors import Conflict, NotFound
 from .backend import FirebaseBackend
 
 log = logging.getLogger(__name__)
@@ -26,34 +26,21 @@ ADMINS = "admins"
 # Least privilege first; a role includes everything below it.
 ROLES = ("viewer", "admin", "owner")
 _RANK = {role: rank for rank, role in enumerate(ROLES)}
-MAX_EMAIL_LENGTH = 254
-# Deliberately plain: one @, no spaces, and no "/" (it would split a
-# Firestore document path).
-_EMAIL = re.compile(r"^[^@\s/]+@[^@\s/]+\.[^@\s/.]+$")
 
 
-class InvalidEmail(ValueError):
-    pass
+class AdminExists(Conflict):
+    code = "admin_exists"
 
 
-class AdminExists(Exception):
-    pass
+class AdminNotFound(NotFound):
+    def __init__(self, email: str):
+        super().__init__(f"{email} is not an admin.")
 
 
-class AdminNotFound(Exception):
-    pass
-
-
-class LastOwner(Exception):
+class LastOwner(Conflict):
     """The change would leave the admin area without an enabled owner."""
 
-
-def normalize_email(raw: str) -> str:
-    """The document id for an email address, or :class:`InvalidEmail`."""
-    email = (raw or "").strip().lower()
-    if not email or len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
-        raise InvalidEmail("Enter a valid email address, such as name@example.com.")
-    return email
+    code = "last_owner"
 
 
 def role_at_least(role: str, least: str) -> bool:
@@ -202,7 +189,7 @@ class AdminDirectory:
         snapshot = self.ref(email).get(transaction=transaction, **self._backend.rpc_options())
         admin = admin_from_snapshot(snapshot)
         if admin is None:
-            raise AdminNotFound(f"{email} is not an admin.")
+            raise AdminNotFound(email)
         return admin
 
     def _refuse_last_owner(self, transaction, email: str) -> None:

@@ -40,6 +40,7 @@ EVENTS = (
     "sessions_ended",
     "admin_invited",
     "admin_role_changed",
+    "admin_changed",
     "admin_disabled",
     "admin_enabled",
     "admin_removed",

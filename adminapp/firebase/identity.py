@@ -7,17 +7,16 @@ a recent sign-in, a verified email and an allowed sign-in provider.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from firebase_admin import auth
 
+from ..addresses import InvalidEmail, identity_key
 from ..config import Settings
+from ..errors import Refused
 from .backend import FirebaseBackend
-
-log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
@@ -27,7 +26,7 @@ class FirebaseIdentity:
     """Who a verified ID token says the caller is."""
 
     uid: str
-    email: str  # lowercased: admin documents are keyed by it
+    email: str  # the identity key (adminapp/addresses.py): admin documents are keyed by it
     email_verified: bool
     provider: str
     auth_time: datetime
@@ -41,15 +40,15 @@ class AccountState:
     tokens_valid_after: datetime | None
 
 
-class SignInRefused(Exception):
-    """The caller is not let in. ``reason`` is for logs and the audit trail,
-    ``message`` is for the person."""
+class SignInRefused(Refused):
+    """The caller is not let in: 401 when who they are is not established,
+    403 when it is and they may not enter. ``code`` goes to logs and the
+    audit trail, ``message`` to the person."""
 
-    def __init__(self, reason: str, message: str, status: int = 401):
-        super().__init__(reason)
-        self.reason = reason
-        self.message = message
-        self.status = status
+    status = 401
+
+    def __init__(self, code: str, message: str, status: int | None = None):
+        super().__init__(message, code=code, status=status)
 
 
 AGAIN = "Sign in again."
@@ -77,11 +76,20 @@ class Identity:
         """Verify an ID token (one Firebase Auth round trip for the revocation
         check) and apply the admin sign-in policy."""
         claims = self._verified_claims(id_token)
-        email = str(claims.get("email") or "").strip().lower()
-        if not email:
+        if not claims.get("email"):
             raise SignInRefused(
                 "no_email", "This account has no email address; admin accounts need one.", 403
             )
+        try:
+            email = identity_key(claims["email"])
+        except InvalidEmail:
+            # Firebase accepts addresses we refuse to key an admin by (a
+            # leading space, "/", …): such an account is never an admin.
+            raise SignInRefused(
+                "invalid_email",
+                "This account's email address is not a plain address; it cannot be an admin.",
+                403,
+            ) from None
         verified = claims.get("email_verified") is True
         if self._settings.require_email_verified and not verified:
             raise SignInRefused(

@@ -10,14 +10,10 @@ Firebase's own refusals become the typed errors below.
 
 from __future__ import annotations
 
-import logging
-
 import requests
 
 from ..config import Settings
 from .backend import FirebaseBackend
-
-log = logging.getLogger(__name__)
 
 PRODUCTION_BASE = "https://identitytoolkit.googleapis.com/v1"
 

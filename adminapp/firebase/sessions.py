@@ -10,6 +10,7 @@ batched read.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -25,11 +26,22 @@ from .session_cache import SessionCache
 
 SESSIONS = "admin_sessions"
 SESSION_ID_BYTES = 32
+_SESSION_KEY = re.compile(r"[0-9a-f]{64}")
 
 
 def session_key(session_id: str) -> str:
-    """The Firestore document id of a session: a hash, never the id itself."""
+    """The Firestore document id of a session: a hash, never the id itself.
+
+    Two words, kept apart: the session *id* is the secret in the cookie; the
+    session *key* is its hash, safe to show (pages, API, CLI) and to send
+    back to end that session.
+    """
     return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def valid_session_key(value: object) -> bool:
+    """Whether ``value`` has the form of a session key (64 hex characters)."""
+    return isinstance(value, str) and _SESSION_KEY.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)
@@ -75,13 +87,16 @@ class SessionRecord:
             "active": self.ended_at is None,
         }
 
-    def is_live(self, now: datetime, idle_timeout: timedelta) -> bool:
-        """Not ended, not past its absolute end, not idle for too long."""
-        return (
-            self.ended_at is None
-            and now < self.expires_at
-            and now - self.last_seen_at <= idle_timeout
-        )
+    def why_over(self, now: datetime, idle_timeout: timedelta) -> str | None:
+        """Why this session no longer opens anything (``session_ended``,
+        ``session_expired``, ``session_idle``), or None while it is live."""
+        if self.ended_at is not None:
+            return "session_ended"
+        if now >= self.expires_at:
+            return "session_expired"
+        if now - self.last_seen_at > idle_timeout:
+            return "session_idle"
+        return None
 
 
 def record_from_snapshot(snapshot: DocumentSnapshot) -> SessionRecord | None:
@@ -203,7 +218,8 @@ class SessionStore:
             snapshots = list(query.stream(**self._backend.rpc_options()))
         now = self._clock()
         records = [record for record in map(record_from_snapshot, snapshots) if record]
-        live = [r for r in records if r.is_live(now, self._settings.session_idle_timeout)]
+        idle = self._settings.session_idle_timeout
+        live = [r for r in records if r.why_over(now, idle) is None]
         return sorted(live, key=lambda record: record.last_seen_at, reverse=True)
 
     def stage_end(self, batch: WriteBatch, key: str, reason: str) -> None:

@@ -1,4 +1,5 @@
-"""Sending our own emails over SMTP (RESET_DELIVERY=smtp).
+"""How we send mail: SMTP, for our own reset and invitation emails
+(RESET_DELIVERY=smtp) and for password-change notices in either mode.
 
 One connection per message: password emails are rare, and a pooled
 connection would only go stale between them. Every step has the

@@ -6,49 +6,51 @@ session and audit services, which call Firebase.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from google.api_core.exceptions import FailedPrecondition, NotFound
+from google.api_core.exceptions import FailedPrecondition
+from google.api_core.exceptions import NotFound as DocumentGone
 
 from ..client import Client
 from ..config import Settings
+from ..errors import Forbidden, NotFound, NotSignedIn
 from ..firebase.admins import Admin, AdminDirectory
 from ..firebase.audit import AuditTrail, log_event
 from ..firebase.backend import FirebaseBackend
-from ..firebase.identity import FirebaseIdentity, Identity, SignInRefused
-from ..firebase.sessions import CookieClaims, SessionRecord, SessionStore
-
-log = logging.getLogger(__name__)
+from ..firebase.identity import Identity, SignInRefused
+from ..firebase.sessions import CookieClaims, SessionRecord, SessionStore, valid_session_key
 
 NOT_ADMIN = "This account is not an admin of this site."
 
 
-class SessionNotFound(Exception):
-    """No open session with that key (for this admin)."""
+class SessionNotFound(NotFound):
+    """No open session with that key (that this admin may see)."""
+
+    def __init__(self):
+        super().__init__("That session does not exist or has already ended.")
 
 
-class AccessRefused(Exception):
+class AccessRefused(NotSignedIn):
     """A session cookie no longer opens the admin area.
 
-    ``forbidden`` means the person is known but may not enter (403);
-    otherwise they are treated as signed out (401 or the login page).
+    403 means the person is known but may not enter; 401 that they are
+    treated as signed out (the login page, for a browser).
     """
 
-    def __init__(self, reason: str, message: str, *, forbidden: bool = False):
-        super().__init__(reason)
-        self.reason = reason
-        self.message = message
-        self.forbidden = forbidden
+    def __init__(self, code: str, message: str, *, forbidden: bool = False):
+        super().__init__(message, code=code, status=403 if forbidden else None)
+
+    @property
+    def forbidden(self) -> bool:
+        return self.status == 403
 
 
 @dataclass(frozen=True)
 class SignedIn:
     claims: CookieClaims
     session: SessionRecord
-    admin: Admin
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,28 @@ class Resumed:
 
 
 SIGNED_OUT = "Your session has ended. Sign in again."
+# What a person reads when their session is over, by SessionRecord.why_over.
+_OVER = {
+    "session_ended": SIGNED_OUT,
+    "session_expired": SIGNED_OUT,
+    "session_idle": "You were signed out after a period of inactivity.",
+}
+
+
+def admission_refusal(admin: Admin | None, uid: str, *, in_session: bool) -> SignInRefused | None:
+    """Who may enter, decided once for sign-in, bearer calls and every
+    guarded request: an enabled admin document, bound to this Firebase uid
+    (or not bound yet). ``in_session`` names a missing document
+    ``admin_removed`` (it existed when the session opened)."""
+    if admin is None:
+        return SignInRefused("admin_removed" if in_session else "not_admin", NOT_ADMIN, 403)
+    if admin.disabled:
+        return SignInRefused("admin_disabled", "This admin account is disabled.", 403)
+    if admin.uid is not None and admin.uid != uid:
+        # The email now belongs to a different Firebase account than the one
+        # this admin first signed in with (deleted and re-created?).
+        return SignInRefused("uid_mismatch", NOT_ADMIN, 403)
+    return None
 
 
 class Access:
@@ -92,9 +116,9 @@ class Access:
         check) and two Firestore round trips: read the admin document, then
         one batch with the session, the uid binding and the audit entry.
         """
-        identity, admin, refusal = self._identify(
-            self._identity.verify_sign_in, id_token, client, "sign_in"
-        )
+        identity = self._verified(self._identity.verify_sign_in, id_token, client, "sign_in")
+        admin = self._directory.get(identity.email)
+        refusal = admission_refusal(admin, identity.uid, in_session=False)
         batch = self._audit.batch()
         if refusal is not None:
             self._audit.stage(
@@ -102,7 +126,7 @@ class Access:
                 "sign_in",
                 actor=identity.email,
                 outcome="refused",
-                reason=refusal.reason,
+                reason=refusal.code,
                 client=client,
             )
             self._backend.commit(batch, "refused sign-in")
@@ -122,7 +146,7 @@ class Access:
         )
         self._audit.stage(batch, "sign_in", actor=identity.email, client=client)
         self._commit_sign_in(batch, "sign-in")
-        return SignedIn(claims=claims, session=session, admin=admin)
+        return SignedIn(claims=claims, session=session)
 
     def authenticate_bearer(self, id_token: str, client: Client) -> Admin:
         """An API call made with a Firebase ID token rather than a session
@@ -132,15 +156,17 @@ class Access:
         token lives one hour and a script refreshes it without a password.
         Costs one Firebase Auth and one Firestore round trip.
         """
-        identity, admin, refusal = self._identify(
+        identity = self._verified(
             self._identity.verify, id_token, client, "access_refused", auth="bearer"
         )
+        admin = self._directory.get(identity.email)
+        refusal = admission_refusal(admin, identity.uid, in_session=False)
         if refusal is not None:
             log_event(
                 "access_refused",
                 auth="bearer",
                 actor=identity.email,
-                reason=refusal.reason,
+                reason=refusal.code,
                 ip=client.ip,
             )
             raise refusal
@@ -153,36 +179,22 @@ class Access:
     def _commit_sign_in(self, batch, what: str) -> None:
         try:
             self._backend.commit(batch, what)
-        except (FailedPrecondition, NotFound):
+        except (FailedPrecondition, DocumentGone):
             # Between our read and our write, another sign-in bound this admin
             # to a uid, or an owner removed the admin.
             raise SignInRefused(
                 "uid_conflict", "Sign-in could not be completed. Sign in again.", 409
             ) from None
 
-    def _identify(self, verify, id_token: str, client: Client, event: str, **log_fields):
-        """Verify the token, then read the admin document: ``(identity, admin,
-        refusal)``, where ``refusal`` is why this admin may not enter, if so."""
-        try:
-            identity = verify(id_token)
-        except SignInRefused as refusal:
-            # We do not know who this is: log it, but write nothing.
-            log_event(event, outcome="refused", reason=refusal.reason, ip=client.ip, **log_fields)
-            raise
-        admin = self._directory.get(identity.email)
-        return identity, admin, self._admission_refusal(identity, admin)
-
     @staticmethod
-    def _admission_refusal(identity: FirebaseIdentity, admin: Admin | None) -> SignInRefused | None:
-        if admin is None:
-            return SignInRefused("not_admin", NOT_ADMIN, 403)
-        if admin.disabled:
-            return SignInRefused("admin_disabled", "This admin account is disabled.", 403)
-        if admin.uid is not None and admin.uid != identity.uid:
-            # The email now belongs to a different Firebase account than the
-            # one this admin first signed in with (deleted and re-created?).
-            return SignInRefused("uid_mismatch", NOT_ADMIN, 403)
-        return None
+    def _verified(verify, id_token: str, client: Client, event: str, **log_fields):
+        """The verified identity, or the refusal, logged: we do not know who
+        this is, so nothing is written."""
+        try:
+            return verify(id_token)
+        except SignInRefused as refusal:
+            log_event(event, outcome="refused", reason=refusal.code, ip=client.ip, **log_fields)
+            raise
 
     # -- every guarded request -----------------------------------------------
 
@@ -194,29 +206,12 @@ class Access:
         now = self._clock()
         if session is None or session.email != claims.email:
             raise self._refuse("unknown_session", SIGNED_OUT, client)
-        if session.ended_at is not None:
-            raise self._refuse("session_ended", SIGNED_OUT, client, actor=session.email)
-        if now >= session.expires_at:
-            raise self._refuse("session_expired", SIGNED_OUT, client, actor=session.email)
-        if now - session.last_seen_at > self._settings.session_idle_timeout:
-            raise self._refuse(
-                "session_idle",
-                "You were signed out after a period of inactivity.",
-                client,
-                actor=session.email,
-            )
-        if admin is None:
-            raise self._refuse("admin_removed", NOT_ADMIN, client, end=session, forbidden=True)
-        if admin.disabled:
-            raise self._refuse(
-                "admin_disabled",
-                "This admin account is disabled.",
-                client,
-                end=session,
-                forbidden=True,
-            )
-        if admin.uid is not None and admin.uid != session.uid:
-            raise self._refuse("uid_mismatch", NOT_ADMIN, client, end=session, forbidden=True)
+        over = session.why_over(now, self._settings.session_idle_timeout)
+        if over is not None:
+            raise self._refuse(over, _OVER[over], client, actor=session.email)
+        refusal = admission_refusal(admin, session.uid, in_session=True)
+        if refusal is not None:
+            raise self._refuse(refusal.code, refusal.message, client, end=session, forbidden=True)
         self._keep_alive(session, now, client)
         return Resumed(session=session, admin=admin)
 
@@ -274,18 +269,34 @@ class Access:
         self._audit.stage(batch, "sign_out", actor=resumed.admin.email, client=client)
         self._backend.commit(batch, "sign-out")
 
+    @staticmethod
+    def may_see_sessions_of(viewer: Admin, email: str) -> bool:
+        """Whose sessions an admin may see and end: their own; owners anyone's."""
+        return email == viewer.email or viewer.can("owner")
+
+    def sessions_of(self, viewer: Admin, email: str | None = None) -> list[SessionRecord]:
+        """The open sessions of ``email`` (the viewer's own by default), most
+        recently active first, if ``viewer`` may see them."""
+        email = email or viewer.email
+        if not self.may_see_sessions_of(viewer, email):
+            raise Forbidden("Only owners can see other admins' sessions.")
+        return self._sessions.open_for(email)
+
     def end_session(
-        self, key: str, *, belonging_to: str | None, actor: str, client: Client | None
+        self, key: str, *, by: Admin | None, client: Client | None, actor: str | None = None
     ) -> SessionRecord:
-        """End one open session. ``belonging_to`` restricts it to that admin's
-        own sessions (everyone may end their own; owners may end anyone's)."""
-        session = self._sessions.get(key)
+        """End one open session. ``by`` is the admin asking (they may end what
+        :meth:`may_see_sessions_of` allows); None is an operator on the
+        command line, who may end any (``actor`` then names them). A session
+        they may not see is as good as missing: :class:`SessionNotFound`."""
+        session = self._sessions.get(key) if valid_session_key(key) else None
         if (
             session is None
             or session.ended_at is not None
-            or (belonging_to is not None and session.email != belonging_to)
+            or (by is not None and not self.may_see_sessions_of(by, session.email))
         ):
-            raise SessionNotFound("That session does not exist or has already ended.")
+            raise SessionNotFound()
+        actor = actor or by.email
         reason = "ended_by_self" if session.email == actor else "ended_by_owner"
         batch = self._audit.batch()
         self._sessions.stage_end(batch, key, reason)

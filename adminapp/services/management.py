@@ -94,32 +94,42 @@ class AdminManagement:
     def change_role(
         self, email: str, role: str, *, actor: str, client: Client | None
     ) -> AdminChange:
-        change = self._guarded(
-            "admin_role_changed",
-            email,
-            actor,
-            client,
-            lambda: self._directory.update(email, role=role),
-        )
-        self._access.forget_admin(email)
-        self._audit.record(
-            "admin_role_changed",
-            actor=actor,
-            target=email,
-            reason=f"{change.before.role} -> {role}",
-            client=client,
-        )
-        return change
+        return self.update(email, role=role, actor=actor, client=client)
 
     def set_disabled(
         self, email: str, disabled: bool, *, actor: str, client: Client | None
     ) -> AdminChange:
-        event = "admin_disabled" if disabled else "admin_enabled"
+        return self.update(email, disabled=disabled, actor=actor, client=client)
+
+    def update(
+        self,
+        email: str,
+        *,
+        role: str | None = None,
+        disabled: bool | None = None,
+        actor: str,
+        client: Client | None,
+    ) -> AdminChange:
+        """Change an admin's role and/or disabled flag: one transaction and
+        one audit entry, so a refused part saves nothing. Disabling also ends
+        their open sessions."""
+        event = _event_for(role, disabled)
         change = self._guarded(
-            event, email, actor, client, lambda: self._directory.update(email, disabled=disabled)
+            event,
+            email,
+            actor,
+            client,
+            lambda: self._directory.update(email, role=role, disabled=disabled),
         )
         self._access.forget_admin(email)
-        self._audit.record(event, actor=actor, target=email, client=client)
+        details = []
+        if role is not None:
+            details.append(f"{change.before.role} -> {role}")
+        if disabled is not None and event == "admin_changed":
+            details.append("disabled" if disabled else "enabled")
+        self._audit.record(
+            event, actor=actor, target=email, reason="; ".join(details) or None, client=client
+        )
         if disabled:
             self._access.end_sessions(email, "admin_disabled", actor=actor, client=client)
         return change
@@ -147,3 +157,15 @@ class AdminManagement:
                 client=client,
             )
             raise
+
+
+def _event_for(role: str | None, disabled: bool | None) -> str:
+    """The audit event of a change: its own name for a role or a status
+    change alone, ``admin_changed`` for both at once."""
+    if role is not None and disabled is not None:
+        return "admin_changed"
+    if role is not None:
+        return "admin_role_changed"
+    if disabled is None:
+        raise ValueError("nothing to change")
+    return "admin_disabled" if disabled else "admin_enabled"

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
+from ..addresses import InvalidEmail, identity_key
 from ..client import Client
-from ..errors import BackendUnavailable
+from ..errors import BackendUnavailable, InvalidInput
 from ..firebase.admins import AdminDirectory
 from ..firebase.audit import AuditTrail, log_event
 from ..firebase.identity import Identity
@@ -38,30 +38,23 @@ from .background import Background
 log = logging.getLogger(__name__)
 
 
-class CodeRefused(Exception):
+class CodeRefused(InvalidInput):
     """The code cannot be used; ``message`` tells the person what to do."""
 
-    def __init__(self, reason: str, message: str):
-        super().__init__(reason)
-        self.reason = reason
-        self.message = message
+    def __init__(self, code: str, message: str):
+        super().__init__(message, code=code)
 
 
-class PasswordRefused(Exception):
+class PasswordRefused(InvalidInput):
     """Firebase refused the new password (its own password policy)."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-@dataclass(frozen=True)
-class ResetDone:
-    email: str
-    sessions_ended: int
+    code = "weak_password"
 
 
 ASK_AGAIN = "Ask for a new link below."
+# Our password policy's floor, for every password we set or let be set (the
+# reset form, `flask admins add --password`); Firebase may ask for more.
+MIN_PASSWORD_LENGTH = 12
 
 
 class PasswordReset:
@@ -152,10 +145,10 @@ class PasswordReset:
         except ToolkitError as error:
             raise _code_refusal(error) from None
 
-    def complete(self, code: str, new_password: str, client: Client) -> ResetDone:
+    def complete(self, code: str, new_password: str, client: Client) -> None:
         """Set the new password, then end what the old one opened."""
         try:
-            email = self._toolkit.reset_password(code, new_password).strip().lower()
+            account_email = self._toolkit.reset_password(code, new_password)
         except WeakPassword as weak:
             raise PasswordRefused(
                 f"Firebase refused this password{': ' + weak.detail if weak.detail else ''}."
@@ -164,6 +157,13 @@ class PasswordReset:
         except ToolkitError as error:
             raise _code_refusal(error) from None
         # The password has changed: from here on, failures must not hide it.
+        try:
+            email = identity_key(account_email)
+        except InvalidEmail:
+            # No admin is keyed by an address that is not plain, so no admin
+            # session can be open for it: nothing of ours to end.
+            log_event("password_reset_completed", outcome="ignored", reason="not_plain_email")
+            return
         changed_at = self._clock()
         self._background.submit(
             lambda: self._notify(email, changed_at, client), "password change notice"
@@ -179,7 +179,6 @@ class PasswordReset:
             reason=f"{ended} session(s) ended; refresh tokens revoked",
             client=client,
         )
-        return ResetDone(email=email, sessions_ended=ended)
 
     def _notify(self, email: str, changed_at: datetime, client: Client) -> None:
         if not self._notices.enabled:

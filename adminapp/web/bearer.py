@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import re
 
+from ..errors import Refused
+
 # A Firebase ID token is a JWT of about 1 KB; the emulator's are unsigned,
 # hence the empty third part is allowed.
 MAX_TOKEN_LENGTH = 4096
 _JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 
 
-class BadAuthorization(Exception):
-    """The header is missing or cannot hold an ID token; ``status`` is 400 or 401."""
+class BadAuthorization(Refused):
+    """The header is missing (401) or cannot hold an ID token (400)."""
+
+    code = "bad_authorization"
 
     def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
+        super().__init__(message, status=status)
 
 
 def has_bearer(header: str | None) -> bool:

@@ -26,11 +26,11 @@ from flask import (
     url_for,
 )
 
+from ..errors import Forbidden
 from ..firebase.admins import ROLES, Admin
 from ..firebase.audit import log_event
-from ..firebase.identity import SignInRefused
 from ..services.access import AccessRefused, Resumed
-from .bearer import BadAuthorization, bearer_token, has_bearer
+from .bearer import bearer_token, has_bearer
 from .context import request_client, services, session_cookie
 from .extensions import csrf
 from .redirects import DASHBOARD, safe_next
@@ -66,10 +66,6 @@ def current_admin() -> Admin:
 
 def current_session() -> Resumed:
     return Resumed(session=g.admin_session, admin=g.admin)
-
-
-def authenticated_by_cookie() -> bool:
-    return g.get("auth_method") == "cookie"
 
 
 def init_app(app: Flask) -> None:
@@ -111,12 +107,7 @@ def guard() -> Response | None:
             reason="insufficient_role",
             client=request_client(),
         )
-        return error_response(
-            403,
-            f"This needs the {least} role; your role is {who.admin.role}.",
-            "forbidden",
-            title="No access",
-        )
+        raise Forbidden(f"This needs the {least} role; your role is {who.admin.role}.")
     if g.auth_method == "cookie" and request.path.startswith(API_PREFIX):
         # The API blueprint is exempt from the global CSRF check because a
         # bearer token cannot be forged cross-site; a cookie can be sent by
@@ -138,6 +129,8 @@ def _resume_session() -> Resumed | Response:
     try:
         return services().access.resume(claims, request_client())
     except AccessRefused as refusal:
+        # Not the plain error page: a browser that is signed out goes to the
+        # login page, and either way the dead cookie is cleared.
         if refusal.forbidden:
             response = error_response(403, refusal.message, "forbidden", title="No access")
             session_cookie().clear_on(response)
@@ -145,13 +138,8 @@ def _resume_session() -> Resumed | Response:
         return _signed_out(cookie_sent=True, message=refusal.message)
 
 
-def _authenticate_bearer(header: str) -> Resumed | Response:
-    try:
-        admin = services().access.authenticate_bearer(bearer_token(header), request_client())
-    except BadAuthorization as problem:
-        return error_response(problem.status, problem.message, "bad_authorization")
-    except SignInRefused as refusal:
-        return error_response(refusal.status, refusal.message, refusal.reason)
+def _authenticate_bearer(header: str) -> Resumed:
+    admin = services().access.authenticate_bearer(bearer_token(header), request_client())
     return Resumed(session=None, admin=admin)
 
 

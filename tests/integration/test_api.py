@@ -157,6 +157,10 @@ def test_update_and_remove_an_admin(client, owner_token, store):
         "display_name": None,
         "last_sign_in_at": None,
     }
+    # One change, one audit entry that names both parts.
+    [entry] = store.audit(target="staff@example.com", event="admin_changed")
+    assert entry["outcome"] == "ok" and entry["reason"] == "viewer -> admin; disabled"
+    assert not store.audit(target="staff@example.com", event="admin_role_changed")
     removed = client.delete("/admin/api/admins/staff@example.com", headers=bearer(owner_token))
     assert removed.status_code == 200 and store.admin("staff@example.com") is None
     again = client.delete("/admin/api/admins/staff@example.com", headers=bearer(owner_token))
@@ -169,6 +173,25 @@ def test_last_owner_rule_holds_in_the_api(client, owner_token, store):
     )
     assert response.status_code == 409
     assert response.get_json()["error"] == "last_owner"
+
+
+def test_a_change_of_role_and_status_is_one_change_saved_whole_or_not_at_all(
+    client, owner_token, store
+):
+    """PATCH with both fields is one transaction and one audit entry: when the
+    status part is refused, the role part is not saved either."""
+    before = store.admin(OWNER)
+    response = client.patch(
+        f"/admin/api/admins/{OWNER}",
+        headers=bearer(owner_token),
+        json={"role": "owner", "disabled": True},
+    )
+    assert response.status_code == 409
+    assert response.get_json()["error"] == "last_owner"
+    after = store.admin(OWNER)
+    assert after.get("updated_at") == before.get("updated_at") and not after.get("disabled")
+    entries = store.audit(target=OWNER)
+    assert [(e["event"], e["outcome"]) for e in entries] == [("admin_changed", "refused")]
 
 
 @pytest.mark.parametrize(
@@ -190,7 +213,7 @@ def test_sessions_and_audit(signed_in_as, client, owner_token):
         "/admin/api/sessions?email=viewer@example.com", headers=bearer(owner_token)
     ).get_json()["sessions"]
     assert len(sessions) == 1 and sessions[0]["email"] == "viewer@example.com"
-    ended = client.delete(f"/admin/api/sessions/{sessions[0]['id']}", headers=bearer(owner_token))
+    ended = client.delete(f"/admin/api/sessions/{sessions[0]['key']}", headers=bearer(owner_token))
     assert ended.status_code == 200
     assert browser.get("/admin/api/me").status_code == 401
 

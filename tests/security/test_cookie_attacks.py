@@ -150,7 +150,7 @@ def test_absolute_lifetime_ends_even_an_active_session(clock, client, auth_emula
 def test_session_ended_by_an_owner_is_refused_at_the_next_request(signed_in, app, store):
     [session] = store.sessions(email=OWNER)
     app.extensions[EXTENSION_KEY].access.end_session(
-        session["id"], belonging_to=None, actor="other-owner@example.com", client=None
+        session["id"], by=None, actor="other-owner@example.com", client=None
     )
 
     assert refused(signed_in.get("/admin/", headers=JSON))

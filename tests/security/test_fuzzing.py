@@ -138,3 +138,75 @@ def test_form_fields_of_a_signed_in_owner(owner_client, store, email, role, csrf
     assert session_cookie(owner_client) is not None
     assert len(store.sessions()) == sessions_before
     assert not session_set(invite) and not session_set(logout)
+
+
+# Bodies a valid caller might send by mistake or on purpose: JSON of any
+# shape (deep nesting included: 60 KB of brackets stays under the size cap
+# and used to crash the parser), text, and bytes that are not UTF-8.
+hostile_bodies = st.one_of(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+        max_leaves=10,
+    ),
+    st.integers(min_value=1, max_value=30_000).map(lambda n: "[" * n + "]" * n),
+    st.integers(min_value=1, max_value=7_000).map(lambda n: '{"next":' * n + "1" + "}" * n),
+    st.text(max_size=200),
+    st.binary(max_size=200),
+)
+
+
+def _raw(body) -> bytes:
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str) and body[:1] in "[{":
+        return body.encode()
+    import json
+
+    return json.dumps(body).encode()
+
+
+@FUZZ
+@given(body=hostile_bodies)
+def test_exchange_bodies_with_a_valid_token(client, auth_emulator, owner, store, body):
+    """A valid admin token with any body: never a 5xx, and nothing written
+    (no session, no audit entry) unless the exchange answered 200."""
+    token = auth_emulator.sign_in(OWNER)
+    sessions, entries = len(store.sessions()), len(store.audit())
+    response = client.post(
+        "/admin/session",
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Origin": "http://localhost",
+            "X-CSRFToken": csrf_token(client),
+            "Content-Type": "application/json",
+            **JSON,
+        },
+        data=_raw(body),
+    )
+    assert response.status_code in (200, 400), response.get_data(as_text=True)[:300]
+    if response.status_code == 200:
+        assert len(store.sessions()) == sessions + 1 and len(store.audit()) == entries + 1
+    else:
+        assert response.get_json()["error"] == "bad_request"
+        assert not session_set(response)
+        assert len(store.sessions()) == sessions and len(store.audit()) == entries
+
+
+@FUZZ
+@given(body=hostile_bodies)
+def test_api_write_bodies_of_a_signed_in_owner(owner_client, store, body):
+    """An owner's session with any body on the API's writes: never a 5xx, and
+    nothing changed or audited unless the answer says it succeeded."""
+    store.add_admin("staff@example.com", "viewer")
+    entries = len(store.audit())
+    headers = {"X-CSRFToken": csrf_token(owner_client), "Content-Type": "application/json"}
+    for method, path in (
+        ("PATCH", "/admin/api/admins/staff@example.com"),
+        ("POST", "/admin/api/admins"),
+    ):
+        response = owner_client.open(path, method=method, headers=headers, data=_raw(body))
+        assert response.status_code < 500, response.get_data(as_text=True)[:300]
+        if response.status_code >= 400:
+            assert len(store.audit()) == entries
+        entries = len(store.audit())

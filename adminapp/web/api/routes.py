@@ -1,29 +1,23 @@
-"""The API's endpoints. Errors are JSON: {"error": code, "message": text}."""
+"""The API's endpoints. Errors are JSON: {"error": code, "message": text}.
+
+Refusals raised by the services (adminapp.errors) reach the one error
+handler; these views only validate what they were sent and shape answers.
+"""
 
 from __future__ import annotations
 
-import re
+from flask import jsonify, request
 
-from flask import abort, jsonify, request
-
-from ...firebase.admins import (
-    ROLES,
-    Admin,
-    AdminExists,
-    AdminNotFound,
-    InvalidEmail,
-    LastOwner,
-    normalize_email,
-)
+from ...addresses import identity_key
+from ...errors import InvalidInput
+from ...firebase.admins import ROLES, Admin
 from ...firebase.audit import EVENTS, AuditEntry, valid_cursor
 from ...firebase.sessions import SessionRecord
-from ...services.access import SessionNotFound
 from ..context import request_client, services
 from ..guard import current_admin, current_session, role_required
-from ..responses import error_response
+from ..request_body import json_object
 from . import bp
 
-_SESSION_KEY = re.compile(r"^[0-9a-f]{64}$")
 MAX_AUDIT_LIMIT = 200
 
 
@@ -43,7 +37,7 @@ def admin_json(admin: Admin) -> dict:
 
 def session_json(session: SessionRecord, current_key: str | None) -> dict:
     return {
-        "id": session.key,
+        "key": session.key,
         "email": session.email,
         "ip": session.ip,
         "user_agent": session.user_agent,
@@ -68,23 +62,9 @@ def entry_json(entry: AuditEntry) -> dict:
     }
 
 
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        abort(400, description="Send a JSON object with Content-Type: application/json.")
-    return body
-
-
-def _email(raw: object) -> str:
-    try:
-        return normalize_email(raw if isinstance(raw, str) else "")
-    except InvalidEmail as error:
-        abort(400, description=str(error))
-
-
 def _role(raw: object) -> str:
     if raw not in ROLES:
-        abort(400, description=f"role must be one of: {', '.join(ROLES)}.")
+        raise InvalidInput(f"role must be one of: {', '.join(ROLES)}.")
     return raw
 
 
@@ -117,12 +97,9 @@ def list_admins():
 @bp.post("/admins")
 @role_required("owner")
 def invite_admin():
-    body = _body()
-    email, role = _email(body.get("email")), _role(body.get("role"))
-    try:
-        invitation = services().management.invite(email, role, **_actor())
-    except AdminExists:
-        return error_response(409, f"{email} is already an admin.", "admin_exists")
+    body = json_object()
+    email, role = identity_key(body.get("email")), _role(body.get("role"))
+    invitation = services().management.invite(email, role, **_actor())
     payload = jsonify(
         admin=admin_json(invitation.admin),
         user_created=invitation.user_created,
@@ -135,63 +112,42 @@ def invite_admin():
 @bp.patch("/admins/<email>")
 @role_required("owner")
 def update_admin(email: str):
-    email = _email(email)
-    body = _body()
-    unknown = set(body) - {"role", "disabled"}
-    if unknown or not body:
-        abort(400, description="Send 'role' and/or 'disabled' (and nothing else).")
+    email = identity_key(email)
+    body = json_object(allowed={"role", "disabled"})
+    if not body:
+        raise InvalidInput("Send 'role' and/or 'disabled' (and nothing else).")
     if "disabled" in body and not isinstance(body["disabled"], bool):
-        abort(400, description="'disabled' must be true or false.")
-    management = services().management
-    try:
-        change = None
-        if "role" in body:
-            change = management.change_role(email, _role(body["role"]), **_actor())
-        if "disabled" in body:
-            change = management.set_disabled(email, body["disabled"], **_actor())
-    except AdminNotFound:
-        return error_response(404, f"{email} is not an admin.", "not_found")
-    except LastOwner as refusal:
-        return error_response(409, str(refusal), "last_owner")
+        raise InvalidInput("'disabled' must be true or false.")
+    change = services().management.update(
+        email,
+        role=_role(body["role"]) if "role" in body else None,
+        disabled=body.get("disabled"),
+        **_actor(),
+    )
     return jsonify(admin=admin_json(change.after))
 
 
 @bp.delete("/admins/<email>")
 @role_required("owner")
 def remove_admin(email: str):
-    email = _email(email)
-    try:
-        services().management.remove(email, **_actor())
-    except AdminNotFound:
-        return error_response(404, f"{email} is not an admin.", "not_found")
-    except LastOwner as refusal:
-        return error_response(409, str(refusal), "last_owner")
+    email = identity_key(email)
+    services().management.remove(email, **_actor())
     return jsonify(removed=email)
 
 
 @bp.get("/sessions")
 @role_required("viewer")
 def list_sessions():
-    me = current_admin()
-    email = _email(request.args["email"]) if request.args.get("email") else me.email
-    if email != me.email and not me.can("owner"):
-        return error_response(403, "Only owners can see other admins' sessions.", "forbidden")
+    raw = request.args.get("email")
+    sessions = services().access.sessions_of(current_admin(), identity_key(raw) if raw else None)
     key = _current_key()
-    return jsonify(sessions=[session_json(s, key) for s in services().sessions.open_for(email)])
+    return jsonify(sessions=[session_json(s, key) for s in sessions])
 
 
 @bp.delete("/sessions/<key>")
 @role_required("viewer")
 def end_session(key: str):
-    me = current_admin()
-    if not _SESSION_KEY.match(key):
-        return error_response(404, "There is no session with that id.", "not_found")
-    try:
-        ended = services().access.end_session(
-            key, belonging_to=None if me.can("owner") else me.email, **_actor()
-        )
-    except SessionNotFound as missing:
-        return error_response(404, str(missing), "not_found")
+    ended = services().access.end_session(key, by=current_admin(), client=request_client())
     return jsonify(ended=ended.key)
 
 
@@ -201,19 +157,19 @@ def audit():
     args = request.args
     event = args.get("event") or None
     if event is not None and event not in EVENTS:
-        abort(400, description=f"event must be one of: {', '.join(EVENTS)}.")
+        raise InvalidInput(f"event must be one of: {', '.join(EVENTS)}.")
     actor = (args.get("actor") or "").strip().lower() or None
     if actor is not None and len(actor) > 254:
-        abort(400, description="actor is too long.")
+        raise InvalidInput("actor is too long.")
     for name in ("before", "after"):
         if args.get(name) is not None and not valid_cursor(args[name]):
-            abort(400, description=f"'{name}' must be an entry id from a previous page.")
+            raise InvalidInput(f"'{name}' must be an entry id from a previous page.")
     try:
         limit = int(args.get("limit", 50))
     except ValueError:
-        abort(400, description="limit must be a whole number.")
+        raise InvalidInput("limit must be a whole number.") from None
     if not 1 <= limit <= MAX_AUDIT_LIMIT:
-        abort(400, description=f"limit must be between 1 and {MAX_AUDIT_LIMIT}.")
+        raise InvalidInput(f"limit must be between 1 and {MAX_AUDIT_LIMIT}.")
     page = services().audit.page(
         event=event, actor=actor, before=args.get("before"), after=args.get("after"), size=limit
     )

@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField
+from wtforms import HiddenField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from ...firebase.admins import MAX_EMAIL_LENGTH
-from ..console.forms import email_address
+from ...services.password_reset import MIN_PASSWORD_LENGTH
+from ..form_fields import email_field
 
-MIN_PASSWORD_LENGTH = 12
 # Long passphrases are welcome; the cap only stops absurd request bodies.
 MAX_PASSWORD_LENGTH = 4096
 MAX_CODE_LENGTH = 512
 
 
 class EmailForm(FlaskForm):
-    email = StringField(
-        "Email",
-        validators=[
-            DataRequired("Enter your email address."),
-            Length(
-                max=MAX_EMAIL_LENGTH,
-                message=f"An email address has at most {MAX_EMAIL_LENGTH} characters.",
-            ),
-            email_address,
-        ],
-    )
+    email = email_field("Enter your email address.")
 
 
 class NewPasswordForm(FlaskForm):

@@ -11,13 +11,13 @@ from flask import (
     url_for,
 )
 
-from ...firebase.identity import SignInRefused
-from ..bearer import BadAuthorization, bearer_token
+from ...errors import Forbidden
+from ..bearer import bearer_token
 from ..context import request_client, services, session_cookie
 from ..extensions import limiter
 from ..guard import current_session, public, role_required
 from ..redirects import safe_next
-from ..responses import error_response
+from ..request_body import json_object
 from . import bp
 from .firebase_web import GSTATIC_APP_URL, VENDOR_PATH, web_config
 
@@ -42,19 +42,15 @@ def login():
 @limiter.limit(_sign_in_limit)
 @public
 def open_session():
-    """Exchange a fresh Firebase ID token for the app's own session cookie."""
+    """Exchange a fresh Firebase ID token for the app's own session cookie.
+
+    The whole request is checked first (origin, header, body); only then is
+    the token verified and the session written."""
     if not _from_our_origin():
-        return error_response(403, "Sign-in must come from this site's login page.", "bad_origin")
-    try:
-        token = bearer_token(request.headers.get("Authorization"))
-    except BadAuthorization as problem:
-        return error_response(problem.status, problem.message, "bad_authorization")
-    try:
-        signed_in = services().access.sign_in(token, request_client())
-    except SignInRefused as refusal:
-        return error_response(refusal.status, refusal.message, refusal.reason)
-    body = request.get_json(silent=True)
-    next_path = safe_next(body.get("next") if isinstance(body, dict) else None)
+        raise Forbidden("Sign-in must come from this site's login page.", code="bad_origin")
+    token = bearer_token(request.headers.get("Authorization"))
+    next_path = safe_next(json_object(allowed={"next"}, required=False).get("next"))
+    signed_in = services().access.sign_in(token, request_client())
     response = jsonify(redirect=next_path)
     session_cookie().set_on(response, signed_in.claims, signed_in.session.expires_at)
     return response

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 
-from ...firebase.admins import AdminExists, AdminNotFound, InvalidEmail, LastOwner, normalize_email
+from ...addresses import InvalidEmail, identity_key
+from ...firebase.admins import AdminExists, AdminNotFound, LastOwner
 from ..context import request_client, services
 from ..guard import current_admin, role_required
 from . import bp
@@ -24,11 +25,11 @@ def _listing(status: int = 200, *, invite_form: InviteForm | None = None, error:
 
 
 def _target(email: str) -> str:
-    """The admin named in the URL, or 404."""
+    """The admin named in the URL; an address that cannot be one is a 404."""
     try:
-        return normalize_email(email)
+        return identity_key(email)
     except InvalidEmail:
-        abort(404)
+        raise AdminNotFound(email) from None
 
 
 def _done(message: str):
@@ -104,7 +105,7 @@ def confirm_remove_admin(email: str):
     email = _target(email)
     admin = services().directory.get(email)
     if admin is None:
-        abort(404)
+        raise AdminNotFound(email)
     return render_template("console/remove_admin.html", admin=admin, form=ConfirmForm())
 
 
@@ -123,8 +124,7 @@ def remove_admin(email: str):
 def _apply(change, message: str):
     try:
         change()
-    except AdminNotFound:
-        abort(404)
     except LastOwner as refusal:
-        return _listing(409, error=str(refusal))
+        # Shown on the page the owner acted on, not on an error page.
+        return _listing(409, error=refusal.message)
     return _done(message)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import render_template, request
 
+from ...errors import InvalidInput
 from ...firebase.audit import valid_cursor
 from ..context import services
 from ..guard import role_required
@@ -16,13 +17,11 @@ from .forms import AuditFilterForm
 def audit():
     form = AuditFilterForm(request.args)
     if not form.validate():
-        abort(
-            400, description="Choose an event from the list and an actor of at most 254 characters."
-        )
+        raise InvalidInput("Choose an event from the list and an actor of at most 254 characters.")
     before, after = request.args.get("before"), request.args.get("after")
     for cursor in (before, after):
         if cursor is not None and not valid_cursor(cursor):
-            abort(400, description="That page link is not valid; start from the first page.")
+            raise InvalidInput("That page link is not valid; start from the first page.")
     page = services().audit.page(
         event=form.event.data or None,
         actor=(form.actor.data or "").strip().lower() or None,

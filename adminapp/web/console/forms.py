@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField
-from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
+from wtforms.validators import AnyOf, Length, Optional
 
-from ...firebase.admins import MAX_EMAIL_LENGTH, ROLES, InvalidEmail, normalize_email
+from ...addresses import MAX_EMAIL_LENGTH
+from ...firebase.admins import ROLES
 from ...firebase.audit import EVENTS
+from ..form_fields import email_field
 
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
 
@@ -23,22 +25,8 @@ def _role_field(**kwargs) -> SelectField:
     )
 
 
-def email_address(form, field) -> None:
-    try:
-        field.data = normalize_email(field.data)
-    except InvalidEmail as error:
-        raise ValidationError(str(error)) from None
-
-
 class InviteForm(FlaskForm):
-    email = StringField(
-        "Email",
-        validators=[
-            DataRequired("Enter an email address."),
-            Length(max=MAX_EMAIL_LENGTH),
-            email_address,
-        ],
-    )
+    email = email_field("Enter an email address.")
     role = _role_field(default="viewer")
 
 

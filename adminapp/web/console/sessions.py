@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import re
+from flask import flash, redirect, render_template, request, url_for
 
-from flask import abort, flash, redirect, render_template, request, url_for
-
-from ...firebase.admins import InvalidEmail, normalize_email
-from ...services.access import SessionNotFound
+from ...addresses import identity_key
 from ..context import request_client, services, session_cookie
 from ..guard import current_admin, current_session, role_required
 from . import bp
 from .filters import device
 from .forms import ConfirmForm
 
-_SESSION_KEY = re.compile(r"^[0-9a-f]{64}$")
-
 
 def _whose() -> str:
-    """The admin whose sessions to show: yourself, or (owners) anyone."""
-    me = current_admin()
+    """The admin named in the address (yourself when none is)."""
     raw = request.args.get("email") or request.form.get("email")
-    if not raw:
-        return me.email
-    try:
-        email = normalize_email(raw)
-    except InvalidEmail:
-        abort(400, description="The email in the address is not valid.")
-    if email != me.email and not me.can("owner"):
-        abort(403)
-    return email
+    return identity_key(raw) if raw else current_admin().email
 
 
 def _back_to(email: str):
@@ -45,7 +31,7 @@ def sessions():
     return render_template(
         "console/sessions.html",
         email=email,
-        sessions=services().sessions.open_for(email),
+        sessions=services().access.sessions_of(current_admin(), email),
         current_key=current_session().session.key,
         form=ConfirmForm(),
         me=current_admin(),
@@ -55,19 +41,8 @@ def sessions():
 @bp.post("/sessions/<key>/end")
 @role_required("viewer")
 def end_session(key: str):
-    if not _SESSION_KEY.match(key):
-        abort(404)
-    me = current_admin()
     current = current_session().session
-    try:
-        ended = services().access.end_session(
-            key,
-            belonging_to=None if me.can("owner") else me.email,
-            actor=me.email,
-            client=request_client(),
-        )
-    except SessionNotFound:
-        abort(404, description="That session does not exist or has already ended.")
+    ended = services().access.end_session(key, by=current_admin(), client=request_client())
     if key == current.key:
         return _signed_out_here("You ended this session.")
     flash(f"Session on {device(ended.user_agent)} ended.", "success")
