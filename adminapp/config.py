@@ -157,6 +157,16 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
             "point at it (never at the Host header a request happened to carry)."
         )
 
+    ratelimit_storage_uri = source.text("RATELIMIT_STORAGE_URI") or "memory://"
+    # The number of worker processes serving the app, when it is known:
+    # gunicorn.conf.py sets it to the real count before the workers start.
+    # 0 = not said (the flask command, `make run`, the test client).
+    workers = source.integer("WEB_CONCURRENCY", 0, low=1, high=256)
+    # Production only: in development several workers are make bench's, whose
+    # limits are set out of reach.
+    if production:
+        _refuse_per_process_rate_limits(ratelimit_storage_uri, workers)
+
     return Settings(
         environment=environment,
         secret_key=secret_key,
@@ -182,7 +192,7 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         session_cache_ttl=timedelta(
             seconds=source.number("SESSION_CACHE_SECONDS", 0, low=0, high=300)
         ),
-        ratelimit_storage_uri=source.text("RATELIMIT_STORAGE_URI") or "memory://",
+        ratelimit_storage_uri=ratelimit_storage_uri,
         sign_in_rate_limit=source.rate_limit("SIGN_IN_RATE_LIMIT", "10 per minute;60 per hour"),
         api_bearer_rate_limit=source.rate_limit("API_BEARER_RATE_LIMIT", "120 per minute"),
         reset_rate_limit_per_email=source.rate_limit("RESET_RATE_LIMIT_PER_EMAIL", "5 per hour"),
@@ -193,6 +203,23 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         server_timing=source.flag("SERVER_TIMING", False),
         log_level=source.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
     )
+
+
+def _refuse_per_process_rate_limits(storage_uri: str, workers: int) -> None:
+    """Refuse rate limits that each of several worker processes would count alone.
+
+    ``memory://`` counts in the process's own memory: with N workers every
+    limit, and the password reset's double-submit guard, would hold N times
+    over. Redis (or any other shared storage) counts once for all of them.
+    """
+    if workers > 1 and urlsplit(storage_uri).scheme == "memory":
+        raise ConfigError(
+            f"RATELIMIT_STORAGE_URI={storage_uri} counts in each process, and "
+            f"WEB_CONCURRENCY={workers} runs {workers} worker processes: every rate limit "
+            f"(and the password reset's double-submit guard) would allow {workers} times "
+            "as much. In production set RATELIMIT_STORAGE_URI=redis://host:6379/0 (shared "
+            "by every worker and instance), or run one worker (WEB_CONCURRENCY=1)."
+        )
 
 
 def _refuse_unsafe_emulators(
@@ -322,6 +349,12 @@ class _Source:
         if not low <= value <= high:
             raise ConfigError(f"{name}={raw} is out of range ({low:g} to {high:g}).")
         return value
+
+    def integer(self, name: str, default: int, *, low: int, high: int) -> int:
+        value = self.number(name, default, low=low, high=high)
+        if value != int(value):
+            raise ConfigError(f"{name}={self.text(name)!r} is not a whole number.")
+        return int(value)
 
     def minutes(self, name: str, default: int) -> timedelta:
         return timedelta(minutes=self.number(name, default, low=1, high=60 * 24 * 30))

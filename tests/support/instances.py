@@ -28,6 +28,19 @@ from devtools.emulators import free_port
 ROOT = Path(__file__).resolve().parent.parent.parent
 HTTP_TIMEOUT = 10
 START_TIMEOUT = 60
+# gunicorn options of an instance: one worker by default, or the documented
+# deploy command's (the shipped gunicorn.conf.py).
+ONE_WORKER = ("--workers=1", "--worker-class=gthread", "--threads=4")
+SHIPPED_CONF = ("--config=gunicorn.conf.py",)
+# An access log line per request: the worker's pid, the request, its status
+# and the X-Test-Request header the test sent (see Instance.served).
+TRACED = (
+    "--access-logfile=-",
+    "--access-logformat=served pid=%(p)s %(m)s %(U)s %(s)s id=%({x-test-request}i)s",
+)
+_SERVED = re.compile(
+    r"served pid=<?(?P<pid>\d+)>? (?P<method>\S+) (?P<path>\S+) (?P<status>\d+) id=(?P<id>\S*)"
+)
 SESSION_COOKIE = "__Host-admin_session"
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
@@ -80,6 +93,15 @@ class Instance:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def served(self) -> list[dict[str, str]]:
+        """The requests in the access log (started with ``TRACED``), in log order."""
+        return [match.groupdict() for match in _SERVED.finditer(self.output())]
+
+    def worker_pids(self) -> list[str]:
+        """The gunicorn master's live worker processes."""
+        pid = self.process.pid
+        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+
 
 def _stop(process: subprocess.Popen) -> None:
     with contextlib.suppress(ProcessLookupError):
@@ -103,9 +125,7 @@ def _wait_for(url: str, process: subprocess.Popen, what: str) -> None:
     raise RuntimeError(f"{what} did not answer within {START_TIMEOUT}s")
 
 
-@contextlib.contextmanager
-def instance(config: dict[str, str], log_dir: Path) -> Iterator[Instance]:
-    """The app under gunicorn (one worker) in its own process group."""
+def _gunicorn(config: dict[str, str], log_dir: Path, options: tuple[str, ...]):
     port = free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"instance-{port}.log"
@@ -113,9 +133,7 @@ def instance(config: dict[str, str], log_dir: Path) -> Iterator[Instance]:
         process = subprocess.Popen(
             [
                 str(ROOT / ".venv" / "bin" / "gunicorn"),
-                "--workers=1",
-                "--worker-class=gthread",
-                "--threads=4",
+                *options,
                 f"--bind=127.0.0.1:{port}",
                 "wsgi:app",
             ],
@@ -125,11 +143,38 @@ def instance(config: dict[str, str], log_dir: Path) -> Iterator[Instance]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    return port, process, log
+
+
+@contextlib.contextmanager
+def instance(
+    config: dict[str, str], log_dir: Path, options: tuple[str, ...] = ONE_WORKER
+) -> Iterator[Instance]:
+    """The app under gunicorn (one worker unless ``options`` say) in its own process group."""
+    port, process, log = _gunicorn(config, log_dir, options)
     try:
         _wait_for(f"http://127.0.0.1:{port}/healthz", process, "app instance")
         yield Instance(url=f"http://127.0.0.1:{port}", process=process, log=log)
     finally:
         _stop(process)
+
+
+def refused_start(
+    config: dict[str, str], log_dir: Path, options: tuple[str, ...]
+) -> tuple[int | None, str]:
+    """Start gunicorn expecting it to refuse: its exit status and output.
+
+    The status is None if it served /healthz instead (it is then stopped).
+    """
+    port, process, log = _gunicorn(config, log_dir, options)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/healthz", process, "app instance")
+        status = None  # it started and served
+    except RuntimeError:
+        status = process.returncode  # None if it neither exited nor answered
+    finally:
+        _stop(process)
+    return status, log.read_text(errors="replace")
 
 
 @dataclass

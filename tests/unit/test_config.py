@@ -154,3 +154,34 @@ def test_smtp_settings_are_read_in_firebase_mode_when_a_server_is_named():
     )
     assert settings.reset_delivery == "firebase"
     assert (settings.smtp.host, settings.smtp.port) == ("mail.example.com", 587)
+
+
+# -- rate limits and worker processes (gunicorn.conf.py sets WEB_CONCURRENCY) --
+
+
+def test_memory_rate_limits_with_several_workers_are_refused_in_production():
+    message = refusal(production(RATELIMIT_STORAGE_URI="memory://", WEB_CONCURRENCY="2"))
+    assert "RATELIMIT_STORAGE_URI=memory://" in message and "WEB_CONCURRENCY=2" in message
+    assert "redis://" in message and "WEB_CONCURRENCY=1" in message
+    assert "WEB_CONCURRENCY" in refusal(production(WEB_CONCURRENCY="4"))  # memory:// is the default
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"RATELIMIT_STORAGE_URI": "memory://", "WEB_CONCURRENCY": "1"},
+        {"RATELIMIT_STORAGE_URI": "memory://"},  # worker count not said: flask CLI
+        {"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0", "WEB_CONCURRENCY": "8"},
+    ],
+)
+def test_one_worker_or_shared_rate_limits_load_in_production(settings):
+    assert load_settings(production(**settings)).ratelimit_storage_uri
+
+
+def test_development_may_run_several_workers_on_memory_rate_limits():
+    load_settings(development(RATELIMIT_STORAGE_URI="memory://", WEB_CONCURRENCY="2"))
+
+
+@pytest.mark.parametrize("value", ["0", "two", "1.5", "1000"])
+def test_bad_worker_count_is_named(value):
+    assert "WEB_CONCURRENCY" in refusal(production(WEB_CONCURRENCY=value))
