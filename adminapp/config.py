@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,6 +27,23 @@ EMULATOR_VARIABLES = ("FIREBASE_AUTH_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST")
 # emulators; no real project can have such an id.
 DEMO_PROJECT_PREFIX = "demo-"
 MIN_SECRET_BYTES = 32
+# A generated key (token_urlsafe, token_hex, openssl rand) of 32 characters
+# has 8 or more different characters all but never (hex: < 1 in 300,000);
+# a key typed by hand ("aaaa…", "abcdabcd…") has fewer or repeats itself.
+MIN_SECRET_DISTINCT = 8
+GENERATOR_HINT = 'Generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+# Keys printed where people copy them from: Flask's documentation (the
+# quickstart's token_hex() output) and the fixed key this project's tests
+# used in public until the audit of issue 11. Anyone can sign cookies with
+# these.
+PUBLISHED_SECRETS = frozenset(
+    {
+        "192b9bdd22ab9ed4d12e236c78afcb9a393ec15f71bbf5dc987d54727823bcbf",
+        "test-secret-key-that-is-long-enough-0123456789",
+    }
+)
+# Identity Platform tenant ids: letters, digits and hyphens ("staff-x1y2z").
+_TENANT_ID = re.compile(r"^[A-Za-z0-9-]{1,128}$")
 RESET_DELIVERIES = ("firebase", "smtp")
 SMTP_SECURITY = ("starttls", "ssl", "none")
 
@@ -54,6 +72,9 @@ class Settings:
     secret_key: str = field(repr=False)
     secret_key_fallbacks: tuple[str, ...] = field(repr=False)
     project_id: str
+    # The Identity Platform tenant whose users are the staff; "" = the
+    # project's own (project-level) users.
+    tenant_id: str
     credentials_file: str
     web_api_key: str
     auth_domain: str
@@ -115,6 +136,13 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
     for index, old_key in enumerate(fallbacks, start=1):
         _check_secret_strength(f"SECRET_KEY_FALLBACKS (key {index})", old_key)
 
+    tenant_id = source.text("FIREBASE_TENANT_ID")
+    if tenant_id and not _TENANT_ID.match(tenant_id):
+        raise ConfigError(
+            f"FIREBASE_TENANT_ID={tenant_id!r} is not a tenant id (letters, digits and "
+            "hyphens, as shown in the console under Identity Platform > Tenants)."
+        )
+
     credentials_file = source.text("FIREBASE_CREDENTIALS")
     if credentials_file:
         _check_credentials_file(credentials_file)
@@ -172,6 +200,7 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         secret_key=secret_key,
         secret_key_fallbacks=fallbacks,
         project_id=project_id,
+        tenant_id=tenant_id,
         credentials_file=credentials_file,
         web_api_key=web_api_key,
         auth_domain=auth_domain,
@@ -247,8 +276,22 @@ def _refuse_unsafe_emulators(
 def _check_secret_strength(name: str, value: str) -> None:
     if len(value.encode()) < MIN_SECRET_BYTES:
         raise ConfigError(
-            f"{name} is too short: at least {MIN_SECRET_BYTES} bytes are needed. "
-            'Generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            f"{name} is too short: at least {MIN_SECRET_BYTES} bytes are needed. {GENERATOR_HINT}"
+        )
+    if value in PUBLISHED_SECRETS:
+        raise ConfigError(
+            f"{name} is an example key published in documentation: anyone could sign "
+            f"cookies with it. {GENERATOR_HINT}"
+        )
+    distinct = len(set(value))
+    # A string that occurs inside itself doubled (minus the ends) is a
+    # repetition of a shorter unit: "abcabcabc…".
+    if distinct < MIN_SECRET_DISTINCT or value in (value + value)[1:-1]:
+        raise ConfigError(
+            f"{name} has too little variety ({distinct} different characters"
+            f"{', repeating a shorter pattern' if distinct >= MIN_SECRET_DISTINCT else ''}; "
+            f"a generated key has at least {MIN_SECRET_DISTINCT}): it was not made by a "
+            f"random generator. {GENERATOR_HINT}"
         )
 
 

@@ -31,13 +31,19 @@ START_TIMEOUT = 90  # seconds; firebase-tools is slow to start on a cold cache
 HTTP_TIMEOUT = 5
 
 
-def password_sign_in(auth_host: str, email: str, password: str, api_key: str) -> str:
+def password_sign_in(
+    auth_host: str, email: str, password: str, api_key: str, tenant_id: str | None = None
+) -> str:
     """A fresh ID token from the Auth emulator, as the JS SDK gets one by
-    signing in with email and password."""
+    signing in with email and password (to a tenant's users, with
+    ``tenant_id``, as the SDK does when ``auth.tenantId`` is set)."""
+    body = {"email": email, "password": password, "returnSecureToken": True}
+    if tenant_id:
+        body["tenantId"] = tenant_id
     response = requests.post(
         f"http://{auth_host}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword",
         params={"key": api_key},
-        json={"email": email, "password": password, "returnSecureToken": True},
+        json=body,
         timeout=HTTP_TIMEOUT,
     )
     response.raise_for_status()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 # Quiet gRPC's connection chatter; must be set before grpc is first imported.
@@ -16,7 +17,8 @@ from devtools import emulators as emulator_control
 from tests.support.firebase import OWNER, AuthEmulator, Store, firestore_client
 
 PROJECT_ID = "demo-adminapp"
-SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
+# Fresh for every run: a key written in the repository would be a published one.
+SECRET_KEY = secrets.token_urlsafe(48)
 LOG_DIR = Path(__file__).resolve().parent.parent / ".test-logs"
 
 

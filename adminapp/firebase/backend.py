@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import firebase_admin
 import google.auth.credentials
 import requests
-from firebase_admin import auth, credentials, exceptions, firestore
+from firebase_admin import auth, credentials, exceptions, firestore, tenant_mgt
 from google.api_core import exceptions as api_exceptions
 from google.api_core.retry import Retry
 from google.cloud.firestore import WriteBatch
@@ -99,6 +99,7 @@ class FirebaseBackend:
         self.settings = settings
         self._lock = threading.Lock()
         self._app: firebase_admin.App | None = None
+        self._auth: auth.Client | None = None
         self._firestore = None
 
     @property
@@ -115,8 +116,26 @@ class FirebaseBackend:
                     # Unique per Flask app, so several apps can share a process.
                     name=f"adminapp-{next(_app_names)}",
                 )
-                _bound_auth_client(self._app)
             return self._app
+
+    @property
+    def auth(self) -> auth.Client:
+        """The Firebase Auth client for the staff's accounts: the tenant's
+        (FIREBASE_TENANT_ID) or the project's. Every Auth call of the app goes
+        through it, so that tokens, account checks, revocations, user
+        creation and reset links all concern the same set of users."""
+        app = self.app
+        with self._lock:
+            if self._auth is None:
+                tenant = self.settings.tenant_id
+                # The project-level client is the one auth.verify_id_token(app=)
+                # and friends use; the SDK has no public getter for it.
+                client = (
+                    tenant_mgt.auth_for_tenant(tenant, app=app) if tenant else auth._get_client(app)
+                )
+                _bound_auth_client(client)
+                self._auth = client
+            return self._auth
 
     @property
     def firestore(self) -> firestore.firestore.Client:
@@ -183,7 +202,7 @@ class FirebaseBackend:
                 self._firestore.close()
             if self._app is not None:
                 firebase_admin.delete_app(self._app)
-            self._app = self._firestore = None
+            self._app = self._auth = self._firestore = None
 
 
 def _bound_firestore_defaults(client: firestore.firestore.Client, budget: float) -> None:
@@ -212,10 +231,10 @@ def _bound_firestore_defaults(client: firestore.firestore.Client, budget: float)
 _AUTH_RETRY = HttpRetry(total=0, raise_on_status=False, respect_retry_after_header=False)
 
 
-def _bound_auth_client(app: firebase_admin.App) -> None:
+def _bound_auth_client(client: auth.Client) -> None:
     """Give the Auth client's HTTP session :data:`_AUTH_RETRY`. The SDK has
     no option for this; ``tests/security/test_faults.py`` proves the bound."""
-    session = auth._get_client(app)._user_manager.http_client.session
+    session = client._user_manager.http_client.session
     adapter = HTTPAdapter(max_retries=_AUTH_RETRY)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

@@ -2,7 +2,11 @@
 
 ID tokens are verified by the Admin SDK (signature, audience, issuer, expiry,
 revocation); on top of that we apply the admin area's own sign-in policy:
-a recent sign-in, a verified email and an allowed sign-in provider.
+the staff's tenant, a recent sign-in, a verified email and an allowed
+sign-in provider.
+
+Every call goes through ``backend.auth``: the client of the tenant named by
+FIREBASE_TENANT_ID, or the project's own when it is unset.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from firebase_admin import auth
+from firebase_admin import auth, tenant_mgt
 
 from ..addresses import InvalidEmail, identity_key
 from ..config import Settings
@@ -52,6 +56,15 @@ class SignInRefused(Refused):
 
 
 AGAIN = "Sign in again."
+
+
+def _wrong_tenant() -> SignInRefused:
+    return SignInRefused(
+        "wrong_tenant",
+        "This account belongs to another set of users of this Firebase project "
+        "(another tenant); only staff accounts can sign in to the admin area.",
+        403,
+    )
 
 
 class Identity:
@@ -117,9 +130,19 @@ class Identity:
 
     def _verified_claims(self, id_token: str) -> dict:
         invalid = SignInRefused("invalid_token", f"The sign-in token is not valid. {AGAIN}")
+        client = self._backend.auth
         try:
             with self._backend.auth_call("verify_id_token"):
-                return auth.verify_id_token(id_token, app=self._backend.app, check_revoked=True)
+                # Identity Platform tenants share the project's aud and iss:
+                # only the firebase.tenant claim tells their tokens apart, and
+                # the project's client does not read it. Check it before the
+                # revocation check, which looks the uid up among *our* users
+                # and would find an unrelated account that has the same uid.
+                self._refuse_other_tenants(client.verify_id_token(id_token))
+                return client.verify_id_token(id_token, check_revoked=True)
+        except tenant_mgt.TenantIdMismatchError:
+            # A tenant's client refuses other tenants' and project-level tokens.
+            raise _wrong_tenant() from None
         # The specific errors subclass InvalidIdTokenError, so they come first.
         except auth.ExpiredIdTokenError:
             raise SignInRefused("expired_token", f"Your sign-in has expired. {AGAIN}") from None
@@ -132,11 +155,16 @@ class Identity:
         except (auth.InvalidIdTokenError, ValueError):
             raise invalid from None
 
+    def _refuse_other_tenants(self, claims: dict) -> None:
+        tenant = (claims.get("firebase") or {}).get("tenant") or ""
+        if tenant != self._settings.tenant_id:
+            raise _wrong_tenant()
+
     def account_state(self, uid: str) -> AccountState | None:
         """The user's current standing, or None when the account is gone."""
         try:
             with self._backend.auth_call("get_user"):
-                user = auth.get_user(uid, app=self._backend.app)
+                user = self._backend.auth.get_user(uid)
         except auth.UserNotFoundError:
             return None
         valid_after = user.tokens_valid_after_timestamp
@@ -150,7 +178,7 @@ class Identity:
     def revoke_refresh_tokens(self, uid: str) -> None:
         """Sign the user out of Firebase everywhere."""
         with self._backend.auth_call("revoke_refresh_tokens"):
-            auth.revoke_refresh_tokens(uid, app=self._backend.app)
+            self._backend.auth.revoke_refresh_tokens(uid)
 
     def ensure_user(self, email: str, password: str | None = None) -> tuple[str, bool]:
         """The uid of the Firebase user with this email, created when there is
@@ -162,20 +190,20 @@ class Identity:
         """
         try:
             with self._backend.auth_call("get_user_by_email"):
-                return auth.get_user_by_email(email, app=self._backend.app).uid, False
+                return self._backend.auth.get_user_by_email(email).uid, False
         except auth.UserNotFoundError:
             pass
         fields = {"email": email, "email_verified": True}
         if password is not None:
             fields["password"] = password
         with self._backend.auth_call("create_user"):
-            user = auth.create_user(**fields, app=self._backend.app)
+            user = self._backend.auth.create_user(**fields)
         return user.uid, True
 
     def uid_for(self, email: str) -> str | None:
         """The uid of the Firebase user with this email, if there is one."""
         try:
             with self._backend.auth_call("get_user_by_email"):
-                return auth.get_user_by_email(email, app=self._backend.app).uid
+                return self._backend.auth.get_user_by_email(email).uid
         except auth.UserNotFoundError:
             return None

@@ -77,8 +77,15 @@ class IdentityToolkit:
         self._post("accounts:sendOobCode", body)
 
     def check_reset_code(self, code: str) -> str:
-        """The email a password reset code belongs to; the code stays valid."""
-        return _email_of(self._post("accounts:resetPassword", {"oobCode": code}))
+        """The email a password reset code belongs to; the code stays valid.
+
+        Firebase answers this for any kind of code (verify an email, change
+        an email, …) and says which in ``requestType``: only a password
+        reset code may lead to the new-password form."""
+        payload = self._post("accounts:resetPassword", {"oobCode": code})
+        if payload.get("requestType") != "PASSWORD_RESET":
+            raise InvalidCode("NOT_A_PASSWORD_RESET_CODE")
+        return _email_of(payload)
 
     def reset_password(self, code: str, new_password: str) -> str:
         """Spend the code to set a new password; returns the account's email."""
@@ -86,6 +93,9 @@ class IdentityToolkit:
         return _email_of(self._post("accounts:resetPassword", body))
 
     def _post(self, method: str, body: dict) -> dict:
+        if self._settings.tenant_id:
+            # The staff's accounts, and so their codes, live in this tenant.
+            body = {**body, "tenantId": self._settings.tenant_id}
         with self._backend.auth_call(method):
             response = requests.post(
                 f"{self.base_url}/{method}",

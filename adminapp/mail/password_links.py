@@ -103,7 +103,7 @@ class LinkDelivery:
             # Firebase's refusals are caught inside the call, so that only
             # "Firebase did not answer" becomes BackendUnavailable.
             try:
-                link = auth.generate_password_reset_link(email, settings, app=self._backend.app)
+                link = self._backend.auth.generate_password_reset_link(email, settings)
             except (
                 auth.UserNotFoundError,
                 auth.ResetPasswordExceedLimitError,

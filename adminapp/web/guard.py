@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+import limits
 from flask import (
     Flask,
     Response,
@@ -32,7 +33,7 @@ from ..firebase.audit import log_event
 from ..services.access import AccessRefused, Resumed
 from .bearer import bearer_token, has_bearer
 from .context import request_client, services, session_cookie
-from .extensions import csrf
+from .extensions import csrf, limiter
 from .redirects import DASHBOARD, safe_next
 from .responses import API_PREFIX, error_response, wants_json
 
@@ -40,6 +41,12 @@ View = TypeVar("View", bound=Callable)
 DEFAULT_LEAST_ROLE = "owner"
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 SIGN_IN_FIRST = "Sign in to continue."
+# A signed-in admin (or a cross-site link they follow) can hit forbidden
+# pages as fast as they like; each refusal is logged, but only this many per
+# admin reach the audit trail, so nobody can make us pay for unbounded
+# Firestore writes or drown the trail. Counted in the rate limiter's storage,
+# so with Redis the bound holds across workers and instances.
+AUDITED_REFUSALS = limits.parse("20 per hour")
 
 
 def public(view: View) -> View:
@@ -99,14 +106,7 @@ def guard() -> Response | None:
 
     least = getattr(view, "least_role", DEFAULT_LEAST_ROLE) if view else ROLES[0]
     if not who.admin.can(least):
-        services().audit.record(
-            "access_refused",
-            actor=who.admin.email,
-            target=request.path,
-            outcome="refused",
-            reason="insufficient_role",
-            client=request_client(),
-        )
+        _record_role_refusal(who.admin)
         raise Forbidden(f"This needs the {least} role; your role is {who.admin.role}.")
     if g.auth_method == "cookie" and request.path.startswith(API_PREFIX):
         # The API blueprint is exempt from the global CSRF check because a
@@ -114,6 +114,21 @@ def guard() -> Response | None:
         # a browser, so cookie-authenticated writes still need the token.
         csrf.protect()
     return None
+
+
+def _record_role_refusal(admin: Admin) -> None:
+    client = request_client()
+    fields = {
+        "actor": admin.email,
+        "target": request.path,
+        "outcome": "refused",
+        "reason": "insufficient_role",
+    }
+    if limiter.limiter.hit(AUDITED_REFUSALS, "audited-refusals", admin.email):
+        services().audit.record("access_refused", **fields, client=client)
+    else:
+        # Over the bound: the security log still has every refusal.
+        log_event("access_refused", **fields, ip=client.ip, audited=False)
 
 
 def _resume_session() -> Resumed | Response:

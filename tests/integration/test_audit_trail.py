@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import json
+import logging
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -54,8 +57,16 @@ def test_entries_have_every_field_and_nothing_secret(app, owner_client, store, a
 _seeded = itertools.count()
 
 
-def seed(store, count: int, *, event="sign_in", actor="someone@example.com"):
-    """Entries one second apart, in the past, each with a unique id."""
+def seed(
+    store,
+    count: int,
+    *,
+    event="sign_in",
+    actor="someone@example.com",
+    user_agent=lambda index: None,
+):
+    """Entries one second apart, in the past, each with a unique id, written
+    straight into Firestore (as entries stored by older versions are)."""
     start = datetime(2026, 1, 1, tzinfo=UTC)
     for _ in range(count):
         index = next(_seeded)
@@ -71,7 +82,7 @@ def seed(store, count: int, *, event="sign_in", actor="someone@example.com"):
                 "outcome": "ok",
                 "reason": None,
                 "ip": "10.0.0.1",
-                "user_agent": None,
+                "user_agent": user_agent(index),
             }
         )
 
@@ -100,6 +111,40 @@ def test_newest_first_with_paging_both_ways(owner_client, store):
     third = owner_client.get(third_link).get_data(as_text=True)
     assert len(rows(third)) == 20
     assert 'rel="next"' not in third
+
+
+# ~8 KB User-Agents, as the audit's refused exchanges stored them: the same
+# beginning with a different end, or a different beginning each time.
+# A fresh marker per run keeps earlier tests' cached results out of the count.
+_RUN = uuid.uuid4().hex
+HOSTILE_AGENTS = {
+    "same-beginning": lambda i: f"Mozilla/5.0 ({_RUN}; Linux x86_64) " + "A" * 8000 + f" {i}",
+    "different-beginnings": lambda i: f"Agent{i}/1.0 ({_RUN}; Linux x86_64) " + "A" * 8000,
+}
+
+
+@pytest.mark.parametrize("agents", HOSTILE_AGENTS, ids=list(HOSTILE_AGENTS))
+def test_long_stored_user_agents_are_parsed_cut(owner_client, store, monkeypatch, agents):
+    from adminapp.client import MAX_USER_AGENT
+    from adminapp.web.console import filters
+
+    parsed: list[int] = []
+    parse = filters.parse
+
+    def spy(user_agent):
+        parsed.append(len(user_agent))
+        return parse(user_agent)
+
+    monkeypatch.setattr(filters, "parse", spy)
+    seed(store, 50, actor="noisy@example.com", user_agent=HOSTILE_AGENTS[agents])
+
+    page = owner_client.get("/admin/audit?actor=noisy@example.com")
+
+    assert page.status_code == 200
+    assert len(rows(page.get_data(as_text=True))) == 50
+    assert parsed and max(parsed) <= MAX_USER_AGENT
+    # Variants that differ only past the limit are one cache entry.
+    assert len(parsed) == (1 if agents == "same-beginning" else 50)
 
 
 def test_filters_by_event_and_actor(owner_client, store):
@@ -131,3 +176,27 @@ def test_access_refused_at_the_guard_is_audited(signed_in_as, store):
     assert entry["actor"] == "viewer@example.com"
     assert entry["reason"] == "insufficient_role"
     assert entry["target"] == "/admin/admins/boss@example.com/remove"
+
+
+def test_refusals_reach_the_trail_up_to_a_bound_and_the_log_always(signed_in_as, store, caplog):
+    audited = 20  # AUDITED_REFUSALS in adminapp/web/guard.py
+    viewer = signed_in_as("viewer@example.com", "viewer")
+    over = 5
+    tries = audited + over
+    with caplog.at_level(logging.INFO, logger="adminapp.security"):
+        statuses = [
+            viewer.get(f"/admin/admins/boss{i}@example.com/remove").status_code
+            for i in range(tries)
+        ]
+
+    assert statuses == [403] * tries
+    assert len(store.audit(event="access_refused")) == audited
+    logged = [
+        json.loads(record.getMessage())
+        for record in caplog.records
+        if record.name == "adminapp.security"
+    ]
+    refusals = [line for line in logged if line["event"] == "access_refused"]
+    assert len(refusals) == tries
+    assert [line.get("audited") for line in refusals[-over:]] == [False] * over
+    assert all(line["reason"] == "insufficient_role" for line in refusals)

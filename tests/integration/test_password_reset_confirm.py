@@ -123,6 +123,30 @@ def test_unknown_or_malformed_codes(client, owner, query):
     assert response.headers["Referrer-Policy"] == "no-referrer"
 
 
+def test_a_code_of_another_kind_gets_the_invalid_page(app, client, auth_emulator, owner, store):
+    # A real email-verification code: Firebase's check of it returns its
+    # email too, with requestType VERIFY_EMAIL.
+    code = auth_emulator.verify_email_code(OWNER)
+    browser = app.test_client()
+    sign_in(browser, auth_emulator, OWNER)
+    before = auth.get_user(owner.uid, app=auth_emulator.app)
+
+    page = client.get(f"/admin/resetpassword/confirm?oobCode={code}")
+    assert page.status_code == 400
+    assert "not valid" in page.get_data(as_text=True)
+    assert 'name="password"' not in page.get_data(as_text=True)
+
+    posted = set_password(client, code, NEW_PASSWORD)
+    assert posted.status_code == 400
+    assert "not valid" in posted.get_data(as_text=True)
+    assert signs_in(auth_emulator, DEFAULT_PASSWORD)
+    after = auth.get_user(owner.uid, app=auth_emulator.app)
+    assert after.tokens_valid_after_timestamp == before.tokens_valid_after_timestamp
+    assert browser.get("/admin/").status_code == 200  # no session was ended
+    assert [s.get("ended_at") for s in store.sessions()] == [None]
+    assert store.audit(event="password_reset_completed") == []
+
+
 @pytest.mark.parametrize(
     ("password", "repeat", "message"),
     [

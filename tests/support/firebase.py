@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import firebase_admin
 import google.auth.credentials
 import requests
-from firebase_admin import auth, credentials
+from firebase_admin import auth, credentials, tenant_mgt
 from google.cloud import firestore
 
 from devtools.emulators import password_sign_in
@@ -21,6 +21,8 @@ from devtools.emulators import password_sign_in
 HTTP_TIMEOUT = 5
 DEFAULT_PASSWORD = "correct horse battery staple"
 OWNER = "owner@example.com"
+# The Auth emulator takes this as an administrator's credential.
+_EMULATOR_OWNER = {"Authorization": "Bearer owner"}
 
 
 class _Anonymous(credentials.Base):
@@ -62,9 +64,54 @@ class AuthEmulator:
         )
         return FirebaseUser(uid=user.uid, email=email, password=password)
 
-    def sign_in(self, email: str, password: str = DEFAULT_PASSWORD) -> str:
-        """A fresh ID token, as the JS SDK would get it."""
-        return password_sign_in(self.host, email, password, api_key="demo-api-key")
+    def sign_in(
+        self, email: str, password: str = DEFAULT_PASSWORD, *, tenant_id: str | None = None
+    ) -> str:
+        """A fresh ID token, as the JS SDK would get it (from a tenant's
+        users with ``tenant_id``)."""
+        return password_sign_in(
+            self.host, email, password, api_key="demo-api-key", tenant_id=tenant_id
+        )
+
+    # -- Identity Platform tenants ------------------------------------------
+
+    def create_tenant(self, name: str = "customers") -> str:
+        """A real tenant of the project, with password sign-in; its id.
+        (The Admin SDK's tenant management does not talk to the emulator.)"""
+        response = requests.post(
+            f"{self._toolkit}/v2/projects/{self.project_id}/tenants",
+            headers=_EMULATOR_OWNER,
+            json={"displayName": name, "allowPasswordSignup": True},
+            timeout=HTTP_TIMEOUT,
+        )
+        response.raise_for_status()
+        return response.json()["tenantId"]
+
+    def delete_tenant(self, tenant_id: str) -> None:
+        requests.delete(
+            f"{self._toolkit}/v2/projects/{self.project_id}/tenants/{tenant_id}",
+            headers=_EMULATOR_OWNER,
+            timeout=HTTP_TIMEOUT,
+        ).raise_for_status()
+
+    def create_tenant_user(
+        self,
+        tenant_id: str,
+        email: str,
+        password: str = DEFAULT_PASSWORD,
+        *,
+        uid: str | None = None,
+    ) -> FirebaseUser:
+        """A user with a verified email in that tenant; ``uid`` may repeat a
+        uid of the project's own users (tenants are separate user pools)."""
+        user = tenant_mgt.auth_for_tenant(tenant_id, app=self.app).create_user(
+            uid=uid, email=email, password=password, email_verified=True
+        )
+        return FirebaseUser(uid=user.uid, email=email, password=password)
+
+    @property
+    def _toolkit(self) -> str:
+        return f"http://{self.host}/identitytoolkit.googleapis.com"
 
     def revoke(self, uid: str) -> None:
         auth.revoke_refresh_tokens(uid, app=self.app)
@@ -74,6 +121,22 @@ class AuthEmulator:
 
     def delete(self, uid: str) -> None:
         auth.delete_user(uid, app=self.app)
+
+    def verify_email_code(self, email: str, password: str = DEFAULT_PASSWORD) -> str:
+        """A real VERIFY_EMAIL code for this user, as the JS SDK's
+        sendEmailVerification asks for one (the emulator records it)."""
+        requests.post(
+            f"{self._toolkit}/v1/accounts:sendOobCode",
+            params={"key": "demo-api-key"},
+            json={"requestType": "VERIFY_EMAIL", "idToken": self.sign_in(email, password)},
+            timeout=HTTP_TIMEOUT,
+        ).raise_for_status()
+        codes = [
+            code
+            for code in self.oob_codes()
+            if code["requestType"] == "VERIFY_EMAIL" and code["email"] == email
+        ]
+        return codes[-1]["oobCode"]
 
     def oob_codes(self) -> list[dict]:
         response = requests.get(

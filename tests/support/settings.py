@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from adminapp import ConfigError
 from adminapp.config import load_settings
 
-STRONG = "s" * 32  # a SECRET_KEY long enough to be accepted
+# A SECRET_KEY as `secrets.token_urlsafe` makes one: long and varied enough.
+STRONG = secrets.token_urlsafe(32)
 
 
 def production(**overrides) -> dict[str, str]:

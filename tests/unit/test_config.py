@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import secrets
 
 import pytest
 
 from adminapp import ConfigError, create_app
-from adminapp.config import load_settings
+from adminapp.config import PUBLISHED_SECRETS, load_settings
 from tests.support.settings import STRONG, development, production, refusal
 
 EMULATORS = ("FIREBASE_AUTH_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST")
@@ -57,9 +58,41 @@ def test_short_fallback_key_is_refused():
     assert "SECRET_KEY_FALLBACKS (key 2)" in message
 
 
+@pytest.mark.parametrize(
+    "key",
+    [
+        pytest.param("s" * 32, id="one-character"),
+        pytest.param("ab" * 24, id="two-characters"),
+        pytest.param("abcdefg" * 6, id="too-few-different"),
+        pytest.param("0123456789abcdef" * 3, id="a-repeated-pattern"),
+    ],
+)
+def test_secret_key_of_low_variety_is_refused(key):
+    message = refusal(production(SECRET_KEY=key))
+    assert message.startswith("SECRET_KEY has too little variety")
+    assert "secrets.token_urlsafe" in message
+
+
+@pytest.mark.parametrize("key", sorted(PUBLISHED_SECRETS))
+def test_published_example_keys_are_refused(key):
+    assert "published" in refusal(production(SECRET_KEY=key))
+    assert "SECRET_KEY_FALLBACKS (key 1)" in refusal(production(SECRET_KEY_FALLBACKS=key))
+
+
+def test_keys_from_the_generators_the_docs_name_are_accepted():
+    for key in (secrets.token_urlsafe(48), secrets.token_urlsafe(24), secrets.token_hex(16)):
+        assert load_settings(production(SECRET_KEY=key)).secret_key == key
+
+
+def test_a_low_variety_fallback_key_is_refused_with_its_position():
+    message = refusal(production(SECRET_KEY_FALLBACKS=f"{STRONG},{'x' * 40}"))
+    assert "SECRET_KEY_FALLBACKS (key 2) has too little variety" in message
+
+
 def test_fallback_keys_verify_and_current_key_signs():
-    settings = load_settings(production(SECRET_KEY_FALLBACKS="a" * 32 + ",b" + "b" * 32))
-    assert settings.signing_keys == ["a" * 32, "b" * 33, STRONG]
+    old, older = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    settings = load_settings(production(SECRET_KEY_FALLBACKS=f"{older}, {old}"))
+    assert settings.signing_keys == [older, old, STRONG]
 
 
 # Every combination of emulator variables, project id and mode: start-up is

@@ -23,6 +23,10 @@ const app = initializeApp({
   projectId: config.projectId,
 });
 const auth = initializeAuth(app, { persistence: inMemoryPersistence });
+if (config.tenantId) {
+  // FIREBASE_TENANT_ID: the staff's accounts live in this tenant.
+  auth.tenantId = config.tenantId;
+}
 if (config.emulatorUrl) {
   connectAuthEmulator(auth, config.emulatorUrl, { disableWarnings: true });
 }

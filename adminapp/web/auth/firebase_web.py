@@ -17,6 +17,9 @@ def web_config(settings: Settings) -> dict:
         "authDomain": settings.auth_domain,
         "projectId": settings.project_id,
     }
+    if settings.tenant_id:
+        # The staff sign in to their tenant; the exchange refuses any other.
+        config["tenantId"] = settings.tenant_id
     if settings.auth_emulator_host:
         config["emulatorUrl"] = f"http://{settings.auth_emulator_host}"
     return config
