@@ -1,6 +1,10 @@
-"""Settings dictionaries for start-up tests that need no emulator."""
+"""Test settings, in one place: the app on the emulators (``base_config``,
+what the ``app`` fixture uses), and production or development settings for
+start-up tests that need no emulator."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -8,6 +12,28 @@ from adminapp import ConfigError
 from adminapp.config import load_settings
 
 STRONG = "s" * 32  # a SECRET_KEY long enough to be accepted
+
+# The emulators' project (a demo- id: nothing can reach a real project).
+PROJECT_ID = "demo-adminapp"
+SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
+# Where the emulators and app processes started by tests write their logs.
+LOG_DIR = Path(__file__).resolve().parent.parent.parent / ".test-logs"
+
+
+def base_config(**overrides: str) -> dict[str, str]:
+    """Settings for an app on the emulators; tests override what they probe."""
+    return {
+        "ADMINAPP_ENV": "development",
+        "FIREBASE_PROJECT_ID": PROJECT_ID,
+        "SECRET_KEY": SECRET_KEY,
+        "SECRET_KEY_FALLBACKS": "",
+        "FIREBASE_CREDENTIALS": "",
+        "PUBLIC_URL": "",
+        "SESSION_COOKIE_SECURE": "true",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "LOG_LEVEL": "INFO",
+        **overrides,
+    }
 
 
 def production(**overrides) -> dict[str, str]:
@@ -25,7 +51,7 @@ def production(**overrides) -> dict[str, str]:
 def development(**overrides) -> dict[str, str]:
     return {
         "ADMINAPP_ENV": "development",
-        "FIREBASE_PROJECT_ID": "demo-adminapp",
+        "FIREBASE_PROJECT_ID": PROJECT_ID,
         "SECRET_KEY": STRONG,
         "FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099",
         "FIRESTORE_EMULATOR_HOST": "127.0.0.1:8080",
