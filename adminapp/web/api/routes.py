@@ -15,7 +15,7 @@ from ...firebase.admins import (
     LastOwner,
     normalize_email,
 )
-from ...firebase.audit import EVENTS, AuditEntry, valid_cursor
+from ...firebase.audit import AuditEntry, audit_target, valid_cursor
 from ...firebase.sessions import SessionRecord
 from ...services.access import SessionNotFound
 from ..context import request_client, services
@@ -61,6 +61,7 @@ def entry_json(entry: AuditEntry) -> dict:
         "event": entry.event,
         "actor": entry.actor,
         "target": entry.target,
+        "target_uid": entry.target_uid,
         "outcome": entry.outcome,
         "reason": entry.reason,
         "ip": entry.ip,
@@ -200,11 +201,14 @@ def end_session(key: str):
 def audit():
     args = request.args
     event = args.get("event") or None
-    if event is not None and event not in EVENTS:
-        abort(400, description=f"event must be one of: {', '.join(EVENTS)}.")
+    events = services().audit.events
+    if event is not None and event not in events:
+        abort(400, description=f"event must be one of: {', '.join(events)}.")
     actor = (args.get("actor") or "").strip().lower() or None
-    if actor is not None and len(actor) > 254:
-        abort(400, description="actor is too long.")
+    target = audit_target(args.get("target"))
+    for name, value in (("actor", actor), ("target", target)):
+        if value is not None and len(value) > 254:
+            abort(400, description=f"{name} is too long.")
     for name in ("before", "after"):
         if args.get(name) is not None and not valid_cursor(args[name]):
             abort(400, description=f"'{name}' must be an entry id from a previous page.")
@@ -215,7 +219,12 @@ def audit():
     if not 1 <= limit <= MAX_AUDIT_LIMIT:
         abort(400, description=f"limit must be between 1 and {MAX_AUDIT_LIMIT}.")
     page = services().audit.page(
-        event=event, actor=actor, before=args.get("before"), after=args.get("after"), size=limit
+        event=event,
+        actor=actor,
+        target=target,
+        before=args.get("before"),
+        after=args.get("after"),
+        size=limit,
     )
     return jsonify(
         entries=[entry_json(entry) for entry in page.entries], newer=page.newer, older=page.older
