@@ -85,7 +85,7 @@ class AdminBlueprint(Blueprint):
 
 def mount_products(app: Flask, settings: Settings, audit: AuditTrail) -> None:
     """Import and register the configured blueprints (see the module docstring)."""
-    paths = list(settings.product_blueprints)
+    paths = ([USERS_CONSOLE] if settings.users_console else []) + list(settings.product_blueprints)
     entries: list[NavEntry] = []
     for path in paths:
         for blueprint in _load(path):
