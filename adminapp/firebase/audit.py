@@ -201,29 +201,10 @@ class AuditTrail:
         batch.create(self._backend.firestore.collection(AUDIT).document(entry_id), entry)
         batch.log_on_commit(event, {name: entry[name] for name in LOGGED_FIELDS})
 
-    def record(
-        self,
-        event: str,
-        *,
-        actor: str | None,
-        target: str | None = None,
-        target_uid: str | None = None,
-        outcome: str = "ok",
-        reason: str | None = None,
-        client: Client | None = None,
-    ) -> None:
-        """Write one entry on its own."""
+    def record(self, event: str, *, actor: str | None, **details) -> None:
+        """Write one entry on its own; ``details`` are :meth:`stage`'s keywords."""
         batch = self.batch()
-        self.stage(
-            batch,
-            event,
-            actor=actor,
-            target=target,
-            target_uid=target_uid,
-            outcome=outcome,
-            reason=reason,
-            client=client,
-        )
+        self.stage(batch, event, actor=actor, **details)
         self._backend.commit(batch, f"audit {event}")
 
     def page(

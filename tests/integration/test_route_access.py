@@ -105,9 +105,13 @@ def call(client, method: str, url: str, *, with_csrf: bool):
     return client.open(url, method=method, headers=headers, **kwargs)
 
 
+# The app of this table: the users console (on by default) and the example product.
+PRODUCTS = {"ADMINAPP_BLUEPRINTS": "examples.notes:bp"}
+
+
 @pytest.fixture
 def config() -> dict[str, str]:
-    return base_config(ADMINAPP_BLUEPRINTS="examples.notes:bp")
+    return base_config(**PRODUCTS)
 
 
 def test_every_admin_route_is_in_the_table(app):
