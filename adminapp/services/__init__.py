@@ -17,6 +17,7 @@ from ..firebase.backend import FirebaseBackend
 from ..firebase.identity import Identity
 from ..firebase.identity_toolkit import IdentityToolkit
 from ..firebase.sessions import SessionStore
+from ..firebase.users import FirebaseUsers
 from ..mail.messages import EmailTemplates
 from ..mail.notices import ChangeNotices
 from ..mail.password_links import LinkDelivery
@@ -25,6 +26,7 @@ from .access import Access
 from .background import Background
 from .management import AdminManagement
 from .password_reset import PasswordReset
+from .users import UsersConsole
 
 
 def utc_now() -> datetime:
@@ -43,6 +45,7 @@ class Services:
     management: AdminManagement
     resets: PasswordReset
     background: Background
+    users: UsersConsole
 
     def close(self) -> None:
         """Finish queued emails, then release the Firebase clients."""
@@ -83,6 +86,13 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
     management = AdminManagement(
         directory=directory, identity=identity, access=access, audit=audit, resets=resets
     )
+    users = UsersConsole(
+        users=FirebaseUsers(backend),
+        directory=directory,
+        audit=audit,
+        resets=resets,
+        page_size=settings.users_page_size,
+    )
     return Services(
         settings=settings,
         backend=backend,
@@ -94,4 +104,5 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
         management=management,
         resets=resets,
         background=background,
+        users=users,
     )
