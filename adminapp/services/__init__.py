@@ -14,6 +14,7 @@ from ..config import Settings
 from ..firebase.admins import AdminDirectory
 from ..firebase.audit import AuditTrail
 from ..firebase.backend import FirebaseBackend
+from ..firebase.factors import FactorStore
 from ..firebase.identity import Identity
 from ..firebase.identity_toolkit import IdentityToolkit
 from ..firebase.sessions import SessionStore
@@ -25,6 +26,7 @@ from .access import Access
 from .background import Background
 from .management import AdminManagement
 from .password_reset import PasswordReset
+from .second_factor import SecondFactor
 
 
 def utc_now() -> datetime:
@@ -43,6 +45,8 @@ class Services:
     management: AdminManagement
     resets: PasswordReset
     background: Background
+    factors: FactorStore
+    second_factor: SecondFactor
 
     def close(self) -> None:
         """Finish queued emails, then release the Firebase clients."""
@@ -83,6 +87,16 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
     management = AdminManagement(
         directory=directory, identity=identity, access=access, audit=audit, resets=resets
     )
+    factors = FactorStore(backend, directory)
+    second_factor = SecondFactor(
+        backend=backend,
+        directory=directory,
+        sessions=sessions,
+        factors=factors,
+        audit=audit,
+        settings=settings,
+        clock=clock,
+    )
     return Services(
         settings=settings,
         backend=backend,
@@ -94,4 +108,6 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
         management=management,
         resets=resets,
         background=background,
+        factors=factors,
+        second_factor=second_factor,
     )
