@@ -228,8 +228,10 @@ class Access:
         refusal = admission_refusal(admin, session.uid, in_session=True)
         if refusal is not None:
             raise self._refuse(refusal.code, refusal.message, client, end=session, forbidden=True)
-        if not session.mfa_pending and session.mfa_factor is None and second_factor_due(
-            admin, self._settings
+        if (
+            not session.mfa_pending
+            and session.mfa_factor is None
+            and second_factor_due(admin, self._settings)
         ):
             # A full session that never proved a second factor, for a role
             # that now needs one (opened before MFA_REQUIRED_ROLES named it).

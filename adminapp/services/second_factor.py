@@ -216,7 +216,11 @@ class SecondFactor:
             admin_version=current.version,
         )
         self._audit.stage(
-            batch, "second_factor_added", actor=admin.email, target=admin.email, reason=TOTP,
+            batch,
+            "second_factor_added",
+            actor=admin.email,
+            target=admin.email,
+            reason=TOTP,
             client=client,
         )
         codes = self._stage_recovery_codes(batch, admin, factors, now, client)
@@ -328,9 +332,7 @@ class SecondFactor:
         self._sessions.update_second_factor(session.key, {"mfa_failures": failures})
         log_event("second_factor_failed", actor=session.email, reason=reason, ip=client.ip)
         left = MAX_FAILURES - failures
-        raise WrongCode(
-            f"That code is not right. {left} attempt{'s' if left != 1 else ''} left."
-        )
+        raise WrongCode(f"That code is not right. {left} attempt{'s' if left != 1 else ''} left.")
 
     def _stage_passed(
         self, batch, session: SessionRecord, admin: Admin, kind: str, client: Client
@@ -382,7 +384,10 @@ class SecondFactor:
             },
         )
         self._audit.stage(
-            batch, "recovery_codes_generated", actor=admin.email, target=admin.email,
+            batch,
+            "recovery_codes_generated",
+            actor=admin.email,
+            target=admin.email,
             client=client,
         )
         return [format_recovery_code(code) for code in codes]
@@ -408,9 +413,7 @@ class SecondFactor:
     def _open_enrolment(self, session: SessionRecord, sealed: str) -> str:
         try:
             secret, issued = (
-                self._box.open(_unb64(sealed), self._enrolment_context(session))
-                .decode()
-                .split("|")
+                self._box.open(_unb64(sealed), self._enrolment_context(session)).decode().split("|")
             )
         except (SealBroken, ValueError, UnicodeDecodeError):
             raise InvalidInput(
