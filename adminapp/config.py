@@ -309,9 +309,12 @@ def _webauthn_rp_id(source: _Source, public_url: str, production: bool) -> str:
     registrable suffix of it, with WEBAUTHN_RP_ID); ``localhost`` in
     development without PUBLIC_URL. Browsers refuse IP addresses."""
     host = (urlsplit(public_url).hostname or "") if public_url else ""
-    rp_id = source.text("WEBAUTHN_RP_ID").lower() or host or DEVELOPMENT_RP_ID
     if production and not host:
         raise ConfigError("PUBLIC_URL is required in production (it names WEBAUTHN_RP_ID).")
+    if _IP_ADDRESS.search(host) and not production:
+        # Development on an address (tests, a LAN box): passkeys need a name.
+        host = ""
+    rp_id = source.text("WEBAUTHN_RP_ID").lower() or host or DEVELOPMENT_RP_ID
     if _IP_ADDRESS.search(rp_id):
         raise ConfigError(
             f"WEBAUTHN_RP_ID={rp_id!r} is an IP address, which browsers refuse for "
