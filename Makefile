@@ -9,7 +9,7 @@ PIP_VERSION := 26.3
 .PHONY: help install run test lint bench bench-tools redis screenshots chromium clean
 
 help:
-	@echo "make run    serve http://127.0.0.1:5000/admin/ on the local emulators"
+	@echo "make run    serve http://localhost:5000/admin/ on the local emulators"
 	@echo "make test   run the whole test suite (browser tests included)"
 	@echo "make lint   ruff checks (also part of make test)"
 	@echo "make bench  measure the gate under load (emulators, gunicorn, wrk; ~4 minutes)"

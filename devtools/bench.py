@@ -37,6 +37,7 @@ from adminapp.client import Client
 from adminapp.config import load_settings
 from adminapp.firebase.admins import AdminDirectory
 from adminapp.firebase.backend import FirebaseBackend
+from adminapp.firebase.factors import TOTP
 from adminapp.firebase.sessions import SessionStore
 from devtools import emulators as emulator_control
 from devtools.sign_in import INSECURE_SESSION_COOKIE, LiveBrowser, exchange_headers, sign_in
@@ -154,6 +155,7 @@ def app_env(emulators: emulator_control.Emulators, **extra: str) -> dict[str, st
         "FIREBASE_PROJECT_ID": PROJECT,
         "SECRET_KEY": secrets.token_urlsafe(48),
         "SECRET_KEY_FALLBACKS": "",
+        "MFA_ENCRYPTION_KEY": secrets.token_urlsafe(32),
         "PUBLIC_URL": "",
         # Plain-HTTP loopback: the benchmark's client is not a browser.
         "SESSION_COOKIE_SECURE": "false",
@@ -295,8 +297,16 @@ class Data:
             for n in range(start, min(start + BATCH // 2, count)):
                 email = f"bulk-admin-{n}@example.com"
                 batch.set(self.directory.ref(email), {"role": "viewer"})
+                # Full sessions, as a signed-in admin's are: the second
+                # factor proved (MFA_REQUIRED_ROLES covers every role).
                 self.sessions.stage_open(
-                    batch, uid=f"bulk-uid-{n}", email=email, auth_time=now, client=client, now=now
+                    batch,
+                    uid=f"bulk-uid-{n}",
+                    email=email,
+                    auth_time=now,
+                    client=client,
+                    now=now,
+                    factor=TOTP,
                 )
             # Not backend.commit: the app's clients cap every call at a
             # request's budget (BACKEND_TIMEOUT_SECONDS), and a batch of 500

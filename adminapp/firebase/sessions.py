@@ -68,6 +68,29 @@ class SessionRecord:
     user_agent: str = ""
     ended_at: datetime | None = None
     ended_reason: str | None = None
+    # -- the second factor (adminapp/services/second_factor.py) --------------
+    # Kept apart from the fields above: the guard reads them with the
+    # record, so a second factor costs no read of its own.
+    # Waiting for the second factor: only its pages and sign-out open.
+    mfa_pending: bool = False
+    # The kind of factor that opened this full session ("totp", "passkey",
+    # "recovery_codes"), and when; None for a session that never proved one.
+    mfa_factor: str | None = None
+    mfa_verified_at: datetime | None = None
+    # The last second-factor proof (sign-in or step-up), for STEP_UP_MINUTES.
+    mfa_step_up_at: datetime | None = None
+    # Wrong codes in this session; at MAX_FAILURES the session is ended.
+    mfa_failures: int = 0
+    # The WebAuthn challenge issued to this session (base64url), single use.
+    mfa_challenge: str | None = None
+    mfa_challenge_at: datetime | None = None
+    # The record's update time when read (not stored): see stage_end_once.
+    version: datetime | None = None
+
+    @property
+    def proved_at(self) -> datetime | None:
+        """When this session last proved a second factor."""
+        return self.mfa_step_up_at or self.mfa_verified_at
 
     def to_document(self) -> dict:
         return {
@@ -82,6 +105,13 @@ class SessionRecord:
             "user_agent": self.user_agent,
             "ended_at": self.ended_at,
             "ended_reason": self.ended_reason,
+            "mfa_pending": self.mfa_pending,
+            "mfa_factor": self.mfa_factor,
+            "mfa_verified_at": self.mfa_verified_at,
+            "mfa_step_up_at": self.mfa_step_up_at,
+            "mfa_failures": self.mfa_failures,
+            "mfa_challenge": self.mfa_challenge,
+            "mfa_challenge_at": self.mfa_challenge_at,
             # Queryable flag for "open sessions of this admin": Firestore
             # cannot filter on a missing or null field the same way everywhere.
             "active": self.ended_at is None,
@@ -117,8 +147,17 @@ def record_from_snapshot(snapshot: DocumentSnapshot) -> SessionRecord | None:
             user_agent=data.get("user_agent") or "",
             ended_at=data.get("ended_at"),
             ended_reason=data.get("ended_reason"),
+            # Anything but an explicit False keeps a session pending.
+            mfa_pending=data.get("mfa_pending", False) is not False,
+            mfa_factor=data.get("mfa_factor") or None,
+            mfa_verified_at=data.get("mfa_verified_at"),
+            mfa_step_up_at=data.get("mfa_step_up_at"),
+            mfa_failures=int(data.get("mfa_failures") or 0),
+            mfa_challenge=data.get("mfa_challenge") or None,
+            mfa_challenge_at=data.get("mfa_challenge_at"),
+            version=snapshot.update_time,
         )
-    except KeyError:
+    except (KeyError, TypeError, ValueError):
         # A damaged record opens nothing.
         return None
 
@@ -150,22 +189,35 @@ class SessionStore:
         auth_time: datetime,
         client: Client,
         now: datetime,
+        pending: bool = False,
+        factor: str | None = None,
     ) -> tuple[CookieClaims, SessionRecord]:
         """Create a new session, opened at ``now``, in the caller's batch. A
         fresh id every time: nothing from before the sign-in can be carried
-        into it."""
+        into it.
+
+        ``pending``: the session waits for the second factor and lives
+        PENDING_SESSION_MINUTES. ``factor``: the kind of second factor that
+        was just proved (a full session)."""
         claims = CookieClaims(session_id=secrets.token_urlsafe(SESSION_ID_BYTES), email=email)
+        lifetime = (
+            self._settings.pending_session_lifetime if pending else self._settings.session_lifetime
+        )
         record = SessionRecord(
             key=claims.key,
             uid=uid,
             email=email,
             created_at=now,
             last_seen_at=now,
-            expires_at=now + self._settings.session_lifetime,
+            expires_at=now + lifetime,
             auth_time=auth_time,
             auth_checked_at=now,
             ip=client.ip,
             user_agent=client.user_agent,
+            mfa_pending=pending,
+            mfa_factor=factor,
+            mfa_verified_at=now if factor else None,
+            mfa_step_up_at=now if factor else None,
         )
         batch.create(self._ref(record.key), record.to_document())
         return claims, record
@@ -229,6 +281,32 @@ class SessionStore:
             self._ref(key),
             {"ended_at": self._clock(), "ended_reason": reason, "active": False},
         )
+
+    def stage_end_once(self, batch: WriteBatch, session: SessionRecord, reason: str) -> None:
+        """End a session only if its record is unchanged since ``session`` was
+        read: a pending session is spent once, by one request."""
+        self.forget(session.key)
+        option = self._backend.firestore.write_option(exists=True)
+        if session.version is not None:
+            option = self._backend.firestore.write_option(last_update_time=session.version)
+        batch.update(
+            self._ref(session.key),
+            {"ended_at": self._clock(), "ended_reason": reason, "active": False},
+            option=option,
+        )
+
+    def stage_step_up(self, batch: WriteBatch, key: str, now: datetime) -> None:
+        """Record a second-factor proof on a full session (a step-up)."""
+        self.forget(key)
+        batch.update(self._ref(key), {"mfa_step_up_at": now, "mfa_failures": 0})
+
+    def update_second_factor(self, key: str, changes: dict) -> None:
+        """Change a session's second-factor fields (failures, challenge,
+        step-up). This process's cached copy is dropped; the next request
+        re-reads."""
+        self.forget(key)
+        with self._backend.firestore_call("update session second factor"):
+            self._ref(key).update(changes, **self._backend.rpc_options())
 
     def record_activity(self, session: SessionRecord, *, auth_checked: bool) -> None:
         now = self._clock()

@@ -14,6 +14,7 @@ from ..config import Settings
 from ..firebase.admins import AdminDirectory
 from ..firebase.audit import AuditTrail
 from ..firebase.backend import FirebaseBackend
+from ..firebase.factors import FactorStore
 from ..firebase.identity import Identity
 from ..firebase.identity_toolkit import IdentityToolkit
 from ..firebase.sessions import SessionStore
@@ -26,6 +27,7 @@ from .access import Access
 from .background import Background
 from .management import AdminManagement
 from .password_reset import PasswordReset
+from .second_factor import SecondFactor
 from .users import UsersConsole
 
 
@@ -46,6 +48,8 @@ class Services:
     resets: PasswordReset
     background: Background
     users: UsersConsole
+    factors: FactorStore
+    second_factor: SecondFactor
 
     def close(self) -> None:
         """Finish queued emails, then release the Firebase clients."""
@@ -93,6 +97,16 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
         resets=resets,
         page_size=settings.users_page_size,
     )
+    factors = FactorStore(backend, directory)
+    second_factor = SecondFactor(
+        backend=backend,
+        directory=directory,
+        sessions=sessions,
+        factors=factors,
+        audit=audit,
+        settings=settings,
+        clock=clock,
+    )
     return Services(
         settings=settings,
         backend=backend,
@@ -105,4 +119,6 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
         resets=resets,
         background=background,
         users=users,
+        factors=factors,
+        second_factor=second_factor,
     )

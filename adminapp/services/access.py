@@ -63,12 +63,18 @@ class Resumed:
 
 
 SIGNED_OUT = "Your session has ended. Sign in again."
+SIGN_IN_AGAIN = "Your role now needs a second factor. Sign in again."
 # What a person reads when their session is over, by SessionRecord.why_over.
 _OVER = {
     "session_ended": SIGNED_OUT,
     "session_expired": SIGNED_OUT,
     "session_idle": "You were signed out after a period of inactivity.",
 }
+
+
+def second_factor_due(admin: Admin, settings: Settings) -> bool:
+    """Whether this admin's role needs a second factor (MFA_REQUIRED_ROLES)."""
+    return admin.role in settings.mfa_required_roles
 
 
 def admission_refusal(admin: Admin | None, uid: str, *, in_session: bool) -> SignInRefused | None:
@@ -136,6 +142,9 @@ class Access:
         # whatever its order; the local emulator applies writes one by one,
         # and this order lets it, too, write nothing when the condition fails.
         self._directory.stage_sign_in(batch, admin, identity.uid, now)
+        # Gate 2's second factor: the session waits for it, and only its
+        # pages open (adminapp/services/second_factor.py completes it).
+        pending = second_factor_due(admin, self._settings)
         claims, session = self._sessions.stage_open(
             batch,
             uid=identity.uid,
@@ -143,8 +152,15 @@ class Access:
             auth_time=identity.auth_time,
             client=client,
             now=now,
+            pending=pending,
         )
-        self._audit.stage(batch, "sign_in", actor=identity.email, client=client)
+        self._audit.stage(
+            batch,
+            "sign_in",
+            actor=identity.email,
+            reason="second_factor_pending" if pending else None,
+            client=client,
+        )
         self._commit_sign_in(batch, "sign-in")
         return SignedIn(claims=claims, session=session)
 
@@ -212,6 +228,14 @@ class Access:
         refusal = admission_refusal(admin, session.uid, in_session=True)
         if refusal is not None:
             raise self._refuse(refusal.code, refusal.message, client, end=session, forbidden=True)
+        if (
+            not session.mfa_pending
+            and session.mfa_factor is None
+            and second_factor_due(admin, self._settings)
+        ):
+            # A full session that never proved a second factor, for a role
+            # that now needs one (opened before MFA_REQUIRED_ROLES named it).
+            raise self._refuse("second_factor_required", SIGN_IN_AGAIN, client, end=session)
         self._keep_alive(session, now, client)
         return Resumed(session=session, admin=admin)
 
