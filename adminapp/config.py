@@ -28,6 +28,7 @@ DEMO_PROJECT_PREFIX = "demo-"
 MIN_SECRET_BYTES = 32
 RESET_DELIVERIES = ("firebase", "smtp")
 SMTP_SECURITY = ("starttls", "ssl", "none")
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 class ConfigError(Exception):
@@ -70,6 +71,9 @@ class Settings:
     require_email_verified: bool
     allowed_sign_in_providers: frozenset[str]
     session_cache_ttl: timedelta
+    # Redis pub/sub URL that carries session-cache invalidations between
+    # processes; empty = none (each process's cache is bounded by its TTL only).
+    session_invalidation_url: str = field(repr=False)
     ratelimit_storage_uri: str
     sign_in_rate_limit: str
     api_bearer_rate_limit: str
@@ -157,6 +161,8 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
             "point at it (never at the Host header a request happened to carry)."
         )
 
+    ratelimit_storage_uri = source.text("RATELIMIT_STORAGE_URI") or "memory://"
+
     return Settings(
         environment=environment,
         secret_key=secret_key,
@@ -182,7 +188,8 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         session_cache_ttl=timedelta(
             seconds=source.number("SESSION_CACHE_SECONDS", 0, low=0, high=300)
         ),
-        ratelimit_storage_uri=source.text("RATELIMIT_STORAGE_URI") or "memory://",
+        session_invalidation_url=_invalidation_url(source, ratelimit_storage_uri),
+        ratelimit_storage_uri=ratelimit_storage_uri,
         sign_in_rate_limit=source.rate_limit("SIGN_IN_RATE_LIMIT", "10 per minute;60 per hour"),
         api_bearer_rate_limit=source.rate_limit("API_BEARER_RATE_LIMIT", "120 per minute"),
         reset_rate_limit_per_email=source.rate_limit("RESET_RATE_LIMIT_PER_EMAIL", "5 per hour"),
@@ -193,6 +200,24 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         server_timing=source.flag("SERVER_TIMING", False),
         log_level=source.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
     )
+
+
+def _invalidation_url(source: _Source, ratelimit_storage_uri: str) -> str:
+    """SESSION_INVALIDATION_URL: a Redis URL, ``off``, or unset for the rate
+    limits' Redis (when that is Redis; otherwise none)."""
+    value = source.text("SESSION_INVALIDATION_URL")
+    if value.lower() == "off":
+        return ""
+    if not value:
+        scheme = urlsplit(ratelimit_storage_uri).scheme
+        return ratelimit_storage_uri if scheme in REDIS_SCHEMES else ""
+    parts = urlsplit(value)
+    if parts.scheme not in REDIS_SCHEMES or not (parts.netloc or parts.path):
+        raise ConfigError(
+            f"SESSION_INVALIDATION_URL must be a Redis URL such as redis://host:6379/0 "
+            f"(or off), not {parts.scheme or value!r}."
+        )
+    return value
 
 
 def _refuse_unsafe_emulators(

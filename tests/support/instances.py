@@ -135,11 +135,35 @@ def instance(config: dict[str, str], log_dir: Path) -> Iterator[Instance]:
 @dataclass
 class Redis:
     port: int
-    process: subprocess.Popen | None
+    process: subprocess.Popen | None = None
 
     @property
     def uri(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        """Start (or start again, on the same port) and wait until it answers."""
+        self.process = subprocess.Popen(
+            [
+                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + START_TIMEOUT
+        client = redis.Redis(port=self.port, socket_timeout=1)
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise
+                time.sleep(0.05)
+            finally:
+                client.close()
 
     def stop(self) -> None:
         if self.process is not None:
@@ -152,28 +176,9 @@ def redis_server() -> Iterator[Redis]:
     """A throwaway redis-server on a free port: no disk, no persistence."""
     if shutil.which("redis-server") is None:
         pytest.fail("redis-server is not installed: run `make redis` (Debian package).")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            *("redis-server", "--port", str(port), "--bind", "127.0.0.1"),
-            *("--save", "", "--appendonly", "no"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    server = Redis(port=port, process=process)
+    server = Redis(port=free_port())
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        client = redis.Redis(port=port, socket_timeout=1)
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.05)
+        server.start()
         yield server
     finally:
         server.stop()
