@@ -210,12 +210,13 @@ def test_enabling_an_admin_is_published(two_instances, auth_emulator, owner, sta
     # enabling must do is tell the other instances; listen to the channel.
     a, _ = two_instances
     url = f"{a.url}/admin/api/admins/{STAFF}"
-    disabled = requests.patch(url, headers=bearer(auth_emulator), json={"disabled": True}, timeout=10)
+    owner_headers = bearer(auth_emulator)
+    disabled = requests.patch(url, headers=owner_headers, json={"disabled": True}, timeout=10)
     assert disabled.status_code == 200
     listener = redis_client.Redis.from_url(redis.uri).pubsub(ignore_subscribe_messages=True)
     listener.subscribe(channel_name(PROJECT_ID))
 
-    enabled = requests.patch(url, headers=bearer(auth_emulator), json={"disabled": False}, timeout=10)
+    enabled = requests.patch(url, headers=owner_headers, json={"disabled": False}, timeout=10)
     assert enabled.status_code == 200
 
     messages = []
@@ -269,9 +270,9 @@ def test_a_change_made_with_the_cli_is_refused_on_the_instances(
     _, b = two_instances
     cookie = cached_on(b, b.sign_in(auth_emulator.sign_in(STAFF)))
 
+    flask = str(ROOT / ".venv" / "bin" / "flask")
     done = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi", "sessions", "revoke"]
-        + ["--email", STAFF],
+        [flask, "--app", "wsgi", "sessions", "revoke", "--email", STAFF],
         cwd=ROOT,
         env={**os.environ, "GRPC_VERBOSITY": "ERROR", **config},
         capture_output=True,
