@@ -37,7 +37,9 @@ import google.auth.credentials
 import requests
 from google.cloud import firestore
 
+from devtools import bench_invalidation
 from devtools import emulators as emulator_control
+from devtools.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = ROOT / ".bench-logs"
@@ -59,6 +61,10 @@ SCENARIOS = {
     # compared with the unguarded page of the same processes.
     "unguarded_cache_on_server": ("on", "GET", OPEN, 200),
     "guarded_cache_on": ("on", "GET", GUARDED, 200),
+    # The cache on with its Redis invalidation channel (bench_invalidation.py
+    # measures how fast revocations reach the other instance).
+    "unguarded_channel_server": ("channel", "GET", OPEN, 200),
+    "guarded_cache_on_channel": ("channel", "GET", GUARDED, 200),
     # Same settings as guarded_cache_off, on a Firestore holding 10,010
     # admins and 10,000 more live sessions (its own emulator, measured in
     # the same rounds as everything else).
@@ -414,6 +420,7 @@ def run(args: argparse.Namespace) -> dict:
         log_dir=LOG_DIR,
     )
     servers: dict[str, Server] = {}
+    channel_redis = None
     try:
         large_store.start_firestore()
         os.environ.update(emulators.env)
@@ -436,6 +443,18 @@ def run(args: argparse.Namespace) -> dict:
             args.workers,
             args.threads,
         )
+        channel_redis = RedisServer(port=emulator_control.free_port())
+        channel_redis.start()
+        servers["channel"] = start_server(
+            "cache-on-channel",
+            {
+                **base,
+                "SESSION_CACHE_SECONDS": str(args.cache_seconds),
+                "SESSION_INVALIDATION_URL": channel_redis.uri,
+            },
+            args.workers,
+            args.threads,
+        )
         servers["large"] = start_server(
             "large-data",
             {**base, "FIRESTORE_EMULATOR_HOST": large_store.firestore_host},
@@ -451,6 +470,7 @@ def run(args: argparse.Namespace) -> dict:
         cookies = {
             "off": sign_in(servers["off"], token),
             "on": sign_in(servers["on"], token),
+            "channel": sign_in(servers["channel"], token),
             "large": sign_in(servers["large"], token),
             "firebase": firebase_sign_in(servers["off"], token),
         }
@@ -496,17 +516,45 @@ def run(args: argparse.Namespace) -> dict:
         figures = measure(list(SCENARIOS), args.rounds, "measuring")
 
         rss = [size for server in servers.values() for size in server.worker_rss_mb()]
-        result = report(args, figures, servers, startup_import, rss, seeding)
+        invalidation = bench_invalidation.measure(
+            args,
+            base,
+            lambda server: sign_in(server, data.id_token(admins[1])),
+            start_server,
+            stop_server,
+            lambda server, cookie: guarded_load(server, cookie, args),
+            log,
+        )
+        result = report(args, figures, servers, startup_import, rss, seeding, invalidation)
         tokens_file.unlink(missing_ok=True)
         return result
     finally:
         for server in servers.values():
             stop_server(server)
+        if channel_redis is not None:
+            channel_redis.stop()
         large_store.stop()
         emulators.stop()
 
 
-def report(args, measured, servers, startup_import, rss, seeding) -> dict:
+def guarded_load(server: Server, cookie: str, args: argparse.Namespace) -> dict:
+    """The guarded page under wrk for one round's length (bench_invalidation's
+    Redis-down figure)."""
+    figures = Figures()
+    cpu_before = server.cpu_seconds()
+    load = wrk(
+        server.url + GUARDED,
+        "GET",
+        200,
+        {"Cookie": cookie},
+        seconds=args.seconds,
+        connections=args.connections,
+    )
+    figures.add(load, server.cpu_seconds() - cpu_before)
+    return figures.summary()
+
+
+def report(args, measured, servers, startup_import, rss, seeding, invalidation) -> dict:
     figures = {name: f.summary() for name, f in measured.items()}
     rps = {name: f["rps"] for name, f in figures.items()}
     ratios = {
@@ -522,6 +570,9 @@ def report(args, measured, servers, startup_import, rss, seeding) -> dict:
         ),
         "large_vs_small_data_guarded_cache_off": ratio(
             rps["guarded_cache_off_large_data"], rps["guarded_cache_off"]
+        ),
+        "guarded_cache_on_channel_vs_unguarded": ratio(
+            rps["guarded_cache_on_channel"], rps["unguarded_channel_server"]
         ),
         # The same page on two identical servers: how far apart equal things
         # measure in this run, i.e. the noise.
@@ -556,6 +607,7 @@ def report(args, measured, servers, startup_import, rss, seeding) -> dict:
         "app CPU/request: 10%)": abs(1 - ratios["large_vs_small_data_guarded_cache_off"]) <= noise
         and abs(1 - app_cpu["large_vs_small_data_guarded_cache_off"]) <= 0.1,
         "no errors": all(f["errors"] == 0 for f in figures.values()),
+        **invalidation_targets(ratios, noise, invalidation),
     }
     result = {
         "machine": machine(),
@@ -581,11 +633,33 @@ def report(args, measured, servers, startup_import, rss, seeding) -> dict:
             "gunicorn_to_first_200_s": {n: round(s.started_in, 3) for n, s in servers.items()},
         },
         "rss_per_worker_mb": rss,
+        "invalidation": invalidation,
         "targets": targets,
         "targets_met": all(targets.values()),
     }
     print_table(result)
     return result
+
+
+def invalidation_targets(ratios: dict, noise: float, invalidation: dict) -> dict[str, bool]:
+    """The session cache's invalidation channel: fast, and cheap."""
+    on = ratios["guarded_cache_on_channel_vs_unguarded"]
+    targets = {
+        "channel on: cache on ≥ 0.85 × unguarded": on >= 0.85,
+        "channel on: within noise of channel off": abs(on - ratios["guarded_cache_on_vs_unguarded"])
+        <= noise,
+    }
+    if "reach_channel_on" in invalidation:
+        down = invalidation["redis_down"]
+        targets["revocation reaches every worker of the other instance ≤ 1 s (max)"] = (
+            invalidation["reach_channel_on"]["max_s"] <= 1.0
+        )
+        targets["Redis down: nothing stale accepted, guarded page answers from Firestore"] = (
+            down["stale_accepted"] == 0
+            and down["guarded_while_down"]["errors"] == 0
+            and down["guarded_while_down"]["firestore_per_request"] >= 0.99
+        )
+    return targets
 
 
 def machine() -> str:
@@ -633,6 +707,22 @@ def print_table(result: dict) -> None:
         f"gunicorn to first 200 {startup['gunicorn_to_first_200_s']}"
     )
     print(f"RSS per worker (MB): {result['rss_per_worker_mb']}")
+    invalidation = result["invalidation"]
+    if "reach_channel_on" in invalidation:
+        on, off = invalidation["reach_channel_on"], invalidation["reach_channel_off"]
+        down = invalidation["redis_down"]
+        print(
+            f"\nRevocation reach (2 instances × {invalidation['workers_per_instance']} workers, "
+            f"until every worker of B refuses): channel on p50 {on['p50_s']}s max {on['max_s']}s; "
+            f"channel off (TTL {off['cache_seconds']}s) p50 {off['p50_s']}s max {off['max_s']}s "
+            f"({on['trials']} trials each)"
+        )
+        print(
+            f"Redis down: guarded {down['guarded_while_down']['rps']} req/s, "
+            f"{down['guarded_while_down']['firestore_per_request']} Firestore RT/req, "
+            f"stale accepted {down['stale_accepted']}/{down['stale_probes']}; cache in use "
+            f"again {down['cache_used_again_on_every_worker_after_s']}s after Redis restarted"
+        )
     print("\nTargets")
     for name, met in result["targets"].items():
         print(f"  {'PASS' if met else 'FAIL'}  {name}")
@@ -647,6 +737,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--cache-seconds", type=float, default=60)
     parser.add_argument("--quiet", action="store_true", help="only the table and the JSON line")
+    bench_invalidation.add_arguments(parser)
     return parser.parse_args(argv)
 
 

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import redis
 import requests
 
 from devtools.emulators import free_port
+from devtools.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 HTTP_TIMEOUT = 10
@@ -132,51 +132,12 @@ def instance(config: dict[str, str], log_dir: Path) -> Iterator[Instance]:
         _stop(process)
 
 
-@dataclass
-class Redis:
-    port: int
-    process: subprocess.Popen | None = None
-
-    @property
-    def uri(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        """Start (or start again, on the same port) and wait until it answers."""
-        self.process = subprocess.Popen(
-            [
-                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
-                *("--save", "", "--appendonly", "no"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + START_TIMEOUT
-        client = redis.Redis(port=self.port, socket_timeout=1)
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise
-                time.sleep(0.05)
-            finally:
-                client.close()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            _stop(self.process)
-            self.process = None
-
-
 @contextlib.contextmanager
-def redis_server() -> Iterator[Redis]:
+def redis_server() -> Iterator[RedisServer]:
     """A throwaway redis-server on a free port: no disk, no persistence."""
     if shutil.which("redis-server") is None:
         pytest.fail("redis-server is not installed: run `make redis` (Debian package).")
-    server = Redis(port=free_port())
+    server = RedisServer(port=free_port())
     try:
         server.start()
         yield server
