@@ -6,14 +6,13 @@ recovery look to the app.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import subprocess
 import time
 from dataclasses import dataclass
 
 import redis
+
+from devtools.emulators import _terminate
 
 START_TIMEOUT = 30
 
@@ -52,13 +51,7 @@ class RedisServer:
                 client.close()
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        self.process = None
+        if self.process is not None:
+            # The emulators' way: its process group, SIGTERM then SIGKILL.
+            _terminate(self.process)
+            self.process = None

@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,7 +23,7 @@ from firebase_admin import auth
 from adminapp.firebase.session_invalidation import channel_name
 from tests.conftest import LOG_DIR, PROJECT_ID, base_config
 from tests.support.firebase import DEFAULT_PASSWORD, OWNER
-from tests.support.instances import ROOT, Instance, instance, redis_server
+from tests.support.instances import ROOT, Instance, eventually, instance, redis_server
 
 STAFF = "staff@example.com"
 ME = "/admin/api/me"
@@ -62,16 +61,6 @@ def staff(auth_emulator, store):
     user = auth_emulator.create_user(STAFF)
     store.add_admin(STAFF, "admin")
     return user
-
-
-def eventually(condition: Callable[[], bool], within: float) -> float:
-    """Seconds until ``condition`` held; fails after ``within``."""
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > within:
-            pytest.fail(f"not true within {within}s")
-        time.sleep(0.02)
-    return time.monotonic() - start
 
 
 def served_from_cache(b: Instance, cookie: str) -> bool:

@@ -15,7 +15,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,6 +79,16 @@ class Instance:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+
+def eventually(condition: Callable[[], bool], within: float) -> float:
+    """Seconds until ``condition`` held, polling; fails the test after ``within``."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > within:
+            pytest.fail(f"not true within {within}s")
+        time.sleep(0.01)
+    return time.monotonic() - start
 
 
 def _stop(process: subprocess.Popen) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -21,21 +20,11 @@ from adminapp.firebase.session_invalidation import (
     SessionInvalidation,
     channel_name,
 )
-from tests.support.instances import redis_server
+from tests.support.instances import eventually, redis_server
 
 CHANNEL = channel_name("demo-test")
 TTL = timedelta(seconds=60)
 DEADLINE = 5.0
-
-
-def eventually(condition: Callable[[], bool], within: float = DEADLINE) -> float:
-    """Seconds until ``condition`` held; fails after ``within``."""
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > within:
-            pytest.fail(f"not true within {within}s")
-        time.sleep(0.01)
-    return time.monotonic() - start
 
 
 @pytest.fixture
@@ -49,10 +38,13 @@ def worker(server):
     """A worker process's cache and channel; call it again for another worker."""
     made = []
 
-    def make() -> tuple[SessionCache, SessionInvalidation]:
+    def make(*, live: bool = False) -> tuple[SessionCache, SessionInvalidation]:
         cache = SessionCache(TTL)
         channel = SessionInvalidation(server.uri, CHANNEL, cache, TTL.total_seconds())
         made.append(channel)
+        if live:
+            channel.ensure_running()
+            eventually(lambda: cache.trusted, DEADLINE)
         return cache, channel
 
     yield make
@@ -71,40 +63,35 @@ def test_the_cache_is_not_used_until_the_subscription_is_live(worker):
     assert cache.get("k") is None  # not subscribed yet: nothing kept, nothing served
 
     channel.ensure_running()
-    eventually(lambda: cache.trusted)
+    eventually(lambda: cache.trusted, DEADLINE)
     cached(cache, "k")
     assert cache.get("k") == ("session k", "admin")
 
 
 def test_a_published_key_or_email_is_dropped_by_every_other_worker(worker):
-    (cache_a, a), (cache_b, b) = worker(), worker()
-    for channel in (a, b):
-        channel.ensure_running()
-    eventually(lambda: cache_a.trusted and cache_b.trusted)
+    (_, a), (cache_b, _) = worker(live=True), worker(live=True)
     cached(cache_b, "k1", "a@example.com")
     cached(cache_b, "k2", "a@example.com")
     cached(cache_b, "k3", "b@example.com")
 
     a.publish(keys=["k1"])
-    took = eventually(lambda: cache_b.get("k1") is None)
+    took = eventually(lambda: cache_b.get("k1") is None, DEADLINE)
     assert took < 1.0
     assert cache_b.get("k2") is not None
 
     a.publish(emails=["a@example.com"])
-    eventually(lambda: cache_b.get("k2") is None)
+    eventually(lambda: cache_b.get("k2") is None, DEADLINE)
     assert cache_b.get("k3") == ("session k3", "admin")  # another admin's stays
 
 
 def test_redis_down_empties_and_bypasses_the_cache_and_it_is_logged_once(worker, server, caplog):
     caplog.set_level(logging.WARNING, "adminapp")
-    cache, channel = worker()
-    channel.ensure_running()
-    eventually(lambda: cache.trusted)
+    cache, _ = worker(live=True)
     cached(cache, "k")
 
     server.stop()
 
-    eventually(lambda: not cache.trusted)
+    eventually(lambda: not cache.trusted, DEADLINE)
     assert cache.get("k") is None and len(cache) == 0
     cached(cache, "k")
     assert cache.get("k") is None  # nothing is kept while it cannot be invalidated
@@ -114,33 +101,29 @@ def test_redis_down_empties_and_bypasses_the_cache_and_it_is_logged_once(worker,
 
 
 def test_a_message_missed_while_disconnected_does_not_leave_the_stale_entry(worker, server):
-    cache_b, b = worker()
-    b.ensure_running()
-    eventually(lambda: cache_b.trusted)
+    cache_b, _ = worker(live=True)
     cached(cache_b, "k")
 
     server.stop()
-    eventually(lambda: not cache_b.trusted)
+    eventually(lambda: not cache_b.trusted, DEADLINE)
     # The change happens while B cannot hear it; its publication is lost
     # (sent straight to a Redis that is down, not through A's resend queue).
     with pytest.raises(redis.ConnectionError):
         redis.Redis.from_url(server.uri, socket_connect_timeout=0.5).publish(CHANNEL, "{}")
     server.start()
 
-    eventually(lambda: cache_b.trusted)
+    eventually(lambda: cache_b.trusted, DEADLINE)
     assert cache_b.get("k") is None  # re-read from Firestore, not served stale
 
 
 def test_an_unanswered_ping_distrusts_the_cache(worker, server):
-    cache, channel = worker()
-    channel.ensure_running()
-    eventually(lambda: cache.trusted)
+    cache, _ = worker(live=True)
     cached(cache, "k")
 
     # Redis stops answering without closing the connection (a silent network fault).
     redis.Redis.from_url(server.uri).execute_command("CLIENT", "PAUSE", "3000", "ALL")
 
-    took = eventually(lambda: not cache.trusted)
+    took = eventually(lambda: not cache.trusted, DEADLINE)
     assert took <= LIVENESS_TIMEOUT + 1.0
     assert cache.get("k") is None
     eventually(lambda: cache.trusted, within=10)  # back once Redis answers again
@@ -155,10 +138,10 @@ def test_a_publication_that_fails_is_sent_when_redis_is_back(worker, server, cap
 
     server.start()
     b.ensure_running()
-    eventually(lambda: cache_b.trusted)
+    eventually(lambda: cache_b.trusted, DEADLINE)
     cached(cache_b, "k")
     a.ensure_running()  # A's subscriber resends once it is connected
-    eventually(lambda: cache_b.get("k") is None)
+    eventually(lambda: cache_b.get("k") is None, DEADLINE)
 
 
 def test_a_read_that_started_before_an_invalidation_is_not_stored():
