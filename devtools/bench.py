@@ -405,9 +405,9 @@ def ratio(a: float, b: float) -> float | None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    missing = [tool for tool in ("wrk",) if shutil.which(tool) is None]
+    missing = [tool for tool in ("wrk", "redis-server") if shutil.which(tool) is None]
     if missing:
-        sys.exit(f"{', '.join(missing)} not found: run `make bench-tools` (Debian packages).")
+        sys.exit(f"{', '.join(missing)} not found: run `make bench-tools redis` (Debian packages).")
     log = print if not args.quiet else (lambda *a, **k: None)
     log(f"Starting the emulators (logs in {LOG_DIR})…", flush=True)
     emulators = emulator_control.start(PROJECT, log_dir=LOG_DIR)
@@ -607,7 +607,7 @@ def report(args, measured, servers, startup_import, rss, seeding, invalidation) 
         "app CPU/request: 10%)": abs(1 - ratios["large_vs_small_data_guarded_cache_off"]) <= noise
         and abs(1 - app_cpu["large_vs_small_data_guarded_cache_off"]) <= 0.1,
         "no errors": all(f["errors"] == 0 for f in figures.values()),
-        **invalidation_targets(ratios, noise, invalidation),
+        **bench_invalidation.targets(ratios, noise, invalidation),
     }
     result = {
         "machine": machine(),
@@ -639,27 +639,6 @@ def report(args, measured, servers, startup_import, rss, seeding, invalidation) 
     }
     print_table(result)
     return result
-
-
-def invalidation_targets(ratios: dict, noise: float, invalidation: dict) -> dict[str, bool]:
-    """The session cache's invalidation channel: fast, and cheap."""
-    on = ratios["guarded_cache_on_channel_vs_unguarded"]
-    targets = {
-        "channel on: cache on ≥ 0.85 × unguarded": on >= 0.85,
-        "channel on: within noise of channel off": abs(on - ratios["guarded_cache_on_vs_unguarded"])
-        <= noise,
-    }
-    if "reach_channel_on" in invalidation:
-        down = invalidation["redis_down"]
-        targets["revocation reaches every worker of the other instance ≤ 1 s (max)"] = (
-            invalidation["reach_channel_on"]["max_s"] <= 1.0
-        )
-        targets["Redis down: nothing stale accepted, guarded page answers from Firestore"] = (
-            down["stale_accepted"] == 0
-            and down["guarded_while_down"]["errors"] == 0
-            and down["guarded_while_down"]["firestore_per_request"] >= 0.99
-        )
-    return targets
 
 
 def machine() -> str:
@@ -707,22 +686,7 @@ def print_table(result: dict) -> None:
         f"gunicorn to first 200 {startup['gunicorn_to_first_200_s']}"
     )
     print(f"RSS per worker (MB): {result['rss_per_worker_mb']}")
-    invalidation = result["invalidation"]
-    if "reach_channel_on" in invalidation:
-        on, off = invalidation["reach_channel_on"], invalidation["reach_channel_off"]
-        down = invalidation["redis_down"]
-        print(
-            f"\nRevocation reach (2 instances × {invalidation['workers_per_instance']} workers, "
-            f"until every worker of B refuses): channel on p50 {on['p50_s']}s max {on['max_s']}s; "
-            f"channel off (TTL {off['cache_seconds']}s) p50 {off['p50_s']}s max {off['max_s']}s "
-            f"({on['trials']} trials each)"
-        )
-        print(
-            f"Redis down: guarded {down['guarded_while_down']['rps']} req/s, "
-            f"{down['guarded_while_down']['firestore_per_request']} Firestore RT/req, "
-            f"stale accepted {down['stale_accepted']}/{down['stale_probes']}; cache in use "
-            f"again {down['cache_used_again_on_every_worker_after_s']}s after Redis restarted"
-        )
+    bench_invalidation.print_figures(result["invalidation"])
     print("\nTargets")
     for name, met in result["targets"].items():
         print(f"  {'PASS' if met else 'FAIL'}  {name}")
