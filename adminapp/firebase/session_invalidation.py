@@ -79,6 +79,7 @@ class SessionInvalidation:
         self._publisher: redis.Redis | None = None
         # (monotonic time of the change, message) not yet delivered.
         self._pending: deque[tuple[float, str]] = deque(maxlen=MAX_PENDING)
+        self._state: str | None = None  # "live" or "down", as last logged
         # Distrusted until the subscriber has subscribed.
         cache.distrust()
 
@@ -139,17 +140,29 @@ class SessionInvalidation:
             try:
                 self._listen()
                 failures = 0
-            except (redis.RedisError, OSError) as error:
-                if self._cache.distrust():
-                    log.warning(
-                        "session invalidation channel down (%s): "
-                        "the session cache is not used until it is back",
-                        type(error).__name__,
-                    )
+            except Exception as error:  # whatever it is, stop trusting the cache
+                self._cache.distrust()
+                if not isinstance(error, redis.RedisError | OSError):
+                    log.exception("session invalidation subscriber failed")
+                self._log_state("down", type(error).__name__)
                 delay = RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)]
                 failures += 1
                 self._stopping.wait(delay)
         self._cache.distrust()
+
+    def _log_state(self, state: str, cause: str = "") -> None:
+        """Log each change of the channel's state once (from start-up on)."""
+        if state == self._state:
+            return
+        self._state = state
+        if state == "down":
+            log.warning(
+                "session invalidation channel down (%s): "
+                "the session cache is not used until it is back",
+                cause,
+            )
+        else:
+            log.info("session invalidation channel live: the session cache is in use")
 
     def _listen(self) -> None:
         """Subscribe, trust the cache, apply messages until something fails."""
@@ -160,8 +173,8 @@ class SessionInvalidation:
             self._await_subscription(pubsub)
             # Subscribed: whatever is published from now on reaches us. trust()
             # empties the cache, so nothing missed before can be served.
-            if self._cache.trust():
-                log.info("session invalidation channel live: the session cache is in use")
+            self._cache.trust()
+            self._log_state("live")
             self._resend_pending(client)
             heard = pinged = time.monotonic()
             while not self._stopping.is_set():

@@ -150,3 +150,15 @@ def test_a_read_that_started_before_an_invalidation_is_not_stored():
     cache.forget("k")  # ... the session is ended meanwhile ...
     cache.put("k", "a@example.com", "old", "admin", stamp)  # ... the old answer arrives
     assert cache.get("k") is None
+
+
+def test_redis_down_from_the_start_is_logged_and_the_cache_never_trusted(worker, server, caplog):
+    caplog.set_level(logging.WARNING, "adminapp")
+    server.stop()
+    cache, channel = worker()
+
+    channel.ensure_running()
+
+    eventually(lambda: "channel down" in caplog.text, DEADLINE)
+    cached(cache, "k")
+    assert not cache.trusted and cache.get("k") is None
