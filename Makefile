@@ -34,7 +34,8 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-# Debian's redis-server for the multi-instance tests (shared rate limits).
+# Debian's redis-server for the multi-instance tests and make bench (shared rate
+# limits, the session cache's invalidation channel).
 redis:
 	@command -v redis-server >/dev/null 2>&1 || { \
 	  echo "Installing Debian's redis-server for the multi-instance tests"; \
@@ -46,7 +47,7 @@ bench-tools:
 	  echo "Installing Debian's wrk for make bench"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 
-bench: install bench-tools
+bench: install bench-tools redis
 	$(PY) -m devtools.bench
 
 run: install

@@ -57,6 +57,7 @@ DEVELOPMENT_RP_ID = "localhost"
 _IP_ADDRESS = re.compile(r"^[0-9.]+$|:")
 SMTP_SECURITY = ("starttls", "ssl", "none")
 _IMPORT_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 class ConfigError(Exception):
@@ -102,6 +103,9 @@ class Settings:
     require_email_verified: bool
     allowed_sign_in_providers: frozenset[str]
     session_cache_ttl: timedelta
+    # Redis pub/sub URL that carries session-cache invalidations between
+    # processes; empty = none (each process's cache is bounded by its TTL only).
+    session_invalidation_url: str = field(repr=False)
     ratelimit_storage_uri: str
     sign_in_rate_limit: str
     api_bearer_rate_limit: str
@@ -249,6 +253,7 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         session_cache_ttl=timedelta(
             seconds=source.number("SESSION_CACHE_SECONDS", 0, low=0, high=300)
         ),
+        session_invalidation_url=_invalidation_url(source, ratelimit_storage_uri),
         ratelimit_storage_uri=ratelimit_storage_uri,
         sign_in_rate_limit=source.rate_limit("SIGN_IN_RATE_LIMIT", "10 per minute;60 per hour"),
         api_bearer_rate_limit=source.rate_limit("API_BEARER_RATE_LIMIT", "120 per minute"),
@@ -351,6 +356,24 @@ def _refuse_per_process_rate_limits(storage_uri: str, workers: int) -> None:
             "as much. In production set RATELIMIT_STORAGE_URI=redis://host:6379/0 (shared "
             "by every worker and instance), or run one worker (WEB_CONCURRENCY=1)."
         )
+
+
+def _invalidation_url(source: _Source, ratelimit_storage_uri: str) -> str:
+    """SESSION_INVALIDATION_URL: a Redis URL, ``off``, or unset for the rate
+    limits' Redis (when that is Redis; otherwise none)."""
+    value = source.text("SESSION_INVALIDATION_URL")
+    if value.lower() == "off":
+        return ""
+    if not value:
+        scheme = urlsplit(ratelimit_storage_uri).scheme
+        return ratelimit_storage_uri if scheme in REDIS_SCHEMES else ""
+    parts = urlsplit(value)
+    if parts.scheme not in REDIS_SCHEMES or not (parts.netloc or parts.path):
+        raise ConfigError(
+            f"SESSION_INVALIDATION_URL must be a Redis URL such as redis://host:6379/0 "
+            f"(or off), not {parts.scheme or value!r}."
+        )
+    return value
 
 
 def _refuse_unsafe_emulators(

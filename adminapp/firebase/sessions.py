@@ -23,6 +23,7 @@ from ..config import Settings
 from .admins import Admin, AdminDirectory, admin_from_snapshot
 from .backend import FirebaseBackend
 from .session_cache import SessionCache
+from .session_invalidation import SessionInvalidation, channel_name
 
 SESSIONS = "admin_sessions"
 SESSION_ID_BYTES = 32
@@ -176,6 +177,16 @@ class SessionStore:
         self._clock = clock
         # Off (TTL 0) by default: then every guarded request reads Firestore.
         self._cache: SessionCache[SessionRecord, Admin] = SessionCache(settings.session_cache_ttl)
+        # With a cache and a Redis, changes reach every process's cache within
+        # a second; the cache is not used while that channel is down.
+        self._invalidation: SessionInvalidation | None = None
+        if self._cache.enabled and settings.session_invalidation_url:
+            self._invalidation = SessionInvalidation(
+                settings.session_invalidation_url,
+                channel_name(settings.project_id),
+                self._cache,
+                settings.session_cache_ttl.total_seconds(),
+            )
 
     def _ref(self, key: str):
         return self._backend.firestore.collection(SESSIONS).document(key)
@@ -225,9 +236,12 @@ class SessionStore:
     def load(self, claims: CookieClaims) -> tuple[SessionRecord | None, Admin | None]:
         """The session record and its admin's document, in one round trip, or
         none when this process read a live pair within SESSION_CACHE_SECONDS."""
+        if self._invalidation is not None:
+            self._invalidation.ensure_running()
         cached = self._cache.get(claims.key)
         if cached is not None:
             return cached
+        stamp = self._cache.stamp()
         refs = [self._ref(claims.key), self._directory.ref(claims.email)]
         with self._backend.firestore_call("load session and admin"):
             snapshots = {
@@ -240,18 +254,29 @@ class SessionStore:
         admin = admin_from_snapshot(admin_snapshot) if admin_snapshot else None
         if session is not None and admin is not None and session.email == claims.email:
             # Only complete pairs: a refusal is re-read, never served from memory.
-            self._cache.put(claims.key, session.email, session, admin)
+            self._cache.put(claims.key, session.email, session, admin, stamp)
         return session, admin
 
     def forget(self, key: str) -> None:
-        """Drop a session from this process's cache (it was just ended here)."""
+        """Drop a session from every process's cache (it was just ended):
+        this one at once, the others through the invalidation channel."""
         self._cache.forget(key)
+        if self._invalidation is not None:
+            self._invalidation.publish(keys=[key])
 
     def forget_admin(self, email: str) -> None:
-        """Drop an admin's sessions from this process's cache: call after any
-        change to the admin or their account (role, status, removal,
-        password), so that this instance applies it at the next request."""
+        """Drop an admin's sessions from every process's cache: call after
+        any change to the admin or their account (role, status, removal,
+        password, second factor) has been written, so that every instance
+        applies it at the next request."""
         self._cache.forget_admin(email)
+        if self._invalidation is not None:
+            self._invalidation.publish(emails=[email])
+
+    def close(self) -> None:
+        """Stop this process's subscriber (tests and shutdown)."""
+        if self._invalidation is not None:
+            self._invalidation.close()
 
     def get(self, key: str) -> SessionRecord | None:
         with self._backend.firestore_call("get session"):
@@ -275,8 +300,10 @@ class SessionStore:
         return sorted(live, key=lambda record: record.last_seen_at, reverse=True)
 
     def stage_end(self, batch: WriteBatch, key: str, reason: str) -> None:
-        # Forgotten before the commit: if it fails, the next request re-reads.
-        self.forget(key)
+        # Forgotten here now, and everywhere once the end is written: a
+        # process told earlier could re-read the session still open.
+        self._cache.forget(key)
+        self._backend.after_commit(batch, lambda: self.forget(key))
         batch.update(
             self._ref(key),
             {"ended_at": self._clock(), "ended_reason": reason, "active": False},

@@ -52,8 +52,10 @@ class Services:
     second_factor: SecondFactor
 
     def close(self) -> None:
-        """Finish queued emails, then release the Firebase clients."""
+        """Finish queued emails, stop the cache's subscriber, then release
+        the Firebase clients."""
         self.background.close()
+        self.sessions.close()
         self.backend.close()
 
 

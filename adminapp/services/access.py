@@ -368,6 +368,8 @@ class Access:
         return len(ended)
 
     def forget_admin(self, email: str) -> None:
-        """Make this instance re-read an admin's sessions at their next
-        request (after a change to the admin or their account)."""
+        """Make every instance re-read an admin's sessions at their next
+        request: call after a change to the admin or their account has been
+        written (role, status, removal, password; a second-factor reset too,
+        once factors exist)."""
         self._sessions.forget_admin(email)
