@@ -287,6 +287,10 @@ class LiveBrowser:
     ) -> requests.Response:
         return self._send("POST", path, headers, json=json, data=data)
 
+    def post_form(self, path: str, data: dict[str, str]) -> requests.Response:
+        """Submit an HTML form (url-encoded) as the browser would."""
+        return self._send("POST", path, {"Origin": self.origin}, data=data)
+
     def _send(self, method: str, path: str, headers: dict[str, str], **kwargs) -> requests.Response:
         if self.cookies:
             headers = {**headers, "Cookie": self.cookie_header()}

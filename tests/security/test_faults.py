@@ -144,6 +144,7 @@ def test_auth_down_at_the_exchange_gives_503_then_sign_in_works_again(
     auth_emulator.create_user(OWNER)
     store.update_admin(OWNER, uid=None)
     assert eventually(lambda: exchange(client, auth_emulator.sign_in(OWNER)).status_code) == 200
+    sign_in(client, auth_emulator, OWNER)  # the exchange again, and the second factor
     assert client.get("/admin/", headers=JSON).status_code == 200
 
 

@@ -54,6 +54,7 @@ def test_sign_in_and_sign_out_are_logged_once_without_secrets(client, auth_emula
         "event": "sign_in",
         "actor": OWNER,
         "outcome": "ok",
+        "reason": "second_factor_pending",  # gate 2 opened a pending session
         "ip": "127.0.0.1",
     }
     [signed_out] = events(logs, "sign_out")
@@ -91,6 +92,7 @@ def test_a_sign_in_racing_the_admins_removal_writes_nothing_and_logs_no_success(
         "actor": OWNER,
         "outcome": "error",
         "error": "not_saved",
+        "reason": "second_factor_pending",
         "ip": "127.0.0.1",
     }
 

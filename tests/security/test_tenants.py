@@ -21,7 +21,7 @@ from firebase_admin import auth, tenant_mgt
 from adminapp import create_app
 from adminapp.web.extensions import limiter
 from tests.support.settings import base_config
-from tests.support.web import SESSION_COOKIE, csrf_token, exchange
+from tests.support.web import SESSION_COOKIE, csrf_token, exchange, sign_in_with_token
 
 ADMIN = "never.signed.in@example.com"
 CUSTOMER = "customer@example.com"
@@ -129,7 +129,7 @@ def test_a_tenant_deployment_lets_in_its_tenant_only(clean, auth_emulator, store
         assert_nothing_written(store)
 
         browser = app.test_client()
-        assert exchange(browser, auth_emulator.sign_in(ADMIN, tenant_id=staff)).status_code == 200
+        sign_in_with_token(browser, auth_emulator.sign_in(ADMIN, tenant_id=staff))
         [session] = store.sessions()
         assert session["uid"] == member.uid
         api = app.test_client().get(

@@ -68,7 +68,13 @@ def session_cookie(client):
 def sign_in(client, auth_emulator, email: str) -> str:
     """Sign in an existing admin's Firebase user through the real exchange;
     the session cookie's value."""
-    return signing_in.sign_in(FlaskClientBrowser(client), auth_emulator.sign_in(email))
+    return sign_in_with_token(client, auth_emulator.sign_in(email))
+
+
+def sign_in_with_token(client, id_token: str) -> str:
+    """The exchange and the second factor for a given ID token (a tenant's,
+    a provider's); the session cookie's value."""
+    return signing_in.sign_in(FlaskClientBrowser(client), id_token)
 
 
 def post_form(client, path: str, data: dict | None = None, **kwargs):
