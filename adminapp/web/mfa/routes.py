@@ -21,7 +21,7 @@ from ..context import request_client, services, session_cookie
 from ..extensions import limiter
 from ..guard import current_session, pending_allowed, role_required
 from ..redirects import safe_next
-from . import bp
+from . import bp, step_up  # noqa: F401  (step_up registers its views on bp)
 from .forms import RecoveryCodeForm, TotpEnrolmentForm, TotpForm
 
 second_factor_limit = limiter.shared_limit(
@@ -33,12 +33,14 @@ def _next() -> str:
     return safe_next(request.values.get("next"))
 
 
-def _challenge_page(status: int = 200, *, totp_form=None, recovery_form=None, error=None):
+def _challenge_page(
+    status: int = 200, *, totp_form=None, recovery_form=None, error=None, next_path=None
+):
     current = current_session()
     factors = services().second_factor.factors_of(current.admin.email)
     return render_template(
         "mfa/challenge.html",
-        next_path=_next(),
+        next_path=next_path or _next(),
         totp_form=totp_form or TotpForm(),
         recovery_form=recovery_form or RecoveryCodeForm(),
         has_totp=any(f.kind == "totp" for f in factors),
