@@ -74,6 +74,13 @@ ACCESS = {
     ("mfa.confirm_totp", "POST"): "viewer",
     ("mfa.step_up", "GET"): "viewer",
     ("mfa.step_up_continue", "GET"): "viewer",
+    # The admin's own security page (adminapp/web/security).
+    ("security.index", "GET"): "viewer",
+    ("security.rename_factor", "POST"): "viewer",
+    ("security.remove_factor", "POST"): "viewer",
+    ("security.regenerate_recovery_codes", "POST"): "viewer",
+    ("security.new_totp", "GET"): "viewer",
+    ("security.confirm_totp", "POST"): "viewer",
 }
 # The "pending" column: what a session waiting for its second factor may
 # reach (guard.pending_allowed). Everything else answers it as signed out.
@@ -92,6 +99,7 @@ URL_VALUES = {
     "key": "0" * 64,
     "action": "disable",
     "uid": "no-such-user",
+    "factor_id": "0" * 24,
 }
 SAFE = {"GET", "HEAD", "OPTIONS"}
 

@@ -139,7 +139,13 @@ def confirm_totp():
     return _with_session(enrolled.passed, response)
 
 
-def _enrolment_page(form: TotpEnrolmentForm, status: int = 200, *, sealed: str | None = None):
+def _enrolment_page(
+    form: TotpEnrolmentForm,
+    status: int = 200,
+    *,
+    sealed: str | None = None,
+    action: str | None = None,
+):
     current = current_session()
     if sealed is None:
         enrolment = services().second_factor.new_totp(current.session)
@@ -151,7 +157,15 @@ def _enrolment_page(form: TotpEnrolmentForm, status: int = 200, *, sealed: str |
     qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2) if uri else None
     grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)) if secret else None
     return render_template(
-        "mfa/enrol.html", form=form, qr=qr, secret=grouped, next_path=_next()
+        "mfa/enrol.html",
+        form=form,
+        qr=qr,
+        secret=grouped,
+        next_path=_next(),
+        # Where the form confirms: the sign-in's enrolment, or the security
+        # page's new key (adminapp/web/security).
+        action=action or url_for(".confirm_totp", next=_next()),
+        replacing=action is not None,
     ), status
 
 

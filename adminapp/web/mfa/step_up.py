@@ -34,11 +34,13 @@ _DROPPED = frozenset({"csrf_token", "password", "new_password"})
 
 @bp.app_errorhandler(StepUpRequired)
 def prompt(error: StepUpRequired):
-    if wants_json() or request.method in ("GET", "HEAD"):
+    if wants_json():
         response = error_response(401, error.message, error.code)
-        if wants_json():
-            response.headers["Link"] = f'<{url_for("mfa.step_up")}>; rel="step-up"'
+        response.headers["Link"] = f'<{url_for("mfa.step_up")}>; rel="step-up"'
         return response
+    if request.method in ("GET", "HEAD"):
+        # A page that needs a step-up (a new TOTP key): prove, then come back.
+        return redirect(url_for("mfa.step_up", next=safe_next(request.full_path.rstrip("?"))))
     _remember_action()
     from .routes import _challenge_page
 
