@@ -218,20 +218,7 @@ class SecondFactor:
         if step is None:
             self._failed(session, client, "totp_enrolment")
         batch = self._audit.batch()
-        factor_id = self._factors.new_id()
-        self._factors.stage_add(
-            batch,
-            factor_id=factor_id,
-            email=admin.email,
-            kind=TOTP,
-            name="Authenticator app",
-            now=now,
-            data={
-                "secret": self._box.seal(secret.encode(), self._totp_context(factor_id, admin)),
-                "last_step": step,
-            },
-            admin_version=current.version,
-        )
+        self._stage_new_totp(batch, admin, secret, step, now, current.version)
         self._audit.stage(
             batch,
             "second_factor_added",
@@ -429,20 +416,8 @@ class SecondFactor:
                 now,
             )
         else:
-            factor_id = self._factors.new_id()
-            self._factors.stage_add(
-                batch,
-                factor_id=factor_id,
-                email=admin.email,
-                kind=TOTP,
-                name="Authenticator app",
-                now=now,
-                data={
-                    "secret": self._box.seal(secret.encode(), self._totp_context(factor_id, admin)),
-                    "last_step": step,
-                },
-                admin_version=current.version if current else None,
-            )
+            version = current.version if current else None
+            factor_id = self._stage_new_totp(batch, admin, secret, step, now, version)
         self._audit.stage(
             batch,
             "second_factor_added",
@@ -453,6 +428,28 @@ class SecondFactor:
         )
         self._commit(batch, "replace TOTP", Conflict("Try again.", code="changed"))
         return self._factors.get(factor_id)
+
+    def _stage_new_totp(
+        self, batch, admin: Admin, secret: str, step: int, now: datetime, admin_version
+    ) -> str:
+        """Add a TOTP factor (its secret sealed to the new document) in the
+        caller's batch, counted only if the admin document is unchanged
+        since ``admin_version``; its id."""
+        factor_id = self._factors.new_id()
+        self._factors.stage_add(
+            batch,
+            factor_id=factor_id,
+            email=admin.email,
+            kind=TOTP,
+            name="Authenticator app",
+            now=now,
+            data={
+                "secret": self._box.seal(secret.encode(), self._totp_context(factor_id, admin)),
+                "last_step": step,
+            },
+            admin_version=admin_version,
+        )
+        return factor_id
 
     # -- reset (owners, the CLI) ---------------------------------------------------
 
