@@ -1,6 +1,6 @@
 """Command line parity with the admin pages.
 
-``flask admins add|remove|list|set-role|disable|enable``,
+``flask admins add|remove|list|set-role|disable|enable|factors|reset-factors|set-service-account``,
 ``flask sessions list|revoke``, ``flask audit tail`` and, with the users
 console, ``flask users find|list|show|disable|enable|revoke|verify|claims|delete``
 (acting with the owner's rights, like the other commands). Run with the same
@@ -150,6 +150,55 @@ def list_admins() -> None:
     for admin in admins:
         status = "disabled" if admin.disabled else "active"
         click.echo(f"{admin.email:<{width}}  {admin.role:<6}  {status}")
+
+
+@admins_cli.command("factors")
+@click.argument("email")
+def list_factors(email: str) -> None:
+    """List EMAIL's second factors (kinds, names, dates; never a secret)."""
+    email = _email(email)
+    second_factor = services().second_factor
+    with _outcomes():
+        admin = services().directory.get(email)
+        if admin is None:
+            raise click.ClickException(f"{email} is not an admin.")
+        factors = second_factor.factors_of(email)
+    if not factors:
+        click.echo(f"{email} has no second factor: they set one up at their next sign-in.")
+        return
+    for factor in factors:
+        used = f"{factor.last_used_at:%Y-%m-%d %H:%M} UTC" if factor.last_used_at else "never"
+        click.echo(
+            f"{factor.id}  {factor.kind:<14}  {factor.name or '-'}  "
+            f"created {factor.created_at:%Y-%m-%d %H:%M} UTC  last used {used}"
+        )
+    click.echo(f"Recovery codes left: {second_factor.recovery_codes_left(factors)}")
+
+
+@admins_cli.command("reset-factors")
+@click.argument("email")
+def reset_factors(email: str) -> None:
+    """Remove every second factor of EMAIL and end their sessions; they set
+    up a new one at their next sign-in (break-glass for a locked-out owner)."""
+    email = _email(email)
+    with _outcomes():
+        removed = services().management.reset_factors(email, actor=_actor(), client=None)
+    click.echo(
+        f"Removed {removed} second-factor record{'s' if removed != 1 else ''} of {email} "
+        "and ended their sessions. They set up a new factor at their next sign-in."
+    )
+
+
+@admins_cli.command("set-service-account")
+@click.argument("email")
+@click.argument("state", type=click.Choice(["on", "off"]))
+def set_service_account(email: str, state: str) -> None:
+    """Mark EMAIL as a service account (on) or not (off): its API calls with a
+    Firebase ID token then need no Firebase second-factor claim."""
+    email = _email(email)
+    with _outcomes():
+        services().management.set_service_account(email, state == "on", actor=_actor())
+    click.echo(f"{email} is {'now' if state == 'on' else 'no longer'} a service account.")
 
 
 # -- sessions -----------------------------------------------------------------

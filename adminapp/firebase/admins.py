@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from google.api_core.exceptions import AlreadyExists
+from google.api_core.exceptions import NotFound as DocumentGone
 from google.cloud import firestore
 from google.cloud.firestore import DocumentSnapshot, FieldFilter, WriteBatch
 
@@ -59,6 +60,9 @@ class Admin:
     # How many second factors (passkeys, TOTP) the admin has enrolled; kept
     # with the factors by adminapp/firebase/factors.py.
     second_factors: int = 0
+    # A script's account: its bearer calls need no Firebase second-factor
+    # claim (services/access.py). Set only from the CLI, audited.
+    service_account: bool = False
     # The document's update time when read; binding the uid is conditional
     # on it, so two racing first sign-ins cannot both bind.
     version: datetime | None = None
@@ -99,6 +103,8 @@ def admin_from_snapshot(snapshot: DocumentSnapshot) -> Admin | None:
         created_at=data.get("created_at"),
         last_sign_in_at=data.get("last_sign_in_at"),
         second_factors=_count(data.get("second_factors")),
+        # Only an explicit true: anything else keeps the second factor due.
+        service_account=data.get("service_account") is True,
         version=snapshot.update_time,
     )
 
@@ -174,6 +180,18 @@ class AdminDirectory:
             return AdminChange(before=before, after=after)
 
         return self._transact(change, "change admin")
+
+    def set_service_account(self, email: str, on: bool) -> None:
+        """Mark or unmark ``email`` as a service account; :class:`AdminNotFound`
+        if there is no such admin."""
+        try:
+            with self._backend.firestore_call("mark service account"):
+                self.ref(email).update(
+                    {"service_account": on, "updated_at": self._clock()},
+                    **self._backend.rpc_options(),
+                )
+        except DocumentGone:
+            raise AdminNotFound(email) from None
 
     def remove(self, email: str) -> AdminChange:
         """Delete the admin document; :class:`AdminNotFound` if there is none,

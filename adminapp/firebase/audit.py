@@ -62,6 +62,7 @@ EVENTS = (
     "recovery_codes_generated",
     "second_factors_reset",
     "step_up",
+    "service_account_changed",
 )
 PAGE_SIZE = 50
 # The fields of an entry that its log line repeats (time and user agent are

@@ -135,10 +135,12 @@ class FactorStore:
     def stage_update(self, batch: WriteBatch, factor: Factor, changes: dict) -> None:
         batch.update(self._ref(factor.id), changes)
 
-    def stage_remove(self, batch: WriteBatch, factor: Factor) -> None:
+    def stage_remove(
+        self, batch: WriteBatch, factor: Factor, *, admin_version: datetime | None = None
+    ) -> None:
         batch.delete(self._ref(factor.id))
         if factor.counted:
-            self._count(batch, factor.email, -1)
+            self._count(batch, factor.email, -1, admin_version)
 
     def stage_remove_all(self, batch: WriteBatch, email: str, factors: list[Factor]) -> None:
         for factor in factors:

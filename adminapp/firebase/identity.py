@@ -34,6 +34,9 @@ class FirebaseIdentity:
     email_verified: bool
     provider: str
     auth_time: datetime
+    # Firebase's own second factor (Identity Platform MFA): the kind used at
+    # this sign-in ("phone", "totp"), from firebase.sign_in_second_factor.
+    second_factor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,8 @@ class Identity:
                 "Verify your email address before signing in to the admin area.",
                 403,
             )
-        provider = str((claims.get("firebase") or {}).get("sign_in_provider") or "")
+        firebase_claims = claims.get("firebase") or {}
+        provider = str(firebase_claims.get("sign_in_provider") or "")
         if provider not in self._settings.allowed_sign_in_providers:
             raise SignInRefused(
                 "provider_not_allowed",
@@ -126,6 +130,7 @@ class Identity:
             email_verified=verified,
             provider=provider,
             auth_time=datetime.fromtimestamp(auth_time, UTC),
+            second_factor=str(firebase_claims.get("sign_in_second_factor") or "") or None,
         )
 
     def _verified_claims(self, id_token: str) -> dict:

@@ -89,16 +89,6 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
         background=background,
         clock=clock,
     )
-    management = AdminManagement(
-        directory=directory, identity=identity, access=access, audit=audit, resets=resets
-    )
-    users = UsersConsole(
-        users=FirebaseUsers(backend),
-        directory=directory,
-        audit=audit,
-        resets=resets,
-        page_size=settings.users_page_size,
-    )
     factors = FactorStore(backend, directory)
     second_factor = SecondFactor(
         backend=backend,
@@ -108,6 +98,21 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
         audit=audit,
         settings=settings,
         clock=clock,
+    )
+    management = AdminManagement(
+        directory=directory,
+        identity=identity,
+        access=access,
+        audit=audit,
+        resets=resets,
+        second_factor=second_factor,
+    )
+    users = UsersConsole(
+        users=FirebaseUsers(backend),
+        directory=directory,
+        audit=audit,
+        resets=resets,
+        page_size=settings.users_page_size,
     )
     return Services(
         settings=settings,

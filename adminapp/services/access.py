@@ -47,6 +47,20 @@ class AccessRefused(NotSignedIn):
         return self.status == 403
 
 
+class BearerNeedsSecondFactor(NotSignedIn):
+    """A bearer token from a password-only sign-in, for a role that needs a
+    second factor: not enough to open the API."""
+
+    code = "second_factor_required"
+
+
+BEARER_SECOND_FACTOR = (
+    "This role needs a second factor: an ID token from a password alone does not open "
+    "the API. Sign in with Firebase multi-factor authentication, or have an operator "
+    "mark this account as a service account (flask admins set-service-account)."
+)
+
+
 @dataclass(frozen=True)
 class SignedIn:
     claims: CookieClaims
@@ -171,6 +185,11 @@ class Access:
         The same checks as a sign-in, except the recent-sign-in rule: an ID
         token lives one hour and a script refreshes it without a password.
         Costs one Firebase Auth and one Firestore round trip.
+
+        A password alone opens no session, so it opens no API either: for a
+        role in MFA_REQUIRED_ROLES the token must carry Firebase's own
+        second-factor claim (Identity Platform MFA), or the admin must be
+        marked as a service account (``flask admins set-service-account``).
         """
         identity = self._verified(
             self._identity.verify, id_token, client, "access_refused", auth="bearer"
@@ -186,6 +205,19 @@ class Access:
                 ip=client.ip,
             )
             raise refusal
+        if (
+            second_factor_due(admin, self._settings)
+            and identity.second_factor is None
+            and not admin.service_account
+        ):
+            log_event(
+                "access_refused",
+                auth="bearer",
+                actor=identity.email,
+                reason="second_factor_required",
+                ip=client.ip,
+            )
+            raise BearerNeedsSecondFactor(BEARER_SECOND_FACTOR)
         if admin.uid is None:
             batch = self._backend.firestore.batch()
             self._directory.stage_sign_in(batch, admin, identity.uid, self._clock())

@@ -11,13 +11,14 @@ import logging
 from dataclasses import dataclass
 
 from ..client import Client
-from ..errors import BackendUnavailable
+from ..errors import BackendUnavailable, Conflict
 from ..firebase.admins import Admin, AdminChange, AdminDirectory, LastOwner
 from ..firebase.audit import AuditTrail
 from ..firebase.identity import Identity
 from ..mail.password_links import LinkDeliveryError
 from .access import Access
 from .password_reset import PasswordReset
+from .second_factor import SecondFactor
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,9 @@ class AdminManagement:
         access: Access,
         audit: AuditTrail,
         resets: PasswordReset,
+        second_factor: SecondFactor,
     ):
+        self._second_factor = second_factor
         self._directory = directory
         self._identity = identity
         self._access = access
@@ -142,6 +145,31 @@ class AdminManagement:
         self._audit.record("admin_removed", actor=actor, target=email, client=client)
         self._access.end_sessions(email, "admin_removed", actor=actor, client=client)
         return change
+
+    def reset_factors(
+        self, email: str, *, actor: str, client: Client | None, by: Admin | None = None
+    ) -> int:
+        """Remove every second factor of ``email`` and end their sessions:
+        they enrol again at their next sign-in. ``by`` is the owner asking
+        (their own factors are changed on their security page, not here);
+        None is an operator at the command line, the break-glass path for a
+        locked-out last owner. Returns how many factor documents went."""
+        if by is not None and by.email == email:
+            raise Conflict(
+                "Change your own second factors on your security page.", code="own_account"
+            )
+        removed = self._second_factor.reset(email, actor=actor, client=client)
+        self._access.end_sessions(email, "second_factors_reset", actor=actor, client=client)
+        return removed
+
+    def set_service_account(self, email: str, on: bool, *, actor: str) -> None:
+        """Mark ``email`` as a service account (its bearer calls need no
+        Firebase second-factor claim) or unmark it; the CLI only."""
+        self._directory.set_service_account(email, on)
+        self._access.forget_admin(email)
+        self._audit.record(
+            "service_account_changed", actor=actor, target=email, reason="on" if on else "off"
+        )
 
     def _guarded(self, event: str, email: str, actor: str, client: Client | None, apply):
         """Apply a change; audit a refusal by the last-owner rule."""

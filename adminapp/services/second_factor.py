@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,8 +36,8 @@ from google.api_core.exceptions import NotFound as DocumentGone
 
 from ..client import Client
 from ..config import Settings
-from ..errors import Conflict, InvalidInput, NotSignedIn
-from ..firebase.admins import Admin, AdminDirectory
+from ..errors import Conflict, InvalidInput, NotFound, NotSignedIn
+from ..firebase.admins import Admin, AdminDirectory, AdminNotFound
 from ..firebase.audit import AuditTrail, log_event
 from ..firebase.backend import FirebaseBackend
 from ..firebase.factors import RECOVERY_CODES, TOTP, Factor, FactorStore
@@ -52,6 +53,8 @@ TOTP_DIGITS = 6
 TOTP_ISSUER = "adminapp"
 # How long a TOTP secret shown on the enrolment page may be confirmed.
 ENROLMENT_MAX_AGE = timedelta(minutes=15)
+MAX_FACTOR_NAME = 60
+_FACTOR_ID = re.compile(r"[0-9a-f]{24}")
 
 
 class WrongCode(InvalidInput):
@@ -72,6 +75,20 @@ class SecondFactorSessionOver(NotSignedIn):
 
 class AlreadyEnrolled(Conflict):
     code = "factor_exists"
+
+
+class LastFactor(Conflict):
+    code = "last_factor"
+
+
+class StepUpRequired(NotSignedIn):
+    """A dangerous action, and this session's last second-factor proof is
+    older than STEP_UP_MINUTES (see :meth:`SecondFactor.step_up_due`)."""
+
+    code = "step_up_required"
+
+    def __init__(self, message: str = "Confirm it is you with your second factor first."):
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -201,20 +218,7 @@ class SecondFactor:
         if step is None:
             self._failed(session, client, "totp_enrolment")
         batch = self._audit.batch()
-        factor_id = self._factors.new_id()
-        self._factors.stage_add(
-            batch,
-            factor_id=factor_id,
-            email=admin.email,
-            kind=TOTP,
-            name="Authenticator app",
-            now=now,
-            data={
-                "secret": self._box.seal(secret.encode(), self._totp_context(factor_id, admin)),
-                "last_step": step,
-            },
-            admin_version=current.version,
-        )
+        self._stage_new_totp(batch, admin, secret, step, now, current.version)
         self._audit.stage(
             batch,
             "second_factor_added",
@@ -297,6 +301,181 @@ class SecondFactor:
             for entry in factor.data.get("codes") or []
             if entry.get("used_at") is None
         )
+
+    # -- step-up -------------------------------------------------------------------
+
+    def step_up_due(self, session: SessionRecord | None, admin: Admin) -> bool:
+        """Whether a dangerous action by this session needs a fresh proof:
+        its last one (sign-in or step-up, on the record the guard already
+        read) is older than STEP_UP_MINUTES. A bearer call (no session) is
+        judged by access.authenticate_bearer instead; an admin who has no
+        factor and whose role needs none has nothing to prove."""
+        if session is None:
+            return False
+        if not admin.second_factors and admin.role not in self._settings.mfa_required_roles:
+            return False
+        proved = session.proved_at
+        return proved is None or self._clock() - proved > self._settings.step_up_window
+
+    # -- the admin's own factors (the security page) -------------------------------
+
+    def own_factor(self, admin: Admin, factor_id: str) -> Factor:
+        """One of ``admin``'s factors; anyone else's is as good as missing."""
+        factor = self._factors.get(factor_id) if _FACTOR_ID.fullmatch(factor_id) else None
+        if factor is None or factor.email != admin.email:
+            raise NotFound("That factor does not exist.", code="factor_not_found")
+        return factor
+
+    def rename(self, admin: Admin, factor_id: str, name: str, client: Client) -> Factor:
+        name = " ".join((name or "").split())
+        if not 1 <= len(name) <= MAX_FACTOR_NAME:
+            raise InvalidInput(f"Give a name of 1 to {MAX_FACTOR_NAME} characters.")
+        factor = self.own_factor(admin, factor_id)
+        batch = self._audit.batch()
+        self._factors.stage_update(batch, factor, {"name": name})
+        self._audit.stage(
+            batch,
+            "second_factor_renamed",
+            actor=admin.email,
+            target=admin.email,
+            reason=factor.kind,
+            client=client,
+        )
+        self._backend.commit(batch, "rename second factor")
+        return factor
+
+    def remove(self, admin: Admin, factor_id: str, client: Client) -> Factor:
+        """Remove one of the admin's factors; the last one that counts is
+        refused while their role needs a second factor. Conditional on the
+        admin document (its count) being unchanged since read, so two
+        removals at once cannot both take the last but one."""
+        factor = self.own_factor(admin, factor_id)
+        current = self._directory.get(admin.email)
+        if current is None:
+            raise SecondFactorSessionOver("Your sign-in has expired. Sign in again.")
+        if (
+            factor.counted
+            and current.second_factors <= 1
+            and current.role in self._settings.mfa_required_roles
+        ):
+            raise LastFactor(
+                "This is your last second factor and your role needs one: "
+                "add another before removing it."
+            )
+        batch = self._audit.batch()
+        self._factors.stage_remove(batch, factor, admin_version=current.version)
+        self._audit.stage(
+            batch,
+            "second_factor_removed",
+            actor=admin.email,
+            target=admin.email,
+            reason=factor.kind,
+            client=client,
+        )
+        self._commit(batch, "remove second factor", Conflict("Try again.", code="changed"))
+        return factor
+
+    def regenerate_recovery_codes(self, admin: Admin, client: Client) -> list[str]:
+        """Ten new recovery codes (shown once); the old ones stop working."""
+        batch = self._audit.batch()
+        codes = self._stage_recovery_codes(
+            batch, admin, self._factors.of(admin.email), self._clock(), client
+        )
+        self._backend.commit(batch, "regenerate recovery codes")
+        return codes
+
+    def replace_totp(
+        self, session: SessionRecord, admin: Admin, sealed: str, code: str, client: Client
+    ) -> Factor:
+        """Store a new TOTP secret (from :meth:`new_totp`, confirmed with a
+        code from the app) in place of the admin's current one, or as their
+        first authenticator app. From a full session only."""
+        code = _totp_code(code)
+        secret = self._open_enrolment(session, sealed)
+        session = self._fresh(session, client)
+        if session.mfa_pending:
+            raise AlreadyEnrolled("Finish signing in first.")
+        now = self._clock()
+        step = _matching_step(secret, code, now)
+        if step is None:
+            self._failed(session, client, "totp_enrolment")
+        current = self._directory.get(admin.email)
+        old = next((f for f in self._factors.of(admin.email) if f.kind == TOTP), None)
+        batch = self._audit.batch()
+        if old is not None:
+            # The same document, a new secret: the count is unchanged.
+            factor_id = old.id
+            self._factors.stage_use(
+                batch,
+                old,
+                {
+                    "secret": self._box.seal(secret.encode(), self._totp_context(old.id, admin)),
+                    "last_step": step,
+                    "created_at": now,
+                },
+                now,
+            )
+        else:
+            version = current.version if current else None
+            factor_id = self._stage_new_totp(batch, admin, secret, step, now, version)
+        self._audit.stage(
+            batch,
+            "second_factor_added",
+            actor=admin.email,
+            target=admin.email,
+            reason=f"{TOTP} (replaced)" if old else TOTP,
+            client=client,
+        )
+        self._commit(batch, "replace TOTP", Conflict("Try again.", code="changed"))
+        return self._factors.get(factor_id)
+
+    def _stage_new_totp(
+        self, batch, admin: Admin, secret: str, step: int, now: datetime, admin_version
+    ) -> str:
+        """Add a TOTP factor (its secret sealed to the new document) in the
+        caller's batch, counted only if the admin document is unchanged
+        since ``admin_version``; its id."""
+        factor_id = self._factors.new_id()
+        self._factors.stage_add(
+            batch,
+            factor_id=factor_id,
+            email=admin.email,
+            kind=TOTP,
+            name="Authenticator app",
+            now=now,
+            data={
+                "secret": self._box.seal(secret.encode(), self._totp_context(factor_id, admin)),
+                "last_step": step,
+            },
+            admin_version=admin_version,
+        )
+        return factor_id
+
+    # -- reset (owners, the CLI) ---------------------------------------------------
+
+    def reset(self, email: str, *, actor: str, client: Client | None) -> int:
+        """Remove every factor of ``email`` and zero the count on their admin
+        document, audited; they enrol again at their next sign-in. Returns
+        how many factor documents went. Their sessions are ended by the
+        caller (AdminManagement.reset_factors)."""
+        if self._directory.get(email) is None:
+            raise AdminNotFound(email)
+        factors = self._factors.of(email)
+        batch = self._audit.batch()
+        self._factors.stage_remove_all(batch, email, factors)
+        self._audit.stage(
+            batch,
+            "second_factors_reset",
+            actor=actor,
+            target=email,
+            reason=f"{len(factors)} removed",
+            client=client,
+        )
+        try:
+            self._backend.commit(batch, "reset second factors")
+        except DocumentGone:
+            raise AdminNotFound(email) from None
+        return len(factors)
 
     # -- the steps every proof shares ----------------------------------------------
 

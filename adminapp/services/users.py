@@ -27,6 +27,7 @@ from ..firebase.audit import AuditTrail
 from ..firebase.users import EndUser, FirebaseUsers, UsersPage
 from ..mail.password_links import LinkDeliveryError
 from .password_reset import PasswordReset
+from .second_factor import StepUpRequired
 
 # action -> (least role, audit event)
 ACTIONS = {
@@ -68,6 +69,9 @@ class Actor:
     name: str
     role: str
     client: Client | None = None
+    # The actor's last second-factor proof is too old for owner actions
+    # (SecondFactor.step_up_due); never for an operator at the CLI.
+    step_up_due: bool = False
 
     def can(self, least_role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(least_role)
@@ -230,9 +234,11 @@ class UsersConsole:
         return user
 
     def _step_up(self, actor: Actor, action: str) -> None:
-        """Owner actions (claims, delete) pass here. The second-factor work
-        will require a recent step-up here; until it lands, the owner role
-        is all that is checked."""
+        """Owner actions (claims, delete) pass here: they need a recent
+        second-factor proof (STEP_UP_MINUTES), which the caller judged
+        from its session (``Actor.step_up_due``)."""
+        if actor.step_up_due:
+            raise StepUpRequired()
 
     def _not_self(self, user: EndUser, actor: Actor, action: str) -> None:
         if _admin_key(user) == actor.name:

@@ -20,8 +20,11 @@ def bearer(token: str) -> dict:
 
 @pytest.fixture
 def owner_token(auth_emulator, store):
+    """A script's token: its account is a service account (``flask admins
+    set-service-account``), so a password-only ID token opens the API
+    (tests/integration/test_bearer_second_factor.py has the rule itself)."""
     auth_emulator.create_user(OWNER)
-    store.add_admin(OWNER, "owner")
+    store.add_admin(OWNER, "owner", service_account=True)
     return auth_emulator.sign_in(OWNER)
 
 
@@ -100,7 +103,7 @@ def test_no_credentials_is_401_json(client, clean):
 
 def test_roles_apply_to_bearer_callers(client, auth_emulator, store):
     auth_emulator.create_user("viewer@example.com")
-    store.add_admin("viewer@example.com", "viewer")
+    store.add_admin("viewer@example.com", "viewer", service_account=True)
     token = auth_emulator.sign_in("viewer@example.com")
     assert client.get("/admin/api/admins", headers=bearer(token)).status_code == 200
     response = client.post(
@@ -156,6 +159,8 @@ def test_update_and_remove_an_admin(client, owner_token, store):
         "disabled": True,
         "display_name": None,
         "last_sign_in_at": None,
+        "second_factor": False,
+        "service_account": False,
     }
     # One change, one audit entry that names both parts.
     [entry] = store.audit(target="staff@example.com", event="admin_changed")

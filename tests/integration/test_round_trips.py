@@ -116,7 +116,8 @@ def staff(app, signed_in_as):
 
 
 @pytest.fixture
-def owner_headers(auth_emulator, owner):
+def owner_headers(auth_emulator, owner, store):
+    store.update_admin(OWNER, service_account=True)  # a script's account
     return {"Authorization": f"Bearer {auth_emulator.sign_in(OWNER)}"}
 
 

@@ -31,6 +31,7 @@ ACCESS = {
     ("console.set_admin_status", "POST"): "owner",
     ("console.confirm_remove_admin", "GET"): "owner",
     ("console.remove_admin", "POST"): "owner",
+    ("console.reset_factors", "POST"): "owner",
     ("console.sessions", "GET"): "viewer",
     ("console.end_session", "POST"): "viewer",
     ("console.end_other_sessions", "POST"): "viewer",
@@ -41,6 +42,7 @@ ACCESS = {
     ("api.invite_admin", "POST"): "owner",
     ("api.update_admin", "PATCH"): "owner",
     ("api.remove_admin", "DELETE"): "owner",
+    ("api.reset_factors", "POST"): "owner",
     ("api.list_sessions", "GET"): "viewer",
     ("api.end_session", "DELETE"): "viewer",
     ("api.audit", "GET"): "viewer",
@@ -70,6 +72,15 @@ ACCESS = {
     ("mfa.verify_recovery_code", "POST"): "viewer",
     ("mfa.enrol", "GET"): "viewer",
     ("mfa.confirm_totp", "POST"): "viewer",
+    ("mfa.step_up", "GET"): "viewer",
+    ("mfa.step_up_continue", "GET"): "viewer",
+    # The admin's own security page (adminapp/web/security).
+    ("security.index", "GET"): "viewer",
+    ("security.rename_factor", "POST"): "viewer",
+    ("security.remove_factor", "POST"): "viewer",
+    ("security.regenerate_recovery_codes", "POST"): "viewer",
+    ("security.new_totp", "GET"): "viewer",
+    ("security.confirm_totp", "POST"): "viewer",
 }
 # The "pending" column: what a session waiting for its second factor may
 # reach (guard.pending_allowed). Everything else answers it as signed out.
@@ -88,6 +99,7 @@ URL_VALUES = {
     "key": "0" * 64,
     "action": "disable",
     "uid": "no-such-user",
+    "factor_id": "0" * 24,
 }
 SAFE = {"GET", "HEAD", "OPTIONS"}
 

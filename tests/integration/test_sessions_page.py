@@ -63,6 +63,7 @@ def test_end_all_other_sessions_keeps_this_one(devices, store):
 
 
 def test_sign_out_everywhere_ends_all_and_revokes_firebase_tokens(devices, store, auth_emulator):
+    store.update_admin(ME, service_account=True)  # so the token alone would open the API
     token = auth_emulator.sign_in(ME)
     time.sleep(1.1)  # revocation counts from the next whole second
     response = post_form(devices[0], "/admin/sessions/end-all")
@@ -72,10 +73,9 @@ def test_sign_out_everywhere_ends_all_and_revokes_firebase_tokens(devices, store
     assert all(d.get("/admin/", headers=JSON).status_code == 401 for d in devices)
     assert keys(store, active=True) == set()
     # A Firebase ID token minted before is now revoked.
-    assert (
-        devices[0].get("/admin/api/me", headers={"Authorization": f"Bearer {token}"}).status_code
-        == 401
-    )
+    api = devices[0].get("/admin/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 401
+    assert api.get_json()["error"] == "revoked_token"
 
 
 def test_ending_my_own_current_session_signs_me_out(devices, store):

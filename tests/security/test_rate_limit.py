@@ -61,7 +61,10 @@ class TestBearerApiCalls:
     def me(client, token: str):
         return client.get("/admin/api/me", headers={"Authorization": f"Bearer {token}"})
 
-    def test_calls_over_the_limit_get_429_and_cost_no_auth_call(self, client, auth_emulator, owner):
+    def test_calls_over_the_limit_get_429_and_cost_no_auth_call(
+        self, client, auth_emulator, owner, store
+    ):
+        store.update_admin(OWNER, service_account=True)  # a script's account
         token = auth_emulator.sign_in(OWNER)
         for _ in range(self.API_LIMIT):
             response = self.me(client, token)

@@ -70,8 +70,10 @@ def assert_nothing_written(store) -> None:
 
 @pytest.fixture
 def attack(auth_emulator, store, tenant):
-    """The audit's tenant token: the admin's email, the customer's uid."""
-    store.add_admin(ADMIN, "owner")
+    """The audit's tenant token: the admin's email, the customer's uid. (The
+    admin is a service account, so that the project's own password token,
+    the control, opens the API; the tenant check comes first either way.)"""
+    store.add_admin(ADMIN, "owner", service_account=True)
     customer = auth_emulator.create_user(CUSTOMER)
     tenant_id = tenant()
     auth_emulator.create_tenant_user(tenant_id, ADMIN, uid=customer.uid)
@@ -112,7 +114,7 @@ def test_a_tenant_deployment_lets_in_its_tenant_only(clean, auth_emulator, store
     app.config["TESTING"] = True
     limiter.reset()
     try:
-        store.add_admin(ADMIN, "owner")
+        store.add_admin(ADMIN, "owner", service_account=True)
         member = auth_emulator.create_tenant_user(staff, ADMIN)
         # The same email among the project's own users and in another tenant.
         auth_emulator.create_user(ADMIN)

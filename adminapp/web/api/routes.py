@@ -16,6 +16,7 @@ from ...firebase.sessions import SessionRecord
 from ..context import request_client, services
 from ..guard import current_admin, current_session, role_required
 from ..request_body import json_object
+from ..step_up import require_step_up_to_end, step_up_required
 from . import bp
 
 MAX_AUDIT_LIMIT = 200
@@ -33,6 +34,9 @@ def admin_json(admin: Admin) -> dict:
         "disabled": admin.disabled,
         "display_name": admin.display_name,
         "last_sign_in_at": iso(admin.last_sign_in_at),
+        # From the count on the admin document: no read of the factors.
+        "second_factor": admin.second_factors > 0,
+        "service_account": admin.service_account,
     }
 
 
@@ -98,6 +102,7 @@ def list_admins():
 
 @bp.post("/admins")
 @role_required("owner")
+@step_up_required
 def invite_admin():
     body = json_object()
     email, role = identity_key(body.get("email")), _role(body.get("role"))
@@ -113,6 +118,7 @@ def invite_admin():
 
 @bp.patch("/admins/<email>")
 @role_required("owner")
+@step_up_required
 def update_admin(email: str):
     email = identity_key(email)
     body = json_object(allowed={"role", "disabled"})
@@ -131,10 +137,21 @@ def update_admin(email: str):
 
 @bp.delete("/admins/<email>")
 @role_required("owner")
+@step_up_required
 def remove_admin(email: str):
     email = identity_key(email)
     services().management.remove(email, **_actor())
     return jsonify(removed=email)
+
+
+@bp.post("/admins/<email>/reset-factors")
+@role_required("owner")
+@step_up_required
+def reset_factors(email: str):
+    email = identity_key(email)
+    me = current_admin()
+    removed = services().management.reset_factors(email, by=me, **_actor())
+    return jsonify(reset=email, factors_removed=removed)
 
 
 @bp.get("/sessions")
@@ -149,6 +166,7 @@ def list_sessions():
 @bp.delete("/sessions/<key>")
 @role_required("viewer")
 def end_session(key: str):
+    require_step_up_to_end(key)
     ended = services().access.end_session(key, by=current_admin(), client=request_client())
     return jsonify(ended=ended.key)
 

@@ -8,6 +8,7 @@ from ...addresses import InvalidEmail, identity_key
 from ...firebase.admins import AdminExists, AdminNotFound, LastOwner
 from ..context import request_client, services
 from ..guard import current_admin, role_required
+from ..step_up import step_up_required
 from . import bp
 from .forms import ConfirmForm, InviteForm, RoleForm
 
@@ -45,6 +46,7 @@ def admins():
 
 @bp.post("/admins")
 @role_required("owner")
+@step_up_required
 def invite_admin():
     form = InviteForm()
     if not form.validate():
@@ -71,6 +73,7 @@ def invite_admin():
 
 @bp.post("/admins/<email>/role")
 @role_required("owner")
+@step_up_required
 def change_role(email: str):
     email = _target(email)
     form = RoleForm()
@@ -86,6 +89,7 @@ def change_role(email: str):
 
 @bp.post("/admins/<email>/<any(disable, enable):action>")
 @role_required("owner")
+@step_up_required
 def set_admin_status(email: str, action: str):
     email = _target(email)
     disabled = action == "disable"
@@ -111,6 +115,7 @@ def confirm_remove_admin(email: str):
 
 @bp.post("/admins/<email>/remove")
 @role_required("owner")
+@step_up_required
 def remove_admin(email: str):
     email = _target(email)
     return _apply(
@@ -118,6 +123,21 @@ def remove_admin(email: str):
             email, actor=current_admin().email, client=request_client()
         ),
         f"{email} is no longer an admin.",
+    )
+
+
+@bp.post("/admins/<email>/reset-factors")
+@role_required("owner")
+@step_up_required
+def reset_factors(email: str):
+    email = _target(email)
+    me = current_admin()
+    removed = services().management.reset_factors(
+        email, actor=me.email, client=request_client(), by=me
+    )
+    return _done(
+        f"{email}'s second factors are reset ({removed} removed) and they are signed out: "
+        "they set up a new one at their next sign-in."
     )
 
 

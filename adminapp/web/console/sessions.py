@@ -7,6 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from ...addresses import identity_key
 from ..context import request_client, services, session_cookie
 from ..guard import current_admin, current_session, role_required
+from ..step_up import require_step_up_to_end
 from . import bp
 from .filters import device
 from .forms import ConfirmForm
@@ -42,6 +43,7 @@ def sessions():
 @role_required("viewer")
 def end_session(key: str):
     current = current_session().session
+    require_step_up_to_end(key)
     ended = services().access.end_session(key, by=current_admin(), client=request_client())
     if key == current.key:
         return _signed_out_here("You ended this session.")

@@ -21,7 +21,7 @@ from ..context import request_client, services, session_cookie
 from ..extensions import limiter
 from ..guard import current_session, pending_allowed, role_required
 from ..redirects import safe_next
-from . import bp
+from . import bp, step_up  # noqa: F401  (step_up registers its views on bp)
 from .forms import RecoveryCodeForm, TotpEnrolmentForm, TotpForm
 
 second_factor_limit = limiter.shared_limit(
@@ -33,12 +33,14 @@ def _next() -> str:
     return safe_next(request.values.get("next"))
 
 
-def _challenge_page(status: int = 200, *, totp_form=None, recovery_form=None, error=None):
+def _challenge_page(
+    status: int = 200, *, totp_form=None, recovery_form=None, error=None, next_path=None
+):
     current = current_session()
     factors = services().second_factor.factors_of(current.admin.email)
     return render_template(
         "mfa/challenge.html",
-        next_path=_next(),
+        next_path=next_path or _next(),
         totp_form=totp_form or TotpForm(),
         recovery_form=recovery_form or RecoveryCodeForm(),
         has_totp=any(f.kind == "totp" for f in factors),
@@ -137,7 +139,13 @@ def confirm_totp():
     return _with_session(enrolled.passed, response)
 
 
-def _enrolment_page(form: TotpEnrolmentForm, status: int = 200, *, sealed: str | None = None):
+def _enrolment_page(
+    form: TotpEnrolmentForm,
+    status: int = 200,
+    *,
+    sealed: str | None = None,
+    action: str | None = None,
+):
     current = current_session()
     if sealed is None:
         enrolment = services().second_factor.new_totp(current.session)
@@ -149,7 +157,15 @@ def _enrolment_page(form: TotpEnrolmentForm, status: int = 200, *, sealed: str |
     qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2) if uri else None
     grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)) if secret else None
     return render_template(
-        "mfa/enrol.html", form=form, qr=qr, secret=grouped, next_path=_next()
+        "mfa/enrol.html",
+        form=form,
+        qr=qr,
+        secret=grouped,
+        next_path=_next(),
+        # Where the form confirms: the sign-in's enrolment, or the security
+        # page's new key (adminapp/web/security).
+        action=action or url_for(".confirm_totp", next=_next()),
+        replacing=action is not None,
     ), status
 
 

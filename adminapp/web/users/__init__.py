@@ -10,6 +10,7 @@ from ...services.users import Actor
 from ..context import request_client
 from ..guard import current_admin
 from ..products import AdminBlueprint
+from ..step_up import step_up_due
 
 bp = AdminBlueprint("users", __name__, prefix="users", nav=("Users", "index"))
 api_bp = AdminBlueprint("users_api", __name__, prefix="api/users", api=True)
@@ -19,7 +20,9 @@ blueprints = (bp, api_bp)
 def acting_admin() -> Actor:
     """The signed-in admin, as the users service knows an actor."""
     admin = current_admin()
-    return Actor(name=admin.email, role=admin.role, client=request_client())
+    return Actor(
+        name=admin.email, role=admin.role, client=request_client(), step_up_due=step_up_due()
+    )
 
 
 from . import api, pages  # noqa: E402,F401  (register views)

@@ -1,0 +1,86 @@
+"""The step-up prompt, and continuing with the action it interrupted.
+
+When a dangerous action answers :class:`StepUpRequired` (see
+``adminapp/web/step_up.py``), a form post gets the challenge page in step-up
+mode instead of an error. The interrupted form's fields (never its CSRF
+token) wait in the signed Flask session cookie, bound to this admin session;
+any proof on that page (TOTP, recovery code, or any factor the challenge
+offers) sends the admin to ``/admin/mfa/continue``, which shows the action
+again as one confirming form to re-post, with a fresh CSRF token. The
+re-posted request passes every check again, this time with a recent proof.
+
+JSON callers get 401 ``step_up_required`` and prove at ``/admin/mfa/step-up``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import flash, redirect, render_template, request, session, url_for
+
+from ...services.second_factor import StepUpRequired
+from ..guard import current_session, role_required
+from ..redirects import DASHBOARD, safe_next
+from ..responses import error_response, wants_json
+from ..step_up import step_up_due
+from . import bp
+
+RESUME_KEY = "step_up_resume"
+# The Flask session is a cookie: keep what waits in it small.
+MAX_RESUME_BYTES = 2048
+# Fields never carried over (secrets, and the token that is renewed).
+_DROPPED = frozenset({"csrf_token", "password", "new_password"})
+
+
+@bp.app_errorhandler(StepUpRequired)
+def prompt(error: StepUpRequired):
+    if wants_json():
+        response = error_response(401, error.message, error.code)
+        response.headers["Link"] = f'<{url_for("mfa.step_up")}>; rel="step-up"'
+        return response
+    if request.method in ("GET", "HEAD"):
+        # A page that needs a step-up (a new TOTP key): prove, then come back.
+        return redirect(url_for("mfa.step_up", next=safe_next(request.full_path.rstrip("?"))))
+    _remember_action()
+    from .routes import _challenge_page
+
+    return _challenge_page(401, next_path=url_for("mfa.step_up_continue"))
+
+
+def _remember_action() -> None:
+    target = request.full_path.rstrip("?")
+    fields = [(k, v) for k, v in request.form.items(multi=True) if k not in _DROPPED]
+    resume = {"session": current_session().session.key, "path": target, "fields": fields}
+    if safe_next(target) == target and len(json.dumps(resume)) <= MAX_RESUME_BYTES:
+        session[RESUME_KEY] = resume
+    else:
+        session.pop(RESUME_KEY, None)
+
+
+@bp.get("/step-up")
+@role_required("viewer")
+def step_up():
+    """Prove a factor now (for API callers and links), then go to ``next``."""
+    from .routes import _challenge_page
+
+    if not current_session().session or not step_up_due():
+        return redirect(safe_next(request.args.get("next")))
+    return _challenge_page()
+
+
+@bp.get("/continue")
+@role_required("viewer")
+def step_up_continue():
+    resume = session.pop(RESUME_KEY, None)
+    current = current_session().session
+    if (
+        not isinstance(resume, dict)
+        or resume.get("session") != current.key
+        or safe_next(resume.get("path")) != resume.get("path")
+        or resume.get("path") == DASHBOARD
+    ):
+        flash("You confirmed it is you. Do the action again.", "notice")
+        return redirect(DASHBOARD, code=303)
+    return render_template(
+        "mfa/continue.html", path=resume["path"], fields=resume.get("fields") or []
+    )
