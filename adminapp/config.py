@@ -19,6 +19,9 @@ from urllib.parse import urlsplit
 
 import limits
 
+from .catalogs import supported_locales
+from .timezones import valid_zone
+
 PRODUCTION = "production"
 DEVELOPMENT = "development"
 
@@ -101,6 +104,9 @@ class Settings:
     trusted_proxy_count: int
     server_timing: bool
     log_level: str
+    # The language and IANA time zone of anyone who has not chosen their own.
+    default_locale: str = "en"
+    default_timezone: str = "UTC"
 
     @property
     def production(self) -> bool:
@@ -231,6 +237,8 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         trusted_proxy_count=int(source.number("TRUSTED_PROXY_COUNT", 0, low=0, high=10)),
         server_timing=source.flag("SERVER_TIMING", False),
         log_level=source.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
+        default_locale=source.choice("DEFAULT_LOCALE", supported_locales(), "en"),
+        default_timezone=source.timezone("DEFAULT_TIMEZONE", "UTC"),
     )
 
 
@@ -410,6 +418,14 @@ class _Source:
             raise ConfigError(
                 f"{name}={value!r} is not a rate limit such as '5 per hour'."
             ) from None
+        return value
+
+    def timezone(self, name: str, default: str) -> str:
+        value = self.text(name) or default
+        if valid_zone(value) is None:
+            raise ConfigError(
+                f"{name}={value!r} is not an IANA time zone such as Asia/Seoul or UTC."
+            )
         return value
 
     def list(self, name: str) -> list[str]:
