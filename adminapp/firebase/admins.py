@@ -197,9 +197,11 @@ class AdminDirectory:
 
     def set_preferences(self, email: str, *, locale: str | None, timezone: str | None) -> None:
         """Store an admin's language and time zone (None: follow the defaults)."""
+        # null, not a deleted field: the local emulator ignores DELETE_FIELD,
+        # and null reads as "no choice" either way.
         fields = {
-            "locale": locale or firestore.DELETE_FIELD,
-            "timezone": timezone or firestore.DELETE_FIELD,
+            "locale": locale or None,
+            "timezone": timezone or None,
             "updated_at": self._clock(),
         }
         try:

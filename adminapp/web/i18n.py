@@ -129,3 +129,14 @@ def remember_language(response: Response, locale: str) -> None:
         httponly=True,
         samesite="Lax",
     )
+
+
+def forget_language(response: Response) -> None:
+    """Follow the browser's language again on the signed-out pages."""
+    response.delete_cookie(
+        language_cookie_name(),
+        path="/",
+        secure=_settings().cookie_secure,
+        httponly=True,
+        samesite="Lax",
+    )

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from ..context import services
 from ..guard import current_admin, role_required
-from ..i18n import remember_language
+from ..i18n import forget_language, remember_language
 from . import bp
 from .forms import AccountForm
 
@@ -40,6 +40,8 @@ def save_account():
         with force_locale(locale):
             flash(_("Your preferences are saved."), "success")
     else:
+        # "The browser's language": the signed-out pages follow it again too.
+        forget_language(response)
         flash(_("Your preferences are saved."), "success")
     return response
 
