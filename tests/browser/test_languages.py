@@ -114,7 +114,7 @@ def test_the_language_switch_on_the_signed_out_pages(korean_page, live_url):
     assert page.inner_text("h1") == "비밀번호 재설정"
     screenshot(page, "ko-reset-request")
 
-    page.click("#language-switch button[value=en]")
+    page.click("#language-switch a[hreflang=en]")
 
     page.wait_for_selector("text=Reset your password")
     assert page.get_attribute("html", "lang") == "en"

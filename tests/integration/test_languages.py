@@ -11,7 +11,7 @@ from adminapp.web.i18n import LANGUAGE_COOKIE
 from tests.conftest import base_config
 from tests.support.firebase import OWNER
 from tests.support.reset import request_reset, settle
-from tests.support.web import csrf_token, post_form
+from tests.support.web import post_form
 
 KO = {"Accept-Language": "ko-KR,ko;q=0.9,en;q=0.5"}
 EN = {"Accept-Language": "en-US,en;q=0.9"}
@@ -44,10 +44,8 @@ def test_without_a_preference_the_default_locale_speaks(client):
 
 
 def test_the_signed_out_switch_keeps_only_the_language_in_a_lax_cookie(client):
-    response = client.post(
-        "/admin/language",
-        data={"csrf_token": csrf_token(client), "lang": "ko", "next": "/admin/login?next=/admin/"},
-        headers=EN,
+    response = client.get(
+        "/admin/language", query_string={"lang": "ko", "next": "/admin/login?next=/admin/"}
     )
 
     assert response.status_code == 303
@@ -61,17 +59,19 @@ def test_the_signed_out_switch_keeps_only_the_language_in_a_lax_cookie(client):
 
 @pytest.mark.parametrize("lang", ["fr", "", "ko; Domain=evil.example"])
 def test_the_switch_refuses_a_language_we_do_not_have(client, lang):
-    response = client.post("/admin/language", data={"csrf_token": csrf_token(client), "lang": lang})
-
-    assert response.status_code == 400
-    assert "Set-Cookie" not in response.headers or COOKIE not in response.headers["Set-Cookie"]
-
-
-def test_the_switch_needs_the_csrf_token(client):
-    response = client.post("/admin/language", data={"lang": "ko"})
+    response = client.get("/admin/language", query_string={"lang": lang})
 
     assert response.status_code == 400
     assert COOKIE not in response.headers.get("Set-Cookie", "")
+
+
+def test_the_switch_goes_back_only_to_our_own_pages(client):
+    response = client.get(
+        "/admin/language", query_string={"lang": "en", "next": "https://evil.example/"}
+    )
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/admin/"
 
 
 def test_the_admins_own_language_outranks_cookie_and_browser(signed_in_as):

@@ -20,7 +20,7 @@ ACCESS = {
     ("auth.reset_request", "POST"): PUBLIC,
     ("auth.reset_confirm", "GET"): PUBLIC,
     ("auth.reset_confirm", "POST"): PUBLIC,
-    ("auth.switch_language", "POST"): PUBLIC,
+    ("auth.switch_language", "GET"): PUBLIC,
     ("auth.logout", "POST"): "viewer",
     ("console.dashboard", "GET"): "viewer",
     ("console.admins", "GET"): "viewer",
