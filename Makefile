@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP_VERSION := 26.3
 
-.PHONY: help install catalogs translations run test lint bench bench-tools redis screenshots chromium clean
+.PHONY: help install catalogs translations run test lint bench bench-tools redis screenshots chromium fonts clean
 
 help:
 	@echo "make run    serve http://127.0.0.1:5000/admin/ on the local emulators"
@@ -82,8 +82,16 @@ lint: install
 test: install chromium redis lint
 	$(PY) -m pytest
 
-# Refresh the README's pictures (docs/screenshots) from the browser tests.
-screenshots: install chromium
+# A Korean font for the Korean screenshots (Debian's fonts-nanum), else
+# Chromium draws empty boxes. Needs root, like chromium.
+fonts:
+	@fc-list :lang=ko | grep -q . || { \
+	  echo "Installing Debian's fonts-nanum for the Korean screenshots"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-nanum; }
+
+# Refresh the README's pictures (docs/screenshots) from the browser tests,
+# in English and in Korean (ko-*.png, tests/browser/test_languages.py).
+screenshots: install chromium fonts
 	ADMINAPP_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/browser -q
 
 clean:

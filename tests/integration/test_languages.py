@@ -268,3 +268,16 @@ def test_firebase_delivery_asks_firebase_for_the_admins_language(
 
     assert sent_headers == [{"X-Firebase-Locale": "ko"}]
     assert len(outbox.sent(STAFF)) == 1
+
+
+@pytest.mark.parametrize("config", [base_config(SERVER_TIMING="true")])
+def test_the_admins_language_and_zone_cost_no_extra_firestore_read(signed_in_as):
+    """They come with the admin document the guard reads anyway."""
+    from tests.integration.test_round_trips import round_trips
+
+    client = signed_in_as(STAFF, "viewer", locale="ko", timezone="Asia/Seoul")
+
+    for path, shows in (("/admin/", "KST"), ("/admin/account", 'selected value="Asia/Seoul"')):
+        response = client.get(path, headers=EN)
+        assert html_lang(response) == "ko" and shows in response.get_data(as_text=True)
+        assert round_trips(response) == {"firestore": 1, "auth": 0}
