@@ -6,15 +6,39 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP_VERSION := 26.3
 
-.PHONY: help install run test lint bench bench-tools redis screenshots chromium clean
+.PHONY: help install catalogs translations run test lint bench bench-tools redis screenshots chromium fonts clean
 
 help:
 	@echo "make run    serve http://localhost:5000/admin/ on the local emulators"
 	@echo "make test   run the whole test suite (browser tests included)"
 	@echo "make lint   ruff checks (also part of make test)"
 	@echo "make bench  measure the gate under load (emulators, gunicorn, wrk; ~4 minutes)"
+	@echo "make translations  extract new strings, update every catalog, compile (see README)"
 
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed node_modules/.installed catalogs
+
+# Translation catalogs (README: "Languages and time zones"). The .po files
+# are the source, committed; the .mo files are built here (and by the app at
+# start-up when missing or stale), never committed.
+CATALOGS := adminapp/translations
+PYBABEL := $(VENV)/bin/pybabel
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard $(CATALOGS)/*/LC_MESSAGES/messages.po))
+
+catalogs: $(MO_FILES)
+
+$(CATALOGS)/%/LC_MESSAGES/messages.mo: $(CATALOGS)/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(PYBABEL) compile --statistics -l $* -i $< -o $@
+
+# After adding or changing strings (or merging branches that did): extract
+# every marked string into messages.pot, merge it into each catalog (new
+# strings arrive empty, changed ones fuzzy: translate them, then clear the
+# flag), and compile. tests/unit/test_catalogs.py fails until every string
+# is translated.
+translations: $(VENV)/.installed
+	$(PYBABEL) extract -F babel.cfg -k N_ -k _l --no-location --sort-output \
+	  --project adminapp --copyright-holder "adminapp authors" -o $(CATALOGS)/messages.pot .
+	$(PYBABEL) update -i $(CATALOGS)/messages.pot -d $(CATALOGS) --ignore-obsolete
+	$(MAKE) catalogs
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -60,8 +84,16 @@ lint: install
 test: install chromium redis lint
 	$(PY) -m pytest
 
-# Refresh the README's pictures (docs/screenshots) from the browser tests.
-screenshots: install chromium
+# A Korean font for the Korean screenshots (Debian's fonts-nanum), else
+# Chromium draws empty boxes. Needs root, like chromium.
+fonts:
+	@fc-list :lang=ko | grep -q . || { \
+	  echo "Installing Debian's fonts-nanum for the Korean screenshots"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-nanum; }
+
+# Refresh the README's pictures (docs/screenshots) from the browser tests,
+# in English and in Korean (ko-*.png, tests/browser/test_languages.py).
+screenshots: install chromium fonts
 	ADMINAPP_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/browser -q
 
 clean:

@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import ConfigError, Settings, load_settings
 from .services import build_services
-from .web import guard, headers, log_redaction, server_timing
+from .web import guard, headers, i18n, labels, log_redaction, server_timing
 from .web.context import COOKIE_KEY, EXTENSION_KEY
 from .web.cookie import SessionCookie
 from .web.error_pages import register_error_handlers
@@ -51,6 +51,9 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     app.extensions[COOKIE_KEY] = SessionCookie(settings)
     server_timing.init_app(app, settings)
     headers.init_app(app, settings)
+    # Compiles the catalogs first if their .mo files are missing or stale.
+    i18n.init_app(app, settings)
+    labels.init_app(app)
     # Order of the before-request checks: rate limits first, so a limited
     # request costs no Firebase call; then the guard, before CSRF so that an
     # anonymous POST gets 401, not 400.

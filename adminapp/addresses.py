@@ -19,10 +19,11 @@ from __future__ import annotations
 from email_validator import EmailNotValidError, validate_email
 
 from .errors import InvalidInput
+from .i18n_marks import N_
 
 # RFC 5321's limit for a path; Firestore ids could be longer, addresses not.
 MAX_EMAIL_LENGTH = 254
-EXAMPLE = "Enter a valid email address, such as name@example.com."
+EXAMPLE = N_("Enter a valid email address, such as name@example.com.")
 
 
 class InvalidEmail(InvalidInput):

@@ -21,6 +21,9 @@ from urllib.parse import urlsplit
 
 import limits
 
+from .catalogs import supported_locales
+from .timezones import valid_zone
+
 PRODUCTION = "production"
 DEVELOPMENT = "development"
 
@@ -130,6 +133,9 @@ class Settings:
     webauthn_rp_id: str = DEVELOPMENT_RP_ID
     # "" = the request's own origin (development without PUBLIC_URL).
     webauthn_origin: str = ""
+    # The language and IANA time zone of anyone who has not chosen their own.
+    default_locale: str = "en"
+    default_timezone: str = "UTC"
 
     @property
     def production(self) -> bool:
@@ -273,6 +279,8 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         mfa_encryption_keys=mfa_keys,
         webauthn_rp_id=rp_id,
         webauthn_origin=public_url,
+        default_locale=source.choice("DEFAULT_LOCALE", supported_locales(), "en"),
+        default_timezone=source.timezone("DEFAULT_TIMEZONE", "UTC"),
     )
 
 
@@ -535,6 +543,14 @@ class _Source:
             raise ConfigError(
                 f"{name}={value!r} is not a rate limit such as '5 per hour'."
             ) from None
+        return value
+
+    def timezone(self, name: str, default: str) -> str:
+        value = self.text(name) or default
+        if valid_zone(value) is None:
+            raise ConfigError(
+                f"{name}={value!r} is not an IANA time zone such as Asia/Seoul or UTC."
+            )
         return value
 
     def list(self, name: str) -> list[str]:

@@ -10,9 +10,19 @@ an HTML page or a JSON error, and the CLI prints the message on one line.
 A subclass per family sets the status and a default code; a rule that needs
 its own code (``last_owner``, ``uid_mismatch``) subclasses the family or
 passes ``code=``.
+
+Messages are English templates marked with ``N_`` (so ``pybabel extract``
+finds them) with ``%(name)s`` placeholders filled from ``params``: services
+stay free of Flask and of the reader's language, and the web layer shows
+``translated(gettext)`` in the reader's language. ``message`` (and ``str()``)
+is the English text, for the CLI and the logs.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from .i18n_marks import N_
 
 
 class Refused(Exception):
@@ -23,9 +33,18 @@ class Refused(Exception):
     # The heading of the HTML error page; None uses the message itself.
     title: str | None = None
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        params: Mapping[str, object] | None = None,
+    ):
+        self.template = message
+        self.params = dict(params or {})
+        self.message = message % self.params if self.params else message
+        super().__init__(self.message)
         if code is not None:
             self.code = code
         if status is not None:
@@ -33,6 +52,14 @@ class Refused(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        """The message in the reader's language (``gettext`` chooses it)."""
+        text = gettext(self.template)
+        return text % self.params if self.params else text
+
+    def translated_title(self, gettext: Callable[[str], str]) -> str | None:
+        return gettext(self.title) if self.title else None
 
 
 class InvalidInput(Refused):
@@ -47,7 +74,7 @@ class NotSignedIn(Refused):
 
     status = 401
     code = "unauthenticated"
-    title = "Signed out"
+    title = N_("Signed out")
 
 
 class Forbidden(Refused):
@@ -55,7 +82,7 @@ class Forbidden(Refused):
 
     status = 403
     code = "forbidden"
-    title = "No access"
+    title = N_("No access")
 
 
 class NotFound(Refused):
@@ -77,14 +104,17 @@ class BackendUnavailable(Refused):
 
     status = 503
     code = "service_unavailable"
-    title = "Temporarily unavailable"
+    title = N_("Temporarily unavailable")
     # Seconds a client should wait before trying again.
     retry_after = 30
 
     def __init__(self, service: str, detail: str):
         super().__init__(
-            f"{service} is not answering right now, so the admin area is closed. "
-            "Try again in a minute."
+            N_(
+                "%(service)s is not answering right now, so the admin area is closed. "
+                "Try again in a minute."
+            ),
+            params={"service": service},
         )
         self.service = service
         self.detail = detail

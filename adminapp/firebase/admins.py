@@ -18,7 +18,10 @@ from google.api_core.exceptions import NotFound as DocumentGone
 from google.cloud import firestore
 from google.cloud.firestore import DocumentSnapshot, FieldFilter, WriteBatch
 
+from ..catalogs import supported_locale
 from ..errors import Conflict, NotFound
+from ..i18n_marks import N_
+from ..timezones import valid_zone
 from .backend import FirebaseBackend
 
 log = logging.getLogger(__name__)
@@ -35,7 +38,7 @@ class AdminExists(Conflict):
 
 class AdminNotFound(NotFound):
     def __init__(self, email: str):
-        super().__init__(f"{email} is not an admin.")
+        super().__init__(N_("%(email)s is not an admin."), params={"email": email})
 
 
 class LastOwner(Conflict):
@@ -63,6 +66,11 @@ class Admin:
     # A script's account: its bearer calls need no Firebase second-factor
     # claim (services/access.py). Set only from the CLI, audited.
     service_account: bool = False
+    # The admin's own language and IANA time zone for pages and emails; None
+    # follows the browser / DEFAULT_LOCALE and DEFAULT_TIMEZONE. Read with
+    # the document the guard already loads: choosing them costs no read.
+    locale: str | None = None
+    timezone: str | None = None
     # The document's update time when read; binding the uid is conditional
     # on it, so two racing first sign-ins cannot both bind.
     version: datetime | None = None
@@ -105,6 +113,10 @@ def admin_from_snapshot(snapshot: DocumentSnapshot) -> Admin | None:
         second_factors=_count(data.get("second_factors")),
         # Only an explicit true: anything else keeps the second factor due.
         service_account=data.get("service_account") is True,
+        # Hand-edited documents may hold anything: what we cannot use is
+        # ignored (the defaults apply), never a reason to refuse access.
+        locale=supported_locale(data.get("locale")),
+        timezone=valid_zone(data.get("timezone")),
         version=snapshot.update_time,
     )
 
@@ -147,7 +159,9 @@ class AdminDirectory:
             with self._backend.firestore_call("create admin"):
                 self.ref(email).create(data, **self._backend.rpc_options())
         except AlreadyExists:
-            raise AdminExists(f"{email} is already an admin.") from None
+            raise AdminExists(
+                N_("%(email)s is already an admin."), params={"email": email}
+            ) from None
         return Admin(email=email, role=role, display_name=display_name, created_at=now)
 
     def update(
@@ -206,6 +220,21 @@ class AdminDirectory:
 
         return self._transact(delete, "remove admin")
 
+    def set_preferences(self, email: str, *, locale: str | None, timezone: str | None) -> None:
+        """Store an admin's language and time zone (None: follow the defaults)."""
+        # null, not a deleted field: the local emulator ignores DELETE_FIELD,
+        # and null reads as "no choice" either way.
+        fields = {
+            "locale": locale or None,
+            "timezone": timezone or None,
+            "updated_at": self._clock(),
+        }
+        try:
+            with self._backend.firestore_call("set admin preferences"):
+                self.ref(email).update(fields, **self._backend.rpc_options())
+        except DocumentGone:
+            raise AdminNotFound(email) from None
+
     def _transact(self, work: Callable, what: str):
         transaction = self._backend.firestore.transaction(max_attempts=3)
         with self._backend.firestore_call(what):
@@ -230,7 +259,10 @@ class AdminDirectory:
             if admin and admin.active_owner and admin.email != email
         ]
         if not others:
-            raise LastOwner(f"{email} is the last enabled owner. Make someone else an owner first.")
+            raise LastOwner(
+                N_("%(email)s is the last enabled owner. Make someone else an owner first."),
+                params={"email": email},
+            )
 
     def stage_sign_in(self, batch: WriteBatch, admin: Admin, uid: str, when: datetime) -> None:
         """Record a sign-in, binding the document to the Firebase uid the

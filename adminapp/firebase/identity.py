@@ -20,6 +20,7 @@ from firebase_admin import auth, tenant_mgt
 from ..addresses import InvalidEmail, identity_key
 from ..config import Settings
 from ..errors import Refused
+from ..i18n_marks import N_
 from .backend import FirebaseBackend
 
 Clock = Callable[[], datetime]
@@ -54,18 +55,22 @@ class SignInRefused(Refused):
 
     status = 401
 
-    def __init__(self, code: str, message: str, status: int | None = None):
-        super().__init__(message, code=code, status=status)
+    def __init__(
+        self, code: str, message: str, status: int | None = None, params: dict | None = None
+    ):
+        super().__init__(message, code=code, status=status, params=params)
 
 
-AGAIN = "Sign in again."
+INVALID_TOKEN = N_("The sign-in token is not valid. Sign in again.")
 
 
 def _wrong_tenant() -> SignInRefused:
     return SignInRefused(
         "wrong_tenant",
-        "This account belongs to another set of users of this Firebase project "
-        "(another tenant); only staff accounts can sign in to the admin area.",
+        N_(
+            "This account belongs to another set of users of this Firebase project "
+            "(another tenant); only staff accounts can sign in to the admin area."
+        ),
         403,
     )
 
@@ -84,7 +89,7 @@ class Identity:
         age = self._clock() - identity.auth_time
         if age > self._settings.recent_sign_in:
             raise SignInRefused(
-                "stale_sign_in", "Your sign-in is too old. Sign in again with your password."
+                "stale_sign_in", N_("Your sign-in is too old. Sign in again with your password.")
             )
         return identity
 
@@ -94,7 +99,7 @@ class Identity:
         claims = self._verified_claims(id_token)
         if not claims.get("email"):
             raise SignInRefused(
-                "no_email", "This account has no email address; admin accounts need one.", 403
+                "no_email", N_("This account has no email address; admin accounts need one."), 403
             )
         try:
             email = identity_key(claims["email"])
@@ -103,14 +108,14 @@ class Identity:
             # leading space, "/", …): such an account is never an admin.
             raise SignInRefused(
                 "invalid_email",
-                "This account's email address is not a plain address; it cannot be an admin.",
+                N_("This account's email address is not a plain address; it cannot be an admin."),
                 403,
             ) from None
         verified = claims.get("email_verified") is True
         if self._settings.require_email_verified and not verified:
             raise SignInRefused(
                 "email_unverified",
-                "Verify your email address before signing in to the admin area.",
+                N_("Verify your email address before signing in to the admin area."),
                 403,
             )
         firebase_claims = claims.get("firebase") or {}
@@ -118,12 +123,12 @@ class Identity:
         if provider not in self._settings.allowed_sign_in_providers:
             raise SignInRefused(
                 "provider_not_allowed",
-                "This sign-in method is not allowed for the admin area.",
+                N_("This sign-in method is not allowed for the admin area."),
                 403,
             )
         auth_time = claims.get("auth_time")
         if not isinstance(auth_time, int | float) or isinstance(auth_time, bool):
-            raise SignInRefused("invalid_token", f"The sign-in token is not valid. {AGAIN}")
+            raise SignInRefused("invalid_token", INVALID_TOKEN)
         return FirebaseIdentity(
             uid=claims["uid"],
             email=email,
@@ -134,7 +139,7 @@ class Identity:
         )
 
     def _verified_claims(self, id_token: str) -> dict:
-        invalid = SignInRefused("invalid_token", f"The sign-in token is not valid. {AGAIN}")
+        invalid = SignInRefused("invalid_token", INVALID_TOKEN)
         client = self._backend.auth
         try:
             with self._backend.auth_call("verify_id_token"):
@@ -150,13 +155,17 @@ class Identity:
             raise _wrong_tenant() from None
         # The specific errors subclass InvalidIdTokenError, so they come first.
         except auth.ExpiredIdTokenError:
-            raise SignInRefused("expired_token", f"Your sign-in has expired. {AGAIN}") from None
+            raise SignInRefused(
+                "expired_token", N_("Your sign-in has expired. Sign in again.")
+            ) from None
         except auth.RevokedIdTokenError:
-            raise SignInRefused("revoked_token", f"This sign-in was revoked. {AGAIN}") from None
+            raise SignInRefused(
+                "revoked_token", N_("This sign-in was revoked. Sign in again.")
+            ) from None
         except auth.UserDisabledError:
-            raise SignInRefused("user_disabled", "This account is disabled.", 403) from None
+            raise SignInRefused("user_disabled", N_("This account is disabled."), 403) from None
         except auth.UserNotFoundError:
-            raise SignInRefused("user_not_found", "This account no longer exists.") from None
+            raise SignInRefused("user_not_found", N_("This account no longer exists.")) from None
         except (auth.InvalidIdTokenError, ValueError):
             raise invalid from None
 

@@ -69,12 +69,16 @@ class IdentityToolkit:
         else:
             self.base_url = PRODUCTION_BASE
 
-    def send_password_reset(self, email: str, continue_url: str | None) -> None:
-        """Have Firebase email its own password reset message."""
+    def send_password_reset(
+        self, email: str, continue_url: str | None, locale: str | None = None
+    ) -> None:
+        """Have Firebase email its own password reset message, in ``locale``
+        (Firebase picks the template's translation by ``X-Firebase-Locale``)."""
         body = {"requestType": "PASSWORD_RESET", "email": email}
         if continue_url:
             body["continueUrl"] = continue_url
-        self._post("accounts:sendOobCode", body)
+        headers = {"X-Firebase-Locale": locale} if locale else None
+        self._post("accounts:sendOobCode", body, headers=headers)
 
     def check_reset_code(self, code: str) -> str:
         """The email a password reset code belongs to; the code stays valid.
@@ -92,7 +96,7 @@ class IdentityToolkit:
         body = {"oobCode": code, "newPassword": new_password}
         return _email_of(self._post("accounts:resetPassword", body))
 
-    def _post(self, method: str, body: dict) -> dict:
+    def _post(self, method: str, body: dict, *, headers: dict | None = None) -> dict:
         if self._settings.tenant_id:
             # The staff's accounts, and so their codes, live in this tenant.
             body = {**body, "tenantId": self._settings.tenant_id}
@@ -101,6 +105,7 @@ class IdentityToolkit:
                 f"{self.base_url}/{method}",
                 params={"key": self._settings.web_api_key},
                 json=body,
+                headers=headers,
                 timeout=self._settings.backend_timeout,
             )
             if response.status_code >= 500:

@@ -1,33 +1,54 @@
-"""Our own emails' wording: plain-text and HTML templates under ``templates/email/``.
+"""Our own emails' wording: plain-text and HTML templates under ``templates/email/``,
+in the reader's language.
 
 Each email is a pair, ``<name>.txt`` and ``<name>.html``, rendered with the
 same context. Undefined variables are errors, so a template never goes out
-with a blank where a link should be.
+with a blank where a link should be. The templates' text is marked for
+translation (``{% trans %}``); each language gets its own Jinja environment
+with that language's catalog installed, so emails rendered at once on the
+background threads never share a language by accident.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import jinja2
 
+from ..catalogs import compiled_directory, translations
 from .smtp import Mail
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "email"
 
 
 class EmailTemplates:
-    def __init__(self, directory: Path = TEMPLATES):
-        self._environment = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(directory),
-            autoescape=jinja2.select_autoescape(["html"]),
-            undefined=jinja2.StrictUndefined,
-        )
+    def __init__(self, directory: Path = TEMPLATES, catalogs: Path | None = None):
+        self._directory = directory
+        self._catalogs = catalogs
 
-    def render(self, name: str, *, to: str, subject: str, **context) -> Mail:
+    def render(self, name: str, *, locale: str, to: str, subject: str, **context) -> Mail:
+        """Render one email in ``locale``; ``subject`` is the English text
+        marked with ``N_``, translated here."""
+        environment = self._environment(locale)
         return Mail(
             to=to,
-            subject=subject,
-            text=self._environment.get_template(f"{name}.txt").render(context),
-            html=self._environment.get_template(f"{name}.html").render(context),
+            subject=self._translations(locale).gettext(subject),
+            text=environment.get_template(f"{name}.txt").render(context),
+            html=environment.get_template(f"{name}.html").render(context),
         )
+
+    def _translations(self, locale: str):
+        return translations(self._catalogs or compiled_directory(), locale)
+
+    @lru_cache(maxsize=8)  # noqa: B019  (one per language, for the app's lifetime)
+    def _environment(self, locale: str) -> jinja2.Environment:
+        environment = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(self._directory),
+            autoescape=jinja2.select_autoescape(["html"]),
+            undefined=jinja2.StrictUndefined,
+            extensions=["jinja2.ext.i18n"],
+        )
+        environment.install_gettext_translations(self._translations(locale), newstyle=True)
+        environment.globals["lang"] = locale
+        return environment

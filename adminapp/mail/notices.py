@@ -15,11 +15,13 @@ from datetime import datetime
 
 from ..client import Client
 from ..config import Settings
+from ..i18n_marks import N_
+from ..timezones import format_when
 from .messages import EmailTemplates
 from .password_links import login_url
 from .smtp import SmtpMailer
 
-SUBJECT = "Your admin password was changed"
+SUBJECT = N_("Your admin password was changed")
 
 
 class ChangeNotices:
@@ -32,15 +34,26 @@ class ChangeNotices:
     def enabled(self) -> bool:
         return bool(self._settings.smtp.host)
 
-    def password_changed(self, email: str, when: datetime, client: Client) -> None:
-        """Send the notice now; raises ``MailError`` when SMTP fails."""
+    def password_changed(
+        self,
+        email: str,
+        when: datetime,
+        client: Client,
+        *,
+        locale: str | None = None,
+        timezone: str | None = None,
+    ) -> None:
+        """Send the notice now, in the admin's language and time zone (the
+        defaults when None); raises ``MailError`` when SMTP fails."""
+        locale = locale or self._settings.default_locale
         self._mailer.send(
             self._templates.render(
                 "password_changed",
+                locale=locale,
                 to=email,
                 subject=SUBJECT,
                 email=email,
-                when=f"{when:%Y-%m-%d %H:%M} UTC",
+                when=format_when(when, locale, timezone or self._settings.default_timezone),
                 ip=client.ip,
                 login_url=login_url(self._settings),
             )

@@ -22,6 +22,7 @@ from firebase_admin import auth
 from ..config import Settings
 from ..firebase.backend import FirebaseBackend
 from ..firebase.identity_toolkit import IdentityToolkit, ToolkitError
+from ..i18n_marks import N_
 from .messages import EmailTemplates
 from .smtp import Mail, MailError, SmtpMailer
 
@@ -31,7 +32,10 @@ PURPOSES = ("reset", "invite")
 CONFIRM_PATH = "/admin/resetpassword/confirm"
 LOGIN_PATH = "/admin/login"
 _TEMPLATE_FOR = {"reset": "password_reset", "invite": "invite"}
-_SUBJECT_FOR = {"reset": "Reset your admin password", "invite": "Set your admin password"}
+_SUBJECT_FOR = {
+    "reset": N_("Reset your admin password"),
+    "invite": N_("Set your admin password"),
+}
 
 
 class LinkDeliveryError(Exception):
@@ -79,25 +83,28 @@ class LinkDelivery:
     def mode(self) -> str:
         return self._settings.reset_delivery
 
-    def send(self, email: str, purpose: str = "reset") -> None:
-        """Send a password link to ``email`` or raise :class:`LinkDeliveryError`.
+    def send(self, email: str, purpose: str = "reset", locale: str | None = None) -> None:
+        """Send a password link to ``email``, in ``locale`` (the recipient's
+        language; DEFAULT_LOCALE when None), or raise :class:`LinkDeliveryError`.
         May also raise ``BackendUnavailable`` when Firebase does not answer."""
         if purpose not in PURPOSES:
             raise ValueError(f"unknown purpose {purpose!r}")
+        locale = locale or self._settings.default_locale
         if self.mode == "smtp":
-            self._send_own_email(email, purpose)
+            self._send_own_email(email, purpose, locale)
         else:
-            self._send_firebase_email(email)
+            self._send_firebase_email(email, locale)
 
-    def _send_firebase_email(self, email: str) -> None:
+    def _send_firebase_email(self, email: str, locale: str) -> None:
         # Firebase has one template per project: an invitation gets the same
-        # "reset your password" wording as a reset.
+        # "reset your password" wording as a reset, in the project's
+        # translation of it for this language.
         try:
-            self._toolkit.send_password_reset(email, login_url(self._settings))
+            self._toolkit.send_password_reset(email, login_url(self._settings), locale)
         except ToolkitError as refusal:
             raise LinkDeliveryError(refusal.code) from None
 
-    def _send_own_email(self, email: str, purpose: str) -> None:
+    def _send_own_email(self, email: str, purpose: str, locale: str) -> None:
         settings = auth.ActionCodeSettings(url=login_url(self._settings))
         with self._backend.auth_call("generate_password_reset_link"):
             # Firebase's refusals are caught inside the call, so that only
@@ -112,16 +119,17 @@ class LinkDelivery:
             ) as error:
                 raise LinkDeliveryError(type(error).__name__) from None
         mail = self.render(
-            email, purpose, confirm_link(self._settings.public_url, code_from_link(link))
+            email, purpose, confirm_link(self._settings.public_url, code_from_link(link)), locale
         )
         try:
             self._mailer.send(mail)
         except MailError as error:
             raise LinkDeliveryError(f"smtp: {error}") from None
 
-    def render(self, email: str, purpose: str, link: str) -> Mail:
+    def render(self, email: str, purpose: str, link: str, locale: str | None = None) -> Mail:
         return self._templates.render(
             _TEMPLATE_FOR[purpose],
+            locale=locale or self._settings.default_locale,
             to=email,
             subject=_SUBJECT_FOR[purpose],
             email=email,

@@ -21,15 +21,16 @@ from ..firebase.audit import AuditTrail, log_event
 from ..firebase.backend import FirebaseBackend
 from ..firebase.identity import Identity, SignInRefused
 from ..firebase.sessions import CookieClaims, SessionRecord, SessionStore, valid_session_key
+from ..i18n_marks import N_
 
-NOT_ADMIN = "This account is not an admin of this site."
+NOT_ADMIN = N_("This account is not an admin of this site.")
 
 
 class SessionNotFound(NotFound):
     """No open session with that key (that this admin may see)."""
 
     def __init__(self):
-        super().__init__("That session does not exist or has already ended.")
+        super().__init__(N_("That session does not exist or has already ended."))
 
 
 class AccessRefused(NotSignedIn):
@@ -39,8 +40,10 @@ class AccessRefused(NotSignedIn):
     treated as signed out (the login page, for a browser).
     """
 
-    def __init__(self, code: str, message: str, *, forbidden: bool = False):
-        super().__init__(message, code=code, status=403 if forbidden else None)
+    def __init__(
+        self, code: str, message: str, *, forbidden: bool = False, params: dict | None = None
+    ):
+        super().__init__(message, code=code, status=403 if forbidden else None, params=params)
 
     @property
     def forbidden(self) -> bool:
@@ -76,13 +79,13 @@ class Resumed:
     admin: Admin
 
 
-SIGNED_OUT = "Your session has ended. Sign in again."
-SIGN_IN_AGAIN = "Your role now needs a second factor. Sign in again."
+SIGNED_OUT = N_("Your session has ended. Sign in again.")
+SIGN_IN_AGAIN = N_("Your role now needs a second factor. Sign in again.")
 # What a person reads when their session is over, by SessionRecord.why_over.
 _OVER = {
     "session_ended": SIGNED_OUT,
     "session_expired": SIGNED_OUT,
-    "session_idle": "You were signed out after a period of inactivity.",
+    "session_idle": N_("You were signed out after a period of inactivity."),
 }
 
 
@@ -99,7 +102,7 @@ def admission_refusal(admin: Admin | None, uid: str, *, in_session: bool) -> Sig
     if admin is None:
         return SignInRefused("admin_removed" if in_session else "not_admin", NOT_ADMIN, 403)
     if admin.disabled:
-        return SignInRefused("admin_disabled", "This admin account is disabled.", 403)
+        return SignInRefused("admin_disabled", N_("This admin account is disabled."), 403)
     if admin.uid is not None and admin.uid != uid:
         # The email now belongs to a different Firebase account than the one
         # this admin first signed in with (deleted and re-created?).
@@ -231,7 +234,7 @@ class Access:
             # Between our read and our write, another sign-in bound this admin
             # to a uid, or an owner removed the admin.
             raise SignInRefused(
-                "uid_conflict", "Sign-in could not be completed. Sign in again.", 409
+                "uid_conflict", N_("Sign-in could not be completed. Sign in again."), 409
             ) from None
 
     @staticmethod
@@ -259,7 +262,14 @@ class Access:
             raise self._refuse(over, _OVER[over], client, actor=session.email)
         refusal = admission_refusal(admin, session.uid, in_session=True)
         if refusal is not None:
-            raise self._refuse(refusal.code, refusal.message, client, end=session, forbidden=True)
+            raise self._refuse(
+                refusal.code,
+                refusal.template,
+                client,
+                end=session,
+                forbidden=True,
+                params=refusal.params,
+            )
         if (
             not session.mfa_pending
             and session.mfa_factor is None
@@ -280,6 +290,7 @@ class Access:
         actor: str | None = None,
         end: SessionRecord | None = None,
         forbidden: bool = False,
+        params: dict | None = None,
     ) -> AccessRefused:
         """Record a refusal at the guard. A live session of a known admin is
         ended and audited; a dead or unknown one is only logged."""
@@ -297,7 +308,7 @@ class Access:
                 client=client,
             )
             self._backend.commit(batch, "end refused session")
-        return AccessRefused(reason, message, forbidden=forbidden)
+        return AccessRefused(reason, message, forbidden=forbidden, params=params)
 
     def _keep_alive(self, session: SessionRecord, now: datetime, client: Client) -> None:
         """Re-check the Firebase account now and then, and record activity
@@ -335,7 +346,7 @@ class Access:
         recently active first, if ``viewer`` may see them."""
         email = email or viewer.email
         if not self.may_see_sessions_of(viewer, email):
-            raise Forbidden("Only owners can see other admins' sessions.")
+            raise Forbidden(N_("Only owners can see other admins' sessions."))
         return self._sessions.open_for(email)
 
     def end_session(

@@ -10,17 +10,27 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from ..catalogs import supported_locale
 from ..client import Client
-from ..errors import BackendUnavailable, Conflict
+from ..errors import BackendUnavailable, Conflict, InvalidInput
 from ..firebase.admins import Admin, AdminChange, AdminDirectory, LastOwner
 from ..firebase.audit import AuditTrail
 from ..firebase.identity import Identity
+from ..i18n_marks import N_
 from ..mail.password_links import LinkDeliveryError
+from ..timezones import valid_zone
 from .access import Access
 from .password_reset import PasswordReset
 from .second_factor import SecondFactor
 
 log = logging.getLogger(__name__)
+
+
+# English, marked for translation: the page and the API translate it.
+INVITATION_NOT_SENT = N_(
+    "The email with a link to set their password could not be sent; "
+    "they can use “Forgot your password?” on the sign-in page."
+)
 
 
 @dataclass(frozen=True)
@@ -88,11 +98,19 @@ class AdminManagement:
             self._resets.send_link(email, purpose="invite")
         except (LinkDeliveryError, BackendUnavailable) as error:
             log.warning("invitation email not sent to %s: %s", email, error)
-            return False, (
-                "The email with a link to set their password could not be sent; "
-                "they can use “Forgot your password?” on the sign-in page."
-            )
+            return False, INVITATION_NOT_SENT
         return True, None
+
+    def set_preferences(self, email: str, *, locale: str | None, timezone: str | None) -> None:
+        """An admin's own language and time zone (None: follow the defaults).
+        Not audited: it changes what the admin reads, not what they may do."""
+        if locale and supported_locale(locale) is None:
+            raise InvalidInput(N_("Choose a language from the list."), code="bad_language")
+        if timezone and valid_zone(timezone) is None:
+            raise InvalidInput(N_("Choose a time zone from the list."), code="bad_timezone")
+        self._directory.set_preferences(email, locale=locale or None, timezone=timezone or None)
+        # The guard's cached copy of the admin must not keep the old choice.
+        self._access.forget_admin(email)
 
     def change_role(
         self, email: str, role: str, *, actor: str, client: Client | None

@@ -29,6 +29,7 @@ from ..firebase.identity_toolkit import (
     ToolkitError,
     WeakPassword,
 )
+from ..i18n_marks import N_
 from ..mail.notices import ChangeNotices
 from ..mail.password_links import LinkDelivery, LinkDeliveryError
 from ..mail.smtp import MailError
@@ -51,7 +52,6 @@ class PasswordRefused(InvalidInput):
     code = "weak_password"
 
 
-ASK_AGAIN = "Ask for a new link below."
 # Our password policy's floor, for every password we set or let be set (the
 # reset form, `flask admins add --password`); Firebase may ask for more.
 MIN_PASSWORD_LENGTH = 12
@@ -117,7 +117,7 @@ class PasswordReset:
             return
         outcome, cause = "ok", None
         try:
-            self._delivery.send(email, "reset")
+            self._delivery.send(email, "reset", admin.locale)
         except (LinkDeliveryError, BackendUnavailable) as error:
             outcome, cause = "failed", getattr(error, "cause", None) or str(error)
             log.warning("password reset email not sent to %s: %s", email, cause)
@@ -150,9 +150,16 @@ class PasswordReset:
         try:
             account_email = self._toolkit.reset_password(code, new_password)
         except WeakPassword as weak:
+            if weak.detail:
+                raise PasswordRefused(
+                    N_(
+                        "Firebase refused this password: %(detail)s. "
+                        "Choose a longer or less common one."
+                    ),
+                    params={"detail": weak.detail},
+                ) from None
             raise PasswordRefused(
-                f"Firebase refused this password{': ' + weak.detail if weak.detail else ''}."
-                " Choose a longer or less common one."
+                N_("Firebase refused this password. Choose a longer or less common one.")
             ) from None
         except ToolkitError as error:
             raise _code_refusal(error) from None
@@ -185,7 +192,17 @@ class PasswordReset:
             log_event("password_change_notice", target=email, outcome="skipped", reason="no_smtp")
             return
         try:
-            self._notices.password_changed(email, changed_at, client)
+            admin = self._directory.get(email)  # the reader's language and zone
+        except BackendUnavailable:
+            admin = None  # the notice still goes out, in the defaults
+        try:
+            self._notices.password_changed(
+                email,
+                changed_at,
+                client,
+                locale=admin.locale if admin else None,
+                timezone=admin.timezone if admin else None,
+            )
         except MailError as error:
             log_event("password_change_notice", target=email, outcome="failed", reason=str(error))
             return
@@ -195,9 +212,12 @@ class PasswordReset:
 def _code_refusal(error: ToolkitError) -> CodeRefused:
     log.info("password reset code refused: %s", error.code)
     if isinstance(error, ExpiredCode):
-        return CodeRefused("expired", f"This link has expired. {ASK_AGAIN}")
+        return CodeRefused("expired", N_("This link has expired. Ask for a new link below."))
     if isinstance(error, InvalidCode):
         return CodeRefused(
-            "invalid", f"This link is not valid or has already been used. {ASK_AGAIN}"
+            "invalid",
+            N_("This link is not valid or has already been used. Ask for a new link below."),
         )
-    return CodeRefused(error.code.lower(), f"This link cannot be used. {ASK_AGAIN}")
+    return CodeRefused(
+        error.code.lower(), N_("This link cannot be used. Ask for a new link below.")
+    )

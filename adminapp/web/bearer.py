@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ..errors import Refused
+from ..i18n_marks import N_
 
 # A Firebase ID token is a JWT of about 1 KB; the emulator's are unsigned,
 # hence the empty third part is allowed.
@@ -29,16 +30,20 @@ def bearer_token(header: str | None) -> str:
     """The token from the header, or :class:`BadAuthorization` saying what is wrong."""
     if not header:
         raise BadAuthorization(
-            401, "Send the Firebase ID token as 'Authorization: Bearer <token>'."
+            401, N_("Send the Firebase ID token as 'Authorization: Bearer <token>'.")
         )
     if len(header) > MAX_TOKEN_LENGTH + len("Bearer "):
         raise BadAuthorization(
-            400, "The Authorization header is too large to be a Firebase ID token."
+            400, N_("The Authorization header is too large to be a Firebase ID token.")
         )
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise BadAuthorization(400, "The Authorization header must have the form 'Bearer <token>'.")
+        raise BadAuthorization(
+            400, N_("The Authorization header must have the form 'Bearer <token>'.")
+        )
     if not _JWT.match(token):
-        raise BadAuthorization(400, "The Authorization header does not hold a Firebase ID token.")
+        raise BadAuthorization(
+            400, N_("The Authorization header does not hold a Firebase ID token.")
+        )
     return token

@@ -5,30 +5,39 @@ from __future__ import annotations
 import logging
 import math
 import time
+from datetime import UTC, datetime, timedelta
 
+from babel.dates import format_timedelta
 from flask import Flask, request
+from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import Refused
 from ..firebase.audit import log_event
+from ..i18n_marks import N_
 from .context import request_client
 from .extensions import limiter
+from .i18n import current_language, say, title_of, when
 from .responses import error_response
 
 log = logging.getLogger(__name__)
 
 # What a person can do about each error, instead of Werkzeug's generic text.
 _ADVICE = {
-    400: "The request could not be understood. Reload the page and try again.",
-    401: "Sign in to continue.",
-    403: "You do not have access to this page.",
-    404: "There is no page at this address.",
-    405: "This address does not accept that kind of request.",
-    413: "The request is too large.",
-    431: "The request headers are too large.",
+    400: N_("The request could not be understood. Reload the page and try again."),
+    401: N_("Sign in to continue."),
+    403: N_("You do not have access to this page."),
+    404: N_("There is no page at this address."),
+    405: N_("This address does not accept that kind of request."),
+    409: N_("This clashes with a change made in the meantime. Reload the page and try again."),
+    413: N_("The request is too large."),
+    429: N_("Too many requests. Wait a moment and try again."),
+    431: N_("The request headers are too large."),
+    503: N_("The service is not available right now. Try again in a minute."),
 }
+SOMETHING_WENT_WRONG = N_("Something went wrong.")
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -36,9 +45,12 @@ def register_error_handlers(app: Flask) -> None:
     def csrf_failed(error: CSRFError):
         return error_response(
             400,
-            "The form's security token is missing or has expired. Reload the page and try again.",
+            _(
+                "The form's security token is missing or has expired. "
+                "Reload the page and try again."
+            ),
             "csrf_failed",
-            title="Please try again",
+            title=_("Please try again"),
         )
 
     @app.errorhandler(RateLimitExceeded)
@@ -49,9 +61,13 @@ def register_error_handlers(app: Flask) -> None:
         )
         response = error_response(
             429,
-            f"Too many attempts. Try again in {_spell_duration(wait)}.",
+            _(
+                "Too many attempts. Try again in %(duration)s (at %(time)s).",
+                duration=_spell_duration(wait),
+                time=when(datetime.now(UTC) + timedelta(seconds=wait)),
+            ),
             "rate_limited",
-            title="Too many attempts",
+            title=_("Too many attempts"),
         )
         response.headers["Retry-After"] = str(wait)
         return response
@@ -60,8 +76,8 @@ def register_error_handlers(app: Flask) -> None:
     def refused(error: Refused):
         # Every refusal a service raises, in one shape: BackendUnavailable
         # is one too (fail closed: nobody gets in while we cannot check who
-        # they are).
-        response = error_response(error.status, error.message, error.code, title=error.title)
+        # they are). Its message is translated here, for the reader.
+        response = error_response(error.status, say(error), error.code, title=title_of(error))
         retry_after = getattr(error, "retry_after", None)
         if retry_after:
             response.headers["Retry-After"] = str(retry_after)
@@ -73,7 +89,7 @@ def register_error_handlers(app: Flask) -> None:
         # A view's own description (abort(400, description=...)) says more
         # than our generic advice; Werkzeug's stock text says less.
         custom = error.description and error.description != type(error).description
-        message = error.description if custom else _ADVICE.get(status, "Something went wrong.")
+        message = error.description if custom else _(_ADVICE.get(status, SOMETHING_WENT_WRONG))
         response = error_response(status, message, _code(error))
         for name, value in error.get_headers():
             if name.lower() == "allow":
@@ -84,7 +100,7 @@ def register_error_handlers(app: Flask) -> None:
     def unexpected(error: Exception):
         log.exception("unhandled error")
         return error_response(
-            500, "Something went wrong on our side. It has been logged.", "internal_error"
+            500, _("Something went wrong on our side. It has been logged."), "internal_error"
         )
 
 
@@ -103,7 +119,12 @@ def _seconds_until_reset() -> int:
 
 
 def _spell_duration(seconds: int) -> str:
+    """ "45 seconds", "3 minutes" (never less than the real wait), in the
+    reader's language."""
     if seconds < 90:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
-    minutes = math.ceil(seconds / 60)
-    return f"{minutes} minutes"
+        delta, unit = timedelta(seconds=seconds), "second"
+    else:
+        delta, unit = timedelta(minutes=math.ceil(seconds / 60)), "minute"
+    # A threshold no value reaches: always count in ``unit``, never round up
+    # to hours.
+    return format_timedelta(delta, granularity=unit, threshold=10**9, locale=current_language())

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..addresses import MAX_EMAIL_LENGTH, InvalidEmail, identity_key
+from .i18n import say
 
 
 def _strip(value: str | None) -> str | None:
@@ -19,19 +21,22 @@ def _identity_key(form, field) -> None:
     try:
         field.data = identity_key(field.data)
     except InvalidEmail as error:
-        raise ValidationError(error.message) from None
+        raise ValidationError(say(error)) from None
 
 
 def email_field(required_message: str) -> StringField:
-    """An email address field whose data, once validated, is the identity key."""
+    """An email address field whose data, once validated, is the identity key.
+    ``required_message`` is a lazy translation (``lazy_gettext``)."""
     return StringField(
-        "Email",
+        _l("Email"),
         filters=[_strip],
         validators=[
             DataRequired(required_message),
             Length(
                 max=MAX_EMAIL_LENGTH,
-                message=f"An email address has at most {MAX_EMAIL_LENGTH} characters.",
+                message=_l(
+                    "An email address has at most %(count)d characters.", count=MAX_EMAIL_LENGTH
+                ),
             ),
             _identity_key,
         ],

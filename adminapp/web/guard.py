@@ -26,21 +26,24 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 
 from ..errors import Forbidden
 from ..firebase.admins import ROLES, Admin
 from ..firebase.audit import log_event
+from ..i18n_marks import N_
 from ..services.access import AccessRefused, Resumed
 from .bearer import bearer_token, has_bearer
 from .context import request_client, services, session_cookie
 from .extensions import csrf, limiter
+from .i18n import say
 from .redirects import DASHBOARD, safe_next
 from .responses import API_PREFIX, error_response, wants_json
 
 View = TypeVar("View", bound=Callable)
 DEFAULT_LEAST_ROLE = "owner"
 SAFE_METHODS = frozenset({"GET", "HEAD"})
-SIGN_IN_FIRST = "Sign in to continue."
+SIGN_IN_FIRST = N_("Sign in to continue.")
 # A signed-in admin (or a cross-site link they follow) can hit forbidden
 # pages as fast as they like; each refusal is logged, but only this many per
 # admin reach the audit trail, so nobody can make us pay for unbounded
@@ -121,7 +124,10 @@ def guard() -> Response | None:
     least = getattr(view, "least_role", DEFAULT_LEAST_ROLE) if view else ROLES[0]
     if not who.admin.can(least):
         _record_role_refusal(who.admin)
-        raise Forbidden(f"This needs the {least} role; your role is {who.admin.role}.")
+        raise Forbidden(
+            N_("This needs the %(least)s role; your role is %(role)s."),
+            params={"least": least, "role": who.admin.role},
+        )
     if g.auth_method == "cookie" and request.path.startswith(API_PREFIX):
         # The API blueprint is exempt from the global CSRF check because a
         # bearer token cannot be forged cross-site; a cookie can be sent by
@@ -161,10 +167,10 @@ def _resume_session() -> Resumed | Response:
         # Not the plain error page: a browser that is signed out goes to the
         # login page, and either way the dead cookie is cleared.
         if refusal.forbidden:
-            response = error_response(403, refusal.message, "forbidden", title="No access")
+            response = error_response(403, say(refusal), "forbidden", title=_("No access"))
             session_cookie().clear_on(response)
             return response
-        return _signed_out(cookie_sent=True, message=refusal.message)
+        return _signed_out(cookie_sent=True, message=say(refusal))
 
 
 def _authenticate_bearer(header: str) -> Resumed:
@@ -189,11 +195,12 @@ def _second_factor_due() -> Response:
 
 def _signed_out(*, cookie_sent: bool, message: str | None = None) -> Response:
     """Answer a request that has no valid session."""
-    message = message or SIGN_IN_FIRST
+    default = message is None
+    message = message or _(SIGN_IN_FIRST)
     if wants_json():
         response = error_response(401, message, "unauthenticated")
     elif request.method not in SAFE_METHODS:
-        response = error_response(401, message, "unauthenticated", title="Signed out")
+        response = error_response(401, message, "unauthenticated", title=_("Signed out"))
     elif not cookie_sent and _cross_site_navigation():
         # SameSite=Strict withheld the cookie because another site linked
         # here. Re-navigate from our own page: that request is same-site, so
@@ -204,7 +211,7 @@ def _signed_out(*, cookie_sent: bool, message: str | None = None) -> Response:
         )
         return response
     else:
-        if message != SIGN_IN_FIRST:
+        if not default:
             flash(message, "notice")
         response = redirect(url_for("auth.login", next=_requested_path()))
     if cookie_sent:

@@ -13,8 +13,9 @@ import json
 from flask import request
 
 from ..errors import InvalidInput
+from ..i18n_marks import N_
 
-SEND_JSON = "Send a JSON object with Content-Type: application/json."
+SEND_JSON = N_("Send a JSON object with Content-Type: application/json.")
 # Our bodies are flat objects; anything nested deeper is not one of them.
 MAX_DEPTH = 8
 
@@ -28,7 +29,7 @@ def json_object(*, allowed: set[str] | None = None, required: bool = True) -> di
     if not request.is_json:
         raise InvalidInput(SEND_JSON)
     if _too_deep(raw):
-        raise InvalidInput("The JSON body is nested too deeply.")
+        raise InvalidInput(N_("The JSON body is nested too deeply."))
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError):
@@ -36,7 +37,9 @@ def json_object(*, allowed: set[str] | None = None, required: bool = True) -> di
     if not isinstance(body, dict):
         raise InvalidInput(SEND_JSON)
     if allowed is not None and set(body) - allowed:
-        raise InvalidInput(f"Send only: {', '.join(sorted(allowed))}.")
+        raise InvalidInput(
+            N_("Send only: %(fields)s."), params={"fields": ", ".join(sorted(allowed))}
+        )
     return body
 
 

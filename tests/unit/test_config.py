@@ -218,3 +218,19 @@ def test_development_may_run_several_workers_on_memory_rate_limits():
 @pytest.mark.parametrize("value", ["0", "two", "1.5", "1000"])
 def test_bad_worker_count_is_named(value):
     assert "WEB_CONCURRENCY" in refusal(production(WEB_CONCURRENCY=value))
+
+
+def test_language_and_time_zone_defaults():
+    settings = load_settings(production())
+    assert (settings.default_locale, settings.default_timezone) == ("en", "UTC")
+    seoul = load_settings(production(DEFAULT_LOCALE="ko", DEFAULT_TIMEZONE="Asia/Seoul"))
+    assert (seoul.default_locale, seoul.default_timezone) == ("ko", "Asia/Seoul")
+
+
+def test_a_language_without_a_catalog_is_refused_by_name():
+    assert "DEFAULT_LOCALE='fr'" in refusal(production(DEFAULT_LOCALE="fr"))
+
+
+@pytest.mark.parametrize("zone", ["KST", "Mars/Olympus", "+09:00"])
+def test_a_time_zone_that_is_not_an_iana_name_is_refused_by_name(zone):
+    assert f"DEFAULT_TIMEZONE={zone!r}" in refusal(production(DEFAULT_TIMEZONE=zone))

@@ -8,6 +8,7 @@ import logging
 import pytest
 import requests
 from flask import Flask
+from flask_babel import Babel
 from werkzeug.datastructures import MultiDict
 
 from adminapp import ConfigError
@@ -23,6 +24,7 @@ from tests.support.settings import STRONG, production
 def form_app():
     app = Flask(__name__)
     app.config.update(SECRET_KEY=STRONG, WTF_CSRF_ENABLED=False)
+    Babel(app)  # the forms' messages are translations (English here)
     with app.test_request_context(method="POST"):
         yield app
 

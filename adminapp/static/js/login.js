@@ -15,6 +15,9 @@ const form = document.getElementById("login-form");
 const button = document.getElementById("sign-in");
 const errorBox = document.getElementById("login-error");
 const config = JSON.parse(document.getElementById("firebase-config").textContent);
+// Everything this script says, in the page's language: a JSON data block
+// that the server renders (login_messages() in firebase_web.py).
+const MESSAGES = JSON.parse(document.getElementById("login-messages").textContent);
 const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
 
 const app = initializeApp({
@@ -31,22 +34,9 @@ if (config.emulatorUrl) {
   connectAuthEmulator(auth, config.emulatorUrl, { disableWarnings: true });
 }
 
-// Firebase error codes a person can act on. With email enumeration
-// protection on, a wrong password and an unknown email both arrive as
-// auth/invalid-credential, and we say the same for both.
-const FIREBASE_MESSAGES = {
-  "auth/invalid-credential": "Wrong email or password.",
-  "auth/invalid-login-credentials": "Wrong email or password.",
-  "auth/wrong-password": "Wrong email or password.",
-  "auth/user-not-found": "Wrong email or password.",
-  "auth/invalid-email": "Enter a valid email address.",
-  "auth/missing-password": "Enter your password.",
-  "auth/user-disabled": "This account is disabled.",
-  "auth/too-many-requests":
-    "Too many attempts. Wait a few minutes, or reset your password, then try again.",
-  "auth/network-request-failed":
-    "Cannot reach the sign-in service. Check your connection and try again.",
-};
+// Firebase error codes a person can act on, mapped to messages on the
+// server (a wrong password and an unknown email say the same).
+const FIREBASE_MESSAGES = MESSAGES.firebase;
 
 class ExchangeError extends Error {}
 
@@ -57,7 +47,7 @@ function showError(message) {
 
 function setPending(pending) {
   button.disabled = pending;
-  button.textContent = pending ? "Signing in…" : "Sign in";
+  button.textContent = pending ? MESSAGES.signingIn : MESSAGES.signIn;
   form.setAttribute("aria-busy", String(pending));
 }
 
@@ -76,11 +66,13 @@ async function exchange(idToken) {
       body: JSON.stringify({ next: form.dataset.next }),
     });
   } catch {
-    throw new ExchangeError("Cannot reach this site. Check your connection and try again.");
+    throw new ExchangeError(MESSAGES.unreachable);
   }
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
-    throw new ExchangeError(body.message || `Sign-in failed (error ${response.status}).`);
+    throw new ExchangeError(
+      body.message || MESSAGES.failedWithStatus.replace("{status}", String(response.status)),
+    );
   }
   // The server only ever answers with a path of its own; check anyway.
   return typeof body.redirect === "string" && body.redirect.startsWith("/admin")
@@ -94,7 +86,7 @@ form.addEventListener("submit", async (event) => {
   const email = form.email.value.trim();
   const password = form.password.value;
   if (!email || !password) {
-    showError("Enter your email and password.");
+    showError(MESSAGES.missingFields);
     return;
   }
   setPending(true);
@@ -108,7 +100,7 @@ form.addEventListener("submit", async (event) => {
     const message =
       error instanceof ExchangeError
         ? error.message
-        : FIREBASE_MESSAGES[error.code] || "Sign-in failed. Try again.";
+        : FIREBASE_MESSAGES[error.code] || MESSAGES.failed;
     showError(message);
     setPending(false);
     form.password.focus();

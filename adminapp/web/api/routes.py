@@ -13,6 +13,7 @@ from ...errors import InvalidInput
 from ...firebase.admins import ROLES, Admin
 from ...firebase.audit import AuditEntry, audit_target, valid_cursor
 from ...firebase.sessions import SessionRecord
+from ...i18n_marks import N_
 from ..context import request_client, services
 from ..guard import current_admin, current_session, role_required
 from ..request_body import json_object
@@ -70,7 +71,9 @@ def entry_json(entry: AuditEntry) -> dict:
 
 def _role(raw: object) -> str:
     if raw not in ROLES:
-        raise InvalidInput(f"role must be one of: {', '.join(ROLES)}.")
+        raise InvalidInput(
+            N_("role must be one of: %(roles)s."), params={"roles": ", ".join(ROLES)}
+        )
     return raw
 
 
@@ -123,9 +126,9 @@ def update_admin(email: str):
     email = identity_key(email)
     body = json_object(allowed={"role", "disabled"})
     if not body:
-        raise InvalidInput("Send 'role' and/or 'disabled' (and nothing else).")
+        raise InvalidInput(N_("Send 'role' and/or 'disabled' (and nothing else)."))
     if "disabled" in body and not isinstance(body["disabled"], bool):
-        raise InvalidInput("'disabled' must be true or false.")
+        raise InvalidInput(N_("'disabled' must be true or false."))
     change = services().management.update(
         email,
         role=_role(body["role"]) if "role" in body else None,
@@ -178,21 +181,27 @@ def audit():
     event = args.get("event") or None
     events = services().audit.events
     if event is not None and event not in events:
-        raise InvalidInput(f"event must be one of: {', '.join(events)}.")
+        raise InvalidInput(
+            N_("event must be one of: %(events)s."), params={"events": ", ".join(events)}
+        )
     actor = (args.get("actor") or "").strip().lower() or None
     target = audit_target(args.get("target"))
     for name, value in (("actor", actor), ("target", target)):
         if value is not None and len(value) > 254:
-            raise InvalidInput(f"{name} is too long.")
+            raise InvalidInput(N_("%(name)s is too long."), params={"name": name})
     for name in ("before", "after"):
         if args.get(name) is not None and not valid_cursor(args[name]):
-            raise InvalidInput(f"'{name}' must be an entry id from a previous page.")
+            raise InvalidInput(
+                N_("'%(name)s' must be an entry id from a previous page."), params={"name": name}
+            )
     try:
         limit = int(args.get("limit", 50))
     except ValueError:
-        raise InvalidInput("limit must be a whole number.") from None
+        raise InvalidInput(N_("limit must be a whole number.")) from None
     if not 1 <= limit <= MAX_AUDIT_LIMIT:
-        raise InvalidInput(f"limit must be between 1 and {MAX_AUDIT_LIMIT}.")
+        raise InvalidInput(
+            N_("limit must be between 1 and %(max)d."), params={"max": MAX_AUDIT_LIMIT}
+        )
     page = services().audit.page(
         event=event,
         actor=actor,

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__, url_prefix="/admin")
 
-from . import reset, routes  # noqa: E402,F401  (registers the views on bp)
+from . import language, reset, routes  # noqa: E402,F401  (registers the views on bp)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from ...config import Settings
 
 # The browser SDK is served from adminapp/static/vendor, copied from the
@@ -23,3 +25,39 @@ def web_config(settings: Settings) -> dict:
     if settings.auth_emulator_host:
         config["emulatorUrl"] = f"http://{settings.auth_emulator_host}"
     return config
+
+
+def login_messages() -> dict:
+    """What login.js says, in the reader's language. Served in a
+    ``<script type="application/json">`` block, which the browser never
+    executes, so the CSP needs no exception for it.
+
+    ``firebase`` maps Firebase error codes a person can act on. With email
+    enumeration protection on, a wrong password and an unknown email both
+    arrive as auth/invalid-credential, and we say the same for both.
+    """
+    wrong = _("Wrong email or password.")
+    return {
+        "firebase": {
+            "auth/invalid-credential": wrong,
+            "auth/invalid-login-credentials": wrong,
+            "auth/wrong-password": wrong,
+            "auth/user-not-found": wrong,
+            "auth/invalid-email": _("Enter a valid email address."),
+            "auth/missing-password": _("Enter your password."),
+            "auth/user-disabled": _("This account is disabled."),
+            "auth/too-many-requests": _(
+                "Too many attempts. Wait a few minutes, or reset your password, then try again."
+            ),
+            "auth/network-request-failed": _(
+                "Cannot reach the sign-in service. Check your connection and try again."
+            ),
+        },
+        "failed": _("Sign-in failed. Try again."),
+        # %(status)s is filled in by the script.
+        "failedWithStatus": _("Sign-in failed (error %(status)s).", status="{status}"),
+        "unreachable": _("Cannot reach this site. Check your connection and try again."),
+        "missingFields": _("Enter your email and password."),
+        "signIn": _("Sign in"),
+        "signingIn": _("Signing in…"),
+    }

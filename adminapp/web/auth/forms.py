@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -15,30 +16,30 @@ MAX_CODE_LENGTH = 512
 
 
 class EmailForm(FlaskForm):
-    email = email_field("Enter your email address.")
+    email = email_field(_l("Enter your email address."))
 
 
 class NewPasswordForm(FlaskForm):
     # The code travels in the form, not in the URL the form posts to.
     oob_code = HiddenField(validators=[DataRequired(), Length(max=MAX_CODE_LENGTH)])
     password = PasswordField(
-        "New password",
+        _l("New password"),
         validators=[
-            DataRequired("Enter a new password."),
+            DataRequired(_l("Enter a new password.")),
             Length(
                 min=MIN_PASSWORD_LENGTH,
-                message=f"Use at least {MIN_PASSWORD_LENGTH} characters.",
+                message=_l("Use at least %(count)d characters.", count=MIN_PASSWORD_LENGTH),
             ),
             Length(
                 max=MAX_PASSWORD_LENGTH,
-                message=f"Use at most {MAX_PASSWORD_LENGTH} characters.",
+                message=_l("Use at most %(count)d characters.", count=MAX_PASSWORD_LENGTH),
             ),
         ],
     )
     repeat = PasswordField(
-        "Repeat the new password",
+        _l("Repeat the new password"),
         validators=[
-            DataRequired("Type the new password a second time."),
-            EqualTo("password", message="The two passwords are not the same."),
+            DataRequired(_l("Type the new password a second time.")),
+            EqualTo("password", message=_l("The two passwords are not the same.")),
         ],
     )

@@ -13,13 +13,16 @@ import re
 
 import limits
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ...errors import Conflict, Refused
+from ...i18n_marks import N_
 from ...services.password_reset import CodeRefused, PasswordRefused
 from ..context import request_client, services, session_cookie
 from ..extensions import limiter
 from ..guard import public
 from ..headers import secret_in_url
+from ..i18n import say
 from ..responses import error_response
 from . import bp
 from .forms import MAX_CODE_LENGTH, EmailForm, NewPasswordForm
@@ -33,7 +36,7 @@ DOUBLE_POST = limits.parse("1 per 2 minutes")
 ZXCVBN_VERSION = "4.4.2"
 ZXCVBN_PATH = f"vendor/zxcvbn/{ZXCVBN_VERSION}"
 _CODE = re.compile(rf"^[A-Za-z0-9_-]{{1,{MAX_CODE_LENGTH}}}$")
-SENT = "If an admin account exists for that address, a link is on its way."
+SENT = N_("If an admin account exists for that address, a link is on its way.")
 
 
 def _per_ip() -> str:
@@ -88,12 +91,12 @@ def reset_request():
     if not limiter.limiter.hit(DOUBLE_POST, "reset-double-post", _email_key()):
         return error_response(
             409,
-            "This request was already received a moment ago. " + SENT,
+            _("This request was already received a moment ago.") + " " + _(SENT),
             "duplicate_request",
-            title="Already on its way",
+            title=_("Already on its way"),
         )
     services().resets.request(email, request_client())
-    return render_template("auth/reset_sent.html", message=SENT)
+    return render_template("auth/reset_sent.html", message=_(SENT))
 
 
 @bp.route("/resetpassword/confirm", methods=["GET", "POST"])
@@ -106,11 +109,11 @@ def reset_confirm():
     code = (form.oob_code.data if posted else request.args.get("oobCode")) or ""
     # Firebase's own action links add mode=…; only a reset code belongs here.
     if request.args.get("mode", "resetPassword") != "resetPassword" or not _CODE.match(code):
-        return _invalid("This link is not a password reset link. Ask for a new one below.")
+        return _invalid(_("This link is not a password reset link. Ask for a new one below."))
     try:
         email = services().resets.check(code)
     except CodeRefused as refusal:
-        return _invalid(refusal.message)
+        return _invalid(say(refusal))
     if not posted:
         form.oob_code.data = code
         return _confirm_page(form, email)
@@ -119,13 +122,15 @@ def reset_confirm():
     try:
         services().resets.complete(code, form.password.data, request_client())
     except CodeRefused as refusal:
-        return _invalid(refusal.message)
+        return _invalid(say(refusal))
     except PasswordRefused as refusal:
-        form.password.errors.append(refusal.message)
+        form.password.errors.append(say(refusal))
         return _confirm_page(form, email), 400
     flash(
-        "Your password has been changed and every session of your account has been "
-        "signed out. Sign in with the new password.",
+        _(
+            "Your password has been changed and every session of your account has been "
+            "signed out. Sign in with the new password."
+        ),
         "success",
     )
     response = redirect(url_for("auth.login"), code=303)

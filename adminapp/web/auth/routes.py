@@ -10,16 +10,19 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 
 from ...errors import Forbidden
+from ...i18n_marks import N_
 from ..bearer import bearer_token
 from ..context import request_client, services, session_cookie
 from ..extensions import limiter
-from ..guard import current_session, pending_allowed, public, role_required
+from ..guard import current_admin, current_session, pending_allowed, public, role_required
+from ..i18n import remember_language
 from ..redirects import safe_next
 from ..request_body import json_object
 from . import bp
-from .firebase_web import GSTATIC_APP_URL, VENDOR_PATH, web_config
+from .firebase_web import GSTATIC_APP_URL, VENDOR_PATH, login_messages, web_config
 
 
 def _sign_in_limit() -> str:
@@ -33,6 +36,7 @@ def login():
         "auth/login.html",
         next_path=safe_next(request.args.get("next")),
         firebase_config=web_config(services().settings),
+        login_messages=login_messages(),
         vendor_path=VENDOR_PATH,
         gstatic_app_url=GSTATIC_APP_URL,
     )
@@ -47,7 +51,7 @@ def open_session():
     The whole request is checked first (origin, header, body); only then is
     the token verified and the session written."""
     if not _from_our_origin():
-        raise Forbidden("Sign-in must come from this site's login page.", code="bad_origin")
+        raise Forbidden(N_("Sign-in must come from this site's login page."), code="bad_origin")
     token = bearer_token(request.headers.get("Authorization"))
     next_path = safe_next(json_object(allowed={"next"}, required=False).get("next"))
     signed_in = services().access.sign_in(token, request_client())
@@ -66,7 +70,10 @@ def logout():
     services().access.sign_out(current_session(), request_client())
     response = redirect(url_for("auth.login"))
     session_cookie().clear_on(response)
-    flash("You have signed out.", "notice")
+    if current_admin().locale:
+        # The login page that follows speaks the admin's language too.
+        remember_language(response, current_admin().locale)
+    flash(_("You have signed out."), "notice")
     return response
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from ...addresses import InvalidEmail, identity_key
 from ...firebase.admins import AdminExists, AdminNotFound, LastOwner
 from ..context import request_client, services
 from ..guard import current_admin, role_required
+from ..i18n import say
+from ..labels import role_name
 from ..step_up import step_up_required
 from . import bp
 from .forms import ConfirmForm, InviteForm, RoleForm
@@ -56,19 +59,22 @@ def invite_admin():
         invitation = services().management.invite(
             email, role, actor=current_admin().email, client=request_client()
         )
-    except AdminExists:
-        form.email.errors.append(f"{email} is already an admin.")
+    except AdminExists as refusal:
+        form.email.errors.append(say(refusal))
         return _listing(409, invite_form=form)
+    added = _("%(email)s is now an admin (%(role)s).", email=email, role=role_name(role))
     if invitation.email_error:
-        flash(f"{email} is now an admin ({role}). {invitation.email_error}", "warning")
+        flash(f"{added} {_(invitation.email_error)}", "warning")
         return redirect(url_for(".admins"), code=303)
     if invitation.email_sent:
-        detail = "An email with a link to set their password is on its way."
+        detail = _("An email with a link to set their password is on its way.")
     elif invitation.user_created:
-        detail = "Their account has no password yet: they can set one with “Forgot your password?”."
+        detail = _(
+            "Their account has no password yet: they can set one with “Forgot your password?”."
+        )
     else:
-        detail = "They can sign in with their existing account."
-    return _done(f"{email} is now an admin ({role}). {detail}")
+        detail = _("They can sign in with their existing account.")
+    return _done(f"{added} {detail}")
 
 
 @bp.post("/admins/<email>/role")
@@ -78,12 +84,12 @@ def change_role(email: str):
     email = _target(email)
     form = RoleForm()
     if not form.validate():
-        return _listing(400, error="Choose owner, admin or viewer.")
+        return _listing(400, error=_("Choose owner, admin or viewer."))
     return _apply(
         lambda: services().management.change_role(
             email, form.role.data, actor=current_admin().email, client=request_client()
         ),
-        f"{email} is now {form.role.data}.",
+        _("%(email)s is now %(role)s.", email=email, role=role_name(form.role.data)),
     )
 
 
@@ -97,9 +103,9 @@ def set_admin_status(email: str, action: str):
         lambda: services().management.set_disabled(
             email, disabled, actor=current_admin().email, client=request_client()
         ),
-        f"{email} is disabled and signed out everywhere."
+        _("%(email)s is disabled and signed out everywhere.", email=email)
         if disabled
-        else f"{email} is enabled again.",
+        else _("%(email)s is enabled again.", email=email),
     )
 
 
@@ -122,7 +128,7 @@ def remove_admin(email: str):
         lambda: services().management.remove(
             email, actor=current_admin().email, client=request_client()
         ),
-        f"{email} is no longer an admin.",
+        _("%(email)s is no longer an admin.", email=email),
     )
 
 
@@ -146,5 +152,5 @@ def _apply(change, message: str):
         change()
     except LastOwner as refusal:
         # Shown on the page the owner acted on, not on an error page.
-        return _listing(409, error=refusal.message)
+        return _listing(409, error=say(refusal))
     return _done(message)

@@ -6,6 +6,7 @@ from flask import render_template, request
 
 from ...errors import InvalidInput
 from ...firebase.audit import audit_target, valid_cursor
+from ...i18n_marks import N_
 from ..context import services
 from ..guard import role_required
 from . import bp
@@ -18,12 +19,12 @@ def audit():
     form = AuditFilterForm(request.args, services().audit.events)
     if not form.validate():
         raise InvalidInput(
-            "Choose an event from the list, and an actor and a target of at most 254 characters."
+            N_("Choose an event from the list; actor and target have at most 254 characters.")
         )
     before, after = request.args.get("before"), request.args.get("after")
     for cursor in (before, after):
         if cursor is not None and not valid_cursor(cursor):
-            raise InvalidInput("That page link is not valid; start from the first page.")
+            raise InvalidInput(N_("That page link is not valid; start from the first page."))
     page = services().audit.page(
         event=form.event.data or None,
         actor=(form.actor.data or "").strip().lower() or None,

@@ -2,30 +2,39 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import AnyOf, Length, Optional
 
 from ...addresses import MAX_EMAIL_LENGTH
+from ...catalogs import supported_locales
 from ...firebase.admins import ROLES
+from ...timezones import zone_names
 from ..form_fields import email_field
+from ..i18n import language_choices
+from ..labels import ROLE_LABELS, event_label
 
-ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
+CHOOSE_ROLE = _l("Choose owner, admin or viewer.")
+
+
+def role_choices() -> list[SelectChoice]:
+    return [SelectChoice(role, ROLE_LABELS[role]) for role in ROLES]
 
 
 def _role_field(**kwargs) -> SelectField:
     # Our own message instead of WTForms' "Not a valid choice".
     return SelectField(
-        "Role",
-        choices=ROLE_CHOICES,
+        _l("Role"),
+        choices=role_choices,
         validate_choice=False,
-        validators=[AnyOf(ROLES, message="Choose owner, admin or viewer.")],
+        validators=[AnyOf(ROLES, message=CHOOSE_ROLE)],
         **kwargs,
     )
 
 
 class InviteForm(FlaskForm):
-    email = email_field("Enter an email address.")
+    email = email_field(_l("Enter an email address."))
     role = _role_field(default="viewer")
 
 
@@ -37,6 +46,35 @@ class ConfirmForm(FlaskForm):
     """A button that changes something: only the CSRF token to check."""
 
 
+def _language_choices() -> list[SelectChoice]:
+    default = SelectChoice("", _l("The browser's language"))
+    return [default, *(SelectChoice(code, name) for code, name in language_choices())]
+
+
+def _zone_choices() -> list[SelectChoice]:
+    default = SelectChoice("", _l("The site's default"))
+    return [default, *(SelectChoice(zone, zone.replace("_", " ")) for zone in zone_names())]
+
+
+class AccountForm(FlaskForm):
+    """An admin's own language and time zone ("" = follow the defaults)."""
+
+    locale = SelectField(
+        _l("Language"),
+        choices=_language_choices,
+        validate_choice=False,
+        validators=[
+            AnyOf(("", *supported_locales()), message=_l("Choose a language from the list."))
+        ],
+    )
+    timezone = SelectField(
+        _l("Time zone"),
+        choices=_zone_choices,
+        validate_choice=False,
+        validators=[AnyOf(("", *zone_names()), message=_l("Choose a time zone from the list."))],
+    )
+
+
 class AuditFilterForm(FlaskForm):
     """The audit page's filters, read from the query string."""
 
@@ -45,14 +83,14 @@ class AuditFilterForm(FlaskForm):
 
     # Choices are the app's declared events (built-in and products'), set by
     # the view: see AuditTrail.events.
-    event = SelectField("Event", validators=[Optional()])
-    actor = StringField("Actor", validators=[Optional(), Length(max=MAX_EMAIL_LENGTH)])
+    event = SelectField(_l("Event"), validators=[Optional()])
+    actor = StringField(_l("Actor"), validators=[Optional(), Length(max=MAX_EMAIL_LENGTH)])
     target = StringField(
-        "Target (email or uid)", validators=[Optional(), Length(max=MAX_EMAIL_LENGTH)]
+        _l("Target (email or uid)"), validators=[Optional(), Length(max=MAX_EMAIL_LENGTH)]
     )
 
     def __init__(self, formdata, events: tuple[str, ...]):
         super().__init__(formdata)
-        self.event.choices = [SelectChoice("", "All events")] + [
-            SelectChoice(event, event.replace("_", " ")) for event in events
+        self.event.choices = [SelectChoice("", _l("All events"))] + [
+            SelectChoice(event, event_label(event)) for event in events
         ]

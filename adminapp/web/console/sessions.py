@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ...addresses import identity_key
 from ..context import request_client, services, session_cookie
@@ -46,8 +48,8 @@ def end_session(key: str):
     require_step_up_to_end(key)
     ended = services().access.end_session(key, by=current_admin(), client=request_client())
     if key == current.key:
-        return _signed_out_here("You ended this session.")
-    flash(f"Session on {device(ended.user_agent)} ended.", "success")
+        return _signed_out_here(_("You ended this session."))
+    flash(_("Session on %(device)s ended.", device=device(ended.user_agent)), "success")
     return _back_to(ended.email)
 
 
@@ -62,7 +64,10 @@ def end_other_sessions():
         client=request_client(),
         keep_key=me.session.key,
     )
-    flash(f"Ended {count} other session{'s' if count != 1 else ''}.", "success")
+    flash(
+        ngettext("Ended %(num)d other session.", "Ended %(num)d other sessions.", count),
+        "success",
+    )
     return _back_to(me.admin.email)
 
 
@@ -71,7 +76,11 @@ def end_other_sessions():
 def sign_out_everywhere():
     count = services().access.sign_out_everywhere(current_session(), request_client())
     return _signed_out_here(
-        f"You are signed out everywhere ({count} session{'s' if count != 1 else ''} ended)."
+        ngettext(
+            "You are signed out everywhere (%(num)d session ended).",
+            "You are signed out everywhere (%(num)d sessions ended).",
+            count,
+        )
     )
 
 

@@ -1,0 +1,55 @@
+"""Your account: the signed-in admin's own language and time zone.
+
+Both live on the admin document, which the guard reads on every request
+anyway, so following them costs no extra Firestore read.
+"""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from ..context import services
+from ..guard import current_admin, role_required
+from ..i18n import forget_language, remember_language
+from . import bp
+from .forms import AccountForm
+
+
+@bp.get("/account")
+@role_required("viewer")
+def account():
+    admin = current_admin()
+    form = AccountForm(data={"locale": admin.locale or "", "timezone": admin.timezone or ""})
+    return _page(form)
+
+
+@bp.post("/account")
+@role_required("viewer")
+def save_account():
+    form = AccountForm()
+    if not form.validate():
+        return _page(form), 400
+    locale, timezone = form.locale.data or None, form.timezone.data or None
+    services().management.set_preferences(current_admin().email, locale=locale, timezone=timezone)
+    response = redirect(url_for(".account"), code=303)
+    if locale:
+        # The signed-out pages of this browser follow the choice too.
+        remember_language(response, locale)
+        with force_locale(locale):
+            flash(_("Your preferences are saved."), "success")
+    else:
+        # "The browser's language": the signed-out pages follow it again too.
+        forget_language(response)
+        flash(_("Your preferences are saved."), "success")
+    return response
+
+
+def _page(form: AccountForm):
+    return render_template(
+        "console/account.html",
+        form=form,
+        me=current_admin(),
+        default_timezone=services().settings.default_timezone,
+    )

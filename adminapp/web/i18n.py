@@ -1,0 +1,142 @@
+"""The reader's language and time zone, for every page, flash message, error
+and JSON ``message`` (Flask-Babel).
+
+The language, in this order:
+
+1. the signed-in admin's own choice (``locale`` on their admin document,
+   set on /admin/account; read with the document the guard already loads,
+   so it costs no Firestore read);
+2. the language switch of the signed-out pages (a cookie holding only the
+   language);
+3. the browser's ``Accept-Language``;
+4. ``DEFAULT_LOCALE``.
+
+The JSON API answers scripts: its ``message`` follows ``Accept-Language``
+first (its ``error`` codes are stable English). The time zone is the
+admin's own (``timezone``) or ``DEFAULT_TIMEZONE``.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, g, has_request_context, request
+from flask_babel import Babel, get_locale, gettext
+
+from ..catalogs import compiled_directory, language_name, supported_locale, supported_locales
+from ..config import Settings
+from ..errors import Refused
+from ..timezones import format_when
+from .responses import API_PREFIX
+
+LANGUAGE_COOKIE = "admin_lang"
+# A language preference is not worth re-asking for: a year.
+LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
+SETTINGS_KEY = "adminapp.i18n.settings"
+
+babel = Babel()
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    app.extensions[SETTINGS_KEY] = settings
+    babel.init_app(
+        app,
+        default_locale=settings.default_locale,
+        default_timezone=settings.default_timezone,
+        # Compiled now if the .mo files are missing or older than the .po.
+        default_translation_directories=str(compiled_directory()),
+        locale_selector=select_locale,
+        timezone_selector=select_timezone,
+    )
+    app.jinja_env.globals.update(
+        html_lang=html_lang,
+        language_choices=language_choices,
+        current_language=current_language,
+    )
+    app.add_template_filter(when, "when")
+
+
+def _settings() -> Settings:
+    return current_app.extensions[SETTINGS_KEY]
+
+
+def select_locale() -> str:
+    settings = _settings()
+    if not has_request_context():
+        return settings.default_locale
+    offered = supported_locales()
+    browser = request.accept_languages.best_match(offered)
+    if request.path.startswith(API_PREFIX) and browser:
+        return browser
+    admin = g.get("admin")
+    if admin is not None and admin.locale:
+        return admin.locale
+    return (
+        supported_locale(request.cookies.get(language_cookie_name()))
+        or browser
+        or settings.default_locale
+    )
+
+
+def select_timezone() -> str:
+    admin = g.get("admin") if has_request_context() else None
+    return (admin.timezone if admin is not None else None) or _settings().default_timezone
+
+
+def current_language() -> str:
+    """The language of this response, as our catalogs name it ("ko")."""
+    locale = get_locale()
+    return str(locale) if locale is not None else _settings().default_locale
+
+
+def html_lang() -> str:
+    """The BCP 47 tag for ``<html lang>`` ("ko", "en", "pt-BR")."""
+    return current_language().replace("_", "-")
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """Every language we have a catalog for, named in itself."""
+    return [(locale, language_name(locale)) for locale in supported_locales()]
+
+
+def when(value) -> str:
+    """A stored (UTC) time in the reader's time zone and language."""
+    return format_when(value, current_language(), select_timezone())
+
+
+def say(refusal: Refused) -> str:
+    """A refusal's message in the reader's language."""
+    return refusal.translated(gettext)
+
+
+def title_of(refusal: Refused) -> str | None:
+    return refusal.translated_title(gettext)
+
+
+def language_cookie_name() -> str:
+    # Like the session cookie: __Host- (Secure, host-only, Path=/) whenever
+    # cookies are Secure, so no subdomain can plant it.
+    return f"__Host-{LANGUAGE_COOKIE}" if _settings().cookie_secure else LANGUAGE_COOKIE
+
+
+def remember_language(response: Response, locale: str) -> None:
+    """Keep ``locale`` for the signed-out pages of this browser. The cookie
+    holds the language only: nothing about who the person is."""
+    response.set_cookie(
+        language_cookie_name(),
+        locale,
+        max_age=LANGUAGE_COOKIE_SECONDS,
+        path="/",
+        secure=_settings().cookie_secure,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def forget_language(response: Response) -> None:
+    """Follow the browser's language again on the signed-out pages."""
+    response.delete_cookie(
+        language_cookie_name(),
+        path="/",
+        secure=_settings().cookie_secure,
+        httponly=True,
+        samesite="Lax",
+    )

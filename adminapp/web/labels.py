@@ -1,0 +1,94 @@
+"""How stored values read on a page: roles, audit events and outcomes.
+
+The stored values (``viewer``, ``admin_invited``, ``refused``) are data and
+stay English everywhere else (the API, the CLI, the logs); only pages show
+them in the reader's language. Every audit event needs a label here:
+tests/unit/test_catalogs.py fails when one is missing.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+# In a list to choose from.
+ROLE_LABELS = {
+    "owner": _l("Owner"),
+    "admin": _l("Admin"),
+    "viewer": _l("Viewer"),
+}
+# Inside a sentence and on badges ("… is now an admin (viewer).").
+ROLE_NAMES = {
+    "owner": _l("owner"),
+    "admin": _l("admin"),
+    "viewer": _l("viewer"),
+}
+
+EVENT_LABELS = {
+    "sign_in": _l("Sign-in"),
+    "sign_out": _l("Sign-out"),
+    "access_refused": _l("Access refused"),
+    "session_ended": _l("Session ended"),
+    "sessions_ended": _l("Sessions ended"),
+    "admin_invited": _l("Admin invited"),
+    "admin_role_changed": _l("Role changed"),
+    "admin_changed": _l("Admin changed"),
+    "admin_disabled": _l("Admin disabled"),
+    "admin_enabled": _l("Admin enabled"),
+    "admin_removed": _l("Admin removed"),
+    "password_reset_requested": _l("Password reset requested"),
+    "password_reset_completed": _l("Password reset completed"),
+    "user_disabled": _l("User disabled"),
+    "user_enabled": _l("User enabled"),
+    "user_tokens_revoked": _l("User signed out everywhere"),
+    "user_password_reset_sent": _l("User password reset sent"),
+    "user_email_verified": _l("User email verified"),
+    "user_claims_set": _l("User claims set"),
+    "user_deleted": _l("User deleted"),
+    "second_factor_passed": _l("Second factor passed"),
+    "second_factor_failed": _l("Second factor failed"),
+    "second_factor_added": _l("Second factor added"),
+    "second_factor_removed": _l("Second factor removed"),
+    "second_factor_renamed": _l("Second factor renamed"),
+    "recovery_codes_generated": _l("Recovery codes generated"),
+    "second_factors_reset": _l("Second factors reset"),
+    "step_up": _l("Step-up"),
+    "service_account_changed": _l("Service account changed"),
+}
+
+OUTCOME_LABELS = {
+    "ok": _l("OK"),
+    "refused": _l("Refused"),
+    "failed": _l("Failed"),
+    "error": _l("Error"),
+}
+
+
+def _label(labels: dict, value: str | None) -> str:
+    # An unknown stored value is shown as stored rather than hidden.
+    if value is None:
+        return "—"
+    return str(labels.get(value, value))
+
+
+def role_label(role: str | None) -> str:
+    return _label(ROLE_LABELS, role)
+
+
+def role_name(role: str | None) -> str:
+    return _label(ROLE_NAMES, role)
+
+
+def event_label(event: str | None) -> str:
+    return _label(EVENT_LABELS, event)
+
+
+def outcome_label(outcome: str | None) -> str:
+    return _label(OUTCOME_LABELS, outcome)
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(role_label, "role_label")
+    app.add_template_filter(role_name, "role_name")
+    app.add_template_filter(event_label, "event_label")
+    app.add_template_filter(outcome_label, "outcome_label")
