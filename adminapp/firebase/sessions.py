@@ -68,6 +68,12 @@ class SessionRecord:
     user_agent: str = ""
     ended_at: datetime | None = None
     ended_reason: str | None = None
+    # How gate 1 was passed: Firebase's sign_in_provider ("google.com"), and
+    # Firebase's own second factor ("phone", "totp") when the project uses
+    # Identity Platform MFA. ACCEPT_FIREBASE_SECOND_FACTOR decides whether
+    # the latter counts as the admin's second factor.
+    sign_in_provider: str = ""
+    firebase_second_factor: str | None = None
 
     def to_document(self) -> dict:
         return {
@@ -82,6 +88,8 @@ class SessionRecord:
             "user_agent": self.user_agent,
             "ended_at": self.ended_at,
             "ended_reason": self.ended_reason,
+            "sign_in_provider": self.sign_in_provider,
+            "firebase_second_factor": self.firebase_second_factor,
             # Queryable flag for "open sessions of this admin": Firestore
             # cannot filter on a missing or null field the same way everywhere.
             "active": self.ended_at is None,
@@ -117,6 +125,8 @@ def record_from_snapshot(snapshot: DocumentSnapshot) -> SessionRecord | None:
             user_agent=data.get("user_agent") or "",
             ended_at=data.get("ended_at"),
             ended_reason=data.get("ended_reason"),
+            sign_in_provider=data.get("sign_in_provider") or "",
+            firebase_second_factor=data.get("firebase_second_factor"),
         )
     except KeyError:
         # A damaged record opens nothing.
@@ -150,6 +160,8 @@ class SessionStore:
         auth_time: datetime,
         client: Client,
         now: datetime,
+        sign_in_provider: str = "",
+        firebase_second_factor: str | None = None,
     ) -> tuple[CookieClaims, SessionRecord]:
         """Create a new session, opened at ``now``, in the caller's batch. A
         fresh id every time: nothing from before the sign-in can be carried
@@ -166,6 +178,8 @@ class SessionStore:
             auth_checked_at=now,
             ip=client.ip,
             user_agent=client.user_agent,
+            sign_in_provider=sign_in_provider,
+            firebase_second_factor=firebase_second_factor,
         )
         batch.create(self._ref(record.key), record.to_document())
         return claims, record

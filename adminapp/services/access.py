@@ -23,6 +23,13 @@ from ..firebase.identity import Identity, SignInRefused
 from ..firebase.sessions import CookieClaims, SessionRecord, SessionStore, valid_session_key
 
 NOT_ADMIN = "This account is not an admin of this site."
+UID_MISMATCH = (
+    "This admin already signs in with another Firebase account that has the same "
+    "email address (another sign-in method, or an account deleted and re-created). "
+    "Sign in the way you did before. To use this way too, the site's operator can turn on "
+    "“Link accounts that use the same email” in the Firebase console (Authentication > "
+    "Settings > User account linking), or an owner can remove and re-invite this admin."
+)
 
 
 class SessionNotFound(NotFound):
@@ -82,8 +89,9 @@ def admission_refusal(admin: Admin | None, uid: str, *, in_session: bool) -> Sig
         return SignInRefused("admin_disabled", "This admin account is disabled.", 403)
     if admin.uid is not None and admin.uid != uid:
         # The email now belongs to a different Firebase account than the one
-        # this admin first signed in with (deleted and re-created?).
-        return SignInRefused("uid_mismatch", NOT_ADMIN, 403)
+        # this admin first signed in with: deleted and re-created, or another
+        # provider in a project that keeps one account per provider.
+        return SignInRefused("uid_mismatch", UID_MISMATCH, 403)
     return None
 
 
@@ -143,6 +151,8 @@ class Access:
             auth_time=identity.auth_time,
             client=client,
             now=now,
+            sign_in_provider=identity.provider,
+            firebase_second_factor=identity.second_factor,
         )
         self._audit.stage(batch, "sign_in", actor=identity.email, client=client)
         self._commit_sign_in(batch, "sign-in")

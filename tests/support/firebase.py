@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import firebase_admin
 import google.auth.credentials
@@ -72,6 +73,39 @@ class AuthEmulator:
         return password_sign_in(
             self.host, email, password, api_key="demo-api-key", tenant_id=tenant_id
         )
+
+    def sign_in_with_idp(
+        self, provider: str, email: str, *, sub: str | None = None, verified: bool | None = True
+    ) -> str:
+        """A fresh ID token for a sign-in with an identity provider
+        (``google.com``, ``oidc.kakao``, ``saml.acme``), as the JS SDK's
+        signInWithCredential gets one. The emulator takes the provider's
+        own ID token as plain JSON; ``verified=None`` leaves email_verified
+        out, as some IdPs do. The user is created (or linked) on first use."""
+        idp_claims = {"sub": sub or f"{provider}:{email}", "email": email}
+        if verified is not None:
+            idp_claims["email_verified"] = verified
+        response = requests.post(
+            f"{self._toolkit}/v1/accounts:signInWithIdp",
+            params={"key": "demo-api-key"},
+            json={
+                "postBody": urlencode({"id_token": json.dumps(idp_claims), "providerId": provider}),
+                "requestUri": "http://localhost",
+                "returnSecureToken": True,
+            },
+            timeout=HTTP_TIMEOUT,
+        )
+        response.raise_for_status()
+        return response.json()["idToken"]
+
+    def allow_duplicate_emails(self, allowed: bool) -> None:
+        """Firebase's "Create multiple accounts for each identity provider"
+        (True) or the default "Link accounts that use the same email" (False)."""
+        requests.patch(
+            f"http://{self.host}/emulator/v1/projects/{self.project_id}/config",
+            json={"signIn": {"allowDuplicateEmails": allowed}},
+            timeout=HTTP_TIMEOUT,
+        ).raise_for_status()
 
     # -- Identity Platform tenants ------------------------------------------
 
@@ -147,13 +181,19 @@ class AuthEmulator:
         return response.json().get("oobCodes", [])
 
 
+def token_claims(id_token: str) -> dict:
+    """The claims of an ID token (not verified: for looking only)."""
+    payload = id_token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
 def rewrite_claims(id_token: str, **changes) -> str:
     """An emulator token with some claims changed. The Auth emulator's tokens
     are unsigned, and the Admin SDK in emulator mode accepts unsigned tokens,
     so this is what an attacker could do against a misconfigured deployment
     and what we use to build stale or odd tokens."""
-    header, payload, _signature = id_token.split(".")
-    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    header, _payload, _signature = id_token.split(".")
+    claims = token_claims(id_token)
     for key, value in changes.items():
         if value is None:
             claims.pop(key, None)
