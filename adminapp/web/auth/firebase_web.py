@@ -16,10 +16,14 @@ def web_config(settings: Settings) -> dict:
         "apiKey": settings.web_api_key,
         "authDomain": settings.auth_domain,
         "projectId": settings.project_id,
+        # What each provider button asks the identity provider for.
+        "providers": {button.id: button.web_config() for button in settings.provider_buttons},
     }
     if settings.tenant_id:
         # The staff sign in to their tenant; the exchange refuses any other.
         config["tenantId"] = settings.tenant_id
     if settings.auth_emulator_host:
+        # Also turns off reCAPTCHA for SMS codes (emulator only, never in
+        # production: login.js sets appVerificationDisabledForTesting).
         config["emulatorUrl"] = f"http://{settings.auth_emulator_host}"
     return config
