@@ -62,3 +62,12 @@ def in_domains(key: str, domains: tuple[str, ...]) -> bool:
 def domain_refusal_message(domains: tuple[str, ...]) -> str:
     """What a person reads when an address is outside ALLOWED_EMAIL_DOMAINS."""
     return f"Only addresses at {', '.join(domains)} can be admins of this site."
+
+
+class OutsideAllowedDomains(InvalidInput):
+    """An invitation to an address outside ALLOWED_EMAIL_DOMAINS (400)."""
+
+    code = "email_domain_not_allowed"
+
+    def __init__(self, domains: tuple[str, ...]):
+        super().__init__(domain_refusal_message(domains))

@@ -17,6 +17,7 @@ from ..firebase.backend import FirebaseBackend
 from ..firebase.identity import Identity
 from ..firebase.identity_toolkit import IdentityToolkit
 from ..firebase.sessions import SessionStore
+from ..mail.invitations import SignInInvitations
 from ..mail.messages import EmailTemplates
 from ..mail.notices import ChangeNotices
 from ..mail.password_links import LinkDelivery
@@ -81,7 +82,13 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
         clock=clock,
     )
     management = AdminManagement(
-        directory=directory, identity=identity, access=access, audit=audit, resets=resets
+        directory=directory,
+        identity=identity,
+        access=access,
+        audit=audit,
+        resets=resets,
+        settings=settings,
+        invitations=SignInInvitations(settings, templates, mailer),
     )
     return Services(
         settings=settings,

@@ -7,6 +7,7 @@ from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import AnyOf, Length, Optional
 
 from ...addresses import MAX_EMAIL_LENGTH
+from ...config import Settings
 from ...firebase.admins import ROLES
 from ...firebase.audit import EVENTS
 from ..form_fields import email_field
@@ -28,6 +29,18 @@ def _role_field(**kwargs) -> SelectField:
 class InviteForm(FlaskForm):
     email = email_field("Enter an email address.")
     role = _role_field(default="viewer")
+    # How they will sign in: "password" or a provider button's id. The
+    # choices are the site's (set by the view from the settings).
+    provider = SelectField("Signs in with", validate_choice=True)
+
+    def offer_sign_in_methods(self, settings: Settings) -> InviteForm:
+        methods = [SelectChoice(b.id, b.label) for b in settings.provider_buttons]
+        if settings.password_sign_in:
+            methods.insert(0, SelectChoice("password", "Email and password"))
+        self.provider.choices = methods
+        if self.provider.data is None:
+            self.provider.data = methods[0].value if methods else None
+        return self
 
 
 class RoleForm(FlaskForm):
