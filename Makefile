@@ -22,7 +22,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $@
 
-node_modules/.installed: package.json package-lock.json
+# .npmrc skips the optional packages (re2 would be compiled from C++).
+node_modules/.installed: package.json package-lock.json .npmrc
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 

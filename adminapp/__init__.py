@@ -16,6 +16,7 @@ from .web.context import COOKIE_KEY, EXTENSION_KEY
 from .web.cookie import SessionCookie
 from .web.error_pages import register_error_handlers
 from .web.extensions import csrf, limiter
+from .web.products import mount_products
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -66,6 +67,8 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(console_bp)
     app.register_blueprint(api_bp)
+    # After the built-in routes, so a product cannot shadow one of them.
+    mount_products(app, settings, app.extensions[EXTENSION_KEY].audit)
 
     @app.get("/")
     def root():

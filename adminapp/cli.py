@@ -1,7 +1,9 @@
 """Command line parity with the admin pages.
 
 ``flask admins add|remove|list|set-role|disable|enable``,
-``flask sessions list|revoke`` and ``flask audit tail``. Run with the same
+``flask sessions list|revoke``, ``flask audit tail`` and, with the users
+console, ``flask users find|list|show|disable|enable|revoke|verify|claims|delete``
+(acting with the owner's rights, like the other commands). Run with the same
 environment as the app (``flask`` loads ``.env``); after ``make run`` the
 defaults act on the local emulators. Changes are audited with the actor
 ``cli:<operating-system user>``.
@@ -10,6 +12,7 @@ defaults act on the local emulators. Changes are audited with the actor
 from __future__ import annotations
 
 import getpass
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -22,11 +25,13 @@ from .errors import BackendUnavailable, Refused
 from .firebase.admins import ROLES
 from .firebase.sessions import valid_session_key
 from .services.password_reset import MIN_PASSWORD_LENGTH
+from .services.users import Actor
 from .web.context import services
 
 admins_cli = AppGroup("admins", help="Manage who may enter the admin area.")
 sessions_cli = AppGroup("sessions", help="See and end admin sessions.")
 audit_cli = AppGroup("audit", help="Read the audit trail.")
+users_cli = AppGroup("users", help="Find and look after the product's Firebase users.")
 
 
 def _actor() -> str:
@@ -227,6 +232,115 @@ def audit_tail(count: int) -> None:
         )
 
 
+# -- users --------------------------------------------------------------------
+
+
+def _operator() -> Actor:
+    return Actor(name=_actor(), role="owner")
+
+
+def _show_user(user) -> None:
+    rows = {
+        "uid": user.uid,
+        "email": f"{user.email or '-'}{' (verified)' if user.email_verified else ''}",
+        "name": user.display_name or "-",
+        "phone": user.phone or "-",
+        "providers": ", ".join(user.providers) or "-",
+        "created": f"{user.created_at:%Y-%m-%d %H:%M} UTC" if user.created_at else "-",
+        "last sign-in": (
+            f"{user.last_sign_in_at:%Y-%m-%d %H:%M} UTC" if user.last_sign_in_at else "-"
+        ),
+        "status": "disabled" if user.disabled else "active",
+        "claims": json.dumps(user.custom_claims, sort_keys=True),
+    }
+    for name, value in rows.items():
+        click.echo(f"{name + ':':<14}{value}")
+
+
+@users_cli.command("find")
+@click.argument("query")
+def find_user(query: str) -> None:
+    """Find a user by email, phone number (+...) or uid."""
+    with _outcomes():
+        _show_user(services().users.find(query))
+
+
+@users_cli.command("show")
+@click.argument("uid")
+def show_user(uid: str) -> None:
+    """Show the user UID."""
+    with _outcomes():
+        detail = services().users.show(uid)
+    _show_user(detail.user)
+    click.echo(f"{'admin:':<14}{detail.admin.role if detail.admin else 'no'}")
+
+
+@users_cli.command("list")
+@click.option("--page", "token", default=None, help="The token printed after a page.")
+@click.option("--limit", default=None, type=click.IntRange(1, 1000), help="Users per page.")
+def list_users(token: str | None, limit: int | None) -> None:
+    """List users, one page at a time."""
+    with _outcomes():
+        page = services().users.page(token, limit)
+    for user in page.users:
+        status = "disabled" if user.disabled else "active"
+        click.echo(f"{user.uid}  {user.email or '-'}  {status}")
+    if page.next_token:
+        click.echo(f"More: flask users list --page {page.next_token}")
+
+
+def _act(action: str, uid: str, change) -> None:
+    with _outcomes():
+        user = change(services().users, _operator())
+    click.echo(f"{user.label}: {action}.")
+
+
+@users_cli.command("disable")
+@click.argument("uid")
+def disable_user(uid: str) -> None:
+    """Disable the user UID."""
+    _act("disabled", uid, lambda users, me: users.set_disabled(uid, True, me))
+
+
+@users_cli.command("enable")
+@click.argument("uid")
+def enable_user(uid: str) -> None:
+    """Enable the user UID again."""
+    _act("enabled", uid, lambda users, me: users.set_disabled(uid, False, me))
+
+
+@users_cli.command("revoke")
+@click.argument("uid")
+def revoke_user(uid: str) -> None:
+    """Sign UID out everywhere (revoke their refresh tokens)."""
+    _act("refresh tokens revoked", uid, lambda users, me: users.revoke_refresh_tokens(uid, me))
+
+
+@users_cli.command("verify")
+@click.argument("uid")
+def verify_user(uid: str) -> None:
+    """Mark UID's email address verified."""
+    _act("email marked verified", uid, lambda users, me: users.mark_email_verified(uid, me))
+
+
+@users_cli.command("claims")
+@click.argument("uid")
+@click.argument("claims_json")
+def set_user_claims(uid: str, claims_json: str) -> None:
+    """Replace UID's custom claims with CLAIMS_JSON (a JSON object; '{}' clears them)."""
+    _act(
+        "custom claims saved", uid, lambda users, me: users.set_custom_claims(uid, claims_json, me)
+    )
+
+
+@users_cli.command("delete")
+@click.argument("uid")
+@click.option("--confirm", required=True, help="The user's email (or uid), typed again.")
+def delete_user(uid: str, confirm: str) -> None:
+    """Delete the user UID from Firebase Authentication."""
+    _act("deleted", uid, lambda users, me: users.delete(uid, confirm, me))
+
+
 def register_commands(app: Flask) -> None:
-    for group in (admins_cli, sessions_cli, audit_cli):
+    for group in (admins_cli, sessions_cli, audit_cli, users_cli):
         app.cli.add_command(group)

@@ -67,6 +67,7 @@ PROVIDER_LABELS = {
 }
 _DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 SMTP_SECURITY = ("starttls", "ssl", "none")
+_IMPORT_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
 
 
 class ConfigError(Exception):
@@ -154,6 +155,11 @@ class Settings:
     log_level: str
     # The login page's provider buttons, in the order of ALLOWED_SIGN_IN_PROVIDERS.
     provider_buttons: tuple[ProviderButton, ...] = ()
+    # Product blueprints to mount behind the gate ("package.module:attribute"),
+    # and whether the users console ships on (adminapp/web/products.py).
+    product_blueprints: tuple[str, ...] = ()
+    users_console: bool = True
+    users_page_size: int = 50
 
     @property
     def production(self) -> bool:
@@ -293,6 +299,9 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         trusted_proxy_count=int(source.number("TRUSTED_PROXY_COUNT", 0, low=0, high=10)),
         server_timing=source.flag("SERVER_TIMING", False),
         log_level=source.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
+        product_blueprints=tuple(source.import_paths("ADMINAPP_BLUEPRINTS")),
+        users_console=source.flag("USERS_CONSOLE", True),
+        users_page_size=int(source.number("USERS_PAGE_SIZE", 50, low=1, high=1000)),
     )
 
 
@@ -580,6 +589,16 @@ class _Source:
 
     def list(self, name: str) -> list[str]:
         return [item.strip() for item in self.text(name).split(",") if item.strip()]
+
+    def import_paths(self, name: str) -> list[str]:
+        """``package.module:attribute`` entries; importing them is the app's job."""
+        paths = self.list(name)
+        for path in paths:
+            if not _IMPORT_PATH.match(path):
+                raise ConfigError(
+                    f"{name}: {path!r} is not an import path such as 'myproduct.admin:bp'."
+                )
+        return paths
 
     def url(self, name: str, *, required: bool) -> str:
         value = self.required(name) if required else self.text(name)

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -28,16 +26,20 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # quiet gRPC connection chatter
 
-import google.auth.credentials
 import requests
-from google.cloud import firestore
 
+from adminapp.client import Client
+from adminapp.config import load_settings
+from adminapp.firebase.admins import AdminDirectory
+from adminapp.firebase.backend import FirebaseBackend
+from adminapp.firebase.sessions import SessionStore
 from devtools import emulators as emulator_control
+from devtools.sign_in import INSECURE_SESSION_COOKIE, LiveBrowser, exchange_headers, sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = ROOT / ".bench-logs"
@@ -47,8 +49,8 @@ PASSWORD = "bench-password-not-secret"  # noqa: S105  (emulator users only)
 SMALL_ADMINS = 10
 LARGE = 10_000
 BATCH = 500  # Firestore's limit of writes per batch
+SEED_TIMEOUT = 300  # seconds for one seeding batch
 HTTP_TIMEOUT = 10
-CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 # Scenario name -> (server, method, path, expected status).
 OPEN, GUARDED, FIREBASE = "/admin/bench/open", "/admin/bench/guarded", "/admin/bench/firebase"
@@ -230,20 +232,27 @@ def import_seconds(env: dict[str, str]) -> float:
 
 
 class Data:
-    """Users in the Auth emulator and documents in the Firestore emulator."""
+    """Users in the Auth emulator and documents in the Firestore emulator,
+    written through the app's own stores so that they match its schema."""
 
     def __init__(self, emulators: emulator_control.Emulators):
         self.auth_host = emulators.auth_host
-        # The client reads the emulator's address from the environment.
+        settings = load_settings(app_env(emulators))
+        self.backend = FirebaseBackend(settings)
+        # The client reads the emulator's address from the environment when
+        # it is built, which is now.
         saved = os.environ.get("FIRESTORE_EMULATOR_HOST")
         os.environ["FIRESTORE_EMULATOR_HOST"] = emulators.firestore_host
         try:
-            self.db = firestore.Client(
-                project=PROJECT, credentials=google.auth.credentials.AnonymousCredentials()
-            )
+            _ = self.backend.firestore
         finally:
             if saved is not None:
                 os.environ["FIRESTORE_EMULATOR_HOST"] = saved
+        self.directory = AdminDirectory(self.backend, _now)
+        self.sessions = SessionStore(self.backend, self.directory, settings, _now)
+
+    def close(self) -> None:
+        self.backend.close()
 
     def add_admins_with_users(self, count: int) -> list[str]:
         emails = [f"bench-admin-{n}@example.com" for n in range(count)]
@@ -261,7 +270,8 @@ class Data:
 
     def add_admin_documents(self, emails: list[str]) -> None:
         for email in emails:
-            self.db.collection("admins").document(email).set({"role": "viewer"})
+            # A document holding only a role is a valid admin (admins.py).
+            self.directory.ref(email).set({"role": "viewer"})
 
     def _verify_email(self, uid: str) -> None:
         response = requests.post(
@@ -278,75 +288,42 @@ class Data:
 
     def add_bulk(self, count: int) -> None:
         """``count`` more admins and ``count`` live sessions, in batches."""
-        now = datetime.now(UTC)
+        now = _now()
+        client = Client(ip="127.0.0.1", user_agent="bench")
         for start in range(0, count, BATCH // 2):
-            batch = self.db.batch()
+            batch = self.backend.firestore.batch()
             for n in range(start, min(start + BATCH // 2, count)):
                 email = f"bulk-admin-{n}@example.com"
-                batch.set(self.db.collection("admins").document(email), {"role": "viewer"})
-                key = hashlib.sha256(secrets.token_bytes(32)).hexdigest()
-                batch.set(
-                    self.db.collection("admin_sessions").document(key),
-                    {
-                        "uid": f"bulk-uid-{n}",
-                        "email": email,
-                        "created_at": now,
-                        "last_seen_at": now,
-                        "expires_at": now + timedelta(hours=12),
-                        "auth_time": now,
-                        "auth_checked_at": now,
-                        "ip": "127.0.0.1",
-                        "user_agent": "bench",
-                        "ended_at": None,
-                        "ended_reason": None,
-                        "active": True,
-                    },
+                batch.set(self.directory.ref(email), {"role": "viewer"})
+                self.sessions.stage_open(
+                    batch, uid=f"bulk-uid-{n}", email=email, auth_time=now, client=client, now=now
                 )
-            batch.commit()
+            # Not backend.commit: the app's clients cap every call at a
+            # request's budget (BACKEND_TIMEOUT_SECONDS), and a batch of 500
+            # writes may take longer on a loaded machine. One attempt, since
+            # creates cannot be retried blindly.
+            batch.commit(retry=None, timeout=SEED_TIMEOUT)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 # -- signing in the way the page's script does ------------------------------
 
 
-@dataclass
-class Exchange:
-    """What a browser holds to call POST /admin/session: CSRF cookie + token."""
-
-    cookie: str
-    csrf_token: str
-    origin: str
-
-
-def prepare_exchange(server: Server) -> Exchange:
-    session = requests.Session()
-    page = session.get(f"{server.url}/admin/login", timeout=HTTP_TIMEOUT)
-    page.raise_for_status()
-    token = CSRF_META.search(page.text).group(1)
-    cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
-    return Exchange(cookie=cookie, csrf_token=token, origin=server.url)
-
-
-def exchange_headers(exchange: Exchange) -> dict[str, str]:
-    return {
-        "Cookie": exchange.cookie,
-        "X-CSRFToken": exchange.csrf_token,
-        "Origin": exchange.origin,
-        "Content-Type": "application/json",
-        "Accept": "application/json",
-    }
-
-
-def sign_in(server: Server, id_token: str) -> str:
+def session_cookie(server: Server, id_token: str) -> str:
     """Our session cookie for ``id_token``, as a Cookie header value."""
-    exchange = prepare_exchange(server)
-    response = requests.post(
-        f"{server.url}/admin/session",
-        headers={**exchange_headers(exchange), "Authorization": f"Bearer {id_token}"},
-        data="{}",
-        timeout=HTTP_TIMEOUT,
-    )
-    response.raise_for_status()
-    return f"admin_session={response.cookies['admin_session']}"
+    value = sign_in(LiveBrowser(server.url), id_token, cookie_name=INSECURE_SESSION_COOKIE)
+    return f"{INSECURE_SESSION_COOKIE}={value}"
+
+
+def sign_in_headers(server: Server) -> dict[str, str]:
+    """What a browser sends with every POST /admin/session but the ID token
+    (wrk's script adds that): the CSRF cookie and token, the Origin."""
+    browser = LiveBrowser(server.url)
+    headers = exchange_headers(browser)
+    return {**headers, "Cookie": browser.cookie_header()}
 
 
 def firebase_sign_in(server: Server, id_token: str) -> str:
@@ -425,6 +402,8 @@ def run(args: argparse.Namespace) -> dict:
         seeding = time.perf_counter()
         large_data.add_bulk(LARGE)
         seeding = time.perf_counter() - seeding
+        data.close()  # ID tokens come from the Auth emulator, not these clients
+        large_data.close()
 
         base = app_env(emulators)
         startup_import = import_seconds(base)
@@ -445,16 +424,16 @@ def run(args: argparse.Namespace) -> dict:
 
         # Sign every admin in once (binds their uid, as a real first sign-in does).
         for email in admins:
-            sign_in(servers["off"], data.id_token(email))
-            sign_in(servers["large"], data.id_token(email))
+            session_cookie(servers["off"], data.id_token(email))
+            session_cookie(servers["large"], data.id_token(email))
         token = data.id_token(admins[0])
         cookies = {
-            "off": sign_in(servers["off"], token),
-            "on": sign_in(servers["on"], token),
-            "large": sign_in(servers["large"], token),
+            "off": session_cookie(servers["off"], token),
+            "on": session_cookie(servers["on"], token),
+            "large": session_cookie(servers["large"], token),
             "firebase": firebase_sign_in(servers["off"], token),
         }
-        exchange = prepare_exchange(servers["off"])
+        sign_in_scenario_headers = sign_in_headers(servers["off"])
         tokens_file = Path(tempfile.mkstemp(prefix="bench-tokens-")[1])
 
         def headers_for(scenario: str) -> dict[str, str]:
@@ -465,7 +444,7 @@ def run(args: argparse.Namespace) -> dict:
             if scenario == "firebase_session_cookie":
                 return {"Cookie": cookies["firebase"]}
             if scenario == "sign_in":
-                return exchange_headers(exchange)
+                return sign_in_scenario_headers
             return {"Cookie": cookies[SCENARIOS[scenario][0]]}
 
         def measure(names, rounds: int, label: str) -> dict[str, Figures]:

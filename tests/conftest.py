@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
-from pathlib import Path
 
 # Quiet gRPC's connection chatter; must be set before grpc is first imported.
 os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
@@ -15,27 +13,7 @@ from adminapp import create_app
 from adminapp.web.extensions import limiter
 from devtools import emulators as emulator_control
 from tests.support.firebase import OWNER, AuthEmulator, Store, firestore_client
-
-PROJECT_ID = "demo-adminapp"
-# Fresh for every run: a key written in the repository would be a published one.
-SECRET_KEY = secrets.token_urlsafe(48)
-LOG_DIR = Path(__file__).resolve().parent.parent / ".test-logs"
-
-
-def base_config(**overrides: str) -> dict[str, str]:
-    """Settings for an app on the emulators; tests override what they probe."""
-    return {
-        "ADMINAPP_ENV": "development",
-        "FIREBASE_PROJECT_ID": PROJECT_ID,
-        "SECRET_KEY": SECRET_KEY,
-        "SECRET_KEY_FALLBACKS": "",
-        "FIREBASE_CREDENTIALS": "",
-        "PUBLIC_URL": "",
-        "SESSION_COOKIE_SECURE": "true",
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "LOG_LEVEL": "INFO",
-        **overrides,
-    }
+from tests.support.settings import LOG_DIR, PROJECT_ID, base_config
 
 
 @pytest.fixture(scope="session")

@@ -46,17 +46,31 @@ EVENTS = (
     "admin_removed",
     "password_reset_requested",
     "password_reset_completed",
+    # The users console (adminapp/services/users.py): actions on end users.
+    "user_disabled",
+    "user_enabled",
+    "user_tokens_revoked",
+    "user_password_reset_sent",
+    "user_email_verified",
+    "user_claims_set",
+    "user_deleted",
 )
 PAGE_SIZE = 50
 # The fields of an entry that its log line repeats (time and user agent are
 # the log record's own or too long to be useful there).
-LOGGED_FIELDS = ("actor", "target", "outcome", "reason", "ip")
+LOGGED_FIELDS = ("actor", "target", "target_uid", "outcome", "reason", "ip")
 # Entry ids look like 20261122T235958123456Z-1a2b3c4d: time-ordered, unique.
 _ENTRY_ID = re.compile(r"^\d{8}T\d{12}Z-[0-9a-f]{8}$")
 
 
 def valid_cursor(value: str) -> bool:
     return bool(_ENTRY_ID.match(value))
+
+
+def audit_target(value: str | None) -> str | None:
+    """A target filter as typed: emails are stored lowercased, uids as they are."""
+    value = (value or "").strip()
+    return value.lower() if "@" in value else value or None
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,9 @@ class AuditEntry:
     reason: str | None
     ip: str | None
     user_agent: str | None
+    # The Firebase uid of the target, for actions on end users (the target
+    # is then their email, or the uid again when they have none).
+    target_uid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +131,12 @@ class AuditTrail:
     def __init__(self, backend: FirebaseBackend, clock: Callable[[], datetime]):
         self._backend = backend
         self._clock = clock
+        # EVENTS plus those declared by product blueprints (adminapp.web.products).
+        self.events: tuple[str, ...] = EVENTS
+
+    def declare(self, events: tuple[str, ...]) -> None:
+        """Add a product's events: the trail records and filters only declared ones."""
+        self.events = tuple(dict.fromkeys((*self.events, *events)))
 
     def _entry(
         self,
@@ -121,10 +144,14 @@ class AuditTrail:
         *,
         actor: str | None,
         target: str | None,
+        target_uid: str | None,
         outcome: str,
         reason: str | None,
         client: Client | None,
     ) -> tuple[str, dict]:
+        if event not in self.events:
+            # A typo in an event name would hide entries from the filters.
+            raise ValueError(f"undeclared audit event {event!r}")
         now = self._clock()
         # Sortable and unique: the id orders entries newest-first and serves
         # as the paging cursor (Firestore cursors are avoided on purpose).
@@ -135,6 +162,10 @@ class AuditTrail:
             "event": event,
             "actor": actor,
             "target": target,
+            "target_uid": target_uid,
+            # What the trail's "target" filter matches (array-contains): the
+            # target's email and uid, so either finds the entry.
+            "subjects": [value for value in (target, target_uid) if value],
             "outcome": outcome,
             "reason": reason,
             "ip": client.ip if client else None,
@@ -153,32 +184,28 @@ class AuditTrail:
         *,
         actor: str | None,
         target: str | None = None,
+        target_uid: str | None = None,
         outcome: str = "ok",
         reason: str | None = None,
         client: Client | None = None,
     ) -> None:
         """Add an entry to the caller's batch, so it is written with the change."""
         entry_id, entry = self._entry(
-            event, actor=actor, target=target, outcome=outcome, reason=reason, client=client
+            event,
+            actor=actor,
+            target=target,
+            target_uid=target_uid,
+            outcome=outcome,
+            reason=reason,
+            client=client,
         )
         batch.create(self._backend.firestore.collection(AUDIT).document(entry_id), entry)
         batch.log_on_commit(event, {name: entry[name] for name in LOGGED_FIELDS})
 
-    def record(
-        self,
-        event: str,
-        *,
-        actor: str | None,
-        target: str | None = None,
-        outcome: str = "ok",
-        reason: str | None = None,
-        client: Client | None = None,
-    ) -> None:
-        """Write one entry on its own."""
+    def record(self, event: str, *, actor: str | None, **details) -> None:
+        """Write one entry on its own; ``details`` are :meth:`stage`'s keywords."""
         batch = self.batch()
-        self.stage(
-            batch, event, actor=actor, target=target, outcome=outcome, reason=reason, client=client
-        )
+        self.stage(batch, event, actor=actor, **details)
         self._backend.commit(batch, f"audit {event}")
 
     def page(
@@ -186,6 +213,7 @@ class AuditTrail:
         *,
         event: str | None = None,
         actor: str | None = None,
+        target: str | None = None,
         before: str | None = None,
         after: str | None = None,
         size: int = PAGE_SIZE,
@@ -202,6 +230,8 @@ class AuditTrail:
             query = query.where(filter=FieldFilter("event", "==", event))
         if actor:
             query = query.where(filter=FieldFilter("actor", "==", actor))
+        if target:
+            query = query.where(filter=FieldFilter("subjects", "array_contains", target))
         if after:
             query = query.where(filter=FieldFilter("seq", ">", after)).order_by(
                 "seq", direction=firestore.Query.ASCENDING

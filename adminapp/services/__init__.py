@@ -17,6 +17,7 @@ from ..firebase.backend import FirebaseBackend
 from ..firebase.identity import Identity
 from ..firebase.identity_toolkit import IdentityToolkit
 from ..firebase.sessions import SessionStore
+from ..firebase.users import FirebaseUsers
 from ..mail.invitations import SignInInvitations
 from ..mail.messages import EmailTemplates
 from ..mail.notices import ChangeNotices
@@ -26,6 +27,7 @@ from .access import Access
 from .background import Background
 from .management import AdminManagement
 from .password_reset import PasswordReset
+from .users import UsersConsole
 
 
 def utc_now() -> datetime:
@@ -44,6 +46,7 @@ class Services:
     management: AdminManagement
     resets: PasswordReset
     background: Background
+    users: UsersConsole
 
     def close(self) -> None:
         """Finish queued emails, then release the Firebase clients."""
@@ -90,6 +93,13 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
         settings=settings,
         invitations=SignInInvitations(settings, templates, mailer),
     )
+    users = UsersConsole(
+        users=FirebaseUsers(backend),
+        directory=directory,
+        audit=audit,
+        resets=resets,
+        page_size=settings.users_page_size,
+    )
     return Services(
         settings=settings,
         backend=backend,
@@ -101,4 +111,5 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
         management=management,
         resets=resets,
         background=background,
+        users=users,
     )

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from devtools.emulators import free_port
-from tests.conftest import base_config
 from tests.support.firebase import DEFAULT_PASSWORD, OWNER
 from tests.support.live import serve
 from tests.support.pages import fill_login, login_error, screenshot, sign_in_with_password
 from tests.support.reset import fresh_app, link_in, settle
+from tests.support.settings import base_config
 
 NEW_PASSWORD = "a brand new passphrase for the owner"
 

@@ -15,7 +15,11 @@ from tests.support.firebase import DEFAULT_PASSWORD
 from tests.support.web import csrf_token, exchange, post_form, session_cookie
 
 OWNER = "boss@example.com"
-FIELDS = {"id", "seq", "time", "event", "actor", "target", "outcome", "reason", "ip", "user_agent"}
+FIELDS = {
+    *("id", "seq", "time", "event", "actor", "target", "outcome", "reason", "ip", "user_agent"),
+    # The target's Firebase uid (users console) and what the target filter matches.
+    *("target_uid", "subjects"),
+}
 
 
 @pytest.fixture

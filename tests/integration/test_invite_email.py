@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import base_config
 from tests.support.reset import code_of, link_in, set_password
+from tests.support.settings import base_config
 from tests.support.web import ORIGIN, csrf_token, post_form
 
 OWNER = "boss@example.com"

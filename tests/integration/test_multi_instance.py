@@ -11,9 +11,9 @@ import time
 import pytest
 import requests
 
-from tests.conftest import LOG_DIR, base_config
 from tests.support.firebase import OWNER
 from tests.support.instances import instance, redis_server
+from tests.support.settings import LOG_DIR, base_config
 
 STAFF = "staff@example.com"
 ME = "/admin/api/me"

@@ -10,9 +10,9 @@ import logging
 import pytest
 from firebase_admin import auth
 
-from tests.conftest import base_config
 from tests.support.firebase import OWNER
 from tests.support.reset import code_of, fresh_app, set_password, settle
+from tests.support.settings import base_config
 
 NEW_PASSWORD = "a brand new passphrase for the owner"
 

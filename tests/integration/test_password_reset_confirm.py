@@ -11,10 +11,10 @@ import pytest
 import requests
 from firebase_admin import auth
 
-from tests.conftest import base_config
 from tests.support.firebase import DEFAULT_PASSWORD, OWNER
 from tests.support.live import serve
 from tests.support.reset import code_of, link_in, request_reset, set_password, settle
+from tests.support.settings import base_config
 from tests.support.web import sign_in
 
 NEW_PASSWORD = "a brand new passphrase for the owner"

@@ -14,7 +14,6 @@ import requests
 import requests_mock
 
 from devtools.emulators import free_port
-from tests.conftest import base_config
 from tests.support.firebase import DEFAULT_PASSWORD, OWNER
 from tests.support.mail import start_smtp
 from tests.support.reset import (
@@ -25,6 +24,7 @@ from tests.support.reset import (
     set_password,
     settle,
 )
+from tests.support.settings import base_config
 from tests.support.tls import self_signed
 
 SENT = "If an admin account exists for that address, a link is on its way."

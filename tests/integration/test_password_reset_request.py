@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from tests.conftest import base_config
 from tests.support.firebase import OWNER
 from tests.support.reset import request_reset, settle
+from tests.support.settings import base_config
 
 SENT = "If an admin account exists for that address, a link is on its way."
 

@@ -11,8 +11,8 @@ import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from adminapp.web.cookie import COOKIE_SALT
-from tests.conftest import SECRET_KEY, base_config
 from tests.support.firebase import OWNER
+from tests.support.settings import SECRET_KEY, base_config
 from tests.support.web import SESSION_COOKIE, exchange, post_form, sign_in
 
 GUARDED = "/admin/api/me"

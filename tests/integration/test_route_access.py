@@ -1,7 +1,9 @@
 """Who may reach every route under /admin: a table, checked for real.
 
 Adding a route without adding it here fails
-``test_every_admin_route_is_in_the_table``, so no route can skip review.
+``test_every_admin_route_is_in_the_table``, so no route can skip review. The
+app here mounts the example product blueprint (examples/notes) next to the
+users console, so routes that products add are walked like the built-in ones.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from adminapp.firebase.admins import ROLES
+from tests.conftest import base_config
 from tests.support.web import ORIGIN, csrf_token, sign_in
 
 PUBLIC = "public"
@@ -41,10 +44,36 @@ ACCESS = {
     ("api.list_sessions", "GET"): "viewer",
     ("api.end_session", "DELETE"): "viewer",
     ("api.audit", "GET"): "viewer",
+    # The users console (adminapp/web/users), mounted as a product blueprint.
+    ("users.index", "GET"): "viewer",
+    ("users.show", "GET"): "viewer",
+    ("users.set_status", "POST"): "admin",
+    ("users.revoke", "POST"): "admin",
+    ("users.verify_email", "POST"): "admin",
+    ("users.send_reset", "POST"): "admin",
+    ("users.set_claims", "POST"): "owner",
+    ("users.confirm_delete", "GET"): "owner",
+    ("users.delete", "POST"): "owner",
+    ("users_api.list_users", "GET"): "viewer",
+    ("users_api.get_user", "GET"): "viewer",
+    ("users_api.set_status", "POST"): "admin",
+    ("users_api.revoke", "POST"): "admin",
+    ("users_api.verify_email", "POST"): "admin",
+    ("users_api.send_reset", "POST"): "admin",
+    ("users_api.set_claims", "PUT"): "owner",
+    ("users_api.delete_user", "DELETE"): "owner",
+    # The example product blueprint (examples/notes), from ADMINAPP_BLUEPRINTS.
+    ("notes.index", "GET"): "viewer",
+    ("notes.add", "POST"): "admin",
 }
 # Values for URL parts: they name nothing that exists, so an allowed request
 # reaches the view and gets its 404 or 400 without changing anything.
-URL_VALUES = {"email": "nobody@example.com", "key": "0" * 64, "action": "disable"}
+URL_VALUES = {
+    "email": "nobody@example.com",
+    "key": "0" * 64,
+    "action": "disable",
+    "uid": "no-such-user",
+}
 SAFE = {"GET", "HEAD", "OPTIONS"}
 
 
@@ -74,6 +103,15 @@ def call(client, method: str, url: str, *, with_csrf: bool):
         else:
             kwargs["data"] = {"csrf_token": token}
     return client.open(url, method=method, headers=headers, **kwargs)
+
+
+# The app of this table: the users console (on by default) and the example product.
+PRODUCTS = {"ADMINAPP_BLUEPRINTS": "examples.notes:bp"}
+
+
+@pytest.fixture
+def config() -> dict[str, str]:
+    return base_config(**PRODUCTS)
 
 
 def test_every_admin_route_is_in_the_table(app):

@@ -16,16 +16,15 @@ import time
 import pytest
 import requests
 
-from tests.conftest import LOG_DIR, base_config
+from devtools.sign_in import csrf_token
 from tests.support.instances import (
-    HTTP_TIMEOUT,
     SHIPPED_CONF,
     TRACED,
     instance,
     redis_server,
     refused_start,
 )
-from tests.support.settings import production
+from tests.support.settings import LOG_DIR, base_config, production
 
 SIGN_IN_LIMIT = 10  # SIGN_IN_RATE_LIMIT's default: 10 per minute
 PAIRS = 12  # addresses whose reset form is posted twice
@@ -49,12 +48,12 @@ def two_workers(clean):
 
 def post_reset(server, email: str, request_id: str) -> requests.Response:
     """The reset request form, as a browser posts it (CSRF token, Origin)."""
-    return requests.post(
-        f"{server.url}/admin/resetpassword",
-        headers={**server.form_headers(), "X-Test-Request": request_id},
+    browser = server.browser()
+    headers = {"X-CSRFToken": csrf_token(browser), "Origin": browser.origin}
+    return browser.post(
+        "/admin/resetpassword",
+        headers={**headers, "X-Test-Request": request_id},
         data={"email": email},
-        timeout=HTTP_TIMEOUT,
-        allow_redirects=False,
     )
 
 

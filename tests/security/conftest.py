@@ -7,7 +7,7 @@ import requests_mock
 
 from adminapp import create_app
 from adminapp.web.extensions import limiter
-from tests.conftest import PROJECT_ID, base_config
+from tests.support.settings import PROJECT_ID, base_config
 from tests.support.tokens import TokenFactory
 
 

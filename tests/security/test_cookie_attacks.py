@@ -23,8 +23,8 @@ from adminapp.firebase.sessions import CookieClaims
 from adminapp.services import build_services
 from adminapp.web.context import COOKIE_KEY, EXTENSION_KEY
 from adminapp.web.cookie import COOKIE_SALT
-from tests.conftest import SECRET_KEY, base_config
 from tests.support.firebase import OWNER
+from tests.support.settings import SECRET_KEY, base_config
 from tests.support.web import ORIGIN, SESSION_COOKIE, csrf_token, session_cookie, sign_in
 
 JSON = {"Accept": "application/json"}

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.test_route_access import ACCESS, PUBLIC, SAFE, url_for_rule
+from tests.conftest import base_config
+from tests.integration.test_route_access import ACCESS, PRODUCTS, PUBLIC, SAFE, url_for_rule
 from tests.support.firebase import OWNER
 from tests.support.web import ORIGIN, csrf_token, sign_in
 
 WRITES = sorted(key for key in ACCESS if key[1] not in SAFE)
+
+
+@pytest.fixture
+def config() -> dict[str, str]:
+    # The route table's app: product blueprints' forms get the same CSRF check.
+    return base_config(**PRODUCTS)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 
 from adminapp import create_app
 from adminapp.web.guard import public
-from tests.conftest import base_config
+from tests.support.settings import base_config
 
 
 @pytest.mark.parametrize(

@@ -20,8 +20,8 @@ import pytest
 
 from adminapp import create_app
 from adminapp.errors import BackendUnavailable
-from tests.conftest import base_config
 from tests.support.firebase import OWNER, after_the_admin_read
+from tests.support.settings import base_config
 from tests.support.web import SESSION_COOKIE, exchange, sign_in
 
 BUDGET = 1.0  # BACKEND_TIMEOUT_SECONDS for these apps

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from adminapp import create_app
-from tests.conftest import base_config
+from tests.support.settings import base_config
 
 PRODUCTION = {
     "ADMINAPP_ENV": "production",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import base_config
 from tests.support.firebase import OWNER
+from tests.support.settings import base_config
 from tests.support.web import exchange, sign_in
 
 LIMIT = 10  # SIGN_IN_RATE_LIMIT default: 10 per minute

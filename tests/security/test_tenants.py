@@ -20,7 +20,7 @@ from firebase_admin import auth, tenant_mgt
 
 from adminapp import create_app
 from adminapp.web.extensions import limiter
-from tests.conftest import base_config
+from tests.support.settings import base_config
 from tests.support.web import SESSION_COOKIE, csrf_token, exchange
 
 ADMIN = "never.signed.in@example.com"

@@ -24,9 +24,9 @@ import redis
 import requests
 
 from devtools.emulators import free_port
+from devtools.sign_in import SESSION_COOKIE, LiveBrowser, csrf_token, exchange, sign_in
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-HTTP_TIMEOUT = 10
 START_TIMEOUT = 60
 # gunicorn options of an instance: one worker by default, or the documented
 # deploy command's (the shipped gunicorn.conf.py).
@@ -41,8 +41,6 @@ TRACED = (
 _SERVED = re.compile(
     r"served pid=<?(?P<pid>\d+)>? (?P<method>\S+) (?P<path>\S+) (?P<status>\d+) id=(?P<id>\S*)"
 )
-SESSION_COOKIE = "__Host-admin_session"
-_CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
 @dataclass
@@ -52,43 +50,24 @@ class Instance:
     log: Path
 
     def get(self, path: str, cookie: str | None = None, **kwargs) -> requests.Response:
-        headers = kwargs.pop("headers", {})
-        if cookie:
-            headers["Cookie"] = f"{SESSION_COOKIE}={cookie}"
-        return requests.get(
-            self.url + path, headers=headers, timeout=HTTP_TIMEOUT, allow_redirects=False, **kwargs
-        )
+        return self.browser(cookie).get(path, **kwargs)
 
-    def form_headers(self, cookie: str | None = None) -> dict[str, str]:
-        """CSRF token, its cookie and our Origin, as the login page's script sends them."""
-        page = requests.get(f"{self.url}/admin/login", timeout=HTTP_TIMEOUT)
-        token = _CSRF_META.search(page.text).group(1)
-        cookies = [f"{name}={value}" for name, value in page.cookies.items()]
-        if cookie:
-            cookies.append(f"{SESSION_COOKIE}={cookie}")
-        return {"X-CSRFToken": token, "Origin": self.url, "Cookie": "; ".join(cookies)}
+    def browser(self, cookie: str | None = None) -> LiveBrowser:
+        """A fresh browser on this instance, holding ``cookie`` if given."""
+        return LiveBrowser(self.url, {SESSION_COOKIE: cookie} if cookie else None)
 
     def exchange(self, id_token: str) -> requests.Response:
         """POST /admin/session, as the login page does."""
-        return requests.post(
-            f"{self.url}/admin/session",
-            headers={**self.form_headers(), "Authorization": f"Bearer {id_token}"},
-            json={},
-            timeout=HTTP_TIMEOUT,
-        )
+        return exchange(self.browser(), id_token)
 
     def sign_in(self, id_token: str) -> str:
-        response = self.exchange(id_token)
-        assert response.status_code == 200, response.text
-        return response.cookies[SESSION_COOKIE]
+        """The session cookie's value for ``id_token``."""
+        return sign_in(self.browser(), id_token)
 
     def sign_out(self, cookie: str) -> requests.Response:
-        return requests.post(
-            f"{self.url}/admin/logout",
-            headers=self.form_headers(cookie),
-            timeout=HTTP_TIMEOUT,
-            allow_redirects=False,
-        )
+        browser = self.browser(cookie)
+        headers = {"X-CSRFToken": csrf_token(browser), "Origin": browser.origin}
+        return browser.post("/admin/logout", headers=headers)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")

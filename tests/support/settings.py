@@ -1,8 +1,11 @@
-"""Settings dictionaries for start-up tests that need no emulator."""
+"""Test settings, in one place: the app on the emulators (``base_config``,
+what the ``app`` fixture uses), and production or development settings for
+start-up tests that need no emulator."""
 
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +14,29 @@ from adminapp.config import load_settings
 
 # A SECRET_KEY as `secrets.token_urlsafe` makes one: long and varied enough.
 STRONG = secrets.token_urlsafe(32)
+
+# The emulators' project (a demo- id: nothing can reach a real project).
+PROJECT_ID = "demo-adminapp"
+# Fresh for every run: a key written in the repository would be a published one.
+SECRET_KEY = secrets.token_urlsafe(48)
+# Where the emulators and app processes started by tests write their logs.
+LOG_DIR = Path(__file__).resolve().parent.parent.parent / ".test-logs"
+
+
+def base_config(**overrides: str) -> dict[str, str]:
+    """Settings for an app on the emulators; tests override what they probe."""
+    return {
+        "ADMINAPP_ENV": "development",
+        "FIREBASE_PROJECT_ID": PROJECT_ID,
+        "SECRET_KEY": SECRET_KEY,
+        "SECRET_KEY_FALLBACKS": "",
+        "FIREBASE_CREDENTIALS": "",
+        "PUBLIC_URL": "",
+        "SESSION_COOKIE_SECURE": "true",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "LOG_LEVEL": "INFO",
+        **overrides,
+    }
 
 
 def production(**overrides) -> dict[str, str]:
@@ -28,7 +54,7 @@ def production(**overrides) -> dict[str, str]:
 def development(**overrides) -> dict[str, str]:
     return {
         "ADMINAPP_ENV": "development",
-        "FIREBASE_PROJECT_ID": "demo-adminapp",
+        "FIREBASE_PROJECT_ID": PROJECT_ID,
         "SECRET_KEY": STRONG,
         "FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099",
         "FIRESTORE_EMULATOR_HOST": "127.0.0.1:8080",

@@ -1,20 +1,41 @@
-"""Driving the app through Flask's test client the way the login page does."""
+"""Driving the app through Flask's test client the way the login page does.
+
+The exchange itself is ``devtools/sign_in.py`` (shared with the
+multi-instance tests and the bench); this module adapts Flask's test client
+to it.
+"""
 
 from __future__ import annotations
 
-import re
+from devtools import sign_in as signing_in
+from devtools.sign_in import PAGE_ORIGIN, SESSION_COOKIE
 
-ORIGIN = "http://localhost"
-SESSION_COOKIE = "__Host-admin_session"
-_CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+ORIGIN = "http://localhost"  # Flask's test client's default host
+
+
+class FlaskClientBrowser:
+    """Flask's test client as a :class:`devtools.sign_in.Browser`: it keeps
+    cookies itself, so the adapter only reads them out."""
+
+    origin = ORIGIN
+
+    def __init__(self, client):
+        self._client = client
+
+    def get(self, path: str):
+        return self._client.get(path)
+
+    def post(self, path: str, *, headers: dict[str, str], json: dict | None = None):
+        return self._client.post(path, headers=headers, json=json)
+
+    def cookie(self, name: str) -> str | None:
+        cookie = self._client.get_cookie(name)
+        return cookie.value if cookie is not None else None
 
 
 def csrf_token(client) -> str:
     """The CSRF token the login page hands to its script."""
-    page = client.get("/admin/login").get_data(as_text=True)
-    match = _CSRF_META.search(page)
-    assert match, "login page has no CSRF token"
-    return match.group(1)
+    return signing_in.csrf_token(FlaskClientBrowser(client))
 
 
 def exchange(
@@ -22,31 +43,29 @@ def exchange(
     id_token: str | None,
     *,
     csrf: bool = True,
-    origin: str | None = ORIGIN,
+    origin: str | None = PAGE_ORIGIN,
     next_path: str | None = None,
     authorization: str | None = None,
 ):
-    """POST /admin/session as login.js does."""
-    headers = {"Accept": "application/json"}
-    if authorization is not None:
-        headers["Authorization"] = authorization
-    elif id_token is not None:
-        headers["Authorization"] = f"Bearer {id_token}"
-    if csrf:
-        headers["X-CSRFToken"] = csrf_token(client)
-    if origin is not None:
-        headers["Origin"] = origin
-    return client.post("/admin/session", headers=headers, json={"next": next_path})
+    """POST /admin/session as login.js does (see devtools.sign_in.exchange)."""
+    return signing_in.exchange(
+        FlaskClientBrowser(client),
+        id_token,
+        next_path=next_path,
+        csrf=csrf,
+        origin=origin,
+        authorization=authorization,
+    )
 
 
 def session_cookie(client):
     return client.get_cookie(SESSION_COOKIE)
 
 
-def sign_in(client, auth_emulator, email: str) -> None:
-    """Sign in an existing admin's Firebase user through the real exchange."""
-    response = exchange(client, auth_emulator.sign_in(email))
-    assert response.status_code == 200, response.get_json()
+def sign_in(client, auth_emulator, email: str) -> str:
+    """Sign in an existing admin's Firebase user through the real exchange;
+    the session cookie's value."""
+    return signing_in.sign_in(FlaskClientBrowser(client), auth_emulator.sign_in(email))
 
 
 def post_form(client, path: str, data: dict | None = None, **kwargs):

@@ -19,12 +19,20 @@ from ..bearer import has_bearer
 from ..context import services
 from ..extensions import csrf, limiter
 
-bp = Blueprint("api", __name__, url_prefix="/admin/api")
-csrf.exempt(bp)
-limiter.limit(
-    lambda: services().settings.api_bearer_rate_limit,
-    scope="api-bearer",
-    exempt_when=lambda: not has_bearer(request.headers.get("Authorization")),
-)(bp)
+
+def protect_api(blueprint: Blueprint) -> Blueprint:
+    """What every blueprint under /admin/api/ gets (this one, the users
+    console's, a product's): no global CSRF check (the guard does it for
+    cookie writes) and one bearer rate limit, shared by all of them."""
+    csrf.exempt(blueprint)
+    limiter.limit(
+        lambda: services().settings.api_bearer_rate_limit,
+        scope="api-bearer",
+        exempt_when=lambda: not has_bearer(request.headers.get("Authorization")),
+    )(blueprint)
+    return blueprint
+
+
+bp = protect_api(Blueprint("api", __name__, url_prefix="/admin/api"))
 
 from . import routes  # noqa: E402,F401  (registers the views on bp)

@@ -11,7 +11,7 @@ from flask import jsonify, request
 from ...addresses import identity_key
 from ...errors import InvalidInput
 from ...firebase.admins import ROLES, Admin
-from ...firebase.audit import EVENTS, AuditEntry, valid_cursor
+from ...firebase.audit import AuditEntry, audit_target, valid_cursor
 from ...firebase.sessions import SessionRecord
 from ..context import request_client, services
 from ..guard import current_admin, current_session, role_required
@@ -21,7 +21,8 @@ from . import bp
 MAX_AUDIT_LIMIT = 200
 
 
-def _iso(value) -> str | None:
+def iso(value) -> str | None:
+    """A time as the API writes it (ISO 8601), or None."""
     return value.isoformat() if value is not None else None
 
 
@@ -31,7 +32,7 @@ def admin_json(admin: Admin) -> dict:
         "role": admin.role,
         "disabled": admin.disabled,
         "display_name": admin.display_name,
-        "last_sign_in_at": _iso(admin.last_sign_in_at),
+        "last_sign_in_at": iso(admin.last_sign_in_at),
     }
 
 
@@ -41,9 +42,9 @@ def session_json(session: SessionRecord, current_key: str | None) -> dict:
         "email": session.email,
         "ip": session.ip,
         "user_agent": session.user_agent,
-        "created_at": _iso(session.created_at),
-        "last_seen_at": _iso(session.last_seen_at),
-        "expires_at": _iso(session.expires_at),
+        "created_at": iso(session.created_at),
+        "last_seen_at": iso(session.last_seen_at),
+        "expires_at": iso(session.expires_at),
         "current": session.key == current_key,
     }
 
@@ -51,10 +52,11 @@ def session_json(session: SessionRecord, current_key: str | None) -> dict:
 def entry_json(entry: AuditEntry) -> dict:
     return {
         "id": entry.seq,
-        "time": _iso(entry.time),
+        "time": iso(entry.time),
         "event": entry.event,
         "actor": entry.actor,
         "target": entry.target,
+        "target_uid": entry.target_uid,
         "outcome": entry.outcome,
         "reason": entry.reason,
         "ip": entry.ip,
@@ -160,11 +162,14 @@ def end_session(key: str):
 def audit():
     args = request.args
     event = args.get("event") or None
-    if event is not None and event not in EVENTS:
-        raise InvalidInput(f"event must be one of: {', '.join(EVENTS)}.")
+    events = services().audit.events
+    if event is not None and event not in events:
+        raise InvalidInput(f"event must be one of: {', '.join(events)}.")
     actor = (args.get("actor") or "").strip().lower() or None
-    if actor is not None and len(actor) > 254:
-        raise InvalidInput("actor is too long.")
+    target = audit_target(args.get("target"))
+    for name, value in (("actor", actor), ("target", target)):
+        if value is not None and len(value) > 254:
+            raise InvalidInput(f"{name} is too long.")
     for name in ("before", "after"):
         if args.get(name) is not None and not valid_cursor(args[name]):
             raise InvalidInput(f"'{name}' must be an entry id from a previous page.")
@@ -175,7 +180,12 @@ def audit():
     if not 1 <= limit <= MAX_AUDIT_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_AUDIT_LIMIT}.")
     page = services().audit.page(
-        event=event, actor=actor, before=args.get("before"), after=args.get("after"), size=limit
+        event=event,
+        actor=actor,
+        target=target,
+        before=args.get("before"),
+        after=args.get("after"),
+        size=limit,
     )
     return jsonify(
         entries=[entry_json(entry) for entry in page.entries], newer=page.newer, older=page.older

@@ -14,6 +14,7 @@ import re
 import limits
 from flask import flash, redirect, render_template, request, url_for
 
+from ...errors import Conflict, Refused
 from ...services.password_reset import CodeRefused, PasswordRefused
 from ..context import request_client, services, session_cookie
 from ..extensions import limiter
@@ -44,9 +45,33 @@ def _per_email() -> str:
 
 
 def _email_key() -> str:
+    return reset_email_key(request.form.get("email") or "")
+
+
+def reset_email_key(email: str) -> str:
     # Hashed: rate-limit storage (Redis) need not hold addresses.
-    raw = (request.form.get("email") or "").strip().lower()[:512]
+    raw = email.strip().lower()[:512]
     return "reset-email:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ResetLimited(Refused):
+    status = 429
+    code = "rate_limited"
+    title = "Too many attempts"
+
+
+def claim_reset_slot(email: str) -> None:
+    """The per-email limit (RESET_RATE_LIMIT_PER_EMAIL) and the double-submit
+    guard, for a reset sent on an admin's behalf (the users console): one
+    more email to ``email`` is allowed, or a refusal is raised. The
+    double-submit key is the reset form's own, so the form and the console
+    together send at most one email per address in two minutes."""
+    key = reset_email_key(email)
+    for limit in limits.parse_many(_per_email()):
+        if not limiter.limiter.hit(limit, "reset-console-email", key):
+            raise ResetLimited(f"Too many reset emails to this address ({limit}). Try later.")
+    if not limiter.limiter.hit(DOUBLE_POST, "reset-double-post", key):
+        raise Conflict("A reset email went to this address a moment ago.", code="duplicate_request")
 
 
 @bp.route("/resetpassword", methods=["GET", "POST"])

@@ -1,11 +1,11 @@
-"""Audit trail page: newest first, filtered by event and actor, paged."""
+"""Audit trail page: newest first, filtered by event, actor and target, paged."""
 
 from __future__ import annotations
 
 from flask import render_template, request
 
 from ...errors import InvalidInput
-from ...firebase.audit import valid_cursor
+from ...firebase.audit import audit_target, valid_cursor
 from ..context import services
 from ..guard import role_required
 from . import bp
@@ -15,9 +15,11 @@ from .forms import AuditFilterForm
 @bp.get("/audit")
 @role_required("viewer")
 def audit():
-    form = AuditFilterForm(request.args)
+    form = AuditFilterForm(request.args, services().audit.events)
     if not form.validate():
-        raise InvalidInput("Choose an event from the list and an actor of at most 254 characters.")
+        raise InvalidInput(
+            "Choose an event from the list, and an actor and a target of at most 254 characters."
+        )
     before, after = request.args.get("before"), request.args.get("after")
     for cursor in (before, after):
         if cursor is not None and not valid_cursor(cursor):
@@ -25,8 +27,10 @@ def audit():
     page = services().audit.page(
         event=form.event.data or None,
         actor=(form.actor.data or "").strip().lower() or None,
+        target=audit_target(form.target.data),
         before=before,
         after=after,
     )
-    filters = {k: v for k, v in {"event": form.event.data, "actor": form.actor.data}.items() if v}
+    chosen = {"event": form.event.data, "actor": form.actor.data, "target": form.target.data}
+    filters = {k: v for k, v in chosen.items() if v}
     return render_template("console/audit.html", form=form, page=page, filters=filters)

@@ -9,7 +9,6 @@ from wtforms.validators import AnyOf, Length, Optional
 from ...addresses import MAX_EMAIL_LENGTH
 from ...config import Settings
 from ...firebase.admins import ROLES
-from ...firebase.audit import EVENTS
 from ..form_fields import email_field
 
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
@@ -57,10 +56,16 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
-    event = SelectField(
-        "Event",
-        choices=[SelectChoice("", "All events")]
-        + [SelectChoice(event, event.replace("_", " ")) for event in EVENTS],
-        validators=[Optional()],
-    )
+    # Choices are the app's declared events (built-in and products'), set by
+    # the view: see AuditTrail.events.
+    event = SelectField("Event", validators=[Optional()])
     actor = StringField("Actor", validators=[Optional(), Length(max=MAX_EMAIL_LENGTH)])
+    target = StringField(
+        "Target (email or uid)", validators=[Optional(), Length(max=MAX_EMAIL_LENGTH)]
+    )
+
+    def __init__(self, formdata, events: tuple[str, ...]):
+        super().__init__(formdata)
+        self.event.choices = [SelectChoice("", "All events")] + [
+            SelectChoice(event, event.replace("_", " ")) for event in events
+        ]

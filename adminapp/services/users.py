@@ -1,0 +1,271 @@
+"""The users console's rules: who may do what to a product's end users.
+
+The route (or the CLI) decides who is asking; this module decides whether
+they may, then acts through :mod:`adminapp.firebase.users` and writes an
+audit entry naming the target's email and uid, so the trail's target filter
+finds it by either. The rules, beyond each route's least role:
+
+* each action has a least role of its own (:data:`ACTIONS`), checked here
+  again so that the pages, the API and the CLI cannot drift apart;
+* acting on an account that is also an admin needs ``owner``;
+* nobody disables or deletes their own account from here, and an admin's
+  account is not deleted (remove them from the admins first);
+* custom claims are validated before anything is sent (:func:`parse_claims`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..addresses import InvalidEmail, identity_key
+from ..client import Client
+from ..errors import Conflict, Forbidden, InvalidInput, Refused
+from ..firebase.admins import ROLES, Admin, AdminDirectory
+from ..firebase.audit import AuditTrail
+from ..firebase.users import EndUser, FirebaseUsers, UsersPage
+from ..mail.password_links import LinkDeliveryError
+from .password_reset import PasswordReset
+
+# action -> (least role, audit event)
+ACTIONS = {
+    "disable": ("admin", "user_disabled"),
+    "enable": ("admin", "user_enabled"),
+    "revoke": ("admin", "user_tokens_revoked"),
+    "reset": ("admin", "user_password_reset_sent"),
+    "verify": ("admin", "user_email_verified"),
+    "claims": ("owner", "user_claims_set"),
+    "delete": ("owner", "user_deleted"),
+}
+# Firebase's limit on the serialised claims, and the names it reserves (the
+# OIDC claims and "firebase"); tests/unit/test_user_claims.py checks both
+# against the pinned Admin SDK.
+MAX_CLAIMS_BYTES = 1000
+RESERVED_CLAIMS = frozenset(
+    {
+        "acr", "amr", "at_hash", "aud", "auth_time", "azp", "cnf", "c_hash",
+        "exp", "firebase", "iat", "iss", "jti", "nbf", "nonce", "sub",
+    }
+)  # fmt: skip
+
+
+class InvalidClaims(InvalidInput):
+    code = "invalid_claims"
+
+
+class ResetNotSent(Refused):
+    """The reset email could not be made or sent (Firebase or SMTP refused)."""
+
+    status = 502
+    code = "reset_not_sent"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: an admin (by email) or an operator at the CLI (``cli:<user>``)."""
+
+    name: str
+    role: str
+    client: Client | None = None
+
+    def can(self, least_role: str) -> bool:
+        return ROLES.index(self.role) >= ROLES.index(least_role)
+
+
+@dataclass(frozen=True)
+class UserDetail:
+    user: EndUser
+    admin: Admin | None  # the admin document with the same email, if any
+
+
+def parse_claims(value: object) -> dict:
+    """Custom claims as Firebase will take them, from JSON text (the page's
+    editor, the CLI) or an already-parsed value (the API)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as error:
+            raise InvalidClaims(f"The claims are not valid JSON: {error}.") from None
+    if not isinstance(value, dict):
+        raise InvalidClaims('Custom claims must be a JSON object, such as {"plan": "pro"}.')
+    # Measured the way the Admin SDK serialises them before sending.
+    size = len(json.dumps(value).encode())
+    if size > MAX_CLAIMS_BYTES:
+        raise InvalidClaims(
+            f"The claims are {size} bytes once serialised; Firebase allows {MAX_CLAIMS_BYTES}."
+        )
+    reserved = sorted(RESERVED_CLAIMS.intersection(value))
+    if reserved:
+        raise InvalidClaims(
+            f"{', '.join(reserved)} {'is a' if len(reserved) == 1 else 'are'} reserved "
+            "claim name(s) and cannot be set."
+        )
+    return value
+
+
+class UsersConsole:
+    def __init__(
+        self,
+        *,
+        users: FirebaseUsers,
+        directory: AdminDirectory,
+        audit: AuditTrail,
+        resets: PasswordReset,
+        page_size: int,
+    ):
+        self._users = users
+        self._directory = directory
+        self._audit = audit
+        self._resets = resets
+        self.page_size = page_size
+
+    # -- reading -------------------------------------------------------------
+
+    def find(self, query: str) -> EndUser:
+        """A user by email (has an @), phone number (starts with +) or uid."""
+        query = query.strip()
+        if not query:
+            raise InvalidInput("Enter an email address, a phone number or a uid.")
+        if "@" in query:
+            return self._users.get_user_by_email(query)
+        if query.startswith("+"):
+            return self._users.get_user_by_phone(query)
+        return self._users.get_user(query)
+
+    def show(self, uid: str) -> UserDetail:
+        user = self._users.get_user(uid)
+        return UserDetail(user=user, admin=self._admin_for(user))
+
+    def page(self, token: str | None = None, size: int | None = None) -> UsersPage:
+        return self._users.list_users(token, size or self.page_size)
+
+    # -- actions -------------------------------------------------------------
+
+    def set_disabled(self, uid: str, disabled: bool, actor: Actor) -> EndUser:
+        user = self._allowed(uid, "disable" if disabled else "enable", actor)
+        self._not_self(user, actor, "disable" if disabled else "enable")
+        self._users.set_disabled(uid, disabled)
+        self._record("disable" if disabled else "enable", user, actor)
+        return user
+
+    def revoke_refresh_tokens(self, uid: str, actor: Actor) -> EndUser:
+        user = self._allowed(uid, "revoke", actor)
+        self._users.revoke_refresh_tokens(uid)
+        self._record("revoke", user, actor)
+        return user
+
+    def mark_email_verified(self, uid: str, actor: Actor) -> EndUser:
+        user = self._allowed(uid, "verify", actor)
+        if not user.email:
+            raise InvalidInput("This user has no email address to verify.")
+        self._users.mark_email_verified(uid)
+        self._record("verify", user, actor)
+        return user
+
+    def send_password_reset(
+        self, uid: str, actor: Actor, *, gate: Callable[[str], None] | None = None
+    ) -> EndUser:
+        """Send a reset link through RESET_DELIVERY. ``gate(email)`` raises
+        when the address has had enough emails: the rate limits live with
+        the reset form (adminapp/web/auth/reset.py), and the pages and the
+        API pass them in."""
+        user = self._allowed(uid, "reset", actor)
+        if not user.email:
+            raise InvalidInput("This user has no email address to send a link to.")
+        if user.disabled:
+            raise Conflict("This account is disabled: enable it before sending a reset link.")
+        if gate is not None:
+            gate(user.email)
+        try:
+            self._resets.send_link(user.email, "reset")
+        except LinkDeliveryError as error:
+            self._record("reset", user, actor, outcome="failed", reason=error.cause)
+            raise ResetNotSent(
+                "The reset email could not be sent. Try again later; the failure is logged."
+            ) from None
+        self._record("reset", user, actor)
+        return user
+
+    def set_custom_claims(self, uid: str, claims: object, actor: Actor) -> EndUser:
+        claims = parse_claims(claims)  # validated before anything is read or sent
+        user = self._allowed(uid, "claims", actor)
+        self._users.set_custom_user_claims(uid, claims)
+        self._record("claims", user, actor, reason=f"keys: {', '.join(sorted(claims)) or '-'}")
+        return user
+
+    def delete(self, uid: str, confirmation: str, actor: Actor) -> EndUser:
+        user = self._allowed(uid, "delete", actor)
+        self._not_self(user, actor, "delete")
+        expected = user.email or user.uid
+        if confirmation.strip().lower() != expected.lower():
+            raise InvalidInput(
+                f"Type {expected} exactly to confirm the deletion.", code="confirmation_mismatch"
+            )
+        if self._admin_for(user) is not None:
+            raise Conflict(
+                f"{expected} is an admin: remove them from the admins first.", code="user_is_admin"
+            )
+        self._users.delete_user(uid)
+        self._record("delete", user, actor)
+        return user
+
+    # -- rules ---------------------------------------------------------------
+
+    def _allowed(self, uid: str, action: str, actor: Actor) -> EndUser:
+        """The user, once ``actor`` may do ``action`` to them."""
+        least, _event = ACTIONS[action]
+        if not actor.can(least):
+            raise Forbidden(f"This needs the {least} role; your role is {actor.role}.")
+        user = self._users.get_user(uid)
+        if not actor.can("owner") and self._admin_for(user) is not None:
+            self._record(action, user, actor, outcome="refused", reason="target_is_admin")
+            raise Forbidden(
+                f"{user.label} is also an admin of this area: only an owner can change "
+                "their account.",
+                code="target_is_admin",
+            )
+        if least == "owner":
+            self._step_up(actor, action)
+        return user
+
+    def _step_up(self, actor: Actor, action: str) -> None:
+        """Owner actions (claims, delete) pass here. The second-factor work
+        will require a recent step-up here; until it lands, the owner role
+        is all that is checked."""
+
+    def _not_self(self, user: EndUser, actor: Actor, action: str) -> None:
+        if _admin_key(user) == actor.name:
+            raise Conflict(f"You cannot {action} your own account here.", code="own_account")
+
+    def _admin_for(self, user: EndUser) -> Admin | None:
+        key = _admin_key(user)
+        return self._directory.get(key) if key else None
+
+    def _record(
+        self,
+        action: str,
+        user: EndUser,
+        actor: Actor,
+        *,
+        outcome: str = "ok",
+        reason: str | None = None,
+    ) -> None:
+        self._audit.record(
+            ACTIONS[action][1],
+            actor=actor.name,
+            target=user.email.lower() if user.email else user.uid,
+            target_uid=user.uid,
+            outcome=outcome,
+            reason=reason,
+            client=actor.client,
+        )
+
+
+def _admin_key(user: EndUser) -> str | None:
+    """The admin key of a user's address; None when it has none or when it
+    is not a plain address, which no admin can have (adminapp/addresses.py)."""
+    try:
+        return identity_key(user.email) if user.email else None
+    except InvalidEmail:
+        return None

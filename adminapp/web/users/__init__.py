@@ -1,0 +1,25 @@
+"""The users console: the product's Firebase Auth accounts, behind the gate.
+
+Shipped with adminapp and mounted like any product's blueprints (see
+adminapp/web/products.py), unless USERS_CONSOLE=false: the pages at
+/admin/users and the JSON API at /admin/api/users. The rules are in
+adminapp/services/users.py; these views only translate requests.
+"""
+
+from ...services.users import Actor
+from ..context import request_client
+from ..guard import current_admin
+from ..products import AdminBlueprint
+
+bp = AdminBlueprint("users", __name__, prefix="users", nav=("Users", "index"))
+api_bp = AdminBlueprint("users_api", __name__, prefix="api/users", api=True)
+blueprints = (bp, api_bp)
+
+
+def acting_admin() -> Actor:
+    """The signed-in admin, as the users service knows an actor."""
+    admin = current_admin()
+    return Actor(name=admin.email, role=admin.role, client=request_client())
+
+
+from . import api, pages  # noqa: E402,F401  (register views)

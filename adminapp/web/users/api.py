@@ -1,0 +1,112 @@
+"""The users console's JSON API under /admin/api/users: the pages' parity.
+
+Errors are JSON like the rest of the API: {"error": code, "message": text}.
+"""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from ...errors import InvalidInput
+from ...firebase.users import MAX_PAGE_SIZE, EndUser
+from ...services.users import UserDetail
+from ..api.routes import iso
+from ..auth.reset import claim_reset_slot
+from ..context import services
+from ..guard import role_required
+from ..request_body import json_object
+from . import acting_admin, api_bp
+
+
+def user_json(user: EndUser, detail: UserDetail | None = None) -> dict:
+    body = {
+        "uid": user.uid,
+        "email": user.email,
+        "email_verified": user.email_verified,
+        "display_name": user.display_name,
+        "phone_number": user.phone,
+        "providers": list(user.providers),
+        "created_at": iso(user.created_at),
+        "last_sign_in_at": iso(user.last_sign_in_at),
+        "tokens_valid_after": iso(user.tokens_valid_after),
+        "disabled": user.disabled,
+        "custom_claims": user.custom_claims,
+        "second_factors": [
+            {"factor_id": f.factor_id, "display_name": f.display_name, "enrolled_at": f.enrolled_at}
+            for f in user.second_factors
+        ],
+    }
+    if detail is not None:
+        body["admin_role"] = detail.admin.role if detail.admin else None
+    return body
+
+
+@api_bp.get("")
+@role_required("viewer")
+def list_users():
+    args = request.args
+    if args.get("q"):
+        user = services().users.find(args["q"][:254])
+        return jsonify(users=[user_json(user)], next=None)
+    try:
+        limit = int(args.get("limit", services().users.page_size))
+    except ValueError:
+        raise InvalidInput("limit must be a whole number.") from None
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}.")
+    page = services().users.page(args.get("page") or None, limit)
+    return jsonify(users=[user_json(user) for user in page.users], next=page.next_token)
+
+
+@api_bp.get("/<uid>")
+@role_required("viewer")
+def get_user(uid: str):
+    detail = services().users.show(uid)
+    return jsonify(user=user_json(detail.user, detail))
+
+
+def _acted(user: EndUser, action: str):
+    # The state after the action, read back: what a script would check next.
+    return jsonify(action=action, user=user_json(services().users.show(user.uid).user))
+
+
+@api_bp.post("/<uid>/<any(disable, enable):action>")
+@role_required("admin")
+def set_status(uid: str, action: str):
+    return _acted(services().users.set_disabled(uid, action == "disable", acting_admin()), action)
+
+
+@api_bp.post("/<uid>/revoke")
+@role_required("admin")
+def revoke(uid: str):
+    return _acted(services().users.revoke_refresh_tokens(uid, acting_admin()), "revoke")
+
+
+@api_bp.post("/<uid>/verify")
+@role_required("admin")
+def verify_email(uid: str):
+    return _acted(services().users.mark_email_verified(uid, acting_admin()), "verify")
+
+
+@api_bp.post("/<uid>/reset")
+@role_required("admin")
+def send_reset(uid: str):
+    user = services().users.send_password_reset(uid, acting_admin(), gate=claim_reset_slot)
+    return jsonify(action="reset", sent_to=user.email), 202
+
+
+@api_bp.put("/<uid>/claims")
+@role_required("owner")
+def set_claims(uid: str):
+    body = json_object(allowed={"claims"})
+    user = services().users.set_custom_claims(uid, body.get("claims"), acting_admin())
+    return _acted(user, "claims")
+
+
+@api_bp.delete("/<uid>")
+@role_required("owner")
+def delete_user(uid: str):
+    body = json_object(allowed={"confirm"})
+    confirm = body.get("confirm")
+    user = services().users.delete(uid, confirm if isinstance(confirm, str) else "", acting_admin())
+    return jsonify(deleted=user.uid, email=user.email)

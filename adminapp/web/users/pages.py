@@ -1,0 +1,131 @@
+"""The users console's pages: search, browse, one user, and the actions."""
+
+from __future__ import annotations
+
+import json
+
+from flask import flash, redirect, render_template, request, url_for
+
+from ...errors import InvalidInput
+from ...firebase.users import MAX_PAGE_TOKEN_LENGTH, UserNotFound
+from ...services.users import InvalidClaims
+from ..auth.reset import claim_reset_slot
+from ..console.forms import ConfirmForm
+from ..context import services
+from ..guard import current_admin, role_required
+from . import acting_admin, bp
+from .forms import ClaimsForm, DeleteForm, SearchForm
+
+DONE = {
+    "disable": "{} is disabled: they cannot sign in or refresh their tokens.",
+    "enable": "{} is enabled again.",
+    "revoke": "{} is signed out everywhere: their refresh tokens are revoked.",
+    "reset": "A password reset email is on its way to {}.",
+    "verify": "{}'s email address is marked verified.",
+    "claims": "{}'s custom claims are saved; they apply from their next ID token.",
+}
+
+
+def _done(action: str, user, uid: str):
+    flash(DONE[action].format(user.label), "success")
+    return redirect(url_for(".show", uid=uid), code=303)
+
+
+@bp.get("/")
+@role_required("viewer")
+def index():
+    form = SearchForm(request.args)
+    if not form.validate():
+        raise InvalidInput("Search with an email, a phone number or a uid.")
+    if form.q.data:
+        try:
+            user = services().users.find(form.q.data)
+        except UserNotFound as missing:
+            return render_template("users/list.html", form=form, page=None, error=missing), 404
+        return redirect(url_for(".show", uid=user.uid), code=303)
+    token = request.args.get("page") or None
+    if token is not None and len(token) > MAX_PAGE_TOKEN_LENGTH:
+        raise InvalidInput("That page link is not valid; start from the first page.")
+    page = services().users.page(token)
+    return render_template("users/list.html", form=form, page=page, error=None)
+
+
+def _user_page(uid: str, *, claims_form: ClaimsForm | None = None, status: int = 200):
+    detail = services().users.show(uid)
+    if claims_form is None:
+        claims_form = ClaimsForm(
+            formdata=None, claims=json.dumps(detail.user.custom_claims, indent=2, sort_keys=True)
+        )
+    return render_template(
+        "users/show.html",
+        detail=detail,
+        user=detail.user,
+        me=current_admin(),
+        claims_form=claims_form,
+        confirm_form=ConfirmForm(),
+    ), status
+
+
+@bp.get("/<uid>")
+@role_required("viewer")
+def show(uid: str):
+    return _user_page(uid)
+
+
+@bp.post("/<uid>/<any(disable, enable):action>")
+@role_required("admin")
+def set_status(uid: str, action: str):
+    user = services().users.set_disabled(uid, action == "disable", acting_admin())
+    return _done(action, user, uid)
+
+
+@bp.post("/<uid>/revoke")
+@role_required("admin")
+def revoke(uid: str):
+    return _done("revoke", services().users.revoke_refresh_tokens(uid, acting_admin()), uid)
+
+
+@bp.post("/<uid>/verify")
+@role_required("admin")
+def verify_email(uid: str):
+    return _done("verify", services().users.mark_email_verified(uid, acting_admin()), uid)
+
+
+@bp.post("/<uid>/reset")
+@role_required("admin")
+def send_reset(uid: str):
+    user = services().users.send_password_reset(uid, acting_admin(), gate=claim_reset_slot)
+    return _done("reset", user, uid)
+
+
+@bp.post("/<uid>/claims")
+@role_required("owner")
+def set_claims(uid: str):
+    form = ClaimsForm()
+    if not form.validate():
+        return _user_page(uid, claims_form=form, status=400)
+    try:
+        user = services().users.set_custom_claims(uid, form.claims.data or "", acting_admin())
+    except InvalidClaims as refusal:
+        # Back to the editor with the text as typed, and why it was refused.
+        form.claims.errors.append(refusal.message)
+        return _user_page(uid, claims_form=form, status=400)
+    return _done("claims", user, uid)
+
+
+@bp.get("/<uid>/delete")
+@role_required("owner")
+def confirm_delete(uid: str):
+    detail = services().users.show(uid)
+    return render_template("users/delete.html", user=detail.user, form=DeleteForm())
+
+
+@bp.post("/<uid>/delete")
+@role_required("owner")
+def delete(uid: str):
+    form = DeleteForm()
+    if not form.validate():
+        raise InvalidInput("Type the email address to confirm.")
+    user = services().users.delete(uid, form.confirm.data or "", acting_admin())
+    flash(f"{user.label} is deleted from Firebase Authentication.", "success")
+    return redirect(url_for(".index"), code=303)

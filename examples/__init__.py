@@ -1,0 +1,1 @@
+"""Examples of product code built on adminapp (not part of the package)."""

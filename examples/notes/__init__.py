@@ -1,0 +1,98 @@
+"""A complete product page behind the gate: team notes.
+
+Mount it with ``ADMINAPP_BLUEPRINTS=examples.notes:bp``. Viewers read the
+notes at /admin/notes/; admins add one with a form that writes a Firestore
+document and its audit entry in one batch. Everything else (sign-in, roles,
+CSRF, headers, the layout, the "Notes" link for those who may open it) comes
+from adminapp. See README, "Add your own admin page".
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import flash, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+from google.cloud import firestore
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from adminapp.firebase.audit import AuditTrail
+from adminapp.firebase.backend import FirebaseBackend
+from adminapp.web.context import request_client, services
+from adminapp.web.guard import current_admin, role_required
+from adminapp.web.products import AdminBlueprint
+
+NOTES = "example_notes"
+MAX_NOTE_LENGTH = 500
+
+bp = AdminBlueprint(
+    "notes",
+    __name__,
+    prefix="notes",  # routes under /admin/notes
+    nav=("Notes", "index"),  # shown to roles that may open notes.index
+    events=("note_added",),  # the audit event this page records
+    template_folder="templates",
+)
+
+
+class NoteForm(FlaskForm):  # a FlaskForm: the CSRF token comes with it
+    text = TextAreaField(
+        "Note",
+        validators=[DataRequired("Write something."), Length(max=MAX_NOTE_LENGTH)],
+    )
+
+
+class Notes:
+    """The product's own service: its Firestore collection, through adminapp's
+    backend (timeouts, 503 on an outage) and audit trail."""
+
+    def __init__(self, backend: FirebaseBackend, audit: AuditTrail):
+        self._backend = backend
+        self._audit = audit
+
+    def latest(self, count: int = 20) -> list[dict]:
+        query = (
+            self._backend.firestore.collection(NOTES)
+            .order_by("created_at", direction=firestore.Query.DESCENDING)
+            .limit(count)
+        )
+        with self._backend.firestore_call("list notes"):
+            return [snap.to_dict() for snap in query.stream(**self._backend.rpc_options())]
+
+    def add(self, text: str, *, actor: str, client) -> str:
+        # The note and its audit entry are written together, or neither is.
+        batch = self._audit.batch()
+        document = self._backend.firestore.collection(NOTES).document()
+        batch.create(document, {"text": text, "author": actor, "created_at": datetime.now(UTC)})
+        self._audit.stage(batch, "note_added", actor=actor, target=document.id, client=client)
+        self._backend.commit(batch, "add note")
+        return document.id
+
+
+def notes() -> Notes:
+    adminapp = services()
+    return Notes(adminapp.backend, adminapp.audit)
+
+
+def _page(form: NoteForm, status: int = 200):
+    return render_template(
+        "notes/index.html", notes=notes().latest(), form=form, me=current_admin()
+    ), status
+
+
+@bp.get("/")
+@role_required("viewer")
+def index():
+    return _page(NoteForm())
+
+
+@bp.post("/")
+@role_required("admin")
+def add():
+    form = NoteForm()
+    if not form.validate():  # validated before anything is written
+        return _page(form, 400)
+    notes().add(form.text.data.strip(), actor=current_admin().email, client=request_client())
+    flash("Note added.", "success")
+    return redirect(url_for(".index"), code=303)
