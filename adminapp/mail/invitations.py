@@ -10,18 +10,11 @@ pass on instead.
 
 from __future__ import annotations
 
-from ..config import Settings
-from .messages import EmailTemplates
+from .messages import OwnEmail
 from .password_links import login_url
-from .smtp import SmtpMailer
 
 
-class SignInInvitations:
-    def __init__(self, settings: Settings, templates: EmailTemplates, mailer: SmtpMailer):
-        self._settings = settings
-        self._templates = templates
-        self._mailer = mailer
-
+class SignInInvitations(OwnEmail):
     @property
     def enabled(self) -> bool:
         return bool(self._settings.smtp.host and self._settings.public_url)

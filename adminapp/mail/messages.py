@@ -11,7 +11,8 @@ from pathlib import Path
 
 import jinja2
 
-from .smtp import Mail
+from ..config import Settings
+from .smtp import Mail, SmtpMailer
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "email"
 
@@ -31,3 +32,13 @@ class EmailTemplates:
             text=self._environment.get_template(f"{name}.txt").render(context),
             html=self._environment.get_template(f"{name}.html").render(context),
         )
+
+
+class OwnEmail:
+    """An email of ours (not Firebase's), rendered from ``templates/email``
+    and sent through SMTP; subclasses say when and what."""
+
+    def __init__(self, settings: Settings, templates: EmailTemplates, mailer: SmtpMailer):
+        self._settings = settings
+        self._templates = templates
+        self._mailer = mailer

@@ -14,20 +14,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..client import Client
-from ..config import Settings
-from .messages import EmailTemplates
+from .messages import OwnEmail
 from .password_links import login_url
-from .smtp import SmtpMailer
 
 SUBJECT = "Your admin password was changed"
 
 
-class ChangeNotices:
-    def __init__(self, settings: Settings, templates: EmailTemplates, mailer: SmtpMailer):
-        self._settings = settings
-        self._templates = templates
-        self._mailer = mailer
-
+class ChangeNotices(OwnEmail):
     @property
     def enabled(self) -> bool:
         return bool(self._settings.smtp.host)
