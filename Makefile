@@ -9,7 +9,7 @@ PIP_VERSION := 26.3
 .PHONY: help install run test lint bench bench-tools redis screenshots chromium clean
 
 help:
-	@echo "make run    serve http://127.0.0.1:5000/admin/ on the local emulators"
+	@echo "make run    serve http://localhost:5000/admin/ on the local emulators"
 	@echo "make test   run the whole test suite (browser tests included)"
 	@echo "make lint   ruff checks (also part of make test)"
 	@echo "make bench  measure the gate under load (emulators, gunicorn, wrk; ~4 minutes)"
@@ -34,7 +34,8 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-# Debian's redis-server for the multi-instance tests (shared rate limits).
+# Debian's redis-server for the multi-instance tests and make bench (shared rate
+# limits, the session cache's invalidation channel).
 redis:
 	@command -v redis-server >/dev/null 2>&1 || { \
 	  echo "Installing Debian's redis-server for the multi-instance tests"; \
@@ -46,7 +47,7 @@ bench-tools:
 	  echo "Installing Debian's wrk for make bench"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 
-bench: install bench-tools
+bench: install bench-tools redis
 	$(PY) -m devtools.bench
 
 run: install

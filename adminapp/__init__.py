@@ -63,10 +63,12 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     from .web.api import bp as api_bp
     from .web.auth import bp as auth_bp
     from .web.console import bp as console_bp
+    from .web.mfa import bp as mfa_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(console_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(mfa_bp)
     # After the built-in routes, so a product cannot shadow one of them.
     mount_products(app, settings, app.extensions[EXTENSION_KEY].audit)
 

@@ -8,6 +8,8 @@ a misconfigured deployment stops at start-up instead of serving requests.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 import re
@@ -66,8 +68,17 @@ PROVIDER_LABELS = {
     "github.com": "GitHub",
 }
 _DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# adminapp/firebase/admins.py's ROLES (config imports nothing of the app's;
+# tests/unit/test_second_factor_settings.py keeps the two equal).
+ROLES = ("viewer", "admin", "owner")
+# An AES-256-GCM key: 32 random bytes, base64url (secrets.token_urlsafe(32)).
+MFA_KEY_BYTES = 32
+MFA_KEY_HINT = 'Generate one with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
+DEVELOPMENT_RP_ID = "localhost"
+_IP_ADDRESS = re.compile(r"^[0-9.]+$|:")
 SMTP_SECURITY = ("starttls", "ssl", "none")
 _IMPORT_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 class ConfigError(Exception):
@@ -143,6 +154,9 @@ class Settings:
     # Whether the login page may load reCAPTCHA (SMS second factors).
     firebase_sms_second_factor: bool
     session_cache_ttl: timedelta
+    # Redis pub/sub URL that carries session-cache invalidations between
+    # processes; empty = none (each process's cache is bounded by its TTL only).
+    session_invalidation_url: str = field(repr=False)
     ratelimit_storage_uri: str
     sign_in_rate_limit: str
     api_bearer_rate_limit: str
@@ -160,6 +174,15 @@ class Settings:
     product_blueprints: tuple[str, ...] = ()
     users_console: bool = True
     users_page_size: int = 50
+    # The second factor (adminapp/services/second_factor.py).
+    mfa_required_roles: frozenset[str] = frozenset(ROLES)
+    pending_session_lifetime: timedelta = timedelta(minutes=5)
+    step_up_window: timedelta = timedelta(minutes=10)
+    # AES-GCM keys for TOTP secrets at rest: the last encrypts, all decrypt.
+    mfa_encryption_keys: tuple[bytes, ...] = field(default=(), repr=False)
+    webauthn_rp_id: str = DEVELOPMENT_RP_ID
+    # "" = the request's own origin (development without PUBLIC_URL).
+    webauthn_origin: str = ""
 
     @property
     def production(self) -> bool:
@@ -259,6 +282,8 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         _refuse_per_process_rate_limits(ratelimit_storage_uri, workers)
 
     providers = _sign_in_providers(source)
+    mfa_keys = _mfa_keys(source)
+    rp_id = _webauthn_rp_id(source, public_url, production)
 
     return Settings(
         environment=environment,
@@ -289,6 +314,7 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         session_cache_ttl=timedelta(
             seconds=source.number("SESSION_CACHE_SECONDS", 0, low=0, high=300)
         ),
+        session_invalidation_url=_invalidation_url(source, ratelimit_storage_uri),
         ratelimit_storage_uri=ratelimit_storage_uri,
         sign_in_rate_limit=source.rate_limit("SIGN_IN_RATE_LIMIT", "10 per minute;60 per hour"),
         api_bearer_rate_limit=source.rate_limit("API_BEARER_RATE_LIMIT", "120 per minute"),
@@ -302,6 +328,12 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         product_blueprints=tuple(source.import_paths("ADMINAPP_BLUEPRINTS")),
         users_console=source.flag("USERS_CONSOLE", True),
         users_page_size=int(source.number("USERS_PAGE_SIZE", 50, low=1, high=1000)),
+        mfa_required_roles=_mfa_required_roles(source),
+        pending_session_lifetime=source.minutes("PENDING_SESSION_MINUTES", 5),
+        step_up_window=source.minutes("STEP_UP_MINUTES", 10),
+        mfa_encryption_keys=mfa_keys,
+        webauthn_rp_id=rp_id,
+        webauthn_origin=public_url,
     )
 
 
@@ -409,6 +441,71 @@ def _provider_buttons(source: _Source, providers: tuple[str, ...]) -> tuple[Prov
     return tuple(buttons)
 
 
+def _mfa_required_roles(source: _Source) -> frozenset[str]:
+    """MFA_REQUIRED_ROLES: every role by default; "none" turns the second
+    factor off (an explicit word, so an empty value cannot do it by accident)."""
+    raw = source.text("MFA_REQUIRED_ROLES")
+    if not raw:
+        return frozenset(ROLES)
+    if raw.lower() == "none":
+        return frozenset()
+    roles = [role.lower() for role in source.list("MFA_REQUIRED_ROLES")]
+    unknown = [role for role in roles if role not in ROLES]
+    if unknown:
+        raise ConfigError(
+            f"MFA_REQUIRED_ROLES: {', '.join(unknown)} is not a role "
+            f"(use a comma-separated list of {', '.join(ROLES)}, or none)."
+        )
+    return frozenset(roles)
+
+
+def _mfa_keys(source: _Source) -> tuple[bytes, ...]:
+    """MFA_ENCRYPTION_KEY (encrypts) and MFA_ENCRYPTION_KEY_FALLBACKS (old
+    keys that still decrypt, oldest first), each 32 random bytes in base64url."""
+    current = _mfa_key("MFA_ENCRYPTION_KEY", source.required("MFA_ENCRYPTION_KEY"))
+    old = [
+        _mfa_key(f"MFA_ENCRYPTION_KEY_FALLBACKS (key {index})", value)
+        for index, value in enumerate(source.list("MFA_ENCRYPTION_KEY_FALLBACKS"), start=1)
+    ]
+    return (*old, current)
+
+
+def _mfa_key(name: str, value: str) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (ValueError, binascii.Error):
+        key = b""
+    if len(key) != MFA_KEY_BYTES:
+        raise ConfigError(
+            f"{name} is not {MFA_KEY_BYTES} bytes in base64url (43 characters). {MFA_KEY_HINT}"
+        )
+    _check_secret_strength(name, value)
+    return key
+
+
+def _webauthn_rp_id(source: _Source, public_url: str, production: bool) -> str:
+    """The WebAuthn relying party id: PUBLIC_URL's host in production (or a
+    registrable suffix of it, with WEBAUTHN_RP_ID); ``localhost`` in
+    development without PUBLIC_URL. Browsers refuse IP addresses."""
+    host = (urlsplit(public_url).hostname or "") if public_url else ""
+    if production and not host:
+        raise ConfigError("PUBLIC_URL is required in production (it names WEBAUTHN_RP_ID).")
+    if _IP_ADDRESS.search(host) and not production:
+        # Development on an address (tests, a LAN box): passkeys need a name.
+        host = ""
+    rp_id = source.text("WEBAUTHN_RP_ID").lower() or host or DEVELOPMENT_RP_ID
+    if _IP_ADDRESS.search(rp_id):
+        raise ConfigError(
+            f"WEBAUTHN_RP_ID={rp_id!r} is an IP address, which browsers refuse for "
+            "passkeys. Serve the app on a host name (localhost in development)."
+        )
+    if host and not (host == rp_id or host.endswith("." + rp_id)):
+        raise ConfigError(
+            f"WEBAUTHN_RP_ID={rp_id!r} must be PUBLIC_URL's host {host!r} or a parent domain of it."
+        )
+    return rp_id
+
+
 def _refuse_per_process_rate_limits(storage_uri: str, workers: int) -> None:
     """Refuse rate limits that each of several worker processes would count alone.
 
@@ -424,6 +521,24 @@ def _refuse_per_process_rate_limits(storage_uri: str, workers: int) -> None:
             "as much. In production set RATELIMIT_STORAGE_URI=redis://host:6379/0 (shared "
             "by every worker and instance), or run one worker (WEB_CONCURRENCY=1)."
         )
+
+
+def _invalidation_url(source: _Source, ratelimit_storage_uri: str) -> str:
+    """SESSION_INVALIDATION_URL: a Redis URL, ``off``, or unset for the rate
+    limits' Redis (when that is Redis; otherwise none)."""
+    value = source.text("SESSION_INVALIDATION_URL")
+    if value.lower() == "off":
+        return ""
+    if not value:
+        scheme = urlsplit(ratelimit_storage_uri).scheme
+        return ratelimit_storage_uri if scheme in REDIS_SCHEMES else ""
+    parts = urlsplit(value)
+    if parts.scheme not in REDIS_SCHEMES or not (parts.netloc or parts.path):
+        raise ConfigError(
+            f"SESSION_INVALIDATION_URL must be a Redis URL such as redis://host:6379/0 "
+            f"(or off), not {parts.scheme or value!r}."
+        )
+    return value
 
 
 def _refuse_unsafe_emulators(

@@ -37,8 +37,11 @@ from adminapp.client import Client
 from adminapp.config import load_settings
 from adminapp.firebase.admins import AdminDirectory
 from adminapp.firebase.backend import FirebaseBackend
+from adminapp.firebase.factors import TOTP
 from adminapp.firebase.sessions import SessionStore
+from devtools import bench_invalidation
 from devtools import emulators as emulator_control
+from devtools.redis_server import RedisServer
 from devtools.sign_in import INSECURE_SESSION_COOKIE, LiveBrowser, exchange_headers, sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +64,10 @@ SCENARIOS = {
     # compared with the unguarded page of the same processes.
     "unguarded_cache_on_server": ("on", "GET", OPEN, 200),
     "guarded_cache_on": ("on", "GET", GUARDED, 200),
+    # The cache on with its Redis invalidation channel (bench_invalidation.py
+    # measures how fast revocations reach the other instance).
+    "unguarded_channel_server": ("channel", "GET", OPEN, 200),
+    "guarded_cache_on_channel": ("channel", "GET", GUARDED, 200),
     # Same settings as guarded_cache_off, on a Firestore holding 10,010
     # admins and 10,000 more live sessions (its own emulator, measured in
     # the same rounds as everything else).
@@ -154,6 +161,7 @@ def app_env(emulators: emulator_control.Emulators, **extra: str) -> dict[str, st
         "FIREBASE_PROJECT_ID": PROJECT,
         "SECRET_KEY": secrets.token_urlsafe(48),
         "SECRET_KEY_FALLBACKS": "",
+        "MFA_ENCRYPTION_KEY": secrets.token_urlsafe(32),
         "PUBLIC_URL": "",
         # Plain-HTTP loopback: the benchmark's client is not a browser.
         "SESSION_COOKIE_SECURE": "false",
@@ -295,8 +303,16 @@ class Data:
             for n in range(start, min(start + BATCH // 2, count)):
                 email = f"bulk-admin-{n}@example.com"
                 batch.set(self.directory.ref(email), {"role": "viewer"})
+                # Full sessions, as a signed-in admin's are: the second
+                # factor proved (MFA_REQUIRED_ROLES covers every role).
                 self.sessions.stage_open(
-                    batch, uid=f"bulk-uid-{n}", email=email, auth_time=now, client=client, now=now
+                    batch,
+                    uid=f"bulk-uid-{n}",
+                    email=email,
+                    auth_time=now,
+                    client=client,
+                    now=now,
+                    factor=TOTP,
                 )
             # Not backend.commit: the app's clients cap every call at a
             # request's budget (BACKEND_TIMEOUT_SECONDS), and a batch of 500
@@ -376,9 +392,9 @@ def ratio(a: float, b: float) -> float | None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    missing = [tool for tool in ("wrk",) if shutil.which(tool) is None]
+    missing = [tool for tool in ("wrk", "redis-server") if shutil.which(tool) is None]
     if missing:
-        sys.exit(f"{', '.join(missing)} not found: run `make bench-tools` (Debian packages).")
+        sys.exit(f"{', '.join(missing)} not found: run `make bench-tools redis` (Debian packages).")
     log = print if not args.quiet else (lambda *a, **k: None)
     log(f"Starting the emulators (logs in {LOG_DIR})…", flush=True)
     emulators = emulator_control.start(PROJECT, log_dir=LOG_DIR)
@@ -391,6 +407,7 @@ def run(args: argparse.Namespace) -> dict:
         log_dir=LOG_DIR,
     )
     servers: dict[str, Server] = {}
+    channel_redis = None
     try:
         large_store.start_firestore()
         os.environ.update(emulators.env)
@@ -415,6 +432,18 @@ def run(args: argparse.Namespace) -> dict:
             args.workers,
             args.threads,
         )
+        channel_redis = RedisServer(port=emulator_control.free_port())
+        channel_redis.start()
+        servers["channel"] = start_server(
+            "cache-on-channel",
+            {
+                **base,
+                "SESSION_CACHE_SECONDS": str(args.cache_seconds),
+                "SESSION_INVALIDATION_URL": channel_redis.uri,
+            },
+            args.workers,
+            args.threads,
+        )
         servers["large"] = start_server(
             "large-data",
             {**base, "FIRESTORE_EMULATOR_HOST": large_store.firestore_host},
@@ -430,6 +459,7 @@ def run(args: argparse.Namespace) -> dict:
         cookies = {
             "off": session_cookie(servers["off"], token),
             "on": session_cookie(servers["on"], token),
+            "channel": session_cookie(servers["channel"], token),
             "large": session_cookie(servers["large"], token),
             "firebase": firebase_sign_in(servers["off"], token),
         }
@@ -475,17 +505,45 @@ def run(args: argparse.Namespace) -> dict:
         figures = measure(list(SCENARIOS), args.rounds, "measuring")
 
         rss = [size for server in servers.values() for size in server.worker_rss_mb()]
-        result = report(args, figures, servers, startup_import, rss, seeding)
+        invalidation = bench_invalidation.measure(
+            args,
+            base,
+            lambda server: sign_in(server, data.id_token(admins[1])),
+            start_server,
+            stop_server,
+            lambda server, cookie: guarded_load(server, cookie, args),
+            log,
+        )
+        result = report(args, figures, servers, startup_import, rss, seeding, invalidation)
         tokens_file.unlink(missing_ok=True)
         return result
     finally:
         for server in servers.values():
             stop_server(server)
+        if channel_redis is not None:
+            channel_redis.stop()
         large_store.stop()
         emulators.stop()
 
 
-def report(args, measured, servers, startup_import, rss, seeding) -> dict:
+def guarded_load(server: Server, cookie: str, args: argparse.Namespace) -> dict:
+    """The guarded page under wrk for one round's length (bench_invalidation's
+    Redis-down figure)."""
+    figures = Figures()
+    cpu_before = server.cpu_seconds()
+    load = wrk(
+        server.url + GUARDED,
+        "GET",
+        200,
+        {"Cookie": cookie},
+        seconds=args.seconds,
+        connections=args.connections,
+    )
+    figures.add(load, server.cpu_seconds() - cpu_before)
+    return figures.summary()
+
+
+def report(args, measured, servers, startup_import, rss, seeding, invalidation) -> dict:
     figures = {name: f.summary() for name, f in measured.items()}
     rps = {name: f["rps"] for name, f in figures.items()}
     ratios = {
@@ -501,6 +559,9 @@ def report(args, measured, servers, startup_import, rss, seeding) -> dict:
         ),
         "large_vs_small_data_guarded_cache_off": ratio(
             rps["guarded_cache_off_large_data"], rps["guarded_cache_off"]
+        ),
+        "guarded_cache_on_channel_vs_unguarded": ratio(
+            rps["guarded_cache_on_channel"], rps["unguarded_channel_server"]
         ),
         # The same page on two identical servers: how far apart equal things
         # measure in this run, i.e. the noise.
@@ -535,6 +596,7 @@ def report(args, measured, servers, startup_import, rss, seeding) -> dict:
         "app CPU/request: 10%)": abs(1 - ratios["large_vs_small_data_guarded_cache_off"]) <= noise
         and abs(1 - app_cpu["large_vs_small_data_guarded_cache_off"]) <= 0.1,
         "no errors": all(f["errors"] == 0 for f in figures.values()),
+        **bench_invalidation.targets(ratios, noise, invalidation),
     }
     result = {
         "machine": machine(),
@@ -560,6 +622,7 @@ def report(args, measured, servers, startup_import, rss, seeding) -> dict:
             "gunicorn_to_first_200_s": {n: round(s.started_in, 3) for n, s in servers.items()},
         },
         "rss_per_worker_mb": rss,
+        "invalidation": invalidation,
         "targets": targets,
         "targets_met": all(targets.values()),
     }
@@ -612,6 +675,7 @@ def print_table(result: dict) -> None:
         f"gunicorn to first 200 {startup['gunicorn_to_first_200_s']}"
     )
     print(f"RSS per worker (MB): {result['rss_per_worker_mb']}")
+    bench_invalidation.print_figures(result["invalidation"])
     print("\nTargets")
     for name, met in result["targets"].items():
         print(f"  {'PASS' if met else 'FAIL'}  {name}")
@@ -626,6 +690,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--cache-seconds", type=float, default=60)
     parser.add_argument("--quiet", action="store_true", help="only the table and the JSON line")
+    bench_invalidation.add_arguments(parser)
     return parser.parse_args(argv)
 
 

@@ -16,6 +16,7 @@ not templates:
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 from firebase_admin import auth
@@ -87,6 +88,16 @@ def create_bench_app():
     environment exactly as for ``wsgi:app``."""
     app = create_app()
     app.register_blueprint(bp)
+
+    @app.after_request
+    def name_the_worker(response: Response) -> Response:
+        # Which worker process answered, for the revocation-reach figures
+        # (devtools/bench_invalidation.py); only when asked, so that the
+        # throughput scenarios send and receive exactly what they did.
+        if "X-Bench-Worker" in request.headers:
+            response.headers["X-Bench-Worker"] = str(os.getpid())
+        return response
+
     return app
 
 

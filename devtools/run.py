@@ -1,4 +1,7 @@
-"""``make run``: the emulators, a demo owner, and the app at http://127.0.0.1:5000/admin/.
+"""``make run``: the emulators, a demo owner, and the app at http://localhost:5000/admin/.
+
+localhost, not 127.0.0.1: passkeys (WebAuthn) refuse an IP address as the
+relying party, and development's WEBAUTHN_RP_ID is ``localhost``.
 
 Ctrl-C stops the app and every emulator this started.
 """
@@ -25,19 +28,31 @@ ROOT = Path(__file__).resolve().parent.parent
 ENV_FILE = ROOT / ".env"
 ENV_EXAMPLE = ROOT / ".env.example"
 HOST, PORT = "127.0.0.1", 5000
+# The name the app is opened at (and the passkeys' relying party).
+PUBLIC_HOST = "localhost"
 DEMO_EMAIL = "owner@example.com"
 DEMO_PASSWORD = "adminapp-demo-password"  # noqa: S105  (printed for the emulator demo)
 
 
 def ensure_env_file() -> None:
-    """Create .env from .env.example with a fresh SECRET_KEY, once."""
-    if ENV_FILE.exists():
-        return
-    text = ENV_EXAMPLE.read_text().replace(
-        "\nSECRET_KEY=\n", f"\nSECRET_KEY={secrets.token_urlsafe(48)}\n"
-    )
-    ENV_FILE.write_text(text)
-    print(f"Created {ENV_FILE.name} from {ENV_EXAMPLE.name} (development settings).")
+    """Create .env from .env.example with a fresh SECRET_KEY and
+    MFA_ENCRYPTION_KEY, once; add the MFA key to an older .env that lacks it
+    (keeping it keeps the TOTP secrets enrolled on the emulators readable)."""
+    if not ENV_FILE.exists():
+        text = ENV_EXAMPLE.read_text().replace(
+            "\nSECRET_KEY=\n", f"\nSECRET_KEY={secrets.token_urlsafe(48)}\n"
+        )
+        ENV_FILE.write_text(text)
+        print(f"Created {ENV_FILE.name} from {ENV_EXAMPLE.name} (development settings).")
+    if not dotenv_values(ENV_FILE).get("MFA_ENCRYPTION_KEY"):
+        text = ENV_FILE.read_text()
+        key = f"MFA_ENCRYPTION_KEY={secrets.token_urlsafe(32)}"
+        if "\nMFA_ENCRYPTION_KEY=\n" in text:
+            text = text.replace("\nMFA_ENCRYPTION_KEY=\n", f"\n{key}\n")
+        else:
+            text += f"\n{key}\n"
+        ENV_FILE.write_text(text)
+        print(f"Added a fresh MFA_ENCRYPTION_KEY to {ENV_FILE.name}.")
 
 
 def emulator_ports() -> tuple[int, int]:
@@ -98,12 +113,12 @@ def main() -> None:
         seed_demo_owner(app)
         print(
             "\n  adminapp is running on the local emulators\n"
-            f"  URL:       http://{HOST}:{PORT}/admin/\n"
+            f"  URL:       http://{PUBLIC_HOST}:{PORT}/admin/\n"
             f"  Email:     {DEMO_EMAIL}\n"
             f"  Password:  {DEMO_PASSWORD}\n"
             "  Password reset emails (firebase mode) are recorded by the Auth emulator:\n"
             f"    http://{running.auth_host}/emulator/v1/projects/{project_id}/oobCodes\n"
-            f"    open http://{HOST}:{PORT}/admin/resetpassword/confirm?oobCode=<oobCode>\n"
+            f"    open http://{PUBLIC_HOST}:{PORT}/admin/resetpassword/confirm?oobCode=<oobCode>\n"
             "  Ctrl-C stops the app and the emulators.\n",
             flush=True,
         )

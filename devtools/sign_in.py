@@ -13,9 +13,16 @@ bench``), and an adapter around Flask's test client in
 
 from __future__ import annotations
 
+import base64
+import json
 import re
+import time
+from dataclasses import dataclass, field
+from html import unescape
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
+import pyotp
 import requests
 
 LOGIN_PAGE = "/admin/login"
@@ -33,7 +40,7 @@ PAGE_ORIGIN = "the page's own origin"
 class Browser(Protocol):
     """An HTTP client on one site that keeps the cookies the site sets.
 
-    Responses need only ``status_code`` and ``text``.
+    Responses need only ``status_code``, ``text`` and ``headers``.
     """
 
     origin: str  # the site's origin, which the page's script sends as Origin
@@ -41,6 +48,9 @@ class Browser(Protocol):
     def get(self, path: str) -> Any: ...
 
     def post(self, path: str, *, headers: dict[str, str], json: dict | None = None) -> Any: ...
+
+    def post_form(self, path: str, data: dict[str, str]) -> Any:
+        """Submit an HTML form (url-encoded) as the browser would."""
 
     def cookie(self, name: str) -> str | None:
         """The value of a cookie the site has set, or None."""
@@ -101,17 +111,147 @@ def sign_in(browser: Browser, id_token: str, *, cookie_name: str = SESSION_COOKI
     value (``browser`` keeps it too).
 
     This is where tests and the bench get a signed-in session, and the one
-    place that knows every step of a sign-in: when a step is added after the
-    exchange (a second factor), it is completed here, and callers still
-    receive a cookie that opens the admin pages.
+    place that knows every step of a sign-in: after the exchange it
+    completes the second factor (:func:`complete_second_factor`), so callers
+    still receive a cookie that opens the admin pages.
     """
     response = exchange(browser, id_token)
     if response.status_code != 200:
         raise AssertionError(f"sign-in refused: {response.status_code} {response.text}")
+    destination = json.loads(response.text)["redirect"]
+    if destination.startswith(CHALLENGE):
+        complete_second_factor(browser, _email_of(id_token), destination)
     value = browser.cookie(cookie_name)
     if value is None:
         raise AssertionError(f"sign-in answered 200 but set no {cookie_name} cookie")
     return value
+
+
+# -- the second factor -----------------------------------------------------------
+
+CHALLENGE = "/admin/mfa"
+_FORM_FIELD = re.compile(r'<input[^>]*name="(csrf_token|enrolment)"[^>]*value="([^"]*)"')
+_TOTP_SECRET = re.compile(r'<code id="totp-secret">([A-Z2-7 ]+)</code>')
+_RECOVERY_CODE = re.compile(r"<li><code>([A-Z0-9-]{19})</code></li>")
+
+
+@dataclass
+class Authenticator:
+    """The authenticator app this module set up for one admin of one site:
+    its TOTP secret, the last 30-second step it spent (the app never
+    accepts a code twice), and the recovery codes it was shown."""
+
+    secret: str
+    last_step: int
+    recovery_codes: list[str] = field(default_factory=list)
+
+    def next_code(self) -> str | None:
+        """A code the app has not seen yet: the step after the last one
+        spent, no earlier than one step ago and no later than one step ahead
+        (the app accepts ±1 step). None when all three are spent."""
+        totp = pyotp.TOTP(self.secret)
+        now = int(time.time()) // totp.interval
+        step = max(now - 1, self.last_step + 1)
+        if step > now + 1:
+            return None
+        self.last_step = step
+        return totp.generate_otp(step)
+
+
+# (site origin, admin email) -> the authenticator this module enrolled.
+AUTHENTICATORS: dict[tuple[str, str], Authenticator] = {}
+
+
+def complete_second_factor(browser: Browser, email: str, challenge_path: str) -> None:
+    """Prove the second factor after the exchange: enrol a TOTP app if the
+    admin has none (keeping its secret in AUTHENTICATORS), else answer the
+    challenge with the next unspent code, or with a recovery code when a
+    burst of sign-ins has spent every step the app would accept."""
+    page = _follow(browser, challenge_path)
+    path = urlsplit(page.url_path).path
+    if path == f"{CHALLENGE}/enrol":
+        _enrol_totp(browser, email, page)
+        return
+    authenticator = AUTHENTICATORS.get((browser.origin, email))
+    if authenticator is None:
+        raise AssertionError(f"{email} has a second factor that this helper did not enrol")
+    code = authenticator.next_code()
+    fields = _form_fields(page.text)
+    next_query = _query(page.url_path)
+    if code is None and authenticator.recovery_codes:
+        response = browser.post_form(
+            f"{CHALLENGE}/recovery{next_query}",
+            {
+                "csrf_token": fields["csrf_token"],
+                "recovery_code": authenticator.recovery_codes.pop(),
+            },
+        )
+    else:
+        if code is None:  # every step spent and no recovery code left: wait for a new one
+            time.sleep(pyotp.TOTP(authenticator.secret).interval)
+            code = authenticator.next_code()
+        response = browser.post_form(
+            f"{CHALLENGE}/totp{next_query}", {"csrf_token": fields["csrf_token"], "code": code}
+        )
+    if response.status_code != 303:
+        raise AssertionError(f"second factor refused: {response.status_code} {response.text}")
+
+
+def _enrol_totp(browser: Browser, email: str, page) -> None:
+    match = _TOTP_SECRET.search(page.text)
+    if match is None:
+        raise AssertionError("the enrolment page shows no TOTP key")
+    secret = match.group(1).replace(" ", "")
+    authenticator = Authenticator(secret=secret, last_step=0)
+    fields = _form_fields(page.text)
+    response = browser.post_form(
+        f"{CHALLENGE}/enrol/totp{_query(page.url_path)}",
+        {
+            "csrf_token": fields["csrf_token"],
+            "enrolment": fields["enrolment"],
+            "code": authenticator.next_code(),
+        },
+    )
+    if response.status_code != 200:
+        raise AssertionError(f"TOTP enrolment refused: {response.status_code} {response.text}")
+    authenticator.recovery_codes = _RECOVERY_CODE.findall(response.text)
+    AUTHENTICATORS[browser.origin, email] = authenticator
+
+
+@dataclass
+class _Page:
+    url_path: str
+    text: str
+
+
+def _follow(browser: Browser, path: str, hops: int = 3) -> _Page:
+    for _ in range(hops):
+        response = browser.get(path)
+        if response.status_code in (301, 302, 303, 307, 308):
+            location = response.headers["Location"]
+            parts = urlsplit(location)
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+            continue
+        if response.status_code != 200:
+            raise AssertionError(f"GET {path}: {response.status_code} {response.text}")
+        return _Page(url_path=path, text=response.text)
+    raise AssertionError(f"too many redirects from {path}")
+
+
+def _query(url_path: str) -> str:
+    query = urlsplit(url_path).query
+    return f"?{query}" if query else ""
+
+
+def _form_fields(html: str) -> dict[str, str]:
+    return {name: unescape(value) for name, value in _FORM_FIELD.findall(html)}
+
+
+def _email_of(id_token: str) -> str:
+    """The email claim of an ID token (read, not verified: the app verifies)."""
+    payload = id_token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return claims["email"].lower()
 
 
 class LiveBrowser:

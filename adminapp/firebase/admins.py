@@ -56,6 +56,9 @@ class Admin:
     display_name: str | None = None
     created_at: datetime | None = None
     last_sign_in_at: datetime | None = None
+    # How many second factors (passkeys, TOTP) the admin has enrolled; kept
+    # with the factors by adminapp/firebase/factors.py.
+    second_factors: int = 0
     # The document's update time when read; binding the uid is conditional
     # on it, so two racing first sign-ins cannot both bind.
     version: datetime | None = None
@@ -95,8 +98,13 @@ def admin_from_snapshot(snapshot: DocumentSnapshot) -> Admin | None:
         display_name=data.get("display_name") or None,
         created_at=data.get("created_at"),
         last_sign_in_at=data.get("last_sign_in_at"),
+        second_factors=_count(data.get("second_factors")),
         version=snapshot.update_time,
     )
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and value > 0 else 0
 
 
 class AdminDirectory:

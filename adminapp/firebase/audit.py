@@ -54,6 +54,14 @@ EVENTS = (
     "user_email_verified",
     "user_claims_set",
     "user_deleted",
+    "second_factor_passed",
+    "second_factor_failed",
+    "second_factor_added",
+    "second_factor_removed",
+    "second_factor_renamed",
+    "recovery_codes_generated",
+    "second_factors_reset",
+    "step_up",
 )
 PAGE_SIZE = 50
 # The fields of an entry that its log line repeats (time and user agent are

@@ -16,7 +16,8 @@ import contextvars
 import itertools
 import logging
 import threading
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -101,6 +102,10 @@ class FirebaseBackend:
         self._app: firebase_admin.App | None = None
         self._auth: auth.Client | None = None
         self._firestore = None
+        # What to do once a batch has been committed (see after_commit).
+        self._after_commit: weakref.WeakKeyDictionary[WriteBatch, list[Callable[[], None]]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @property
     def app(self) -> firebase_admin.App:
@@ -154,9 +159,23 @@ class FirebaseBackend:
         return credentials.ApplicationDefault()
 
     def commit(self, batch: WriteBatch, what: str) -> None:
-        """Commit a write batch: one Firestore round trip, bounded in time."""
-        with self.firestore_call(what):
-            batch.commit(**self.rpc_options())
+        """Commit a write batch: one Firestore round trip, bounded in time.
+        Then run what was registered with :meth:`after_commit`, whether or
+        not the commit answered (a timed-out commit may still have landed)."""
+        try:
+            with self.firestore_call(what):
+                batch.commit(**self.rpc_options())
+        finally:
+            with self._lock:
+                callbacks = self._after_commit.pop(batch, [])
+            for callback in callbacks:
+                callback()
+
+    def after_commit(self, batch: WriteBatch, callback: Callable[[], None]) -> None:
+        """Run ``callback`` when :meth:`commit` has committed ``batch``: a
+        store that stages a write can act once the write is visible to others."""
+        with self._lock:
+            self._after_commit.setdefault(batch, []).append(callback)
 
     def rpc_options(self) -> dict:
         """Timeout and retry for one Firestore call: the whole call, retries

@@ -2,11 +2,17 @@
 
 With ``SESSION_CACHE_SECONDS`` > 0 a guarded request whose session was read
 less than that many seconds ago, by this process, costs no Firestore round
-trip at all. The price is staleness between processes: a change made by
-another instance (a sign-out, a removed admin) is seen here only when the
-entry expires. Changes made through this process forget the affected
-entries at once (:meth:`forget`, :meth:`forget_admin`), so they take effect
-immediately here.
+trip at all. Changes made through this process forget the affected entries
+at once (:meth:`forget`, :meth:`forget_admin`); changes made by other
+processes arrive through the invalidation channel
+(``session_invalidation.py``) when one is configured, and are otherwise
+seen here only when the entry expires.
+
+With a channel, the cache is *trusted* only while the channel is known to be
+live (:meth:`trust`, :meth:`distrust`): a cache that cannot be invalidated
+is not used. Every change of trust empties it, and a read that started
+before any invalidation is not stored (:meth:`stamp`), so that an answer
+read just before a change cannot outlive the change's message.
 
 A dict with a lock rather than a dependency: the cache is a few lines, its
 size is bounded (oldest entry evicted first) and each entry lives at most
@@ -37,8 +43,12 @@ class SessionCache(Generic[Session, Admin]):
         *,
         max_entries: int = DEFAULT_MAX_ENTRIES,
         clock: Callable[[], float] = time.monotonic,
+        trusted: bool = True,
     ):
         self._ttl = ttl.total_seconds()
+        self._trusted = trusted
+        # Bumped by every invalidation: a read stamped before it is not stored.
+        self._generation = 0
         self._max_entries = max_entries
         self._clock = clock
         self._lock = threading.Lock()
@@ -49,8 +59,13 @@ class SessionCache(Generic[Session, Admin]):
     def enabled(self) -> bool:
         return self._ttl > 0
 
+    @property
+    def trusted(self) -> bool:
+        return self._trusted
+
     def get(self, key: str) -> tuple[Session, Admin] | None:
-        if not self.enabled:
+        # A plain attribute read: the hot path asks no one whether to trust.
+        if not self._trusted or not self.enabled:
             return None
         with self._lock:
             entry = self._entries.get(key)
@@ -61,11 +76,19 @@ class SessionCache(Generic[Session, Admin]):
                 return None
             return entry[2], entry[3]
 
-    def put(self, key: str, email: str, session: Session, admin: Admin) -> None:
-        """Remember a read for the TTL, counted from now."""
+    def stamp(self) -> int:
+        """Take before reading Firestore; pass to :meth:`put`."""
+        return self._generation
+
+    def put(self, key: str, email: str, session: Session, admin: Admin, stamp: int) -> None:
+        """Remember a read for the TTL, counted from now, unless the cache is
+        not trusted or something was invalidated since ``stamp`` was taken
+        (the read may predate that change)."""
         if not self.enabled:
             return
         with self._lock:
+            if not self._trusted or stamp != self._generation:
+                return
             self._entries.pop(key, None)
             self._entries[key] = (self._clock() + self._ttl, email, session, admin)
             while len(self._entries) > self._max_entries:
@@ -80,16 +103,36 @@ class SessionCache(Generic[Session, Admin]):
                 self._entries[key] = (entry[0], entry[1], session, entry[3])
 
     def forget(self, key: str) -> None:
-        """Drop one session (it was ended here)."""
+        """Drop one session (it was ended)."""
         with self._lock:
+            self._generation += 1
             self._entries.pop(key, None)
 
     def forget_admin(self, email: str) -> None:
         """Drop every session of an admin (role, status or password changed)."""
         with self._lock:
+            self._generation += 1
             stale = [key for key, entry in self._entries.items() if entry[1] == email]
             for key in stale:
                 del self._entries[key]
+
+    def trust(self) -> bool:
+        """The channel is live again: start afresh (whatever was missed while
+        it was not is gone with the old entries). True if this changed it."""
+        return self._set_trusted(True)
+
+    def distrust(self) -> bool:
+        """The channel is not known to be live: use and keep nothing. True if
+        this changed it."""
+        return self._set_trusted(False)
+
+    def _set_trusted(self, trusted: bool) -> bool:
+        with self._lock:
+            self._generation += 1
+            self._entries.clear()
+            changed = self._trusted != trusted
+            self._trusted = trusted
+            return changed
 
     def __len__(self) -> int:
         return len(self._entries)

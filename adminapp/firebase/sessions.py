@@ -23,6 +23,7 @@ from ..config import Settings
 from .admins import Admin, AdminDirectory, admin_from_snapshot
 from .backend import FirebaseBackend
 from .session_cache import SessionCache
+from .session_invalidation import SessionInvalidation, channel_name
 
 SESSIONS = "admin_sessions"
 SESSION_ID_BYTES = 32
@@ -74,6 +75,29 @@ class SessionRecord:
     # the latter counts as the admin's second factor.
     sign_in_provider: str = ""
     firebase_second_factor: str | None = None
+    # -- the second factor (adminapp/services/second_factor.py) --------------
+    # Kept apart from the fields above: the guard reads them with the
+    # record, so a second factor costs no read of its own.
+    # Waiting for the second factor: only its pages and sign-out open.
+    mfa_pending: bool = False
+    # The kind of factor that opened this full session ("totp", "passkey",
+    # "recovery_codes"), and when; None for a session that never proved one.
+    mfa_factor: str | None = None
+    mfa_verified_at: datetime | None = None
+    # The last second-factor proof (sign-in or step-up), for STEP_UP_MINUTES.
+    mfa_step_up_at: datetime | None = None
+    # Wrong codes in this session; at MAX_FAILURES the session is ended.
+    mfa_failures: int = 0
+    # The WebAuthn challenge issued to this session (base64url), single use.
+    mfa_challenge: str | None = None
+    mfa_challenge_at: datetime | None = None
+    # The record's update time when read (not stored): see stage_end_once.
+    version: datetime | None = None
+
+    @property
+    def proved_at(self) -> datetime | None:
+        """When this session last proved a second factor."""
+        return self.mfa_step_up_at or self.mfa_verified_at
 
     def to_document(self) -> dict:
         return {
@@ -90,6 +114,13 @@ class SessionRecord:
             "ended_reason": self.ended_reason,
             "sign_in_provider": self.sign_in_provider,
             "firebase_second_factor": self.firebase_second_factor,
+            "mfa_pending": self.mfa_pending,
+            "mfa_factor": self.mfa_factor,
+            "mfa_verified_at": self.mfa_verified_at,
+            "mfa_step_up_at": self.mfa_step_up_at,
+            "mfa_failures": self.mfa_failures,
+            "mfa_challenge": self.mfa_challenge,
+            "mfa_challenge_at": self.mfa_challenge_at,
             # Queryable flag for "open sessions of this admin": Firestore
             # cannot filter on a missing or null field the same way everywhere.
             "active": self.ended_at is None,
@@ -127,8 +158,17 @@ def record_from_snapshot(snapshot: DocumentSnapshot) -> SessionRecord | None:
             ended_reason=data.get("ended_reason"),
             sign_in_provider=data.get("sign_in_provider") or "",
             firebase_second_factor=data.get("firebase_second_factor"),
+            # Anything but an explicit False keeps a session pending.
+            mfa_pending=data.get("mfa_pending", False) is not False,
+            mfa_factor=data.get("mfa_factor") or None,
+            mfa_verified_at=data.get("mfa_verified_at"),
+            mfa_step_up_at=data.get("mfa_step_up_at"),
+            mfa_failures=int(data.get("mfa_failures") or 0),
+            mfa_challenge=data.get("mfa_challenge") or None,
+            mfa_challenge_at=data.get("mfa_challenge_at"),
+            version=snapshot.update_time,
         )
-    except KeyError:
+    except (KeyError, TypeError, ValueError):
         # A damaged record opens nothing.
         return None
 
@@ -147,6 +187,16 @@ class SessionStore:
         self._clock = clock
         # Off (TTL 0) by default: then every guarded request reads Firestore.
         self._cache: SessionCache[SessionRecord, Admin] = SessionCache(settings.session_cache_ttl)
+        # With a cache and a Redis, changes reach every process's cache within
+        # a second; the cache is not used while that channel is down.
+        self._invalidation: SessionInvalidation | None = None
+        if self._cache.enabled and settings.session_invalidation_url:
+            self._invalidation = SessionInvalidation(
+                settings.session_invalidation_url,
+                channel_name(settings.project_id),
+                self._cache,
+                settings.session_cache_ttl.total_seconds(),
+            )
 
     def _ref(self, key: str):
         return self._backend.firestore.collection(SESSIONS).document(key)
@@ -162,24 +212,37 @@ class SessionStore:
         now: datetime,
         sign_in_provider: str = "",
         firebase_second_factor: str | None = None,
+        pending: bool = False,
+        factor: str | None = None,
     ) -> tuple[CookieClaims, SessionRecord]:
         """Create a new session, opened at ``now``, in the caller's batch. A
         fresh id every time: nothing from before the sign-in can be carried
-        into it."""
+        into it.
+
+        ``pending``: the session waits for the second factor and lives
+        PENDING_SESSION_MINUTES. ``factor``: the kind of second factor that
+        was just proved (a full session)."""
         claims = CookieClaims(session_id=secrets.token_urlsafe(SESSION_ID_BYTES), email=email)
+        lifetime = (
+            self._settings.pending_session_lifetime if pending else self._settings.session_lifetime
+        )
         record = SessionRecord(
             key=claims.key,
             uid=uid,
             email=email,
             created_at=now,
             last_seen_at=now,
-            expires_at=now + self._settings.session_lifetime,
+            expires_at=now + lifetime,
             auth_time=auth_time,
             auth_checked_at=now,
             ip=client.ip,
             user_agent=client.user_agent,
             sign_in_provider=sign_in_provider,
             firebase_second_factor=firebase_second_factor,
+            mfa_pending=pending,
+            mfa_factor=factor,
+            mfa_verified_at=now if factor else None,
+            mfa_step_up_at=now if factor else None,
         )
         batch.create(self._ref(record.key), record.to_document())
         return claims, record
@@ -187,9 +250,12 @@ class SessionStore:
     def load(self, claims: CookieClaims) -> tuple[SessionRecord | None, Admin | None]:
         """The session record and its admin's document, in one round trip, or
         none when this process read a live pair within SESSION_CACHE_SECONDS."""
+        if self._invalidation is not None:
+            self._invalidation.ensure_running()
         cached = self._cache.get(claims.key)
         if cached is not None:
             return cached
+        stamp = self._cache.stamp()
         refs = [self._ref(claims.key), self._directory.ref(claims.email)]
         with self._backend.firestore_call("load session and admin"):
             snapshots = {
@@ -202,18 +268,29 @@ class SessionStore:
         admin = admin_from_snapshot(admin_snapshot) if admin_snapshot else None
         if session is not None and admin is not None and session.email == claims.email:
             # Only complete pairs: a refusal is re-read, never served from memory.
-            self._cache.put(claims.key, session.email, session, admin)
+            self._cache.put(claims.key, session.email, session, admin, stamp)
         return session, admin
 
     def forget(self, key: str) -> None:
-        """Drop a session from this process's cache (it was just ended here)."""
+        """Drop a session from every process's cache (it was just ended):
+        this one at once, the others through the invalidation channel."""
         self._cache.forget(key)
+        if self._invalidation is not None:
+            self._invalidation.publish(keys=[key])
 
     def forget_admin(self, email: str) -> None:
-        """Drop an admin's sessions from this process's cache: call after any
-        change to the admin or their account (role, status, removal,
-        password), so that this instance applies it at the next request."""
+        """Drop an admin's sessions from every process's cache: call after
+        any change to the admin or their account (role, status, removal,
+        password, second factor) has been written, so that every instance
+        applies it at the next request."""
         self._cache.forget_admin(email)
+        if self._invalidation is not None:
+            self._invalidation.publish(emails=[email])
+
+    def close(self) -> None:
+        """Stop this process's subscriber (tests and shutdown)."""
+        if self._invalidation is not None:
+            self._invalidation.close()
 
     def get(self, key: str) -> SessionRecord | None:
         with self._backend.firestore_call("get session"):
@@ -237,12 +314,40 @@ class SessionStore:
         return sorted(live, key=lambda record: record.last_seen_at, reverse=True)
 
     def stage_end(self, batch: WriteBatch, key: str, reason: str) -> None:
-        # Forgotten before the commit: if it fails, the next request re-reads.
-        self.forget(key)
+        # Forgotten here now, and everywhere once the end is written: a
+        # process told earlier could re-read the session still open.
+        self._cache.forget(key)
+        self._backend.after_commit(batch, lambda: self.forget(key))
         batch.update(
             self._ref(key),
             {"ended_at": self._clock(), "ended_reason": reason, "active": False},
         )
+
+    def stage_end_once(self, batch: WriteBatch, session: SessionRecord, reason: str) -> None:
+        """End a session only if its record is unchanged since ``session`` was
+        read: a pending session is spent once, by one request."""
+        self.forget(session.key)
+        option = self._backend.firestore.write_option(exists=True)
+        if session.version is not None:
+            option = self._backend.firestore.write_option(last_update_time=session.version)
+        batch.update(
+            self._ref(session.key),
+            {"ended_at": self._clock(), "ended_reason": reason, "active": False},
+            option=option,
+        )
+
+    def stage_step_up(self, batch: WriteBatch, key: str, now: datetime) -> None:
+        """Record a second-factor proof on a full session (a step-up)."""
+        self.forget(key)
+        batch.update(self._ref(key), {"mfa_step_up_at": now, "mfa_failures": 0})
+
+    def update_second_factor(self, key: str, changes: dict) -> None:
+        """Change a session's second-factor fields (failures, challenge,
+        step-up). This process's cached copy is dropped; the next request
+        re-reads."""
+        self.forget(key)
+        with self._backend.firestore_call("update session second factor"):
+            self._ref(key).update(changes, **self._backend.rpc_options())
 
     def record_activity(self, session: SessionRecord, *, auth_checked: bool) -> None:
         now = self._clock()

@@ -14,6 +14,7 @@ from ..config import Settings
 from ..firebase.admins import AdminDirectory
 from ..firebase.audit import AuditTrail
 from ..firebase.backend import FirebaseBackend
+from ..firebase.factors import FactorStore
 from ..firebase.identity import Identity
 from ..firebase.identity_toolkit import IdentityToolkit
 from ..firebase.sessions import SessionStore
@@ -27,6 +28,7 @@ from .access import Access
 from .background import Background
 from .management import AdminManagement
 from .password_reset import PasswordReset
+from .second_factor import SecondFactor
 from .users import UsersConsole
 
 
@@ -47,10 +49,14 @@ class Services:
     resets: PasswordReset
     background: Background
     users: UsersConsole
+    factors: FactorStore
+    second_factor: SecondFactor
 
     def close(self) -> None:
-        """Finish queued emails, then release the Firebase clients."""
+        """Finish queued emails, stop the cache's subscriber, then release
+        the Firebase clients."""
         self.background.close()
+        self.sessions.close()
         self.backend.close()
 
 
@@ -100,6 +106,16 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
         resets=resets,
         page_size=settings.users_page_size,
     )
+    factors = FactorStore(backend, directory)
+    second_factor = SecondFactor(
+        backend=backend,
+        directory=directory,
+        sessions=sessions,
+        factors=factors,
+        audit=audit,
+        settings=settings,
+        clock=clock,
+    )
     return Services(
         settings=settings,
         backend=backend,
@@ -112,4 +128,6 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
         resets=resets,
         background=background,
         users=users,
+        factors=factors,
+        second_factor=second_factor,
     )

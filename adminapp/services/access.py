@@ -19,7 +19,7 @@ from ..errors import Forbidden, NotFound, NotSignedIn
 from ..firebase.admins import Admin, AdminDirectory
 from ..firebase.audit import AuditTrail, log_event
 from ..firebase.backend import FirebaseBackend
-from ..firebase.identity import Identity, SignInRefused
+from ..firebase.identity import FirebaseIdentity, Identity, SignInRefused
 from ..firebase.sessions import CookieClaims, SessionRecord, SessionStore, valid_session_key
 
 NOT_ADMIN = "This account is not an admin of this site."
@@ -70,12 +70,27 @@ class Resumed:
 
 
 SIGNED_OUT = "Your session has ended. Sign in again."
+SIGN_IN_AGAIN = "Your role now needs a second factor. Sign in again."
 # What a person reads when their session is over, by SessionRecord.why_over.
 _OVER = {
     "session_ended": SIGNED_OUT,
     "session_expired": SIGNED_OUT,
     "session_idle": "You were signed out after a period of inactivity.",
 }
+
+
+def second_factor_due(admin: Admin, settings: Settings) -> bool:
+    """Whether this admin's role needs a second factor (MFA_REQUIRED_ROLES)."""
+    return admin.role in settings.mfa_required_roles
+
+
+def firebase_factor(identity: FirebaseIdentity, settings: Settings) -> str | None:
+    """The second factor Firebase proved at this sign-in, as the session
+    records it ("firebase_phone", "firebase_totp"), when
+    ACCEPT_FIREBASE_SECOND_FACTOR lets it count; else None."""
+    if settings.accept_firebase_second_factor and identity.second_factor:
+        return f"firebase_{identity.second_factor}"
+    return None
 
 
 def admission_refusal(admin: Admin | None, uid: str, *, in_session: bool) -> SignInRefused | None:
@@ -144,6 +159,14 @@ class Access:
         # whatever its order; the local emulator applies writes one by one,
         # and this order lets it, too, write nothing when the condition fails.
         self._directory.stage_sign_in(batch, admin, identity.uid, now)
+        # Gate 2's second factor: the session waits for it, and only its
+        # pages open (adminapp/services/second_factor.py completes it).
+        pending = second_factor_due(admin, self._settings)
+        factor = firebase_factor(identity, self._settings)
+        if factor is not None:
+            # ACCEPT_FIREBASE_SECOND_FACTOR: Firebase's own MFA (Identity
+            # Platform) proved it at gate 1; the admin is not asked twice.
+            pending = False
         claims, session = self._sessions.stage_open(
             batch,
             uid=identity.uid,
@@ -153,8 +176,16 @@ class Access:
             now=now,
             sign_in_provider=identity.provider,
             firebase_second_factor=identity.second_factor,
+            pending=pending,
+            factor=factor,
         )
-        self._audit.stage(batch, "sign_in", actor=identity.email, client=client)
+        self._audit.stage(
+            batch,
+            "sign_in",
+            actor=identity.email,
+            reason="second_factor_pending" if pending else factor,
+            client=client,
+        )
         self._commit_sign_in(batch, "sign-in")
         return SignedIn(claims=claims, session=session)
 
@@ -222,6 +253,14 @@ class Access:
         refusal = admission_refusal(admin, session.uid, in_session=True)
         if refusal is not None:
             raise self._refuse(refusal.code, refusal.message, client, end=session, forbidden=True)
+        if (
+            not session.mfa_pending
+            and session.mfa_factor is None
+            and second_factor_due(admin, self._settings)
+        ):
+            # A full session that never proved a second factor, for a role
+            # that now needs one (opened before MFA_REQUIRED_ROLES named it).
+            raise self._refuse("second_factor_required", SIGN_IN_AGAIN, client, end=session)
         self._keep_alive(session, now, client)
         return Resumed(session=session, admin=admin)
 
@@ -354,6 +393,8 @@ class Access:
         return len(ended)
 
     def forget_admin(self, email: str) -> None:
-        """Make this instance re-read an admin's sessions at their next
-        request (after a change to the admin or their account)."""
+        """Make every instance re-read an admin's sessions at their next
+        request: call after a change to the admin or their account has been
+        written (role, status, removal, password; a second-factor reset too,
+        once factors exist)."""
         self._sessions.forget_admin(email)

@@ -55,6 +55,14 @@ def public(view: View) -> View:
     return view
 
 
+def pending_allowed(view: View) -> View:
+    """Let a session that still waits for its second factor reach this view
+    (the second-factor pages and sign-out). Every other view answers such a
+    session as if it were signed out."""
+    view.pending_allowed = True
+    return view
+
+
 def role_required(least: str) -> Callable[[View], View]:
     """Declare the least role a view needs; the guard enforces it."""
     if least not in ROLES:
@@ -103,6 +111,12 @@ def guard() -> Response | None:
         return who
     g.admin = who.admin
     g.admin_session = who.session
+    if (
+        who.session is not None
+        and who.session.mfa_pending
+        and not getattr(view, "pending_allowed", False)
+    ):
+        return _second_factor_due()
 
     least = getattr(view, "least_role", DEFAULT_LEAST_ROLE) if view else ROLES[0]
     if not who.admin.can(least):
@@ -156,6 +170,21 @@ def _resume_session() -> Resumed | Response:
 def _authenticate_bearer(header: str) -> Resumed:
     admin = services().access.authenticate_bearer(bearer_token(header), request_client())
     return Resumed(session=None, admin=admin)
+
+
+SECOND_FACTOR_FIRST = "Confirm it is you with your second factor to continue."
+
+
+def _second_factor_due() -> Response:
+    """Answer a pending session outside the second-factor pages: as signed
+    out (nothing of the admin area opens), pointing at the challenge."""
+    if wants_json():
+        return error_response(401, SECOND_FACTOR_FIRST, "second_factor_required")
+    if request.method not in SAFE_METHODS:
+        return error_response(
+            401, SECOND_FACTOR_FIRST, "second_factor_required", title="Signed out"
+        )
+    return redirect(url_for("mfa.challenge", next=_requested_path()))
 
 
 def _signed_out(*, cookie_sent: bool, message: str | None = None) -> Response:

@@ -39,8 +39,11 @@ def browser():
 
 @pytest.fixture
 def live_url(app):
+    # localhost, not 127.0.0.1: passkeys refuse an IP address as the relying
+    # party, and development's WEBAUTHN_RP_ID is localhost. (Chromium treats
+    # http://localhost as a secure context and keeps its Secure cookies.)
     with serve(app) as url:
-        yield url
+        yield url.replace("http://127.0.0.1:", "http://localhost:")
 
 
 @pytest.fixture

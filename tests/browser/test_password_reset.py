@@ -8,7 +8,13 @@ import pytest
 from devtools.emulators import free_port
 from tests.support.firebase import DEFAULT_PASSWORD, OWNER
 from tests.support.live import serve
-from tests.support.pages import fill_login, login_error, screenshot, sign_in_with_password
+from tests.support.pages import (
+    fill_login,
+    login_error,
+    pass_second_factor,
+    screenshot,
+    sign_in_with_password,
+)
 from tests.support.reset import fresh_app, link_in, settle
 from tests.support.settings import base_config
 
@@ -59,6 +65,7 @@ def test_reset_from_the_login_page_to_a_new_password(reset_site, browser, page, 
     fill_login(page, OWNER, DEFAULT_PASSWORD)
     assert login_error(page) == "Wrong email or password."
     fill_login(page, OWNER, NEW_PASSWORD)
+    pass_second_factor(page, OWNER)
     page.wait_for_url(f"{url}/admin/")
 
     # The browser that signed in before the reset is sent back to sign in.

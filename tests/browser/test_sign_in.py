@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from tests.support.firebase import DEFAULT_PASSWORD
 from tests.support.firebase import OWNER as ADMIN
-from tests.support.pages import fill_login, login_error, screenshot, session_cookie
+from tests.support.pages import (
+    fill_login,
+    login_error,
+    pass_second_factor,
+    screenshot,
+    session_cookie,
+)
 
 
 def test_sign_in_reaches_the_dashboard_with_a_strict_cookie(page, live_url, owner, store):
     page.goto(f"{live_url}/admin/login")
     screenshot(page, "login")
     fill_login(page, ADMIN, DEFAULT_PASSWORD)
+    pass_second_factor(page, ADMIN)
     page.wait_for_url(f"{live_url}/admin/")
 
     assert page.inner_text("#admin-email") == ADMIN
@@ -31,6 +38,7 @@ def test_keyboard_alone_signs_in(page, live_url, owner):
     page.keyboard.press("Tab")
     page.keyboard.type(DEFAULT_PASSWORD)
     page.keyboard.press("Enter")
+    pass_second_factor(page, ADMIN)
     page.wait_for_url(f"{live_url}/admin/")
 
 
@@ -57,6 +65,7 @@ def test_signed_out_visit_goes_through_login_and_back(page, live_url, owner):
     page.goto(f"{live_url}/admin/?from=bookmark")
     assert page.url.startswith(f"{live_url}/admin/login?next=")
     fill_login(page, ADMIN, DEFAULT_PASSWORD)
+    pass_second_factor(page, ADMIN)
     page.wait_for_url(f"{live_url}/admin/?from=bookmark")
     assert page.inner_text("#admin-email") == ADMIN
 
@@ -64,6 +73,7 @@ def test_signed_out_visit_goes_through_login_and_back(page, live_url, owner):
 def test_sign_out_returns_to_login_and_the_old_cookie_is_refused(page, live_url, owner, store):
     page.goto(f"{live_url}/admin/login")
     fill_login(page, ADMIN, DEFAULT_PASSWORD)
+    pass_second_factor(page, ADMIN)
     page.wait_for_url(f"{live_url}/admin/")
     old_cookie = session_cookie(page)
 
@@ -89,6 +99,7 @@ def test_button_is_disabled_while_signing_in(page, live_url, owner):
     while not held:
         page.wait_for_timeout(50)
     held[0].continue_()
+    pass_second_factor(page, ADMIN)
     page.wait_for_url(f"{live_url}/admin/")
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from adminapp.firebase.admins import ROLES
-from tests.conftest import base_config
-from tests.support.web import ORIGIN, csrf_token, sign_in
+from tests.support.settings import base_config
+from tests.support.web import ORIGIN, csrf_token, exchange, sign_in
 
 PUBLIC = "public"
 # (endpoint, method) -> the least role it needs, or PUBLIC.
@@ -65,6 +65,21 @@ ACCESS = {
     # The example product blueprint (examples/notes), from ADMINAPP_BLUEPRINTS.
     ("notes.index", "GET"): "viewer",
     ("notes.add", "POST"): "admin",
+    ("mfa.challenge", "GET"): "viewer",
+    ("mfa.verify_totp", "POST"): "viewer",
+    ("mfa.verify_recovery_code", "POST"): "viewer",
+    ("mfa.enrol", "GET"): "viewer",
+    ("mfa.confirm_totp", "POST"): "viewer",
+}
+# The "pending" column: what a session waiting for its second factor may
+# reach (guard.pending_allowed). Everything else answers it as signed out.
+PENDING = {
+    ("auth.logout", "POST"),
+    ("mfa.challenge", "GET"),
+    ("mfa.verify_totp", "POST"),
+    ("mfa.verify_recovery_code", "POST"),
+    ("mfa.enrol", "GET"),
+    ("mfa.confirm_totp", "POST"),
 }
 # Values for URL parts: they name nothing that exists, so an allowed request
 # reaches the view and gets its 404 or 400 without changing anything.
@@ -158,3 +173,30 @@ def test_signed_in_roles(app, auth_emulator, people, endpoint, method, role):
         assert response.status_code not in (401, 403, 500), response.get_data(as_text=True)
     else:
         assert response.status_code == 403
+
+
+def test_the_pending_column_names_only_routes_of_the_table(app):
+    assert {(e, m) for e, m in PENDING} <= set(ACCESS)
+    for endpoint, _ in ACCESS:
+        view = app.view_functions[endpoint]
+        assert getattr(view, "pending_allowed", False) == any(e == endpoint for e, _ in PENDING)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "method"), sorted(key for key, least in ACCESS.items() if least != PUBLIC)
+)
+def test_pending_sessions(app, auth_emulator, people, endpoint, method):
+    client = app.test_client()
+    assert exchange(client, auth_emulator.sign_in("owner@example.com")).status_code == 200
+    url = url_for_rule(app, endpoint)
+    response = call(client, method, url, with_csrf=True)
+    if (endpoint, method) in PENDING:
+        assert response.status_code not in (401, 403, 500), response.get_data(as_text=True)
+    elif method in SAFE and not url.startswith("/admin/api/"):
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/admin/mfa?next=")
+    else:
+        assert response.status_code == 401
+        body = response.get_json(silent=True)
+        if body is not None:
+            assert body["error"] == "second_factor_required"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -27,7 +28,8 @@ def test_admin_signs_in_and_gets_a_session(client, auth_emulator, store, owner):
     response = exchange(client, auth_emulator.sign_in(ADMIN), next_path="/admin/")
 
     assert response.status_code == 200
-    assert response.get_json() == {"redirect": "/admin/"}
+    # The second factor comes next (tests/integration/test_second_factor.py).
+    assert response.get_json() == {"redirect": "/admin/mfa?next=/admin/"}
     cookie = session_cookie(client)
     assert cookie is not None
     assert cookie.http_only and cookie.secure and cookie.same_site == "Strict"
@@ -42,9 +44,11 @@ def test_admin_signs_in_and_gets_a_session(client, auth_emulator, store, owner):
     # The admin document is bound to the Firebase uid at the first sign-in.
     assert store.admin(ADMIN)["uid"] == owner.uid
 
+    assert session["mfa_pending"] is True
+
     dashboard = client.get("/admin/")
-    assert dashboard.status_code == 200
-    assert ADMIN in dashboard.get_data(as_text=True)
+    assert dashboard.status_code == 302
+    assert dashboard.headers["Location"] == "/admin/mfa?next=/admin/"
 
 
 def test_each_sign_in_gets_a_new_session_id(client, auth_emulator, store, owner):
@@ -172,4 +176,7 @@ def test_exchange_answers_with_a_safe_destination(
     client, auth_emulator, store, owner, requested, expected
 ):
     response = exchange(client, auth_emulator.sign_in(ADMIN), next_path=requested)
-    assert response.get_json() == {"redirect": expected}
+    # By way of the second factor, which then continues there.
+    destination = urlsplit(response.get_json()["redirect"])
+    assert destination.path == "/admin/mfa"
+    assert parse_qs(destination.query) == {"next": [expected]}

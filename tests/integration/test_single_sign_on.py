@@ -17,6 +17,8 @@ from tests.support.web import exchange, session_cookie
 
 ADMIN = "alice@acme.com"
 SSO = {
+    # Gate 2's own second factor is not what these tests are about.
+    "MFA_REQUIRED_ROLES": "none",
     "ALLOWED_SIGN_IN_PROVIDERS": "password,google.com,microsoft.com,oidc.kakao,saml.acme",
     "SIGN_IN_PROVIDER_OPTIONS": json.dumps(
         {"oidc.kakao": {"label": "Kakao"}, "saml.acme": {"label": "Acme SSO"}}
@@ -183,13 +185,57 @@ def test_multiple_accounts_per_email_second_provider_is_refused_with_advice(
     assert store.admin(ADMIN)["uid"] == bound
 
 
-def test_firebase_second_factor_claim_is_recorded_on_the_session(client, auth_emulator, store):
-    # The emulator's tokens are unsigned; the real SMS flow is in
-    # tests/browser/test_single_sign_on.py.
-    store.add_admin(ADMIN, "admin")
-    token = auth_emulator.sign_in_with_idp("google.com", ADMIN)
+def phone_factor_token(auth_emulator, email: str) -> str:
+    """A provider token that says Firebase's SMS second factor was passed.
+    (The emulator's tokens are unsigned; the real SMS flow is in
+    tests/browser/test_single_sign_on.py.)"""
+    token = auth_emulator.sign_in_with_idp("google.com", email)
     firebase = token_claims(token)["firebase"]
-    token = rewrite_claims(token, firebase={**firebase, "sign_in_second_factor": "phone"})
-    assert exchange(client, token).status_code == 200
+    return rewrite_claims(token, firebase={**firebase, "sign_in_second_factor": "phone"})
+
+
+# MFA_REQUIRED_ROLES="" is the default: every role needs a second factor.
+@pytest.mark.parametrize(
+    ("config", "with_claim", "pending", "factor"),
+    [
+        pytest.param(
+            {"MFA_REQUIRED_ROLES": "", "ACCEPT_FIREBASE_SECOND_FACTOR": "true"},
+            True,
+            False,
+            "firebase_phone",
+            id="accepted",
+        ),
+        pytest.param({"MFA_REQUIRED_ROLES": ""}, True, True, None, id="not-accepted"),
+        pytest.param(
+            {"MFA_REQUIRED_ROLES": "", "ACCEPT_FIREBASE_SECOND_FACTOR": "true"},
+            False,
+            True,
+            None,
+            id="accepted-but-no-claim",
+        ),
+    ],
+    indirect=["config"],
+)
+def test_firebase_second_factor_opens_a_full_session_only_when_accepted(
+    client, auth_emulator, store, with_claim, pending, factor
+):
+    store.add_admin(ADMIN, "admin")
+    if with_claim:
+        token = phone_factor_token(auth_emulator, ADMIN)
+    else:
+        token = auth_emulator.sign_in_with_idp("google.com", ADMIN)
+
+    response = exchange(client, token, next_path="/admin/")
+
+    assert response.status_code == 200, response.get_json()
     [session] = store.sessions(email=ADMIN)
-    assert session["firebase_second_factor"] == "phone"
+    assert session["firebase_second_factor"] == ("phone" if with_claim else None)
+    assert session["mfa_pending"] is pending
+    assert session["mfa_factor"] == factor
+    if pending:
+        assert response.get_json()["redirect"].startswith("/admin/mfa")
+    else:
+        assert response.get_json()["redirect"] == "/admin/"
+        assert client.get("/admin/").status_code == 200
+        [entry] = [e for e in store.audit() if e["event"] == "sign_in"]
+        assert entry["reason"] == "firebase_phone"

@@ -270,8 +270,17 @@ class Store:
     def remove_admin(self, email: str) -> None:
         self.client.collection("admins").document(email.lower()).delete()
 
-    def sessions(self, **where) -> list[dict]:
-        return self._all("admin_sessions", where)
+    def sessions(self, *, spent_pending: bool = False, **where) -> list[dict]:
+        """Session records. A completed sign-in leaves two: the pending one,
+        ended when the second factor was proved, and the full one. The
+        spent pending records are left out unless ``spent_pending``."""
+        records = self._all("admin_sessions", where)
+        if spent_pending:
+            return records
+        return [r for r in records if r.get("ended_reason") != "second_factor_passed"]
+
+    def factors(self, email: str) -> list[dict]:
+        return self._all("admin_factors", {"email": email.lower()})
 
     def audit(self, **where) -> list[dict]:
         return self._all("admin_audit", where)

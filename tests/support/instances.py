@@ -15,15 +15,15 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import redis
 import requests
 
 from devtools.emulators import free_port
+from devtools.redis_server import RedisServer
 from devtools.sign_in import SESSION_COOKIE, LiveBrowser, csrf_token, exchange, sign_in
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -80,6 +80,16 @@ class Instance:
         """The gunicorn master's live worker processes."""
         pid = self.process.pid
         return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+
+
+def eventually(condition: Callable[[], bool], within: float) -> float:
+    """Seconds until ``condition`` held, polling; fails the test after ``within``."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > within:
+            pytest.fail(f"not true within {within}s")
+        time.sleep(0.01)
+    return time.monotonic() - start
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -156,48 +166,14 @@ def refused_start(
     return status, log.read_text(errors="replace")
 
 
-@dataclass
-class Redis:
-    port: int
-    process: subprocess.Popen | None
-
-    @property
-    def uri(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def stop(self) -> None:
-        if self.process is not None:
-            _stop(self.process)
-            self.process = None
-
-
 @contextlib.contextmanager
-def redis_server() -> Iterator[Redis]:
+def redis_server() -> Iterator[RedisServer]:
     """A throwaway redis-server on a free port: no disk, no persistence."""
     if shutil.which("redis-server") is None:
         pytest.fail("redis-server is not installed: run `make redis` (Debian package).")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            *("redis-server", "--port", str(port), "--bind", "127.0.0.1"),
-            *("--save", "", "--appendonly", "no"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    server = Redis(port=port, process=process)
+    server = RedisServer(port=free_port())
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        client = redis.Redis(port=port, socket_timeout=1)
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.05)
+        server.start()
         yield server
     finally:
         server.stop()

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Page
+
+from devtools.sign_in import AUTHENTICATORS, Authenticator
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,10 +34,40 @@ def session_cookie(page: Page) -> dict | None:
 
 
 def sign_in_with_password(page: Page, base_url: str, email: str, password: str) -> None:
-    """Sign in through the login page and wait for the dashboard."""
+    """Sign in through the login page, the second factor included, and wait
+    for the dashboard."""
     page.goto(f"{base_url}/admin/login")
     fill_login(page, email, password)
+    pass_second_factor(page, email)
     page.wait_for_url(f"{base_url}/admin/")
+
+
+def pass_second_factor(page: Page, email: str, *, shots: bool = False) -> None:
+    """After the password: enrol a TOTP app (a real code from pyotp) if the
+    page asks for it, else answer the challenge with the app this helper
+    enrolled earlier (devtools.sign_in.AUTHENTICATORS, per site and admin)."""
+    page.wait_for_selector("#second-factor-enrolment, #second-factor-challenge")
+    parts = urlsplit(page.url)
+    key = (f"{parts.scheme}://{parts.netloc}", email)
+    if page.query_selector("#second-factor-enrolment"):
+        if shots:
+            screenshot(page, "mfa-enrolment")
+        authenticator = Authenticator(
+            secret=page.inner_text("#totp-secret").replace(" ", ""), last_step=0
+        )
+        page.fill("#code", authenticator.next_code())
+        page.click("#totp-enrolment-form button[type=submit]")
+        page.wait_for_selector("#recovery-codes-page")
+        if shots:
+            screenshot(page, "mfa-recovery-codes")
+        authenticator.recovery_codes = page.locator("#recovery-codes code").all_inner_texts()
+        AUTHENTICATORS[key] = authenticator
+        page.click("#continue")
+        return
+    if shots:
+        screenshot(page, "mfa-challenge")
+    page.fill("#code", AUTHENTICATORS[key].next_code())
+    page.click("#totp-form button[type=submit]")
 
 
 def screenshot(page: Page, name: str) -> Path:

@@ -19,6 +19,8 @@ STRONG = secrets.token_urlsafe(32)
 PROJECT_ID = "demo-adminapp"
 # Fresh for every run: a key written in the repository would be a published one.
 SECRET_KEY = secrets.token_urlsafe(48)
+# The AES-GCM key for TOTP secrets at rest (32 bytes, base64url), fresh too.
+MFA_KEY = secrets.token_urlsafe(32)
 # Where the emulators and app processes started by tests write their logs.
 LOG_DIR = Path(__file__).resolve().parent.parent.parent / ".test-logs"
 
@@ -30,6 +32,7 @@ def base_config(**overrides: str) -> dict[str, str]:
         "FIREBASE_PROJECT_ID": PROJECT_ID,
         "SECRET_KEY": SECRET_KEY,
         "SECRET_KEY_FALLBACKS": "",
+        "MFA_ENCRYPTION_KEY": MFA_KEY,
         "FIREBASE_CREDENTIALS": "",
         "PUBLIC_URL": "",
         "SESSION_COOKIE_SECURE": "true",
@@ -44,6 +47,7 @@ def production(**overrides) -> dict[str, str]:
         "ADMINAPP_ENV": "production",
         "FIREBASE_PROJECT_ID": "acme-prod",
         "SECRET_KEY": STRONG,
+        "MFA_ENCRYPTION_KEY": MFA_KEY,
         "FIREBASE_WEB_API_KEY": "AIza-test",
         "FIREBASE_AUTH_DOMAIN": "acme-prod.firebaseapp.com",
         "PUBLIC_URL": "https://admin.acme.example",
@@ -56,6 +60,7 @@ def development(**overrides) -> dict[str, str]:
         "ADMINAPP_ENV": "development",
         "FIREBASE_PROJECT_ID": PROJECT_ID,
         "SECRET_KEY": STRONG,
+        "MFA_ENCRYPTION_KEY": MFA_KEY,
         "FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099",
         "FIRESTORE_EMULATOR_HOST": "127.0.0.1:8080",
         **overrides,

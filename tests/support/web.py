@@ -28,6 +28,9 @@ class FlaskClientBrowser:
     def post(self, path: str, *, headers: dict[str, str], json: dict | None = None):
         return self._client.post(path, headers=headers, json=json)
 
+    def post_form(self, path: str, data: dict[str, str]):
+        return self._client.post(path, data=data, headers={"Origin": ORIGIN})
+
     def cookie(self, name: str) -> str | None:
         cookie = self._client.get_cookie(name)
         return cookie.value if cookie is not None else None

@@ -67,7 +67,7 @@ class Clock:
 def test_cache_entries_expire_after_the_ttl():
     clock = Clock()
     cache = SessionCache(timedelta(seconds=10), clock=clock)
-    cache.put("k", "a@example.com", "session", "admin")
+    cache.put("k", "a@example.com", "session", "admin", cache.stamp())
 
     clock.now += 9.9
     assert cache.get("k") == ("session", "admin")
@@ -79,7 +79,7 @@ def test_cache_entries_expire_after_the_ttl():
 def test_updating_a_session_does_not_extend_its_entry():
     clock = Clock()
     cache = SessionCache(timedelta(seconds=10), clock=clock)
-    cache.put("k", "a@example.com", "old", "admin")
+    cache.put("k", "a@example.com", "old", "admin", cache.stamp())
     clock.now += 8
     cache.update("k", "new")
     assert cache.get("k") == ("new", "admin")
@@ -90,16 +90,16 @@ def test_updating_a_session_does_not_extend_its_entry():
 def test_cache_is_bounded_oldest_first():
     cache = SessionCache(timedelta(seconds=10), max_entries=2)
     for key in "abc":
-        cache.put(key, "a@example.com", key, "admin")
+        cache.put(key, "a@example.com", key, "admin", cache.stamp())
     assert cache.get("a") is None
     assert cache.get("b") == ("b", "admin") and cache.get("c") == ("c", "admin")
 
 
 def test_forget_admin_drops_only_that_admins_sessions():
     cache = SessionCache(timedelta(seconds=10))
-    cache.put("1", "a@example.com", "s1", "A")
-    cache.put("2", "a@example.com", "s2", "A")
-    cache.put("3", "b@example.com", "s3", "B")
+    cache.put("1", "a@example.com", "s1", "A", cache.stamp())
+    cache.put("2", "a@example.com", "s2", "A", cache.stamp())
+    cache.put("3", "b@example.com", "s3", "B", cache.stamp())
 
     cache.forget_admin("a@example.com")
 
@@ -109,7 +109,7 @@ def test_forget_admin_drops_only_that_admins_sessions():
 
 def test_a_zero_ttl_caches_nothing():
     cache = SessionCache(timedelta(0))
-    cache.put("k", "a@example.com", "s", "A")
+    cache.put("k", "a@example.com", "s", "A", cache.stamp())
     assert cache.get("k") is None and len(cache) == 0
 
 
@@ -131,3 +131,18 @@ def test_a_remembered_cookie_does_not_open_an_edited_one():
     body, signature = value.rsplit(".", 1)
 
     assert cookie.decode(f"{body}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}") is None
+
+
+def test_the_invalidation_channel_defaults_to_the_rate_limit_redis():
+    redis_limits = production(RATELIMIT_STORAGE_URI="redis://limits:6379/0")
+    assert load_settings(redis_limits).session_invalidation_url == "redis://limits:6379/0"
+    assert load_settings(production()).session_invalidation_url == ""  # memory:// limits
+    own = production(SESSION_INVALIDATION_URL="redis://other:6379/1")
+    assert load_settings(own).session_invalidation_url == "redis://other:6379/1"
+    off = {**redis_limits, "SESSION_INVALIDATION_URL": "off"}
+    assert load_settings(off).session_invalidation_url == ""
+
+
+@pytest.mark.parametrize("value", ["memory://", "http://redis:6379", "redis-host:6379"])
+def test_a_bad_invalidation_url_is_named(value):
+    assert "SESSION_INVALIDATION_URL" in refusal(production(SESSION_INVALIDATION_URL=value))

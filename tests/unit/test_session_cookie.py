@@ -11,6 +11,7 @@ import pytest
 from adminapp.config import load_settings
 from adminapp.firebase.sessions import CookieClaims, session_key
 from adminapp.web.cookie import SessionCookie
+from tests.support.settings import MFA_KEY
 
 CURRENT = "current-secret-key-0123456789abcdef"
 OLD = "old-secret-key-0123456789abcdef-old"
@@ -25,6 +26,7 @@ def cookie(secret: str = CURRENT, fallbacks: str = "", **overrides) -> SessionCo
                 "FIREBASE_PROJECT_ID": "demo-unit",
                 "SECRET_KEY": secret,
                 "SECRET_KEY_FALLBACKS": fallbacks,
+                "MFA_ENCRYPTION_KEY": MFA_KEY,
                 "FIREBASE_WEB_API_KEY": "unit-test-key",
                 "FIREBASE_AUTH_DOMAIN": "demo-unit.firebaseapp.com",
                 **overrides,

@@ -15,7 +15,7 @@ from ...errors import Forbidden
 from ..bearer import bearer_token
 from ..context import request_client, services, session_cookie
 from ..extensions import limiter
-from ..guard import current_session, public, role_required
+from ..guard import current_session, pending_allowed, public, role_required
 from ..headers import signs_in_to_firebase
 from ..redirects import safe_next
 from ..request_body import json_object
@@ -56,6 +56,9 @@ def open_session():
     token = bearer_token(request.headers.get("Authorization"))
     next_path = safe_next(json_object(allowed={"next"}, required=False).get("next"))
     signed_in = services().access.sign_in(token, request_client())
+    if signed_in.session.mfa_pending:
+        # The second factor comes next; it then continues to next_path.
+        next_path = url_for("mfa.challenge", next=next_path)
     response = jsonify(redirect=next_path)
     session_cookie().set_on(response, signed_in.claims, signed_in.session.expires_at)
     return response
@@ -63,6 +66,7 @@ def open_session():
 
 @bp.post("/logout")
 @role_required("viewer")
+@pending_allowed
 def logout():
     services().access.sign_out(current_session(), request_client())
     response = redirect(url_for("auth.login"))

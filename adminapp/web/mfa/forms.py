@@ -1,0 +1,31 @@
+"""Forms of the second-factor pages (flask-wtf: each carries a CSRF token)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField
+from wtforms.validators import DataRequired, Length
+
+# Generous caps: a TOTP code is 6 digits, a recovery code 19 characters
+# with its hyphens; people paste spaces around them.
+MAX_CODE_INPUT = 64
+MAX_SEALED_INPUT = 512
+
+
+class TotpForm(FlaskForm):
+    code = StringField(
+        "Code from your authenticator app",
+        validators=[DataRequired("Enter the 6-digit code."), Length(max=MAX_CODE_INPUT)],
+    )
+
+
+class RecoveryCodeForm(FlaskForm):
+    recovery_code = StringField(
+        "Recovery code",
+        validators=[DataRequired("Enter a recovery code."), Length(max=MAX_CODE_INPUT)],
+    )
+
+
+class TotpEnrolmentForm(TotpForm):
+    # The new secret, sealed to this session (second_factor.new_totp).
+    enrolment = HiddenField(validators=[DataRequired(), Length(max=MAX_SEALED_INPUT)])
