@@ -43,6 +43,7 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     _configure_flask(app, settings)
     _configure_logging(settings)
     log_redaction.install()
+    _log_sign_in_overrides(settings)
     if settings.trusted_proxy_count:
         n = settings.trusted_proxy_count
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
@@ -124,6 +125,18 @@ def _configure_flask(app: Flask, settings: Settings) -> None:
         JSON_SORT_KEYS=False,
         ADMINAPP_EMULATED=settings.emulated,
     )
+
+
+def _log_sign_in_overrides(settings: Settings) -> None:
+    """Say at start-up which providers may sign in without a verified email:
+    an override an operator must see in the log, not only in the settings."""
+    if settings.require_email_verified and settings.trust_unverified_email_providers:
+        logging.getLogger("adminapp.security").warning(
+            "TRUST_UNVERIFIED_EMAIL_PROVIDERS=%s: tokens from these providers open a "
+            "session without email_verified (each such sign-in is logged as "
+            "unverified_email_trusted)",
+            ",".join(sorted(settings.trust_unverified_email_providers)),
+        )
 
 
 def _configure_logging(settings: Settings) -> None:

@@ -51,3 +51,24 @@ def identity_key(raw: object) -> str:
     if checked.normalized.lower() != raw.lower():
         raise InvalidEmail()
     return raw.lower()
+
+
+def in_domains(key: str, domains: tuple[str, ...]) -> bool:
+    """Whether the admin key ``key`` is an address in one of ``domains``
+    (ALLOWED_EMAIL_DOMAINS, lower-cased); any address when there are none.
+    Exact domains only: ``acme.com`` does not admit ``mail.acme.com``."""
+    return not domains or key.rpartition("@")[2] in domains
+
+
+def domain_refusal_message(domains: tuple[str, ...]) -> str:
+    """What a person reads when an address is outside ALLOWED_EMAIL_DOMAINS."""
+    return f"Only addresses at {', '.join(domains)} can be admins of this site."
+
+
+class OutsideAllowedDomains(InvalidInput):
+    """An invitation to an address outside ALLOWED_EMAIL_DOMAINS (400)."""
+
+    code = "email_domain_not_allowed"
+
+    def __init__(self, domains: tuple[str, ...]):
+        super().__init__(domain_refusal_message(domains))

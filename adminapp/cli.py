@@ -73,9 +73,19 @@ def _outcomes() -> Iterator[None]:
     help="Also create the Firebase user with this password if it does not exist.",
 )
 @click.option("--name", "display_name", default=None, help="Display name.")
-def add_admin(email: str, role: str, password: str | None, display_name: str | None) -> None:
+@click.option(
+    "--provider",
+    default=None,
+    help="Invite them to sign in with this provider (google.com, oidc.kakao, …) "
+    "instead of a password: emailed a link to the sign-in page, no Firebase user made.",
+)
+def add_admin(
+    email: str, role: str, password: str | None, display_name: str | None, provider: str | None
+) -> None:
     """Make EMAIL an admin with ROLE."""
     email = _email(email)
+    if password is not None and provider is not None:
+        raise click.UsageError("Use --password or --provider, not both.")
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         raise click.BadParameter(
             f"use at least {MIN_PASSWORD_LENGTH} characters", param_hint="--password"
@@ -89,11 +99,16 @@ def add_admin(email: str, role: str, password: str | None, display_name: str | N
             create_user=password is not None,
             password=password,
             display_name=display_name,
+            provider=provider,
         )
     if password is not None:
         state = "created" if invitation.user_created else "already exists"
         click.echo(f"Firebase user {email} {state}.")
     click.echo(f"{email} is now an admin with role {role}.")
+    if invitation.email_sent:
+        click.echo("The invitation email is on its way.")
+    elif invitation.email_error:
+        click.echo(invitation.email_error)
 
 
 @admins_cli.command("remove")

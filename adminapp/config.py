@@ -50,6 +50,27 @@ PUBLISHED_SECRETS = frozenset(
 # Identity Platform tenant ids: letters, digits and hyphens ("staff-x1y2z").
 _TENANT_ID = re.compile(r"^[A-Za-z0-9-]{1,128}$")
 RESET_DELIVERIES = ("firebase", "smtp")
+# Sign-in providers a staff account may use, as Firebase names them in the ID
+# token's firebase.sign_in_provider. "custom" has no button: scripts that
+# call the API with a custom token's ID token. Identity Platform names OIDC
+# and SAML providers "oidc.<id>" and "saml.<id>".
+BUILT_IN_PROVIDERS = (
+    "password",
+    "google.com",
+    "microsoft.com",
+    "apple.com",
+    "github.com",
+    "custom",
+)
+_FEDERATED_PROVIDER = re.compile(r"^(oidc|saml)\.[A-Za-z0-9_-]{1,64}$")
+# What the login page's button says for a built-in provider.
+PROVIDER_LABELS = {
+    "google.com": "Google",
+    "microsoft.com": "Microsoft",
+    "apple.com": "Apple",
+    "github.com": "GitHub",
+}
+_DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 # adminapp/firebase/admins.py's ROLES (config imports nothing of the app's;
 # tests/unit/test_second_factor_settings.py keeps the two equal).
 ROLES = ("viewer", "admin", "owner")
@@ -82,6 +103,25 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class ProviderButton:
+    """A sign-in button of the login page: which Firebase provider, what it
+    says, and what the popup asks the identity provider for."""
+
+    id: str
+    label: str
+    scopes: tuple[str, ...] = ()
+    parameters: tuple[tuple[str, str], ...] = ()
+
+    def web_config(self) -> dict:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "scopes": list(self.scopes),
+            "parameters": dict(self.parameters),
+        }
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str
     secret_key: str = field(repr=False)
@@ -104,7 +144,18 @@ class Settings:
     auth_recheck_interval: timedelta
     recent_sign_in: timedelta
     require_email_verified: bool
-    allowed_sign_in_providers: frozenset[str]
+    # In the order given: the login page shows the buttons in this order.
+    allowed_sign_in_providers: tuple[str, ...]
+    # Providers whose tokens may open a session without email_verified
+    # (IdPs that never send it); each such sign-in is logged.
+    trust_unverified_email_providers: frozenset[str]
+    # Lower-cased domains an admin's address must be in; empty = any.
+    allowed_email_domains: tuple[str, ...]
+    # Whether Firebase's own second factor (firebase.sign_in_second_factor)
+    # counts as the admin's second factor at gate 2.
+    accept_firebase_second_factor: bool
+    # Whether the login page may load reCAPTCHA (SMS second factors).
+    firebase_sms_second_factor: bool
     session_cache_ttl: timedelta
     # Redis pub/sub URL that carries session-cache invalidations between
     # processes; empty = none (each process's cache is bounded by its TTL only).
@@ -119,6 +170,8 @@ class Settings:
     trusted_proxy_count: int
     server_timing: bool
     log_level: str
+    # The login page's provider buttons, in the order of ALLOWED_SIGN_IN_PROVIDERS.
+    provider_buttons: tuple[ProviderButton, ...] = ()
     # Product blueprints to mount behind the gate ("package.module:attribute"),
     # and whether the users console ships on (adminapp/web/products.py).
     product_blueprints: tuple[str, ...] = ()
@@ -144,6 +197,10 @@ class Settings:
     @property
     def emulated(self) -> bool:
         return bool(self.auth_emulator_host or self.firestore_emulator_host)
+
+    @property
+    def password_sign_in(self) -> bool:
+        return "password" in self.allowed_sign_in_providers
 
     @property
     def signing_keys(self) -> list[str]:
@@ -230,6 +287,7 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
     if production:
         _refuse_per_process_rate_limits(ratelimit_storage_uri, workers)
 
+    providers = _sign_in_providers(source)
     mfa_keys = _mfa_keys(source)
     rp_id = _webauthn_rp_id(source, public_url, production)
 
@@ -253,9 +311,12 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         auth_recheck_interval=source.minutes("AUTH_RECHECK_MINUTES", 5),
         recent_sign_in=source.minutes("RECENT_SIGN_IN_MINUTES", 5),
         require_email_verified=source.flag("REQUIRE_EMAIL_VERIFIED", True),
-        allowed_sign_in_providers=frozenset(
-            source.list("ALLOWED_SIGN_IN_PROVIDERS") or ["password"]
-        ),
+        allowed_sign_in_providers=providers,
+        trust_unverified_email_providers=_trusted_unverified(source, providers),
+        allowed_email_domains=_email_domains(source),
+        accept_firebase_second_factor=source.flag("ACCEPT_FIREBASE_SECOND_FACTOR", False),
+        firebase_sms_second_factor=source.flag("FIREBASE_SMS_SECOND_FACTOR", False),
+        provider_buttons=_provider_buttons(source, providers),
         session_cache_ttl=timedelta(
             seconds=source.number("SESSION_CACHE_SECONDS", 0, low=0, high=300)
         ),
@@ -282,6 +343,110 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         default_locale=source.choice("DEFAULT_LOCALE", supported_locales(), "en"),
         default_timezone=source.timezone("DEFAULT_TIMEZONE", "UTC"),
     )
+
+
+def _sign_in_providers(source: _Source) -> tuple[str, ...]:
+    providers = source.list("ALLOWED_SIGN_IN_PROVIDERS") or ["password"]
+    for provider in providers:
+        if provider not in BUILT_IN_PROVIDERS and not _FEDERATED_PROVIDER.match(provider):
+            raise ConfigError(
+                f"ALLOWED_SIGN_IN_PROVIDERS: {provider!r} is not a sign-in provider staff "
+                f"can use. Use {', '.join(BUILT_IN_PROVIDERS)}, or an Identity Platform "
+                "provider id such as oidc.kakao or saml.acme (as shown in the Firebase "
+                "console under Authentication > Sign-in method)."
+            )
+    if len(set(providers)) != len(providers):
+        raise ConfigError("ALLOWED_SIGN_IN_PROVIDERS names a provider twice.")
+    return tuple(providers)
+
+
+def _trusted_unverified(source: _Source, providers: tuple[str, ...]) -> frozenset[str]:
+    trusted = source.list("TRUST_UNVERIFIED_EMAIL_PROVIDERS")
+    for provider in trusted:
+        if provider == "password":
+            raise ConfigError(
+                "TRUST_UNVERIFIED_EMAIL_PROVIDERS cannot name password: anyone can create "
+                "a password account with any address; only a verified one may sign in."
+            )
+        if provider not in providers:
+            raise ConfigError(
+                f"TRUST_UNVERIFIED_EMAIL_PROVIDERS names {provider!r}, which is not in "
+                "ALLOWED_SIGN_IN_PROVIDERS."
+            )
+    return frozenset(trusted)
+
+
+def _email_domains(source: _Source) -> tuple[str, ...]:
+    domains = [domain.lower() for domain in source.list("ALLOWED_EMAIL_DOMAINS")]
+    for domain in domains:
+        labels = domain.split(".")
+        if len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels):
+            raise ConfigError(
+                f"ALLOWED_EMAIL_DOMAINS: {domain!r} is not a domain such as acme.com "
+                "(no @, no wildcard; write internationalised domains in their xn-- form)."
+            )
+    return tuple(domains)
+
+
+_OPTION_FIELDS = frozenset({"label", "scopes", "parameters"})
+
+
+def _provider_buttons(source: _Source, providers: tuple[str, ...]) -> tuple[ProviderButton, ...]:
+    """SIGN_IN_PROVIDER_OPTIONS: a JSON object keyed by provider id, e.g.
+    {"google.com": {"parameters": {"hd": "acme.com"}},
+     "oidc.kakao": {"label": "Kakao", "scopes": ["openid", "email"]}}."""
+    name = "SIGN_IN_PROVIDER_OPTIONS"
+    raw = source.text(name)
+    try:
+        options = json.loads(raw) if raw else {}
+    except ValueError:
+        raise ConfigError(f"{name} is not JSON (an object keyed by provider id).") from None
+    if not isinstance(options, dict):
+        raise ConfigError(f"{name} must be a JSON object keyed by provider id.")
+    for provider, option in options.items():
+        if provider not in providers or provider in ("password", "custom"):
+            raise ConfigError(
+                f"{name} has options for {provider!r}, which has no button: it is not a "
+                "provider of ALLOWED_SIGN_IN_PROVIDERS other than password and custom."
+            )
+        if not isinstance(option, dict) or not set(option) <= _OPTION_FIELDS:
+            raise ConfigError(
+                f"{name}[{provider!r}] must be an object with only "
+                f"{', '.join(sorted(_OPTION_FIELDS))}."
+            )
+    buttons = []
+    for provider in providers:
+        if provider in ("password", "custom"):
+            continue
+        option = options.get(provider, {})
+        label = option.get("label", PROVIDER_LABELS.get(provider))
+        if not isinstance(label, str) or not label.strip() or len(label) > 40:
+            raise ConfigError(
+                f"{name} needs a label (1 to 40 characters) for {provider!r}, the name "
+                f'staff know it by: {{"{provider}": {{"label": "Acme SSO"}}}}.'
+            )
+        scopes = option.get("scopes", [])
+        parameters = option.get("parameters", {})
+        if not isinstance(scopes, list) or not all(isinstance(s, str) and s for s in scopes):
+            raise ConfigError(f"{name}[{provider!r}].scopes must be a list of scope names.")
+        if not isinstance(parameters, dict) or not all(
+            isinstance(value, str) for value in parameters.values()
+        ):
+            raise ConfigError(
+                f"{name}[{provider!r}].parameters must map parameter names to strings, "
+                'such as {"hd": "acme.com"}.'
+            )
+        if provider.startswith("saml.") and (scopes or parameters):
+            raise ConfigError(f"{name}[{provider!r}]: SAML providers take no scopes or parameters.")
+        buttons.append(
+            ProviderButton(
+                id=provider,
+                label=label.strip(),
+                scopes=tuple(scopes),
+                parameters=tuple(sorted(parameters.items())),
+            )
+        )
+    return tuple(buttons)
 
 
 def _mfa_required_roles(source: _Source) -> frozenset[str]:

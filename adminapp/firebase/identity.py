@@ -17,10 +17,11 @@ from datetime import UTC, datetime
 
 from firebase_admin import auth, tenant_mgt
 
-from ..addresses import InvalidEmail, identity_key
+from ..addresses import InvalidEmail, domain_refusal_message, identity_key, in_domains
 from ..config import Settings
 from ..errors import Refused
 from ..i18n_marks import N_
+from .audit import log_event
 from .backend import FirebaseBackend
 
 Clock = Callable[[], datetime]
@@ -35,8 +36,8 @@ class FirebaseIdentity:
     email_verified: bool
     provider: str
     auth_time: datetime
-    # Firebase's own second factor (Identity Platform MFA): the kind used at
-    # this sign-in ("phone", "totp"), from firebase.sign_in_second_factor.
+    # Firebase's own second factor of this sign-in ("phone", "totp"), from
+    # firebase.sign_in_second_factor; None when there was none.
     second_factor: str | None = None
 
 
@@ -111,19 +112,29 @@ class Identity:
                 N_("This account's email address is not a plain address; it cannot be an admin."),
                 403,
             ) from None
-        verified = claims.get("email_verified") is True
-        if self._settings.require_email_verified and not verified:
-            raise SignInRefused(
-                "email_unverified",
-                N_("Verify your email address before signing in to the admin area."),
-                403,
-            )
-        firebase_claims = claims.get("firebase") or {}
-        provider = str(firebase_claims.get("sign_in_provider") or "")
+        firebase = claims.get("firebase") or {}
+        provider = str(firebase.get("sign_in_provider") or "")
         if provider not in self._settings.allowed_sign_in_providers:
             raise SignInRefused(
                 "provider_not_allowed",
                 N_("This sign-in method is not allowed for the admin area."),
+                403,
+            )
+        verified = claims.get("email_verified") is True
+        if self._settings.require_email_verified and not verified:
+            if provider not in self._settings.trust_unverified_email_providers:
+                raise SignInRefused(
+                    "email_unverified",
+                    N_("Verify your email address before signing in to the admin area."),
+                    403,
+                )
+            # TRUST_UNVERIFIED_EMAIL_PROVIDERS: an IdP that never sends
+            # email_verified; named in the log each time it is relied on.
+            log_event("unverified_email_trusted", provider=provider, actor=email)
+        if not in_domains(email, self._settings.allowed_email_domains):
+            raise SignInRefused(
+                "email_domain_not_allowed",
+                domain_refusal_message(self._settings.allowed_email_domains),
                 403,
             )
         auth_time = claims.get("auth_time")
@@ -135,7 +146,7 @@ class Identity:
             email_verified=verified,
             provider=provider,
             auth_time=datetime.fromtimestamp(auth_time, UTC),
-            second_factor=str(firebase_claims.get("sign_in_second_factor") or "") or None,
+            second_factor=str(firebase.get("sign_in_second_factor") or "") or None,
         )
 
     def _verified_claims(self, id_token: str) -> dict:

@@ -69,6 +69,12 @@ class SessionRecord:
     user_agent: str = ""
     ended_at: datetime | None = None
     ended_reason: str | None = None
+    # How gate 1 was passed: Firebase's sign_in_provider ("google.com"), and
+    # Firebase's own second factor ("phone", "totp") when the project uses
+    # Identity Platform MFA. ACCEPT_FIREBASE_SECOND_FACTOR decides whether
+    # the latter counts as the admin's second factor.
+    sign_in_provider: str = ""
+    firebase_second_factor: str | None = None
     # -- the second factor (adminapp/services/second_factor.py) --------------
     # Kept apart from the fields above: the guard reads them with the
     # record, so a second factor costs no read of its own.
@@ -106,6 +112,8 @@ class SessionRecord:
             "user_agent": self.user_agent,
             "ended_at": self.ended_at,
             "ended_reason": self.ended_reason,
+            "sign_in_provider": self.sign_in_provider,
+            "firebase_second_factor": self.firebase_second_factor,
             "mfa_pending": self.mfa_pending,
             "mfa_factor": self.mfa_factor,
             "mfa_verified_at": self.mfa_verified_at,
@@ -148,6 +156,8 @@ def record_from_snapshot(snapshot: DocumentSnapshot) -> SessionRecord | None:
             user_agent=data.get("user_agent") or "",
             ended_at=data.get("ended_at"),
             ended_reason=data.get("ended_reason"),
+            sign_in_provider=data.get("sign_in_provider") or "",
+            firebase_second_factor=data.get("firebase_second_factor"),
             # Anything but an explicit False keeps a session pending.
             mfa_pending=data.get("mfa_pending", False) is not False,
             mfa_factor=data.get("mfa_factor") or None,
@@ -200,6 +210,8 @@ class SessionStore:
         auth_time: datetime,
         client: Client,
         now: datetime,
+        sign_in_provider: str = "",
+        firebase_second_factor: str | None = None,
         pending: bool = False,
         factor: str | None = None,
     ) -> tuple[CookieClaims, SessionRecord]:
@@ -225,6 +237,8 @@ class SessionStore:
             auth_checked_at=now,
             ip=client.ip,
             user_agent=client.user_agent,
+            sign_in_provider=sign_in_provider,
+            firebase_second_factor=firebase_second_factor,
             mfa_pending=pending,
             mfa_factor=factor,
             mfa_verified_at=now if factor else None,

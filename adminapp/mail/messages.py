@@ -17,7 +17,8 @@ from pathlib import Path
 import jinja2
 
 from ..catalogs import compiled_directory, translations
-from .smtp import Mail
+from ..config import Settings
+from .smtp import Mail, SmtpMailer
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "email"
 
@@ -52,3 +53,13 @@ class EmailTemplates:
         environment.install_gettext_translations(self._translations(locale), newstyle=True)
         environment.globals["lang"] = locale
         return environment
+
+
+class OwnEmail:
+    """An email of ours (not Firebase's), rendered from ``templates/email``
+    and sent through SMTP; subclasses say when and what."""
+
+    def __init__(self, settings: Settings, templates: EmailTemplates, mailer: SmtpMailer):
+        self._settings = settings
+        self._templates = templates
+        self._mailer = mailer

@@ -14,22 +14,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..client import Client
-from ..config import Settings
 from ..i18n_marks import N_
 from ..timezones import format_when
-from .messages import EmailTemplates
+from .messages import OwnEmail
 from .password_links import login_url
-from .smtp import SmtpMailer
 
 SUBJECT = N_("Your admin password was changed")
 
 
-class ChangeNotices:
-    def __init__(self, settings: Settings, templates: EmailTemplates, mailer: SmtpMailer):
-        self._settings = settings
-        self._templates = templates
-        self._mailer = mailer
-
+class ChangeNotices(OwnEmail):
     @property
     def enabled(self) -> bool:
         return bool(self._settings.smtp.host)

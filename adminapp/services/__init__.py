@@ -19,6 +19,7 @@ from ..firebase.identity import Identity
 from ..firebase.identity_toolkit import IdentityToolkit
 from ..firebase.sessions import SessionStore
 from ..firebase.users import FirebaseUsers
+from ..mail.invitations import SignInInvitations
 from ..mail.messages import EmailTemplates
 from ..mail.notices import ChangeNotices
 from ..mail.password_links import LinkDelivery
@@ -106,6 +107,8 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
         audit=audit,
         resets=resets,
         second_factor=second_factor,
+        settings=settings,
+        invitations=SignInInvitations(settings, templates, mailer),
     )
     users = UsersConsole(
         users=FirebaseUsers(backend),

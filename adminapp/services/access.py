@@ -19,11 +19,18 @@ from ..errors import Forbidden, NotFound, NotSignedIn
 from ..firebase.admins import Admin, AdminDirectory
 from ..firebase.audit import AuditTrail, log_event
 from ..firebase.backend import FirebaseBackend
-from ..firebase.identity import Identity, SignInRefused
+from ..firebase.identity import FirebaseIdentity, Identity, SignInRefused
 from ..firebase.sessions import CookieClaims, SessionRecord, SessionStore, valid_session_key
 from ..i18n_marks import N_
 
 NOT_ADMIN = N_("This account is not an admin of this site.")
+UID_MISMATCH = N_(
+    "This admin already signs in with another Firebase account that has the same "
+    "email address (another sign-in method, or an account deleted and re-created). "
+    "Sign in the way you did before. To use this way too, the site's operator can turn on "
+    "“Link accounts that use the same email” in the Firebase console (Authentication > "
+    "Settings > User account linking), or an owner can remove and re-invite this admin."
+)
 
 
 class SessionNotFound(NotFound):
@@ -94,6 +101,15 @@ def second_factor_due(admin: Admin, settings: Settings) -> bool:
     return admin.role in settings.mfa_required_roles
 
 
+def firebase_factor(identity: FirebaseIdentity, settings: Settings) -> str | None:
+    """The second factor Firebase proved at this sign-in, as the session
+    records it ("firebase_phone", "firebase_totp"), when
+    ACCEPT_FIREBASE_SECOND_FACTOR lets it count; else None."""
+    if settings.accept_firebase_second_factor and identity.second_factor:
+        return f"firebase_{identity.second_factor}"
+    return None
+
+
 def admission_refusal(admin: Admin | None, uid: str, *, in_session: bool) -> SignInRefused | None:
     """Who may enter, decided once for sign-in, bearer calls and every
     guarded request: an enabled admin document, bound to this Firebase uid
@@ -105,8 +121,9 @@ def admission_refusal(admin: Admin | None, uid: str, *, in_session: bool) -> Sig
         return SignInRefused("admin_disabled", N_("This admin account is disabled."), 403)
     if admin.uid is not None and admin.uid != uid:
         # The email now belongs to a different Firebase account than the one
-        # this admin first signed in with (deleted and re-created?).
-        return SignInRefused("uid_mismatch", NOT_ADMIN, 403)
+        # this admin first signed in with: deleted and re-created, or another
+        # provider in a project that keeps one account per provider.
+        return SignInRefused("uid_mismatch", UID_MISMATCH, 403)
     return None
 
 
@@ -162,6 +179,11 @@ class Access:
         # Gate 2's second factor: the session waits for it, and only its
         # pages open (adminapp/services/second_factor.py completes it).
         pending = second_factor_due(admin, self._settings)
+        factor = firebase_factor(identity, self._settings)
+        if factor is not None:
+            # ACCEPT_FIREBASE_SECOND_FACTOR: Firebase's own MFA (Identity
+            # Platform) proved it at gate 1; the admin is not asked twice.
+            pending = False
         claims, session = self._sessions.stage_open(
             batch,
             uid=identity.uid,
@@ -169,13 +191,16 @@ class Access:
             auth_time=identity.auth_time,
             client=client,
             now=now,
+            sign_in_provider=identity.provider,
+            firebase_second_factor=identity.second_factor,
             pending=pending,
+            factor=factor,
         )
         self._audit.stage(
             batch,
             "sign_in",
             actor=identity.email,
-            reason="second_factor_pending" if pending else None,
+            reason="second_factor_pending" if pending else factor,
             client=client,
         )
         self._commit_sign_in(batch, "sign-in")

@@ -10,14 +10,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from ..addresses import OutsideAllowedDomains, in_domains
 from ..catalogs import supported_locale
 from ..client import Client
+from ..config import Settings
 from ..errors import BackendUnavailable, Conflict, InvalidInput
 from ..firebase.admins import Admin, AdminChange, AdminDirectory, LastOwner
 from ..firebase.audit import AuditTrail
 from ..firebase.identity import Identity
 from ..i18n_marks import N_
+from ..mail.invitations import SignInInvitations
 from ..mail.password_links import LinkDeliveryError
+from ..mail.smtp import MailError
 from ..timezones import valid_zone
 from .access import Access
 from .password_reset import PasswordReset
@@ -37,8 +41,10 @@ INVITATION_NOT_SENT = N_(
 class Invitation:
     admin: Admin
     user_created: bool  # a new Firebase user was made for the address
-    email_sent: bool  # the "set your password" email went out
+    email_sent: bool  # the invitation email went out
     email_error: str | None = None  # why it did not, when it should have
+    # The provider they were invited to sign in with; None = a password.
+    provider: str | None = None
 
 
 class AdminManagement:
@@ -51,6 +57,8 @@ class AdminManagement:
         audit: AuditTrail,
         resets: PasswordReset,
         second_factor: SecondFactor,
+        settings: Settings,
+        invitations: SignInInvitations,
     ):
         self._second_factor = second_factor
         self._directory = directory
@@ -58,6 +66,8 @@ class AdminManagement:
         self._access = access
         self._audit = audit
         self._resets = resets
+        self._settings = settings
+        self._invitations = invitations
 
     def invite(
         self,
@@ -69,29 +79,83 @@ class AdminManagement:
         create_user: bool = True,
         password: str | None = None,
         display_name: str | None = None,
+        provider: str | None = None,
     ) -> Invitation:
-        """Make ``email`` an admin and, with ``create_user``, make sure it has
-        a Firebase user (created with ``password`` when given). A user created
-        without a password gets the "set your password" email; when that
+        """Make ``email`` an admin.
+
+        With a ``provider`` (``google.com``, ``oidc.kakao``, …) they are
+        told to sign in with it ("Sign in with Google at <link>") and no
+        Firebase user is made: the provider's first sign-in makes one.
+        Otherwise, with ``create_user``, make sure the address has a
+        Firebase user (created with ``password`` when given); a user created
+        without a password gets the "set your password" email. When an email
         fails the admin document stays and ``email_error`` says so.
 
-        Raises :class:`~adminapp.admins.AdminExists` when it is an admin already.
+        Raises :class:`~adminapp.admins.AdminExists` when it is an admin
+        already, :class:`OutsideAllowedDomains` for an address outside
+        ALLOWED_EMAIL_DOMAINS; nothing is written then.
         """
+        label = self._provider_label(provider, create_user)
+        if not in_domains(email, self._settings.allowed_email_domains):
+            raise OutsideAllowedDomains(self._settings.allowed_email_domains)
         admin = self._directory.add(email, role, display_name)
         created = False
-        if create_user:
+        if create_user and label is None:
             _, created = self._identity.ensure_user(email, password)
+        details = [f"role {role}"]
+        if created:
+            details.append("new Firebase user")
+        if label is not None:
+            details.append(f"sign in with {provider}")
         self._audit.record(
-            "admin_invited",
-            actor=actor,
-            target=email,
-            reason=f"role {role}" + ("; new Firebase user" if created else ""),
-            client=client,
+            "admin_invited", actor=actor, target=email, reason="; ".join(details), client=client
         )
         sent, problem = False, None
-        if created and password is None:
+        if label is not None:
+            sent, problem = self._send_provider_invitation(email, label)
+        elif created and password is None:
             sent, problem = self._send_invitation(email)
-        return Invitation(admin=admin, user_created=created, email_sent=sent, email_error=problem)
+        return Invitation(
+            admin=admin,
+            user_created=created,
+            email_sent=sent,
+            email_error=problem,
+            provider=provider if label is not None else None,
+        )
+
+    def _provider_label(self, provider: str | None, create_user: bool) -> str | None:
+        """The button label of the provider an invitation names (None for a
+        password), or a refusal naming the choices."""
+        buttons = {button.id: button.label for button in self._settings.provider_buttons}
+        if provider in (None, "password"):
+            if create_user and not self._settings.password_sign_in:
+                raise InvalidInput(
+                    "Password sign-in is not allowed on this site: invite them to sign in "
+                    f"with one of {', '.join(buttons)}.",
+                    code="unknown_provider",
+                )
+            return None
+        if provider not in buttons:
+            choices = (["password"] if self._settings.password_sign_in else []) + list(buttons)
+            raise InvalidInput(
+                f"{provider!r} is not a sign-in method of this site; use one of "
+                f"{', '.join(choices)}.",
+                code="unknown_provider",
+            )
+        return buttons[provider]
+
+    def _send_provider_invitation(self, email: str, label: str) -> tuple[bool, str | None]:
+        where = self._invitations.where_to_sign_in(label)
+        if not self._invitations.enabled:
+            return False, (
+                f"No email was sent (that needs SMTP_HOST and PUBLIC_URL); tell them: {where}."
+            )
+        try:
+            self._invitations.send(email, label)
+        except MailError as error:
+            log.warning("invitation email not sent to %s: %s", email, error)
+            return False, f"The invitation email could not be sent; tell them: {where}."
+        return True, None
 
     def _send_invitation(self, email: str) -> tuple[bool, str | None]:
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from flask import Flask, Response, current_app, g, request
@@ -20,6 +21,13 @@ FIREBASE_AUTH_ORIGINS = (
     "https://securetoken.googleapis.com",
 )
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# signInWithPopup and signInWithRedirect load Google's gapi script, which
+# opens the auth domain's /__/auth/iframe to carry the result back.
+GAPI_ORIGIN = "https://apis.google.com"
+# reCAPTCHA, which Firebase runs before it texts an SMS code
+# (Google's documented CSP for reCAPTCHA).
+RECAPTCHA_SCRIPTS = ("https://www.google.com/recaptcha/", "https://www.gstatic.com/recaptcha/")
+RECAPTCHA_FRAMES = ("https://www.google.com/recaptcha/", "https://recaptcha.google.com/recaptcha/")
 
 View = TypeVar("View", bound=Callable)
 
@@ -31,9 +39,19 @@ def secret_in_url(view: View) -> View:
     return view
 
 
+def signs_in_to_firebase(view: View) -> View:
+    """Mark the login page: the one page that may open a provider's popup,
+    frame the auth domain and, for SMS second factors, run reCAPTCHA."""
+    view.signs_in_to_firebase = True
+    return view
+
+
+def _current_view():
+    return current_app.view_functions.get(request.endpoint) if request.endpoint else None
+
+
 def url_has_secret() -> bool:
-    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    return getattr(view, "secret_in_url", False)
+    return getattr(_current_view(), "secret_in_url", False)
 
 
 def csp_nonce() -> str:
@@ -49,8 +67,49 @@ def auth_endpoints(settings: Settings) -> tuple[str, ...]:
     return FIREBASE_AUTH_ORIGINS
 
 
+def auth_domain_origin(settings: Settings) -> str:
+    """Where the SDK's popup and redirect helpers frame /__/auth/iframe."""
+    if settings.auth_emulator_host:
+        return f"http://{settings.auth_emulator_host}"
+    return f"https://{settings.auth_domain}"
+
+
+@dataclass(frozen=True)
+class PagePolicy:
+    """Sources a page may use beyond the policy every page has. The default
+    adds nothing: COOP same-origin and no frames at all."""
+
+    script_src: tuple[str, ...] = ()
+    frame_src: tuple[str, ...] = ()
+    connect_src: tuple[str, ...] = ()
+    opener_policy: str = "same-origin"
+
+
+STRICT = PagePolicy()
+
+
+def login_page_policy(settings: Settings) -> PagePolicy:
+    """What the login page needs, and only as much as the settings call for:
+    provider popups (COOP same-origin-allow-popups so the popup can report
+    back, gapi, the auth domain in frames and fetches) when a provider button
+    is shown; reCAPTCHA when SMS second factors are on."""
+    script_src, frame_src, connect_src = (), (), ()
+    opener_policy = "same-origin"
+    if settings.provider_buttons:
+        auth_domain = auth_domain_origin(settings)
+        script_src += (GAPI_ORIGIN,)
+        frame_src += (auth_domain,)
+        connect_src += (auth_domain,)
+        opener_policy = "same-origin-allow-popups"
+    if settings.firebase_sms_second_factor:
+        script_src += RECAPTCHA_SCRIPTS
+        frame_src += RECAPTCHA_FRAMES
+    return PagePolicy(script_src, frame_src, connect_src, opener_policy)
+
+
 def init_app(app: Flask, settings: Settings) -> None:
     connect_src = " ".join(("'self'", *auth_endpoints(settings)))
+    login_page = login_page_policy(settings)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.globals["url_has_secret"] = url_has_secret
 
@@ -73,25 +132,29 @@ def init_app(app: Flask, settings: Settings) -> None:
         script_src = "'self'"
         if "csp_nonce" in g:
             script_src += f" 'nonce-{g.csp_nonce}'"
-        response.headers["Content-Security-Policy"] = "; ".join(
-            (
-                "default-src 'none'",
-                f"script-src {script_src}",
-                "style-src 'self'",
-                "img-src 'self' data:",
-                "font-src 'self'",
-                f"connect-src {connect_src}",
-                "form-action 'self'",
-                "frame-ancestors 'none'",
-                "base-uri 'none'",
-            )
-        )
+        extra = STRICT
+        if getattr(_current_view(), "signs_in_to_firebase", False):
+            extra = login_page
+        directives = [
+            "default-src 'none'",
+            " ".join((f"script-src {script_src}", *extra.script_src)),
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            " ".join((f"connect-src {connect_src}", *extra.connect_src)),
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+        ]
+        if extra.frame_src:
+            directives.append(" ".join(("frame-src", *extra.frame_src)))
+        response.headers["Content-Security-Policy"] = "; ".join(directives)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
         if url_has_secret():
             response.headers["Referrer-Policy"] = "no-referrer"
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        response.headers["Cross-Origin-Opener-Policy"] = extra.opener_policy
         response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         if settings.production:

@@ -136,3 +136,117 @@ def test_policy_settings_relax_only_what_they_name(signed_tokens, store, changes
     response = exchange(app.test_client(), token)
     assert response.status_code == 200, response.get_json()
     assert len(store.sessions(email=ADMIN)) == 1
+
+
+def _provider(name: str) -> dict:
+    return {"firebase": {"sign_in_provider": name, "identities": {}}}
+
+
+SSO = {
+    "ALLOWED_SIGN_IN_PROVIDERS": "password,google.com,oidc.kakao",
+    "SIGN_IN_PROVIDER_OPTIONS": '{"oidc.kakao": {"label": "Kakao"}}',
+}
+# (id, settings, email in the token, claim changes, reason): correctly
+# signed tokens of admins (a document exists for the address) that the
+# sign-in policy refuses.
+POLICY_REFUSALS = [
+    ("oidc-provider-not-configured", SSO, ADMIN, _provider("oidc.evil"), "provider_not_allowed"),
+    ("saml-provider-not-configured", SSO, ADMIN, _provider("saml.acme"), "provider_not_allowed"),
+    (
+        "password-when-only-sso-is-allowed",
+        {"ALLOWED_SIGN_IN_PROVIDERS": "google.com"},
+        ADMIN,
+        {},
+        "provider_not_allowed",
+    ),
+    (
+        "unverified-email-from-an-untrusted-provider",
+        SSO,
+        ADMIN,
+        {"email_verified": False, **_provider("oidc.kakao")},
+        "email_unverified",
+    ),
+    (
+        "trust-for-one-provider-is-not-trust-for-another",
+        {**SSO, "TRUST_UNVERIFIED_EMAIL_PROVIDERS": "oidc.kakao"},
+        ADMIN,
+        {"email_verified": False, **_provider("google.com")},
+        "email_unverified",
+    ),
+    (
+        "domain-outside-the-list",
+        {**SSO, "ALLOWED_EMAIL_DOMAINS": "acme.com"},
+        ADMIN,
+        _provider("google.com"),
+        "email_domain_not_allowed",
+    ),
+    (
+        "allowed-domain-as-a-prefix-of-another",
+        {"ALLOWED_EMAIL_DOMAINS": "example.com"},
+        "admin@example.com.evil.io",
+        {},
+        "email_domain_not_allowed",
+    ),
+    (
+        "subdomain-of-an-allowed-domain",
+        {"ALLOWED_EMAIL_DOMAINS": "example.com"},
+        "admin@mail.example.com",
+        {},
+        "email_domain_not_allowed",
+    ),
+    (
+        "allowed-domain-in-the-local-part",
+        {"ALLOWED_EMAIL_DOMAINS": "example.com"},
+        '"admin@example.com"@evil.io',
+        {},
+        "invalid_email",  # a quoted local part is never an admin's key
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("signed_tokens", "email", "changes", "reason"),
+    [pytest.param(*case[1:], id=case[0]) for case in POLICY_REFUSALS],
+    indirect=["signed_tokens"],
+)
+def test_provider_and_domain_policy_refuses_signed_admin_tokens(
+    signed_tokens, store, email, changes, reason
+):
+    app, tokens, mocker = signed_tokens
+    store.add_admin(email.lower(), "owner")
+    tokens.account(mocker, UID, email)
+
+    response = exchange(app.test_client(), tokens.sign(tokens.claims(UID, email, **changes)))
+
+    assert response.status_code == 403, response.get_json()
+    assert response.get_json()["error"] == reason
+    assert response.get_json()["message"]
+    assert_no_session(response, store)
+
+
+@pytest.mark.parametrize(
+    ("signed_tokens", "email", "changes"),
+    [
+        pytest.param(SSO, ADMIN, _provider("oidc.kakao"), id="configured-oidc-provider"),
+        pytest.param(
+            {**SSO, "TRUST_UNVERIFIED_EMAIL_PROVIDERS": "oidc.kakao"},
+            ADMIN,
+            {"email_verified": False, **_provider("oidc.kakao")},
+            id="unverified-email-from-the-trusted-provider",
+        ),
+        pytest.param(
+            {"ALLOWED_EMAIL_DOMAINS": "acme.com,example.com"},
+            "Admin@EXAMPLE.com",
+            {},
+            id="allowed-domain-in-capitals",
+        ),
+    ],
+    indirect=["signed_tokens"],
+)
+def test_provider_and_domain_settings_admit_what_they_name(signed_tokens, store, email, changes):
+    app, tokens, mocker = signed_tokens
+    store.add_admin(email.lower(), "owner")
+    tokens.account(mocker, UID, email)
+    response = exchange(app.test_client(), tokens.sign(tokens.claims(UID, email, **changes)))
+    assert response.status_code == 200, response.get_json()
+    assert len(store.sessions(email=email.lower())) == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import firebase_admin
 import google.auth.credentials
@@ -211,6 +212,55 @@ class AuthEmulator:
         response.raise_for_status()
         return response.json().get("oobCodes", [])
 
+    def sign_in_with_idp(
+        self, provider: str, email: str, *, sub: str | None = None, verified: bool | None = True
+    ) -> str:
+        """A fresh ID token for a sign-in with an identity provider
+        (``google.com``, ``oidc.kakao``, ``saml.acme``), as the JS SDK's
+        signInWithCredential gets one. The emulator takes the provider's
+        own ID token as plain JSON; ``verified=None`` leaves email_verified
+        out, as some IdPs do. The user is created (or linked) on first use."""
+        idp_claims = {"sub": sub or f"{provider}:{email}", "email": email}
+        if verified is not None:
+            idp_claims["email_verified"] = verified
+        response = requests.post(
+            f"{self._toolkit}/v1/accounts:signInWithIdp",
+            params={"key": "demo-api-key"},
+            json={
+                "postBody": urlencode({"id_token": json.dumps(idp_claims), "providerId": provider}),
+                "requestUri": "http://localhost",
+                "returnSecureToken": True,
+            },
+            timeout=HTTP_TIMEOUT,
+        )
+        response.raise_for_status()
+        return response.json()["idToken"]
+
+    def sms_codes(self, phone: str) -> list[str]:
+        """The codes the emulator "texted" to ``phone``, oldest first."""
+        response = requests.get(
+            f"http://{self.host}/emulator/v1/projects/{self.project_id}/verificationCodes",
+            timeout=HTTP_TIMEOUT,
+        )
+        response.raise_for_status()
+        return [
+            entry["code"]
+            for entry in response.json().get("verificationCodes", [])
+            if entry.get("phoneNumber") == phone
+        ]
+
+    def sms_code(self, phone: str) -> str:
+        return self.sms_codes(phone)[-1]
+
+    def allow_duplicate_emails(self, allowed: bool) -> None:
+        """Firebase's "Create multiple accounts for each identity provider"
+        (True) or the default "Link accounts that use the same email" (False)."""
+        requests.patch(
+            f"http://{self.host}/emulator/v1/projects/{self.project_id}/config",
+            json={"signIn": {"allowDuplicateEmails": allowed}},
+            timeout=HTTP_TIMEOUT,
+        ).raise_for_status()
+
 
 def rewrite_claims(id_token: str, **changes) -> str:
     """An emulator token with some claims changed. The Auth emulator's tokens
@@ -293,3 +343,9 @@ def after_the_admin_read(app, monkeypatch, action) -> None:
         return admin
 
     monkeypatch.setattr(directory, "get", read_then_act)
+
+
+def token_claims(id_token: str) -> dict:
+    """The claims of an ID token (not verified: for looking only)."""
+    payload = id_token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))

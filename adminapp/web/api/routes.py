@@ -109,11 +109,15 @@ def list_admins():
 def invite_admin():
     body = json_object()
     email, role = identity_key(body.get("email")), _role(body.get("role"))
-    invitation = services().management.invite(email, role, **_actor())
+    provider = body.get("provider")
+    if provider is not None and not isinstance(provider, str):
+        raise InvalidInput("'provider' must be a sign-in method such as google.com.")
+    invitation = services().management.invite(email, role, provider=provider, **_actor())
     payload = jsonify(
         admin=admin_json(invitation.admin),
         user_created=invitation.user_created,
         email_sent=invitation.email_sent,
+        provider=invitation.provider,
         warning=invitation.email_error,
     )
     return payload, 201

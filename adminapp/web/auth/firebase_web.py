@@ -18,11 +18,15 @@ def web_config(settings: Settings) -> dict:
         "apiKey": settings.web_api_key,
         "authDomain": settings.auth_domain,
         "projectId": settings.project_id,
+        # What each provider button asks the identity provider for.
+        "providers": {button.id: button.web_config() for button in settings.provider_buttons},
     }
     if settings.tenant_id:
         # The staff sign in to their tenant; the exchange refuses any other.
         config["tenantId"] = settings.tenant_id
     if settings.auth_emulator_host:
+        # Also turns off reCAPTCHA for SMS codes (emulator only, never in
+        # production: login.js sets appVerificationDisabledForTesting).
         config["emulatorUrl"] = f"http://{settings.auth_emulator_host}"
     return config
 
@@ -52,6 +56,30 @@ def login_messages() -> dict:
             "auth/network-request-failed": _(
                 "Cannot reach the sign-in service. Check your connection and try again."
             ),
+            # Provider sign-in and Firebase's own second factor (login.js).
+            "auth/popup-closed-by-user": _("The sign-in window was closed before you finished."),
+            "auth/cancelled-popup-request": _("The sign-in window was closed before you finished."),
+            "auth/user-cancelled": _("Sign-in was cancelled at your identity provider."),
+            "auth/account-exists-with-different-credential": _(
+                "Your email address already signs in another way. Use that way, or ask the "
+                "site's operator to link sign-in methods that share an email (Firebase: "
+                "Authentication > Settings > User account linking)."
+            ),
+            "auth/operation-not-allowed": _(
+                "This sign-in method is not enabled in the Firebase project. Ask the site's "
+                "operator."
+            ),
+            "auth/unauthorized-domain": _(
+                "This site is not an authorized domain of its Firebase project. Ask the site's "
+                "operator to add it (Firebase: Authentication > Settings > Authorized domains)."
+            ),
+            "auth/invalid-verification-code": _("That code is not right. Check it and try again."),
+            "auth/missing-code": _("Enter the code."),
+            "auth/code-expired": _("That code has expired. Start again to get a new one."),
+            "auth/quota-exceeded": _(
+                "Too many codes were sent. Wait a few minutes, then start again."
+            ),
+            "auth/captcha-check-failed": _("The robot check failed. Start again."),
         },
         "failed": _("Sign-in failed. Try again."),
         # %(status)s is filled in by the script.

@@ -18,6 +18,7 @@ from ..bearer import bearer_token
 from ..context import request_client, services, session_cookie
 from ..extensions import limiter
 from ..guard import current_admin, current_session, pending_allowed, public, role_required
+from ..headers import signs_in_to_firebase
 from ..i18n import remember_language
 from ..redirects import safe_next
 from ..request_body import json_object
@@ -31,12 +32,16 @@ def _sign_in_limit() -> str:
 
 @bp.get("/login")
 @public
+@signs_in_to_firebase
 def login():
+    settings = services().settings
     return render_template(
         "auth/login.html",
         next_path=safe_next(request.args.get("next")),
-        firebase_config=web_config(services().settings),
+        firebase_config=web_config(settings),
         login_messages=login_messages(),
+        provider_buttons=settings.provider_buttons,
+        password_sign_in=settings.password_sign_in,
         vendor_path=VENDOR_PATH,
         gstatic_app_url=GSTATIC_APP_URL,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from ...addresses import InvalidEmail, identity_key
+from ...addresses import InvalidEmail, OutsideAllowedDomains, identity_key
 from ...firebase.admins import AdminExists, AdminNotFound, LastOwner
 from ..context import request_client, services
 from ..guard import current_admin, role_required
@@ -20,12 +20,16 @@ def _listing(status: int = 200, *, invite_form: InviteForm | None = None, error:
     return render_template(
         "console/admins.html",
         admins=services().directory.list(),
-        invite_form=invite_form or InviteForm(),
+        invite_form=invite_form or _invite_form(),
         role_form=RoleForm(),
         confirm_form=ConfirmForm(),
         error=error,
         me=current_admin(),
     ), status
+
+
+def _invite_form() -> InviteForm:
+    return InviteForm().offer_sign_in_methods(services().settings)
 
 
 def _target(email: str) -> str:
@@ -51,14 +55,21 @@ def admins():
 @role_required("owner")
 @step_up_required
 def invite_admin():
-    form = InviteForm()
+    form = _invite_form()
     if not form.validate():
         return _listing(400, invite_form=form)
     email, role = form.email.data, form.role.data
     try:
         invitation = services().management.invite(
-            email, role, actor=current_admin().email, client=request_client()
+            email,
+            role,
+            actor=current_admin().email,
+            client=request_client(),
+            provider=form.provider.data,
         )
+    except OutsideAllowedDomains as refusal:
+        form.email.errors.append(say(refusal))
+        return _listing(400, invite_form=form)
     except AdminExists as refusal:
         form.email.errors.append(say(refusal))
         return _listing(409, invite_form=form)
@@ -66,7 +77,9 @@ def invite_admin():
     if invitation.email_error:
         flash(f"{added} {_(invitation.email_error)}", "warning")
         return redirect(url_for(".admins"), code=303)
-    if invitation.email_sent:
+    if invitation.provider and invitation.email_sent:
+        detail = _("An email telling them where to sign in is on its way.")
+    elif invitation.email_sent:
         detail = _("An email with a link to set their password is on its way.")
     elif invitation.user_created:
         detail = _(

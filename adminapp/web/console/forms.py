@@ -9,6 +9,7 @@ from wtforms.validators import AnyOf, Length, Optional
 
 from ...addresses import MAX_EMAIL_LENGTH
 from ...catalogs import supported_locales
+from ...config import Settings
 from ...firebase.admins import ROLES
 from ...timezones import zone_names
 from ..form_fields import email_field
@@ -36,6 +37,18 @@ def _role_field(**kwargs) -> SelectField:
 class InviteForm(FlaskForm):
     email = email_field(_l("Enter an email address."))
     role = _role_field(default="viewer")
+    # How they will sign in: "password" or a provider button's id. The
+    # choices are the site's (set by the view from the settings).
+    provider = SelectField("Signs in with", validate_choice=True)
+
+    def offer_sign_in_methods(self, settings: Settings) -> InviteForm:
+        methods = [SelectChoice(b.id, b.label) for b in settings.provider_buttons]
+        if settings.password_sign_in:
+            methods.insert(0, SelectChoice("password", "Email and password"))
+        self.provider.choices = methods
+        if self.provider.data is None:
+            self.provider.data = methods[0].value if methods else None
+        return self
 
 
 class RoleForm(FlaskForm):

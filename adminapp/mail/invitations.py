@@ -1,0 +1,38 @@
+"""Telling someone invited to sign in with a provider (Google, Microsoft, an
+OIDC or SAML provider) where to do it.
+
+No Firebase user is made in advance and there is no password to set, so
+Firebase's own email (one template per project, about passwords) does not
+fit: this is our own email, through SMTP, with a link to the sign-in page
+at PUBLIC_URL. Without both there is no email; the owner is told what to
+pass on instead.
+"""
+
+from __future__ import annotations
+
+from .messages import OwnEmail
+from .password_links import login_url
+
+
+class SignInInvitations(OwnEmail):
+    @property
+    def enabled(self) -> bool:
+        return bool(self._settings.smtp.host and self._settings.public_url)
+
+    def where_to_sign_in(self, provider_label: str) -> str:
+        """What to tell the person: "Sign in with Google at <link>"."""
+        where = login_url(self._settings) or "the admin sign-in page"
+        return f"Sign in with {provider_label} at {where}"
+
+    def send(self, email: str, provider_label: str) -> None:
+        """Send the invitation now; raises ``MailError`` when SMTP fails."""
+        self._mailer.send(
+            self._templates.render(
+                "invite_provider",
+                to=email,
+                subject=f"You are an admin: sign in with {provider_label}",
+                email=email,
+                provider=provider_label,
+                login_url=login_url(self._settings),
+            )
+        )
