@@ -62,6 +62,8 @@ EVENTS = (
     "recovery_codes_generated",
     "second_factors_reset",
     "step_up",
+    # A passkey's signature counter went backwards: a cloned authenticator?
+    "passkey_clone_suspected",
 )
 PAGE_SIZE = 50
 # The fields of an entry that its log line repeats (time and user agent are

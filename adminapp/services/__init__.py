@@ -26,6 +26,7 @@ from ..mail.smtp import SmtpMailer
 from .access import Access
 from .background import Background
 from .management import AdminManagement
+from .passkeys import Passkeys
 from .password_reset import PasswordReset
 from .second_factor import SecondFactor
 from .users import UsersConsole
@@ -50,6 +51,7 @@ class Services:
     users: UsersConsole
     factors: FactorStore
     second_factor: SecondFactor
+    passkeys: Passkeys
 
     def close(self) -> None:
         """Finish queued emails, then release the Firebase clients."""
@@ -98,15 +100,17 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
         page_size=settings.users_page_size,
     )
     factors = FactorStore(backend, directory)
-    second_factor = SecondFactor(
-        backend=backend,
-        directory=directory,
-        sessions=sessions,
-        factors=factors,
-        audit=audit,
-        settings=settings,
-        clock=clock,
-    )
+    second_factor_parts = {
+        "backend": backend,
+        "directory": directory,
+        "sessions": sessions,
+        "factors": factors,
+        "audit": audit,
+        "settings": settings,
+        "clock": clock,
+    }
+    second_factor = SecondFactor(**second_factor_parts)
+    passkeys = Passkeys(**second_factor_parts)
     return Services(
         settings=settings,
         backend=backend,
@@ -121,4 +125,5 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
         users=users,
         factors=factors,
         second_factor=second_factor,
+        passkeys=passkeys,
     )
