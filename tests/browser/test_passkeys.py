@@ -13,25 +13,27 @@ from tests.support.firebase import DEFAULT_PASSWORD, OWNER
 from tests.support.pages import fill_login, screenshot
 from tests.support.passkeys import unb64
 
+# A platform authenticator (a laptop's, say) that verifies its user.
+VIRTUAL_AUTHENTICATOR = {
+    "protocol": "ctap2",
+    "transport": "internal",
+    "hasResidentKey": True,
+    "hasUserVerification": True,
+    "isUserVerified": True,
+}
+
+
+def add_authenticator(cdp) -> None:
+    added = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": VIRTUAL_AUTHENTICATOR})
+    cdp.authenticator_id = added["authenticatorId"]
+
 
 @pytest.fixture
 def authenticator(context, page):
-    """A virtual platform authenticator in this browser context; its id."""
+    """The CDP session of a virtual authenticator in this browser context."""
     cdp = context.new_cdp_session(page)
     cdp.send("WebAuthn.enable")
-    added = cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-            }
-        },
-    )
-    cdp.authenticator_id = added["authenticatorId"]
+    add_authenticator(cdp)
     return cdp
 
 
@@ -79,19 +81,7 @@ def test_passkey_enrolment_sign_in_and_a_second_passkey(
     # A second passkey, from the full session, on a second authenticator.
     cdp = authenticator
     cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": cdp.authenticator_id})
-    second = cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-            }
-        },
-    )
-    cdp.authenticator_id = second["authenticatorId"]
+    add_authenticator(cdp)
     page.goto(f"{live_url}/admin/mfa/passkeys/new")
     page.fill("#passkey-name", "Security key")
     page.click("#create-passkey")
