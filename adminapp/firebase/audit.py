@@ -63,6 +63,8 @@ EVENTS = (
     "second_factors_reset",
     "step_up",
     "service_account_changed",
+    # A passkey's signature counter went backwards: a cloned authenticator?
+    "passkey_clone_suspected",
 )
 PAGE_SIZE = 50
 # The fields of an entry that its log line repeats (time and user agent are

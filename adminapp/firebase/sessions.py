@@ -349,6 +349,20 @@ class SessionStore:
         with self._backend.firestore_call("update session second factor"):
             self._ref(key).update(changes, **self._backend.rpc_options())
 
+    def take_challenge(self, session: SessionRecord) -> SessionRecord:
+        """Clear the WebAuthn challenge of ``session``, only if the record is
+        unchanged since it was read: of two requests holding one challenge,
+        one gets it (the other's write fails with FailedPrecondition). The
+        record as it is now, its version included."""
+        self.forget(session.key)
+        cleared = {"mfa_challenge": None, "mfa_challenge_at": None}
+        option = self._backend.firestore.write_option(last_update_time=session.version)
+        with self._backend.firestore_call("take WebAuthn challenge"):
+            result = self._ref(session.key).update(
+                cleared, option=option, **self._backend.rpc_options()
+            )
+        return replace(session, **cleared, version=result.update_time)
+
     def record_activity(self, session: SessionRecord, *, auth_checked: bool) -> None:
         now = self._clock()
         update = {"last_seen_at": now}

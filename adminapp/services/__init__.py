@@ -27,6 +27,7 @@ from ..mail.smtp import SmtpMailer
 from .access import Access
 from .background import Background
 from .management import AdminManagement
+from .passkeys import Passkeys
 from .password_reset import PasswordReset
 from .second_factor import SecondFactor
 from .users import UsersConsole
@@ -51,6 +52,7 @@ class Services:
     users: UsersConsole
     factors: FactorStore
     second_factor: SecondFactor
+    passkeys: Passkeys
 
     def close(self) -> None:
         """Finish queued emails, stop the cache's subscriber, then release
@@ -91,15 +93,17 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
         clock=clock,
     )
     factors = FactorStore(backend, directory)
-    second_factor = SecondFactor(
-        backend=backend,
-        directory=directory,
-        sessions=sessions,
-        factors=factors,
-        audit=audit,
-        settings=settings,
-        clock=clock,
-    )
+    second_factor_parts = {
+        "backend": backend,
+        "directory": directory,
+        "sessions": sessions,
+        "factors": factors,
+        "audit": audit,
+        "settings": settings,
+        "clock": clock,
+    }
+    second_factor = SecondFactor(**second_factor_parts)
+    passkeys = Passkeys(**second_factor_parts)
     management = AdminManagement(
         directory=directory,
         identity=identity,
@@ -131,4 +135,5 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
         users=users,
         factors=factors,
         second_factor=second_factor,
+        passkeys=passkeys,
     )

@@ -84,6 +84,12 @@ ACCESS = {
     ("security.regenerate_recovery_codes", "POST"): "viewer",
     ("security.new_totp", "GET"): "viewer",
     ("security.confirm_totp", "POST"): "viewer",
+    ("mfa.passkey_registration_options", "POST"): "viewer",
+    ("mfa.passkey_authentication_options", "POST"): "viewer",
+    ("mfa.verify_passkey", "POST"): "viewer",
+    ("mfa.enrol_passkey", "POST"): "viewer",
+    ("mfa.new_passkey", "GET"): "viewer",
+    ("mfa.add_passkey", "POST"): "viewer",
 }
 # The "pending" column: what a session waiting for its second factor may
 # reach (guard.pending_allowed). Everything else answers it as signed out.
@@ -94,6 +100,10 @@ PENDING = {
     ("mfa.verify_recovery_code", "POST"),
     ("mfa.enrol", "GET"),
     ("mfa.confirm_totp", "POST"),
+    ("mfa.passkey_registration_options", "POST"),
+    ("mfa.passkey_authentication_options", "POST"),
+    ("mfa.verify_passkey", "POST"),
+    ("mfa.enrol_passkey", "POST"),
 }
 # Values for URL parts: they name nothing that exists, so an allowed request
 # reaches the view and gets its 404 or 400 without changing anything.

@@ -10,6 +10,7 @@ import pytest
 
 from adminapp.web.auth.firebase_web import FIREBASE_JS_SDK_VERSION, GSTATIC_APP_URL
 from adminapp.web.auth.reset import ZXCVBN_PATH, ZXCVBN_VERSION
+from adminapp.web.mfa.passkeys import SIMPLEWEBAUTHN_JS, SIMPLEWEBAUTHN_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDOR = ROOT / "adminapp" / "static" / "vendor" / "firebase" / FIREBASE_JS_SDK_VERSION
@@ -40,3 +41,15 @@ def test_zxcvbn_is_the_pinned_npm_package():
     vendored = ROOT / "adminapp" / "static" / ZXCVBN_PATH
     assert (vendored / "zxcvbn.js").read_bytes() == (package / "dist" / "zxcvbn.js").read_bytes()
     assert (vendored / "LICENSE.txt").read_bytes() == (package / "LICENSE.txt").read_bytes()
+
+
+def test_simplewebauthn_is_the_pinned_npm_package():
+    pinned = json.loads((ROOT / "package.json").read_text())["dependencies"][
+        "@simplewebauthn/browser"
+    ]
+    assert pinned == SIMPLEWEBAUTHN_VERSION
+    package = ROOT / "node_modules" / "@simplewebauthn" / "browser"
+    assert json.loads((package / "package.json").read_text())["version"] == pinned, "run npm ci"
+    vendored = ROOT / "adminapp" / "static" / SIMPLEWEBAUTHN_JS
+    assert vendored.read_bytes() == (package / "dist" / "bundle" / "index.umd.min.js").read_bytes()
+    assert (vendored.parent / "LICENSE.md").read_bytes() == (package / "LICENSE.md").read_bytes()

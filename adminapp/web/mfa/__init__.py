@@ -8,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("mfa", __name__, url_prefix="/admin/mfa")
 
-from . import routes  # noqa: E402,F401  (registers the views on bp)
+from . import passkeys, routes  # noqa: E402,F401  (registers the views on bp)

@@ -29,3 +29,17 @@ class RecoveryCodeForm(FlaskForm):
 class TotpEnrolmentForm(TotpForm):
     # The new secret, sealed to this session (second_factor.new_totp).
     enrolment = HiddenField(validators=[DataRequired(), Length(max=MAX_SEALED_INPUT)])
+
+
+# A passkey's answer (PublicKeyCredential as JSON): a few hundred bytes with
+# a 'none' attestation; a full attestation with its certificates is bigger.
+MAX_CREDENTIAL_INPUT = 16_384
+
+
+class PasskeyForm(FlaskForm):
+    # Filled by static/js/passkeys.js from navigator.credentials.
+    credential = HiddenField(validators=[DataRequired(), Length(max=MAX_CREDENTIAL_INPUT)])
+
+
+class NewPasskeyForm(PasskeyForm):
+    name = StringField("Name of this passkey", validators=[Length(max=64)])

@@ -44,6 +44,7 @@ def _challenge_page(
         totp_form=totp_form or TotpForm(),
         recovery_form=recovery_form or RecoveryCodeForm(),
         has_totp=any(f.kind == "totp" for f in factors),
+        has_passkey=any(f.kind == "passkey" for f in factors),
         recovery_codes_left=services().second_factor.recovery_codes_left(factors),
         step_up=not current.session.mfa_pending,
         error=error,

@@ -20,7 +20,7 @@ from . import bp
 
 # The passkey work adds this route (adding a passkey from a full session);
 # the page links to it once it exists.
-ADD_PASSKEY_ENDPOINT = "mfa.add_passkey"
+ADD_PASSKEY_ENDPOINT = "mfa.new_passkey"
 
 
 class RenameForm(FlaskForm):

@@ -1,0 +1,343 @@
+"""Passkeys (WebAuthn) as a second factor: registration and proof.
+
+The ceremonies themselves are py_webauthn's (``webauthn``): it checks the
+origin, the RP ID hash, the challenge, user presence and, as we require it,
+user verification, then the signature. This module adds what py_webauthn
+leaves to the relying party:
+
+- the challenge is random (py_webauthn's 64 bytes), kept on the session
+  record that asked for it (pending or full), taken off it (cleared, once,
+  by a write conditional on the record being unchanged) *before* the answer
+  is checked, so every challenge is tried at most once, and refused when
+  older than CHALLENGE_MAX_AGE;
+- a credential is looked up among the signing-in admin's own passkeys only:
+  another admin's passkey proves nothing here;
+- a signature counter that does not go forward (unless it stays at zero, as
+  many passkeys keep it) is refused and audited as a possibly cloned
+  authenticator; it is checked after the signature, so only the real key
+  (or a clone of it) can raise that alarm;
+- the rest is the second factor's shared path (``SecondFactor``): wrong
+  answers counted towards MAX_FAILURES, a pending session completed with a
+  new full one, the factor count on the admin document kept in the same
+  batch, ten recovery codes at enrolment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import NoReturn
+
+from google.api_core.exceptions import FailedPrecondition
+from webauthn import (
+    generate_authentication_options,
+    generate_registration_options,
+    options_to_json,
+    verify_authentication_response,
+    verify_registration_response,
+)
+from webauthn.helpers import (
+    base64url_to_bytes,
+    bytes_to_base64url,
+    parse_authentication_credential_json,
+    parse_registration_credential_json,
+)
+from webauthn.helpers.exceptions import WebAuthnException
+from webauthn.helpers.structs import (
+    AuthenticatorSelectionCriteria,
+    AuthenticatorTransport,
+    PublicKeyCredentialDescriptor,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
+
+from ..client import Client
+from ..errors import Conflict, InvalidInput
+from ..firebase.admins import Admin
+from ..firebase.audit import log_event
+from ..firebase.factors import PASSKEY, RECOVERY_CODES, Factor
+from ..firebase.sessions import SessionRecord
+from .second_factor import AlreadyEnrolled, Passed, SecondFactor, WrongCode
+
+# How long a passkey request (its challenge) may be answered.
+CHALLENGE_MAX_AGE = timedelta(minutes=5)
+RP_NAME = "adminapp"
+DEFAULT_NAME = "Passkey"
+MAX_NAME_LENGTH = 64
+
+
+class PasskeyRefused(InvalidInput):
+    code = "passkey_refused"
+
+
+class PasskeyExists(Conflict):
+    code = "passkey_exists"
+
+
+@dataclass(frozen=True)
+class PasskeyAdded:
+    """A registered passkey. ``passed``: the completed sign-in (None when a
+    full session added it); ``recovery_codes``: new codes to show once (the
+    first factor of an admin, or one who had none)."""
+
+    factor: Factor
+    passed: Passed | None
+    recovery_codes: list[str]
+
+
+def passkeys_among(factors: list[Factor]) -> list[Factor]:
+    return [factor for factor in factors if factor.kind == PASSKEY]
+
+
+def _descriptors(passkeys: list[Factor]) -> list[PublicKeyCredentialDescriptor]:
+    descriptors = []
+    for passkey in passkeys:
+        transports = []
+        for name in passkey.data.get("transports") or []:
+            try:
+                transports.append(AuthenticatorTransport(name))
+            except ValueError:
+                continue  # a transport newer than py_webauthn: only a hint anyway
+        descriptors.append(
+            PublicKeyCredentialDescriptor(
+                id=base64url_to_bytes(passkey.data["credential_id"]), transports=transports
+            )
+        )
+    return descriptors
+
+
+def passkey_name(raw: str | None) -> str:
+    name = " ".join((raw or "").split())
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidInput(
+            f"A passkey's name has at most {MAX_NAME_LENGTH} characters.", code="bad_name"
+        )
+    return name or DEFAULT_NAME
+
+
+class Passkeys(SecondFactor):
+    """The passkey proofs, on the second factor's shared path."""
+
+    # -- options: what the page hands to navigator.credentials ---------------------
+
+    def registration_options(self, session: SessionRecord, admin: Admin, client: Client) -> str:
+        """Options JSON for ``navigator.credentials.create()``. A pending
+        session may register only an admin's first factor."""
+        session = self._fresh(session, client)
+        factors = self._factors.of(admin.email)
+        if session.mfa_pending and (self.has_factor(factors) or admin.second_factors):
+            raise AlreadyEnrolled(
+                "A second factor is already set up for this account: use it to sign in."
+            )
+        options = generate_registration_options(
+            rp_id=self._settings.webauthn_rp_id,
+            rp_name=RP_NAME,
+            # Stable per account (the authenticator keeps one passkey per
+            # account and site), opaque (no email in it).
+            user_id=hashlib.sha256(f"adminapp-user|{session.uid}".encode()).digest(),
+            user_name=admin.email,
+            timeout=int(CHALLENGE_MAX_AGE.total_seconds() * 1000),
+            authenticator_selection=AuthenticatorSelectionCriteria(
+                resident_key=ResidentKeyRequirement.PREFERRED,
+                user_verification=UserVerificationRequirement.REQUIRED,
+            ),
+            exclude_credentials=_descriptors(passkeys_among(factors)),
+        )
+        self._keep_challenge(session, options.challenge)
+        return options_to_json(options)
+
+    def authentication_options(self, session: SessionRecord, admin: Admin, client: Client) -> str:
+        """Options JSON for ``navigator.credentials.get()``, naming only this
+        admin's passkeys."""
+        session = self._fresh(session, client)
+        passkeys = passkeys_among(self._factors.of(admin.email))
+        if not passkeys:
+            raise PasskeyRefused("This account has no passkey. Use another factor.")
+        options = generate_authentication_options(
+            rp_id=self._settings.webauthn_rp_id,
+            timeout=int(CHALLENGE_MAX_AGE.total_seconds() * 1000),
+            allow_credentials=_descriptors(passkeys),
+            user_verification=UserVerificationRequirement.REQUIRED,
+        )
+        self._keep_challenge(session, options.challenge)
+        return options_to_json(options)
+
+    # -- registration --------------------------------------------------------------
+
+    def register(
+        self,
+        session: SessionRecord,
+        admin: Admin,
+        response: str,
+        *,
+        name: str | None,
+        origin: str,
+        client: Client,
+    ) -> PasskeyAdded:
+        """Store the passkey that answered :meth:`registration_options`.
+        From a pending session this is enrolment: only without a factor, and
+        it completes the sign-in. Recovery codes are made when the admin has
+        none."""
+        name = passkey_name(name)
+        session, challenge = self._take_challenge(self._fresh(session, client))
+        current = self._directory.get(admin.email)
+        factors = self._factors.of(admin.email)
+        if current is None:
+            raise AlreadyEnrolled("This account changed. Sign in again.")
+        if session.mfa_pending and (self.has_factor(factors) or current.second_factors):
+            raise AlreadyEnrolled(
+                "A second factor is already set up for this account: use it to sign in."
+            )
+        try:
+            credential = parse_registration_credential_json(response)
+            verified = verify_registration_response(
+                credential=credential,
+                expected_challenge=challenge,
+                expected_rp_id=self._settings.webauthn_rp_id,
+                expected_origin=origin,
+                require_user_presence=True,
+                require_user_verification=True,
+            )
+        except WebAuthnException as error:
+            self._log_refusal(session, client, "passkey_registration_invalid", error)
+            raise PasskeyRefused("The passkey could not be registered. Try again.") from None
+        credential_id = bytes_to_base64url(verified.credential_id)
+        if any(p.data.get("credential_id") == credential_id for p in passkeys_among(factors)):
+            raise PasskeyExists("This passkey is already registered to your account.")
+        now = self._clock()
+        batch = self._audit.batch()
+        factor = self._factors.stage_add(
+            batch,
+            factor_id=self._factors.new_id(),
+            email=admin.email,
+            kind=PASSKEY,
+            name=name,
+            now=now,
+            data={
+                "credential_id": credential_id,
+                "public_key": verified.credential_public_key,
+                "sign_count": verified.sign_count,
+                "transports": [t.value for t in credential.response.transports or []],
+                "aaguid": verified.aaguid,
+                "device_type": verified.credential_device_type.value,
+                "backed_up": verified.credential_backed_up,
+            },
+            # The first factor of an admin is added once, by one request.
+            admin_version=current.version if session.mfa_pending else None,
+        )
+        self._audit.stage(
+            batch,
+            "second_factor_added",
+            actor=admin.email,
+            target=admin.email,
+            reason=PASSKEY,
+            client=client,
+        )
+        codes = []
+        if session.mfa_pending or not any(f.kind == RECOVERY_CODES for f in factors):
+            codes = self._stage_recovery_codes(batch, admin, factors, now, client)
+        passed = None
+        if session.mfa_pending:
+            passed = self._stage_passed(batch, session, admin, PASSKEY, client)
+        self._commit(batch, "register passkey", AlreadyEnrolled("This was already done."))
+        return PasskeyAdded(factor=factor, passed=passed, recovery_codes=codes)
+
+    # -- proof -----------------------------------------------------------------------
+
+    def verify(
+        self, session: SessionRecord, admin: Admin, response: str, *, origin: str, client: Client
+    ) -> Passed:
+        """Prove the second factor with one of the admin's passkeys."""
+        session, challenge = self._take_challenge(self._fresh(session, client))
+        try:
+            credential = parse_authentication_credential_json(response)
+        except WebAuthnException:
+            self._refuse(session, client, "passkey_malformed")
+        passkey = next(
+            (
+                p
+                for p in passkeys_among(self._factors.of(admin.email))
+                if hmac.compare_digest(p.data.get("credential_id", ""), credential.id)
+            ),
+            None,
+        )
+        if passkey is None:
+            # Unknown here, or another admin's: the same answer.
+            self._refuse(session, client, "passkey_unknown")
+        try:
+            verified = verify_authentication_response(
+                credential=credential,
+                expected_challenge=challenge,
+                expected_rp_id=self._settings.webauthn_rp_id,
+                expected_origin=origin,
+                credential_public_key=passkey.data["public_key"],
+                # The counter is compared below, after the signature.
+                credential_current_sign_count=0,
+                require_user_verification=True,
+            )
+        except WebAuthnException as error:
+            self._log_refusal(session, client, "passkey_invalid", error)
+            self._refuse(session, client, "passkey_invalid")
+        stored = int(passkey.data.get("sign_count") or 0)
+        if (verified.new_sign_count or stored) and verified.new_sign_count <= stored:
+            self._audit.record(
+                "passkey_clone_suspected",
+                actor=admin.email,
+                target=passkey.id,
+                outcome="refused",
+                reason=f"sign count {verified.new_sign_count} after {stored}",
+                client=client,
+            )
+            self._refuse(session, client, "passkey_sign_count_regressed")
+        now = self._clock()
+        batch = self._audit.batch()
+        self._factors.stage_use(batch, passkey, {"sign_count": verified.new_sign_count}, now)
+        passed = self._stage_passed(batch, session, admin, PASSKEY, client)
+        self._commit(batch, "prove passkey", PasskeyRefused("This passkey answer was used."))
+        return passed
+
+    # -- the challenge ---------------------------------------------------------------
+
+    def _keep_challenge(self, session: SessionRecord, challenge: bytes) -> None:
+        self._sessions.update_second_factor(
+            session.key,
+            {"mfa_challenge": bytes_to_base64url(challenge), "mfa_challenge_at": self._clock()},
+        )
+
+    def _take_challenge(self, session: SessionRecord) -> tuple[SessionRecord, bytes]:
+        """Spend the session's challenge (whatever the answer turns out to
+        be); the record as it is after that, and the challenge."""
+        challenge, issued = session.mfa_challenge, session.mfa_challenge_at
+        if not challenge or issued is None:
+            raise PasskeyRefused("No passkey request is waiting. Try again.")
+        try:
+            session = self._sessions.take_challenge(session)
+        except FailedPrecondition:
+            # Another request with the same session took it first.
+            raise PasskeyRefused("This passkey request was already answered. Try again.") from None
+        if self._clock() - issued > CHALLENGE_MAX_AGE:
+            raise PasskeyRefused("The passkey request expired. Try again.")
+        return session, base64url_to_bytes(challenge)
+
+    def _refuse(self, session: SessionRecord, client: Client, reason: str) -> NoReturn:
+        """A wrong answer: counted as a wrong code is (MAX_FAILURES)."""
+        try:
+            self._failed(session, client, reason)
+        except WrongCode:
+            raise PasskeyRefused(
+                "Your passkey was not accepted. Try again, or use another factor."
+            ) from None
+
+    @staticmethod
+    def _log_refusal(session: SessionRecord, client: Client, reason: str, error: Exception):
+        # py_webauthn's message names the failed check (origin, RP ID, ...);
+        # it holds no secret (a challenge is spent by now).
+        log_event(
+            "passkey_refused",
+            actor=session.email,
+            reason=reason,
+            detail=str(error)[:200],
+            ip=client.ip,
+        )

@@ -1,0 +1,156 @@
+"""Passkeys at the second gate: enrolment, the challenge, adding another.
+
+Each ceremony is two requests from ``static/js/passkeys.js``: a POST (CSRF
+token in its header) for the options, which keeps a challenge on the
+session record; then the browser's answer, submitted as a plain form, so
+that the page that follows (recovery codes, or the redirect to ``next``) is
+an ordinary navigation. The rules are in ``adminapp/services/passkeys.py``.
+"""
+
+from __future__ import annotations
+
+from flask import Response, flash, redirect, render_template, request, url_for
+
+from ...errors import Conflict, InvalidInput
+from ...services.second_factor import SecondFactorSessionOver, TooManyAttempts
+from ..context import request_client, services
+from ..guard import current_session, pending_allowed, role_required
+from . import bp
+from .forms import NewPasskeyForm, PasskeyForm
+from .routes import (
+    _back_to_login,
+    _challenge_page,
+    _next,
+    _prove,
+    _with_session,
+    second_factor_limit,
+)
+
+# @simplewebauthn/browser, vendored from npm (package.json pins it; the
+# unit test tests/unit/test_vendored_js.py keeps the copy identical).
+SIMPLEWEBAUTHN_VERSION = "14.0.0"
+SIMPLEWEBAUTHN_JS = f"vendor/simplewebauthn/{SIMPLEWEBAUTHN_VERSION}/index.umd.min.js"
+
+
+@bp.context_processor
+def passkey_script():
+    return {"simplewebauthn_js": SIMPLEWEBAUTHN_JS}
+
+
+def expected_origin() -> str:
+    """The origin a passkey answer must name: PUBLIC_URL's (WEBAUTHN_ORIGIN
+    setting) in production; the request's own in development without it."""
+    return services().settings.webauthn_origin or request.host_url.rstrip("/")
+
+
+def _options(json_text: str) -> Response:
+    return Response(json_text, mimetype="application/json")
+
+
+# -- options ---------------------------------------------------------------------
+
+
+@bp.post("/passkeys/registration-options")
+@second_factor_limit
+@role_required("viewer")
+@pending_allowed
+def passkey_registration_options():
+    current = current_session()
+    return _options(
+        services().passkeys.registration_options(current.session, current.admin, request_client())
+    )
+
+
+@bp.post("/passkeys/authentication-options")
+@second_factor_limit
+@role_required("viewer")
+@pending_allowed
+def passkey_authentication_options():
+    current = current_session()
+    return _options(
+        services().passkeys.authentication_options(current.session, current.admin, request_client())
+    )
+
+
+# -- proof at the challenge --------------------------------------------------------
+
+
+@bp.post("/passkey")
+@second_factor_limit
+@role_required("viewer")
+@pending_allowed
+def verify_passkey():
+    form = PasskeyForm()
+    if not form.validate():
+        return _challenge_page(400, error="Your browser sent no passkey answer. Try again.")
+    current = current_session()
+    return _prove(
+        lambda: services().passkeys.verify(
+            current.session,
+            current.admin,
+            form.credential.data,
+            origin=expected_origin(),
+            client=request_client(),
+        ),
+        lambda error: _challenge_page(400, error=error),
+    )
+
+
+# -- registration ----------------------------------------------------------------------
+
+
+@bp.post("/enrol/passkey")
+@second_factor_limit
+@role_required("viewer")
+@pending_allowed
+def enrol_passkey():
+    """A pending session's first factor: a passkey (the enrolment page's
+    other choice is an authenticator app)."""
+    return _register(url_for(".enrol", next=_next()))
+
+
+@bp.get("/passkeys/new")
+@role_required("viewer")
+def new_passkey():
+    """Add a passkey from a full session (the security page links here)."""
+    return render_template("mfa/new_passkey.html", form=NewPasskeyForm(), next_path=_next())
+
+
+@bp.post("/passkeys/new")
+@second_factor_limit
+@role_required("viewer")
+def add_passkey():
+    return _register(url_for(".new_passkey", next=_next()))
+
+
+def _register(page: str):
+    """Store the passkey the page's script registered; show recovery codes
+    when new ones were made, else continue to ``next``. A refusal goes
+    back to ``page`` with its reason."""
+    form = NewPasskeyForm()
+    if not form.validate():
+        flash("Your browser sent no passkey. Try again.", "error")
+        return redirect(page, code=303)
+    current = current_session()
+    try:
+        added = services().passkeys.register(
+            current.session,
+            current.admin,
+            form.credential.data,
+            name=form.name.data,
+            origin=expected_origin(),
+            client=request_client(),
+        )
+    except (TooManyAttempts, SecondFactorSessionOver) as refusal:
+        return _back_to_login(refusal.message)
+    except (InvalidInput, Conflict) as refusal:
+        flash(refusal.message, "error")
+        return redirect(page, code=303)
+    if added.recovery_codes:
+        response = render_template(
+            "mfa/recovery_codes.html", codes=added.recovery_codes, next_path=_next()
+        )
+    else:
+        flash(f"Passkey “{added.factor.name}” added.", "success")
+        response = redirect(_next(), code=303)
+    return _with_session(added.passed, response) if added.passed else response
