@@ -162,6 +162,18 @@ class Authenticator:
 AUTHENTICATORS: dict[tuple[str, str], Authenticator] = {}
 
 
+def authenticator_for(origin: str, email: str) -> Authenticator | None:
+    """The authenticator enrolled for ``email`` on this site, or else on
+    another site with the same admin (several instances of one app share
+    their Firestore, so a factor enrolled through one works on all)."""
+    found = AUTHENTICATORS.get((origin, email))
+    if found is None:
+        found = next((a for (_, e), a in reversed(AUTHENTICATORS.items()) if e == email), None)
+        if found is not None:
+            AUTHENTICATORS[origin, email] = found  # one replay counter for both
+    return found
+
+
 def complete_second_factor(browser: Browser, email: str, challenge_path: str) -> None:
     """Prove the second factor after the exchange: enrol a TOTP app if the
     admin has none (keeping its secret in AUTHENTICATORS), else answer the
@@ -172,7 +184,7 @@ def complete_second_factor(browser: Browser, email: str, challenge_path: str) ->
     if path == f"{CHALLENGE}/enrol":
         _enrol_totp(browser, email, page)
         return
-    authenticator = AUTHENTICATORS.get((browser.origin, email))
+    authenticator = authenticator_for(browser.origin, email)
     if authenticator is None:
         raise AssertionError(f"{email} has a second factor that this helper did not enrol")
     code = authenticator.next_code()

@@ -10,6 +10,7 @@ pass on instead.
 
 from __future__ import annotations
 
+from ..i18n_marks import N_
 from .messages import OwnEmail
 from .password_links import login_url
 
@@ -29,8 +30,11 @@ class SignInInvitations(OwnEmail):
         self._mailer.send(
             self._templates.render(
                 "invite_provider",
+                # A new admin has chosen no language yet.
+                locale=self._settings.default_locale,
                 to=email,
-                subject=f"You are an admin: sign in with {provider_label}",
+                subject=N_("You are an admin: sign in with %(provider)s"),
+                subject_params={"provider": provider_label},
                 email=email,
                 provider=provider_label,
                 login_url=login_url(self._settings),

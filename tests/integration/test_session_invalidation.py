@@ -57,6 +57,14 @@ def two_instances(clean, config):
 
 
 @pytest.fixture
+def owner(owner, store):
+    """The owner the tests' scripts act as: a service account, whose bearer
+    calls need no Firebase second-factor claim (see the API's bearer rule)."""
+    store.update_admin(OWNER, service_account=True)
+    return owner
+
+
+@pytest.fixture
 def staff(auth_emulator, store):
     user = auth_emulator.create_user(STAFF)
     store.add_admin(STAFF, "admin")
@@ -125,12 +133,7 @@ def test_ending_all_other_sessions_is_refused_on_the_other_instance(
     other = cached_on(b, b.sign_in(auth_emulator.sign_in(STAFF)))
     cached_on(b, mine)
 
-    response = requests.post(
-        f"{a.url}/admin/sessions/end-others",
-        headers=a.form_headers(mine),
-        timeout=10,
-        allow_redirects=False,
-    )
+    response = a.post_form("/admin/sessions/end-others", mine)
     assert response.status_code in (302, 303)
 
     refused_within_the_bound(b, other)
@@ -144,12 +147,7 @@ def test_signing_out_everywhere_is_refused_on_the_other_instance(
     here = a.sign_in(auth_emulator.sign_in(STAFF))
     there = cached_on(b, b.sign_in(auth_emulator.sign_in(STAFF)))
 
-    response = requests.post(
-        f"{a.url}/admin/sessions/end-all",
-        headers=a.form_headers(here),
-        timeout=10,
-        allow_redirects=False,
-    )
+    response = a.post_form("/admin/sessions/end-all", here)
     assert response.status_code == 303
 
     refused_within_the_bound(b, there)
@@ -222,12 +220,9 @@ def test_a_completed_password_reset_is_refused_on_the_other_instance(
     link = auth.generate_password_reset_link(STAFF, app=auth_emulator.app)
     code = link.split("oobCode=")[1].split("&")[0]
 
-    response = requests.post(
-        f"{a.url}/admin/resetpassword/confirm",
-        headers=a.form_headers(),
+    response = a.post_form(
+        "/admin/resetpassword/confirm",
         data={"oob_code": code, "password": "a new passphrase", "repeat": "a new passphrase"},
-        timeout=10,
-        allow_redirects=False,
     )
     assert response.status_code == 303, response.text
     assert DEFAULT_PASSWORD  # the old password no longer opens anything

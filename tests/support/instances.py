@@ -65,9 +65,16 @@ class Instance:
         return sign_in(self.browser(), id_token)
 
     def sign_out(self, cookie: str) -> requests.Response:
+        return self.post_form("/admin/logout", cookie)
+
+    def post_form(
+        self, path: str, cookie: str | None = None, data: dict | None = None
+    ) -> requests.Response:
+        """A form of the pages, posted as a browser holding ``cookie`` would
+        (CSRF token and Origin included); redirects are not followed."""
         browser = self.browser(cookie)
         headers = {"X-CSRFToken": csrf_token(browser), "Origin": browser.origin}
-        return browser.post("/admin/logout", headers=headers)
+        return browser.post(path, headers=headers, data=data)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
