@@ -54,6 +54,7 @@ EVENT_LABELS = {
     "second_factors_reset": _l("Second factors reset"),
     "step_up": _l("Step-up"),
     "service_account_changed": _l("Service account changed"),
+    "passkey_clone_suspected": _l("Passkey clone suspected"),
 }
 
 OUTCOME_LABELS = {

@@ -13,6 +13,7 @@ from ..auth.reset import claim_reset_slot
 from ..console.forms import ConfirmForm
 from ..context import services
 from ..guard import current_admin, role_required
+from ..i18n import say
 from . import acting_admin, bp
 from .forms import ClaimsForm, DeleteForm, SearchForm
 
@@ -41,7 +42,7 @@ def index():
         try:
             user = services().users.find(form.q.data)
         except UserNotFound as missing:
-            return render_template("users/list.html", form=form, page=None, error=missing), 404
+            return render_template("users/list.html", form=form, page=None, error=say(missing)), 404
         return redirect(url_for(".show", uid=user.uid), code=303)
     token = request.args.get("page") or None
     if token is not None and len(token) > MAX_PAGE_TOKEN_LENGTH:
