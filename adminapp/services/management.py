@@ -238,7 +238,7 @@ class AdminManagement:
         locked-out last owner. Returns how many factor documents went."""
         if by is not None and by.email == email:
             raise Conflict(
-                "Change your own second factors on your security page.", code="own_account"
+                N_("Change your own second factors on your security page."), code="own_account"
             )
         removed = self._second_factor.reset(email, actor=actor, client=client)
         self._access.end_sessions(email, "second_factors_reset", actor=actor, client=client)
