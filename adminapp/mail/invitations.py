@@ -10,6 +10,7 @@ pass on instead.
 
 from __future__ import annotations
 
+from ..i18n_marks import N_
 from .messages import OwnEmail
 from .password_links import login_url
 
@@ -30,7 +31,10 @@ class SignInInvitations(OwnEmail):
             self._templates.render(
                 "invite_provider",
                 to=email,
-                subject=f"You are an admin: sign in with {provider_label}",
+                # A new invitee has no language of their own yet.
+                locale=self._settings.default_locale,
+                subject=N_("You are an admin: sign in with %(provider)s"),
+                subject_params={"provider": provider_label},
                 email=email,
                 provider=provider_label,
                 login_url=login_url(self._settings),

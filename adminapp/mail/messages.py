@@ -28,13 +28,24 @@ class EmailTemplates:
         self._directory = directory
         self._catalogs = catalogs
 
-    def render(self, name: str, *, locale: str, to: str, subject: str, **context) -> Mail:
+    def render(
+        self,
+        name: str,
+        *,
+        locale: str,
+        to: str,
+        subject: str,
+        subject_params: dict | None = None,
+        **context,
+    ) -> Mail:
         """Render one email in ``locale``; ``subject`` is the English text
-        marked with ``N_``, translated here."""
+        marked with ``N_`` (``%(name)s`` filled from ``subject_params``),
+        translated here."""
         environment = self._environment(locale)
+        subject = self._translations(locale).gettext(subject)
         return Mail(
             to=to,
-            subject=self._translations(locale).gettext(subject),
+            subject=subject % subject_params if subject_params else subject,
             text=environment.get_template(f"{name}.txt").render(context),
             html=environment.get_template(f"{name}.html").render(context),
         )
