@@ -60,9 +60,13 @@ def in_domains(key: str, domains: tuple[str, ...]) -> bool:
     return not domains or key.rpartition("@")[2] in domains
 
 
-def domain_refusal_message(domains: tuple[str, ...]) -> str:
-    """What a person reads when an address is outside ALLOWED_EMAIL_DOMAINS."""
-    return f"Only addresses at {', '.join(domains)} can be admins of this site."
+# What a person reads when an address is outside ALLOWED_EMAIL_DOMAINS;
+# its parameters come from domain_refusal_params.
+DOMAIN_REFUSAL = N_("Only addresses at %(domains)s can be admins of this site.")
+
+
+def domain_refusal_params(domains: tuple[str, ...]) -> dict[str, str]:
+    return {"domains": ", ".join(domains)}
 
 
 class OutsideAllowedDomains(InvalidInput):
@@ -71,4 +75,4 @@ class OutsideAllowedDomains(InvalidInput):
     code = "email_domain_not_allowed"
 
     def __init__(self, domains: tuple[str, ...]):
-        super().__init__(domain_refusal_message(domains))
+        super().__init__(DOMAIN_REFUSAL, params=domain_refusal_params(domains))

@@ -17,7 +17,13 @@ from datetime import UTC, datetime
 
 from firebase_admin import auth, tenant_mgt
 
-from ..addresses import InvalidEmail, domain_refusal_message, identity_key, in_domains
+from ..addresses import (
+    DOMAIN_REFUSAL,
+    InvalidEmail,
+    domain_refusal_params,
+    identity_key,
+    in_domains,
+)
 from ..config import Settings
 from ..errors import Refused
 from ..i18n_marks import N_
@@ -134,8 +140,9 @@ class Identity:
         if not in_domains(email, self._settings.allowed_email_domains):
             raise SignInRefused(
                 "email_domain_not_allowed",
-                domain_refusal_message(self._settings.allowed_email_domains),
+                DOMAIN_REFUSAL,
                 403,
+                params=domain_refusal_params(self._settings.allowed_email_domains),
             )
         auth_time = claims.get("auth_time")
         if not isinstance(auth_time, int | float) or isinstance(auth_time, bool):

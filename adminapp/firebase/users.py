@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from firebase_admin import auth, exceptions
 
 from ..errors import InvalidInput, NotFound
+from ..i18n_marks import N_
 from .backend import FirebaseBackend
 
 # list_users answers at most this many per page (the Admin SDK's own cap).
@@ -28,7 +29,7 @@ class UserNotFound(NotFound):
     code = "user_not_found"
 
     def __init__(self, key: str):
-        super().__init__(f"There is no Firebase user {key}.")
+        super().__init__(N_("There is no Firebase user %(key)s."), params={"key": key})
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,9 @@ class FirebaseUsers:
             # email, phone number, page token or claims payload.
             raise InvalidInput(str(error)) from None
         except exceptions.InvalidArgumentError as error:
-            raise InvalidInput(f"Firebase refused this: {error}") from None
+            raise InvalidInput(
+                N_("Firebase refused this: %(error)s"), params={"error": error}
+            ) from None
 
     def get_user(self, uid: str) -> EndUser:
         with self._call("get_user", uid):
@@ -137,7 +140,7 @@ class FirebaseUsers:
 
     def list_users(self, token: str | None, size: int) -> UsersPage:
         if token is not None and not 0 < len(token) <= MAX_PAGE_TOKEN_LENGTH:
-            raise InvalidInput("That page link is not valid; start from the first page.")
+            raise InvalidInput(N_("That page link is not valid; start from the first page."))
         with self._call("list_users", "(list)"):
             page = auth.list_users(
                 page_token=token, max_results=min(size, MAX_PAGE_SIZE), app=self._backend.app

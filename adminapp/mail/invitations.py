@@ -30,9 +30,9 @@ class SignInInvitations(OwnEmail):
         self._mailer.send(
             self._templates.render(
                 "invite_provider",
-                # A new admin has chosen no language yet.
-                locale=self._settings.default_locale,
                 to=email,
+                # A new invitee has no language of their own yet.
+                locale=self._settings.default_locale,
                 subject=N_("You are an admin: sign in with %(provider)s"),
                 subject_params={"provider": provider_label},
                 email=email,

@@ -39,8 +39,8 @@ class EmailTemplates:
         **context,
     ) -> Mail:
         """Render one email in ``locale``; ``subject`` is the English text
-        marked with ``N_`` (with ``%(name)s`` placeholders filled from
-        ``subject_params``), translated here."""
+        marked with ``N_`` (``%(name)s`` filled from ``subject_params``),
+        translated here."""
         environment = self._environment(locale)
         subject = self._translations(locale).gettext(subject)
         return Mail(

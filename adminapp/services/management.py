@@ -130,17 +130,20 @@ class AdminManagement:
         if provider in (None, "password"):
             if create_user and not self._settings.password_sign_in:
                 raise InvalidInput(
-                    "Password sign-in is not allowed on this site: invite them to sign in "
-                    f"with one of {', '.join(buttons)}.",
+                    N_(
+                        "Password sign-in is not allowed on this site: invite them to sign in "
+                        "with one of %(choices)s."
+                    ),
                     code="unknown_provider",
+                    params={"choices": ", ".join(buttons)},
                 )
             return None
         if provider not in buttons:
             choices = (["password"] if self._settings.password_sign_in else []) + list(buttons)
             raise InvalidInput(
-                f"{provider!r} is not a sign-in method of this site; use one of "
-                f"{', '.join(choices)}.",
+                N_("%(provider)s is not a sign-in method of this site; use one of %(choices)s."),
                 code="unknown_provider",
+                params={"provider": repr(provider), "choices": ", ".join(choices)},
             )
         return buttons[provider]
 
@@ -238,7 +241,7 @@ class AdminManagement:
         locked-out last owner. Returns how many factor documents went."""
         if by is not None and by.email == email:
             raise Conflict(
-                "Change your own second factors on your security page.", code="own_account"
+                N_("Change your own second factors on your security page."), code="own_account"
             )
         removed = self._second_factor.reset(email, actor=actor, client=client)
         self._access.end_sessions(email, "second_factors_reset", actor=actor, client=client)

@@ -59,6 +59,7 @@ from ..firebase.admins import Admin
 from ..firebase.audit import log_event
 from ..firebase.factors import PASSKEY, RECOVERY_CODES, Factor
 from ..firebase.sessions import SessionRecord
+from ..i18n_marks import N_
 from .second_factor import AlreadyEnrolled, Passed, SecondFactor, WrongCode
 
 # How long a passkey request (its challenge) may be answered.
@@ -112,7 +113,9 @@ def passkey_name(raw: str | None) -> str:
     name = " ".join((raw or "").split())
     if len(name) > MAX_NAME_LENGTH:
         raise InvalidInput(
-            f"A passkey's name has at most {MAX_NAME_LENGTH} characters.", code="bad_name"
+            N_("A passkey's name has at most %(max)s characters."),
+            code="bad_name",
+            params={"max": MAX_NAME_LENGTH},
         )
     return name or DEFAULT_NAME
 
@@ -129,7 +132,7 @@ class Passkeys(SecondFactor):
         factors = self._factors.of(admin.email)
         if session.mfa_pending and (self.has_factor(factors) or admin.second_factors):
             raise AlreadyEnrolled(
-                "A second factor is already set up for this account: use it to sign in."
+                N_("A second factor is already set up for this account: use it to sign in.")
             )
         options = generate_registration_options(
             rp_id=self._settings.webauthn_rp_id,
@@ -154,7 +157,7 @@ class Passkeys(SecondFactor):
         session = self._fresh(session, client)
         passkeys = passkeys_among(self._factors.of(admin.email))
         if not passkeys:
-            raise PasskeyRefused("This account has no passkey. Use another factor.")
+            raise PasskeyRefused(N_("This account has no passkey. Use another factor."))
         options = generate_authentication_options(
             rp_id=self._settings.webauthn_rp_id,
             timeout=int(CHALLENGE_MAX_AGE.total_seconds() * 1000),
@@ -185,10 +188,10 @@ class Passkeys(SecondFactor):
         current = self._directory.get(admin.email)
         factors = self._factors.of(admin.email)
         if current is None:
-            raise AlreadyEnrolled("This account changed. Sign in again.")
+            raise AlreadyEnrolled(N_("This account changed. Sign in again."))
         if session.mfa_pending and (self.has_factor(factors) or current.second_factors):
             raise AlreadyEnrolled(
-                "A second factor is already set up for this account: use it to sign in."
+                N_("A second factor is already set up for this account: use it to sign in.")
             )
         try:
             credential = parse_registration_credential_json(response)
@@ -202,10 +205,10 @@ class Passkeys(SecondFactor):
             )
         except WebAuthnException as error:
             self._log_refusal(session, client, "passkey_registration_invalid", error)
-            raise PasskeyRefused("The passkey could not be registered. Try again.") from None
+            raise PasskeyRefused(N_("The passkey could not be registered. Try again.")) from None
         credential_id = bytes_to_base64url(verified.credential_id)
         if any(p.data.get("credential_id") == credential_id for p in passkeys_among(factors)):
-            raise PasskeyExists("This passkey is already registered to your account.")
+            raise PasskeyExists(N_("This passkey is already registered to your account."))
         now = self._clock()
         batch = self._audit.batch()
         factor = self._factors.stage_add(
@@ -241,7 +244,7 @@ class Passkeys(SecondFactor):
         passed = None
         if session.mfa_pending:
             passed = self._stage_passed(batch, session, admin, PASSKEY, client)
-        self._commit(batch, "register passkey", AlreadyEnrolled("This was already done."))
+        self._commit(batch, "register passkey", AlreadyEnrolled(N_("This was already done.")))
         return PasskeyAdded(factor=factor, passed=passed, recovery_codes=codes)
 
     # -- proof -----------------------------------------------------------------------
@@ -295,7 +298,7 @@ class Passkeys(SecondFactor):
         batch = self._audit.batch()
         self._factors.stage_use(batch, passkey, {"sign_count": verified.new_sign_count}, now)
         passed = self._stage_passed(batch, session, admin, PASSKEY, client)
-        self._commit(batch, "prove passkey", PasskeyRefused("This passkey answer was used."))
+        self._commit(batch, "prove passkey", PasskeyRefused(N_("This passkey answer was used.")))
         return passed
 
     # -- the challenge ---------------------------------------------------------------
@@ -311,14 +314,16 @@ class Passkeys(SecondFactor):
         be); the record as it is after that, and the challenge."""
         challenge, issued = session.mfa_challenge, session.mfa_challenge_at
         if not challenge or issued is None:
-            raise PasskeyRefused("No passkey request is waiting. Try again.")
+            raise PasskeyRefused(N_("No passkey request is waiting. Try again."))
         try:
             session = self._sessions.take_challenge(session)
         except FailedPrecondition:
             # Another request with the same session took it first.
-            raise PasskeyRefused("This passkey request was already answered. Try again.") from None
+            raise PasskeyRefused(
+                N_("This passkey request was already answered. Try again.")
+            ) from None
         if self._clock() - issued > CHALLENGE_MAX_AGE:
-            raise PasskeyRefused("The passkey request expired. Try again.")
+            raise PasskeyRefused(N_("The passkey request expired. Try again."))
         return session, base64url_to_bytes(challenge)
 
     def _refuse(self, session: SessionRecord, client: Client, reason: str) -> NoReturn:
@@ -327,7 +332,7 @@ class Passkeys(SecondFactor):
             self._failed(session, client, reason)
         except WrongCode:
             raise PasskeyRefused(
-                "Your passkey was not accepted. Try again, or use another factor."
+                N_("Your passkey was not accepted. Try again, or use another factor.")
             ) from None
 
     @staticmethod

@@ -42,6 +42,7 @@ from ..firebase.audit import AuditTrail, log_event
 from ..firebase.backend import FirebaseBackend
 from ..firebase.factors import RECOVERY_CODES, TOTP, Factor, FactorStore
 from ..firebase.sessions import CookieClaims, SessionRecord, SessionStore
+from ..i18n_marks import N_
 from ..sealing import SealBroken, SecretBox
 
 MAX_FAILURES = 5
@@ -87,7 +88,7 @@ class StepUpRequired(NotSignedIn):
 
     code = "step_up_required"
 
-    def __init__(self, message: str = "Confirm it is you with your second factor first."):
+    def __init__(self, message: str = N_("Confirm it is you with your second factor first.")):
         super().__init__(message)
 
 
@@ -139,7 +140,10 @@ def _hash_code(salt: str, code: str) -> str:
 def _totp_code(raw: str) -> str:
     code = "".join(raw.split())
     if len(code) != TOTP_DIGITS or not code.isdigit():
-        raise WrongCode(f"Enter the {TOTP_DIGITS}-digit code from your authenticator app.")
+        raise WrongCode(
+            N_("Enter the %(digits)s-digit code from your authenticator app."),
+            params={"digits": TOTP_DIGITS},
+        )
     return code
 
 
@@ -212,7 +216,7 @@ class SecondFactor:
         factors = self._factors.of(admin.email)
         if current is None or self.has_factor(factors) or current.second_factors:
             raise AlreadyEnrolled(
-                "A second factor is already set up for this account: use it to sign in."
+                N_("A second factor is already set up for this account: use it to sign in.")
             )
         step = _matching_step(secret, code, now)
         if step is None:
@@ -251,11 +255,11 @@ class SecondFactor:
             log_event(
                 "second_factor_failed", actor=admin.email, reason="code_replayed", ip=client.ip
             )
-            raise CodeAlreadyUsed("That code was already used. Wait for the next one.")
+            raise CodeAlreadyUsed(N_("That code was already used. Wait for the next one."))
         batch = self._audit.batch()
         self._factors.stage_use(batch, factor, {"last_step": step}, now)
         passed = self._stage_passed(batch, session, admin, TOTP, client)
-        self._commit(batch, "prove TOTP", CodeAlreadyUsed("That code was already used."))
+        self._commit(batch, "prove TOTP", CodeAlreadyUsed(N_("That code was already used.")))
         return passed
 
     def verify_recovery_code(
@@ -263,7 +267,7 @@ class SecondFactor:
     ) -> Passed:
         code = normalise_recovery_code(raw)
         if len(code) != RECOVERY_CODE_LENGTH:
-            raise WrongCode("Enter one of your recovery codes, such as ABCD-EFGH-JKLM-NPQR.")
+            raise WrongCode(N_("Enter one of your recovery codes, such as ABCD-EFGH-JKLM-NPQR."))
         session = self._fresh(session, client)
         sets = [f for f in self._factors.of(admin.email) if f.kind == RECOVERY_CODES]
         for factor in sets:
@@ -286,7 +290,7 @@ class SecondFactor:
                 self._factors.stage_use(batch, factor, {"codes": entries}, now)
                 passed = self._stage_passed(batch, session, admin, RECOVERY_CODES, client)
                 self._commit(
-                    batch, "prove recovery code", CodeAlreadyUsed("That code was already used.")
+                    batch, "prove recovery code", CodeAlreadyUsed(N_("That code was already used."))
                 )
                 return passed
         self._failed(session, client, "wrong_recovery_code")
@@ -323,13 +327,15 @@ class SecondFactor:
         """One of ``admin``'s factors; anyone else's is as good as missing."""
         factor = self._factors.get(factor_id) if _FACTOR_ID.fullmatch(factor_id) else None
         if factor is None or factor.email != admin.email:
-            raise NotFound("That factor does not exist.", code="factor_not_found")
+            raise NotFound(N_("That factor does not exist."), code="factor_not_found")
         return factor
 
     def rename(self, admin: Admin, factor_id: str, name: str, client: Client) -> Factor:
         name = " ".join((name or "").split())
         if not 1 <= len(name) <= MAX_FACTOR_NAME:
-            raise InvalidInput(f"Give a name of 1 to {MAX_FACTOR_NAME} characters.")
+            raise InvalidInput(
+                N_("Give a name of 1 to %(max)s characters."), params={"max": MAX_FACTOR_NAME}
+            )
         factor = self.own_factor(admin, factor_id)
         batch = self._audit.batch()
         self._factors.stage_update(batch, factor, {"name": name})
@@ -352,15 +358,17 @@ class SecondFactor:
         factor = self.own_factor(admin, factor_id)
         current = self._directory.get(admin.email)
         if current is None:
-            raise SecondFactorSessionOver("Your sign-in has expired. Sign in again.")
+            raise SecondFactorSessionOver(N_("Your sign-in has expired. Sign in again."))
         if (
             factor.counted
             and current.second_factors <= 1
             and current.role in self._settings.mfa_required_roles
         ):
             raise LastFactor(
-                "This is your last second factor and your role needs one: "
-                "add another before removing it."
+                N_(
+                    "This is your last second factor and your role needs one: "
+                    "add another before removing it."
+                )
             )
         batch = self._audit.batch()
         self._factors.stage_remove(batch, factor, admin_version=current.version)
@@ -372,7 +380,7 @@ class SecondFactor:
             reason=factor.kind,
             client=client,
         )
-        self._commit(batch, "remove second factor", Conflict("Try again.", code="changed"))
+        self._commit(batch, "remove second factor", Conflict(N_("Try again."), code="changed"))
         return factor
 
     def regenerate_recovery_codes(self, admin: Admin, client: Client) -> list[str]:
@@ -394,7 +402,7 @@ class SecondFactor:
         secret = self._open_enrolment(session, sealed)
         session = self._fresh(session, client)
         if session.mfa_pending:
-            raise AlreadyEnrolled("Finish signing in first.")
+            raise AlreadyEnrolled(N_("Finish signing in first."))
         now = self._clock()
         step = _matching_step(secret, code, now)
         if step is None:
@@ -426,7 +434,7 @@ class SecondFactor:
             reason=f"{TOTP} (replaced)" if old else TOTP,
             client=client,
         )
-        self._commit(batch, "replace TOTP", Conflict("Try again.", code="changed"))
+        self._commit(batch, "replace TOTP", Conflict(N_("Try again."), code="changed"))
         return self._factors.get(factor_id)
 
     def _stage_new_totp(
@@ -489,7 +497,7 @@ class SecondFactor:
             or record.email != session.email
             or record.why_over(now, self._settings.session_idle_timeout) is not None
         ):
-            raise SecondFactorSessionOver("Your sign-in has expired. Sign in again.")
+            raise SecondFactorSessionOver(N_("Your sign-in has expired. Sign in again."))
         return record
 
     def _failed(self, session: SessionRecord, client: Client, reason: str) -> None:
@@ -507,11 +515,16 @@ class SecondFactor:
                 client=client,
             )
             self._backend.commit(batch, "end session after wrong codes")
-            raise TooManyAttempts("Too many wrong codes. Sign in again.")
+            raise TooManyAttempts(N_("Too many wrong codes. Sign in again."))
         self._sessions.update_second_factor(session.key, {"mfa_failures": failures})
         log_event("second_factor_failed", actor=session.email, reason=reason, ip=client.ip)
         left = MAX_FAILURES - failures
-        raise WrongCode(f"That code is not right. {left} attempt{'s' if left != 1 else ''} left.")
+        raise WrongCode(
+            N_("That code is not right. %(left)s attempts left.")
+            if left != 1
+            else N_("That code is not right. 1 attempt left."),
+            params={"left": left} if left != 1 else None,
+        )
 
     def _stage_passed(
         self, batch, session: SessionRecord, admin: Admin, kind: str, client: Client
@@ -596,13 +609,13 @@ class SecondFactor:
             )
         except (SealBroken, ValueError, UnicodeDecodeError):
             raise InvalidInput(
-                "This enrolment form is not valid any more. Reload the page.",
+                N_("This enrolment form is not valid any more. Reload the page."),
                 code="bad_enrolment",
             ) from None
         age = self._clock().timestamp() - int(issued)
         if not 0 <= age <= ENROLMENT_MAX_AGE.total_seconds():
             raise InvalidInput(
-                "This enrolment form has expired. Reload the page for a new key.",
+                N_("This enrolment form has expired. Reload the page for a new key."),
                 code="bad_enrolment",
             )
         return secret

@@ -25,6 +25,7 @@ from ..errors import Conflict, Forbidden, InvalidInput, Refused
 from ..firebase.admins import ROLES, Admin, AdminDirectory
 from ..firebase.audit import AuditTrail
 from ..firebase.users import EndUser, FirebaseUsers, UsersPage
+from ..i18n_marks import N_
 from ..mail.password_links import LinkDeliveryError
 from .password_reset import PasswordReset
 from .second_factor import StepUpRequired
@@ -38,6 +39,12 @@ ACTIONS = {
     "verify": ("admin", "user_email_verified"),
     "claims": ("owner", "user_claims_set"),
     "delete": ("owner", "user_deleted"),
+}
+# Refusing an action on one's own account, per action (_not_self).
+OWN_ACCOUNT = {
+    "disable": N_("You cannot disable your own account here."),
+    "enable": N_("You cannot enable your own account here."),
+    "delete": N_("You cannot delete your own account here."),
 }
 # Firebase's limit on the serialised claims, and the names it reserves (the
 # OIDC claims and "firebase"); tests/unit/test_user_claims.py checks both
@@ -90,20 +97,25 @@ def parse_claims(value: object) -> dict:
         try:
             value = json.loads(value)
         except ValueError as error:
-            raise InvalidClaims(f"The claims are not valid JSON: {error}.") from None
+            raise InvalidClaims(
+                N_("The claims are not valid JSON: %(error)s."), params={"error": error}
+            ) from None
     if not isinstance(value, dict):
-        raise InvalidClaims('Custom claims must be a JSON object, such as {"plan": "pro"}.')
+        raise InvalidClaims(N_('Custom claims must be a JSON object, such as {"plan": "pro"}.'))
     # Measured the way the Admin SDK serialises them before sending.
     size = len(json.dumps(value).encode())
     if size > MAX_CLAIMS_BYTES:
         raise InvalidClaims(
-            f"The claims are {size} bytes once serialised; Firebase allows {MAX_CLAIMS_BYTES}."
+            N_("The claims are %(size)s bytes once serialised; Firebase allows %(max)s."),
+            params={"size": size, "max": MAX_CLAIMS_BYTES},
         )
     reserved = sorted(RESERVED_CLAIMS.intersection(value))
     if reserved:
         raise InvalidClaims(
-            f"{', '.join(reserved)} {'is a' if len(reserved) == 1 else 'are'} reserved "
-            "claim name(s) and cannot be set."
+            N_("%(names)s is a reserved claim name and cannot be set.")
+            if len(reserved) == 1
+            else N_("%(names)s are reserved claim names and cannot be set."),
+            params={"names": ", ".join(reserved)},
         )
     return value
 
@@ -130,7 +142,7 @@ class UsersConsole:
         """A user by email (has an @), phone number (starts with +) or uid."""
         query = query.strip()
         if not query:
-            raise InvalidInput("Enter an email address, a phone number or a uid.")
+            raise InvalidInput(N_("Enter an email address, a phone number or a uid."))
         if "@" in query:
             return self._users.get_user_by_email(query)
         if query.startswith("+"):
@@ -162,7 +174,7 @@ class UsersConsole:
     def mark_email_verified(self, uid: str, actor: Actor) -> EndUser:
         user = self._allowed(uid, "verify", actor)
         if not user.email:
-            raise InvalidInput("This user has no email address to verify.")
+            raise InvalidInput(N_("This user has no email address to verify."))
         self._users.mark_email_verified(uid)
         self._record("verify", user, actor)
         return user
@@ -176,9 +188,9 @@ class UsersConsole:
         API pass them in."""
         user = self._allowed(uid, "reset", actor)
         if not user.email:
-            raise InvalidInput("This user has no email address to send a link to.")
+            raise InvalidInput(N_("This user has no email address to send a link to."))
         if user.disabled:
-            raise Conflict("This account is disabled: enable it before sending a reset link.")
+            raise Conflict(N_("This account is disabled: enable it before sending a reset link."))
         if gate is not None:
             gate(user.email)
         try:
@@ -186,7 +198,7 @@ class UsersConsole:
         except LinkDeliveryError as error:
             self._record("reset", user, actor, outcome="failed", reason=error.cause)
             raise ResetNotSent(
-                "The reset email could not be sent. Try again later; the failure is logged."
+                N_("The reset email could not be sent. Try again later; the failure is logged.")
             ) from None
         self._record("reset", user, actor)
         return user
@@ -204,11 +216,15 @@ class UsersConsole:
         expected = user.email or user.uid
         if confirmation.strip().lower() != expected.lower():
             raise InvalidInput(
-                f"Type {expected} exactly to confirm the deletion.", code="confirmation_mismatch"
+                N_("Type %(expected)s exactly to confirm the deletion."),
+                code="confirmation_mismatch",
+                params={"expected": expected},
             )
         if self._admin_for(user) is not None:
             raise Conflict(
-                f"{expected} is an admin: remove them from the admins first.", code="user_is_admin"
+                N_("%(expected)s is an admin: remove them from the admins first."),
+                code="user_is_admin",
+                params={"expected": expected},
             )
         self._users.delete_user(uid)
         self._record("delete", user, actor)
@@ -220,14 +236,20 @@ class UsersConsole:
         """The user, once ``actor`` may do ``action`` to them."""
         least, _event = ACTIONS[action]
         if not actor.can(least):
-            raise Forbidden(f"This needs the {least} role; your role is {actor.role}.")
+            raise Forbidden(
+                N_("This needs the %(least)s role; your role is %(role)s."),
+                params={"least": least, "role": actor.role},
+            )
         user = self._users.get_user(uid)
         if not actor.can("owner") and self._admin_for(user) is not None:
             self._record(action, user, actor, outcome="refused", reason="target_is_admin")
             raise Forbidden(
-                f"{user.label} is also an admin of this area: only an owner can change "
-                "their account.",
+                N_(
+                    "%(user)s is also an admin of this area: only an owner can change "
+                    "their account."
+                ),
                 code="target_is_admin",
+                params={"user": user.label},
             )
         if least == "owner":
             self._step_up(actor, action)
@@ -242,7 +264,7 @@ class UsersConsole:
 
     def _not_self(self, user: EndUser, actor: Actor, action: str) -> None:
         if _admin_key(user) == actor.name:
-            raise Conflict(f"You cannot {action} your own account here.", code="own_account")
+            raise Conflict(OWN_ACCOUNT[action], code="own_account")
 
     def _admin_for(self, user: EndUser) -> Admin | None:
         key = _admin_key(user)

@@ -4,11 +4,12 @@ admin's own choice, times in the admin's zone. With ADMINAPP_SCREENSHOTS
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
-from tests.support.firebase import DEFAULT_PASSWORD
+from tests.support.firebase import DEFAULT_PASSWORD, OWNER
 from tests.support.pages import (
     fill_login,
     login_error,
@@ -131,3 +132,28 @@ def test_the_language_switch_on_the_signed_out_pages(korean_page, live_url):
     assert page.url == f"{live_url}/admin/resetpassword"
     cookie = next(c for c in page.context.cookies() if c["name"].endswith("admin_lang"))
     assert cookie["value"] == "en" and cookie["sameSite"] == "Lax"
+
+
+def test_the_second_factor_speaks_korean(korean_page, live_url, owner, store):
+    """Enrolment, recovery codes and the challenge at the next sign-in, in
+    Korean; the passkey script's messages come from the page, in Korean."""
+    page = korean_page
+    page.goto(f"{live_url}/admin/login")
+    fill_login(page, OWNER, DEFAULT_PASSWORD)
+    page.wait_for_selector("#second-factor-enrolment")
+    assert page.get_attribute("html", "lang") == "ko"
+    assert page.inner_text("h1") == "2단계 인증 설정"
+    assert page.inner_text("#create-passkey") == "패스키 만들기"
+    messages = json.loads(page.inner_text("#passkey-messages"))
+    assert messages["failed"] == "패스키가 작동하지 않았습니다."
+    pass_second_factor(page, OWNER)
+    page.wait_for_url(f"{live_url}/admin/")
+
+    page.click("#sign-out")
+    page.wait_for_url(f"{live_url}/admin/login")
+    fill_login(page, OWNER, DEFAULT_PASSWORD)
+    page.wait_for_selector("#second-factor-challenge")
+    assert page.inner_text("h1") == "한 단계 더"
+    assert page.inner_text("#totp-form button[type=submit]") == "계속"
+    assert page.inner_text("#recovery summary") == "복구 코드 사용(10개 남음)"
+    screenshot(page, "ko-mfa-challenge")

@@ -149,14 +149,16 @@ async function resolveSecondFactor(resolver) {
   let prompt;
   if (hint.factorId === PhoneMultiFactorGenerator.FACTOR_ID) {
     const verificationId = await textCode(resolver, hint);
-    prompt = `Enter the code we texted to ${hint.phoneNumber}.`;
+    prompt = MESSAGES.smsPrompt.replace("{phone}", hint.phoneNumber);
     assertionFor = (code) =>
       PhoneMultiFactorGenerator.assertion(PhoneAuthProvider.credential(verificationId, code));
   } else if (hint.factorId === TotpMultiFactorGenerator.FACTOR_ID) {
-    prompt = `Enter the code from your authenticator app${hint.displayName ? ` (${hint.displayName})` : ""}.`;
+    prompt = hint.displayName
+      ? MESSAGES.totpPromptNamed.replace("{name}", hint.displayName)
+      : MESSAGES.totpPrompt;
     assertionFor = (code) => TotpMultiFactorGenerator.assertionForSignIn(hint.uid, code);
   } else {
-    throw new ExchangeError("Your account's second factor is not supported on this page.");
+    throw new ExchangeError(MESSAGES.unsupportedFactor);
   }
   setPending(false);
   for (;;) {

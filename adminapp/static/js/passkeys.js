@@ -5,11 +5,9 @@
 // field and submits the form, so the next page is an ordinary navigation.
 const webauthn = globalThis.SimpleWebAuthnBrowser;
 
-const MESSAGES = {
-  NotAllowedError: "The passkey request was cancelled or timed out. Try again.",
-  InvalidStateError: "This device already holds a passkey for your account.",
-  SecurityError: "Passkeys do not work on this address. Open the app on its own host name.",
-};
+// What this script says, in the page's language: a JSON data block that the
+// server renders (passkey_messages() in adminapp/web/mfa/passkeys.py).
+const MESSAGES = JSON.parse(document.getElementById("passkey-messages").textContent);
 
 function showError(form, message) {
   const box = form.querySelector("[data-passkey-error]");
@@ -28,7 +26,7 @@ async function fetchOptions(form) {
   });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
-    throw new Error(body.message || "The server refused the passkey request. Reload the page.");
+    throw new Error(body.message || MESSAGES.refused);
   }
   return body;
 }
@@ -47,7 +45,7 @@ for (const form of document.querySelectorAll("form[data-passkey]")) {
   const button = form.querySelector("button[type=submit]");
   if (!webauthn || !webauthn.browserSupportsWebAuthn()) {
     button.disabled = true;
-    showError(form, "This browser does not support passkeys. Use another factor.");
+    showError(form, MESSAGES.unsupported);
     continue;
   }
   form.addEventListener("submit", async (event) => {
@@ -58,7 +56,7 @@ for (const form of document.querySelectorAll("form[data-passkey]")) {
       await run(form);
     } catch (error) {
       button.disabled = false;
-      showError(form, MESSAGES[error.name] || error.message || "The passkey did not work.");
+      showError(form, MESSAGES[error.name] || error.message || MESSAGES.failed);
     }
   });
 }

@@ -2,12 +2,14 @@
 const button = document.getElementById("copy-recovery-codes");
 const status = document.getElementById("copy-status");
 const text = document.getElementById("recovery-codes-text").textContent;
+// In the page's language (a JSON data block in mfa/recovery_codes.html).
+const MESSAGES = JSON.parse(document.getElementById("recovery-codes-messages").textContent);
 
 button.addEventListener("click", async () => {
   try {
     await navigator.clipboard.writeText(text);
-    status.textContent = "Copied.";
+    status.textContent = MESSAGES.copied;
   } catch {
-    status.textContent = "Copying is not allowed here: select the codes or download them.";
+    status.textContent = MESSAGES.denied;
   }
 });

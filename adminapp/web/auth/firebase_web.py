@@ -88,4 +88,11 @@ def login_messages() -> dict:
         "missingFields": _("Enter your email and password."),
         "signIn": _("Sign in"),
         "signingIn": _("Signing in…"),
+        # Firebase's own second factor; {phone} and {name} are filled in by the script.
+        "smsPrompt": _("Enter the code we texted to %(phone)s.", phone="{phone}"),
+        "totpPrompt": _("Enter the code from your authenticator app."),
+        "totpPromptNamed": _(
+            "Enter the code from your authenticator app (%(name)s).", name="{name}"
+        ),
+        "unsupportedFactor": _("Your account's second factor is not supported on this page."),
     }

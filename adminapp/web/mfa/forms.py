@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length
@@ -14,15 +15,15 @@ MAX_SEALED_INPUT = 512
 
 class TotpForm(FlaskForm):
     code = StringField(
-        "Code from your authenticator app",
-        validators=[DataRequired("Enter the 6-digit code."), Length(max=MAX_CODE_INPUT)],
+        _l("Code from your authenticator app"),
+        validators=[DataRequired(_l("Enter the 6-digit code.")), Length(max=MAX_CODE_INPUT)],
     )
 
 
 class RecoveryCodeForm(FlaskForm):
     recovery_code = StringField(
-        "Recovery code",
-        validators=[DataRequired("Enter a recovery code."), Length(max=MAX_CODE_INPUT)],
+        _l("Recovery code"),
+        validators=[DataRequired(_l("Enter a recovery code.")), Length(max=MAX_CODE_INPUT)],
     )
 
 
@@ -42,4 +43,4 @@ class PasskeyForm(FlaskForm):
 
 
 class NewPasskeyForm(PasskeyForm):
-    name = StringField("Name of this passkey", validators=[Length(max=64)])
+    name = StringField(_l("Name of this passkey"), validators=[Length(max=64)])

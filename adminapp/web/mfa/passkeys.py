@@ -10,11 +10,13 @@ an ordinary navigation. The rules are in ``adminapp/services/passkeys.py``.
 from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ...errors import Conflict, InvalidInput
 from ...services.second_factor import SecondFactorSessionOver, TooManyAttempts
 from ..context import request_client, services
 from ..guard import current_session, pending_allowed, role_required
+from ..i18n import say
 from . import bp
 from .forms import NewPasskeyForm, PasskeyForm
 from .routes import (
@@ -32,9 +34,26 @@ SIMPLEWEBAUTHN_VERSION = "14.0.0"
 SIMPLEWEBAUTHN_JS = f"vendor/simplewebauthn/{SIMPLEWEBAUTHN_VERSION}/index.umd.min.js"
 
 
-@bp.context_processor
+# App-wide: the step-up prompt shows the challenge page from any blueprint.
+@bp.app_context_processor
 def passkey_script():
-    return {"simplewebauthn_js": SIMPLEWEBAUTHN_JS}
+    return {"simplewebauthn_js": SIMPLEWEBAUTHN_JS, "passkey_messages": passkey_messages}
+
+
+def passkey_messages() -> dict:
+    """What passkeys.js says, in the reader's language: a
+    ``<script type="application/json">`` block (data, never executed, so the
+    CSP needs no exception), as login.js gets its messages."""
+    return {
+        "NotAllowedError": _("The passkey request was cancelled or timed out. Try again."),
+        "InvalidStateError": _("This device already holds a passkey for your account."),
+        "SecurityError": _(
+            "Passkeys do not work on this address. Open the app on its own host name."
+        ),
+        "refused": _("The server refused the passkey request. Reload the page."),
+        "unsupported": _("This browser does not support passkeys. Use another factor."),
+        "failed": _("The passkey did not work."),
+    }
 
 
 def expected_origin() -> str:
@@ -82,7 +101,7 @@ def passkey_authentication_options():
 def verify_passkey():
     form = PasskeyForm()
     if not form.validate():
-        return _challenge_page(400, error="Your browser sent no passkey answer. Try again.")
+        return _challenge_page(400, error=_("Your browser sent no passkey answer. Try again."))
     current = current_session()
     return _prove(
         lambda: services().passkeys.verify(
@@ -129,7 +148,7 @@ def _register(page: str):
     back to ``page`` with its reason."""
     form = NewPasskeyForm()
     if not form.validate():
-        flash("Your browser sent no passkey. Try again.", "error")
+        flash(_("Your browser sent no passkey. Try again."), "error")
         return redirect(page, code=303)
     current = current_session()
     try:
@@ -142,15 +161,15 @@ def _register(page: str):
             client=request_client(),
         )
     except (TooManyAttempts, SecondFactorSessionOver) as refusal:
-        return _back_to_login(refusal.message)
+        return _back_to_login(say(refusal))
     except (InvalidInput, Conflict) as refusal:
-        flash(refusal.message, "error")
+        flash(say(refusal), "error")
         return redirect(page, code=303)
     if added.recovery_codes:
         response = render_template(
             "mfa/recovery_codes.html", codes=added.recovery_codes, next_path=_next()
         )
     else:
-        flash(f"Passkey “{added.factor.name}” added.", "success")
+        flash(_("Passkey “%(name)s” added.", name=added.factor.name), "success")
         response = redirect(_next(), code=303)
     return _with_session(added.passed, response) if added.passed else response

@@ -20,6 +20,7 @@ from ...services.second_factor import (
 from ..context import request_client, services, session_cookie
 from ..extensions import limiter
 from ..guard import current_session, pending_allowed, role_required
+from ..i18n import say
 from ..redirects import safe_next
 from . import bp, step_up  # noqa: F401  (step_up registers its views on bp)
 from .forms import RecoveryCodeForm, TotpEnrolmentForm, TotpForm
@@ -129,10 +130,10 @@ def confirm_totp():
             request_client(),
         )
     except (TooManyAttempts, SecondFactorSessionOver) as refusal:
-        return _back_to_login(refusal.message)
+        return _back_to_login(say(refusal))
     except InvalidInput as refusal:
         # Same key again, so the app the admin just set up keeps working.
-        form.code.errors.append(refusal.message)
+        form.code.errors.append(say(refusal))
         return _enrolment_page(form, 400, sealed=form.enrolment.data)
     response = render_template(
         "mfa/recovery_codes.html", codes=enrolled.recovery_codes, next_path=_next()
@@ -174,9 +175,9 @@ def _prove(attempt, show_error):
     try:
         passed = attempt()
     except (TooManyAttempts, SecondFactorSessionOver) as refusal:
-        return _back_to_login(refusal.message)
+        return _back_to_login(say(refusal))
     except InvalidInput as refusal:
-        return show_error(refusal.message)
+        return show_error(say(refusal))
     return _with_session(passed, redirect(_next(), code=303))
 
 

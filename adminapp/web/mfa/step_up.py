@@ -17,9 +17,11 @@ from __future__ import annotations
 import json
 
 from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 
 from ...services.second_factor import StepUpRequired
 from ..guard import current_session, role_required
+from ..i18n import say
 from ..redirects import DASHBOARD, safe_next
 from ..responses import error_response, wants_json
 from ..step_up import step_up_due
@@ -35,7 +37,7 @@ _DROPPED = frozenset({"csrf_token", "password", "new_password"})
 @bp.app_errorhandler(StepUpRequired)
 def prompt(error: StepUpRequired):
     if wants_json():
-        response = error_response(401, error.message, error.code)
+        response = error_response(401, say(error), error.code)
         response.headers["Link"] = f'<{url_for("mfa.step_up")}>; rel="step-up"'
         return response
     if request.method in ("GET", "HEAD"):
@@ -79,7 +81,7 @@ def step_up_continue():
         or safe_next(resume.get("path")) != resume.get("path")
         or resume.get("path") == DASHBOARD
     ):
-        flash("You confirmed it is you. Do the action again.", "notice")
+        flash(_("You confirmed it is you. Do the action again."), "notice")
         return redirect(DASHBOARD, code=303)
     return render_template(
         "mfa/continue.html", path=resume["path"], fields=resume.get("fields") or []

@@ -5,6 +5,8 @@ keep a way back in): they need a step-up (``adminapp/web/step_up.py``)."""
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
@@ -13,6 +15,7 @@ from ...errors import InvalidInput
 from ...services.second_factor import MAX_FACTOR_NAME, SecondFactorSessionOver, TooManyAttempts
 from ..context import request_client, services
 from ..guard import current_session, role_required
+from ..i18n import say
 from ..mfa.forms import TotpEnrolmentForm
 from ..mfa.routes import _back_to_login, _enrolment_page
 from ..step_up import step_up_required
@@ -25,8 +28,8 @@ ADD_PASSKEY_ENDPOINT = "mfa.new_passkey"
 
 class RenameForm(FlaskForm):
     name = StringField(
-        "Name",
-        validators=[DataRequired("Give it a name."), Length(max=MAX_FACTOR_NAME)],
+        _l("Name"),
+        validators=[DataRequired(_l("Give it a name.")), Length(max=MAX_FACTOR_NAME)],
     )
 
 
@@ -64,10 +67,10 @@ def index():
 def rename_factor(factor_id: str):
     form = RenameForm()
     if not form.validate():
-        return _page(400, error=" ".join(form.name.errors))
+        return _page(400, error=" ".join(str(error) for error in form.name.errors))
     current = current_session()
     services().second_factor.rename(current.admin, factor_id, form.name.data, request_client())
-    return _done(f"Renamed to “{' '.join(form.name.data.split())}”.")
+    return _done(_("Renamed to “%(name)s”.", name=" ".join(form.name.data.split())))
 
 
 @bp.post("/factors/<factor_id>/remove")
@@ -76,7 +79,7 @@ def rename_factor(factor_id: str):
 def remove_factor(factor_id: str):
     current = current_session()
     removed = services().second_factor.remove(current.admin, factor_id, request_client())
-    return _done(f"“{removed.name}” is removed.")
+    return _done(_("“%(name)s” is removed.", name=removed.name))
 
 
 @bp.post("/recovery-codes")
@@ -113,8 +116,8 @@ def confirm_totp():
             current.session, current.admin, form.enrolment.data, form.code.data, request_client()
         )
     except (TooManyAttempts, SecondFactorSessionOver) as refusal:
-        return _back_to_login(refusal.message)
+        return _back_to_login(say(refusal))
     except InvalidInput as refusal:
-        form.code.errors.append(refusal.message)
+        form.code.errors.append(say(refusal))
         return _enrolment_page(form, 400, sealed=form.enrolment.data, action=action)
-    return _done("Your authenticator app has a new key. The old one no longer works.")
+    return _done(_("Your authenticator app has a new key. The old one no longer works."))

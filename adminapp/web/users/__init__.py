@@ -6,13 +6,15 @@ adminapp/web/products.py), unless USERS_CONSOLE=false: the pages at
 adminapp/services/users.py; these views only translate requests.
 """
 
+from flask_babel import lazy_gettext as _l
+
 from ...services.users import Actor
 from ..context import request_client
 from ..guard import current_admin
 from ..products import AdminBlueprint
 from ..step_up import step_up_due
 
-bp = AdminBlueprint("users", __name__, prefix="users", nav=("Users", "index"))
+bp = AdminBlueprint("users", __name__, prefix="users", nav=(_l("Users"), "index"))
 api_bp = AdminBlueprint("users_api", __name__, prefix="api/users", api=True)
 blueprints = (bp, api_bp)
 

@@ -9,6 +9,7 @@ from flask import jsonify, request
 
 from ...errors import InvalidInput
 from ...firebase.users import MAX_PAGE_SIZE, EndUser
+from ...i18n_marks import N_
 from ...services.users import UserDetail
 from ..api.routes import iso
 from ..auth.reset import claim_reset_slot
@@ -51,9 +52,11 @@ def list_users():
     try:
         limit = int(args.get("limit", services().users.page_size))
     except ValueError:
-        raise InvalidInput("limit must be a whole number.") from None
+        raise InvalidInput(N_("limit must be a whole number.")) from None
     if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}.")
+        raise InvalidInput(
+            N_("limit must be between 1 and %(max)s."), params={"max": MAX_PAGE_SIZE}
+        )
     page = services().users.page(args.get("page") or None, limit)
     return jsonify(users=[user_json(user) for user in page.users], next=page.next_token)
 

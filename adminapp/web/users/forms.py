@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, Optional
@@ -17,15 +18,17 @@ class SearchForm(FlaskForm):
         csrf = False  # a GET form that changes nothing
 
     q = StringField(
-        "Email, phone number or uid", validators=[Optional(), Length(max=MAX_QUERY_LENGTH)]
+        _l("Email, phone number or uid"), validators=[Optional(), Length(max=MAX_QUERY_LENGTH)]
     )
 
 
 class ClaimsForm(FlaskForm):
     # The JSON is checked by the service (parse_claims); the length cap here
     # only stops a huge body early (pretty-printing adds spaces).
-    claims = TextAreaField("Custom claims (JSON)", validators=[Length(max=4 * MAX_CLAIMS_BYTES)])
+    claims = TextAreaField(
+        _l("Custom claims (JSON)"), validators=[Length(max=4 * MAX_CLAIMS_BYTES)]
+    )
 
 
 class DeleteForm(FlaskForm):
-    confirm = StringField("Type the email address to confirm", validators=[Length(max=254)])
+    confirm = StringField(_l("Type the email address to confirm"), validators=[Length(max=254)])

@@ -5,29 +5,32 @@ from __future__ import annotations
 import json
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ...errors import InvalidInput
 from ...firebase.users import MAX_PAGE_TOKEN_LENGTH, UserNotFound
+from ...i18n_marks import N_
 from ...services.users import InvalidClaims
 from ..auth.reset import claim_reset_slot
 from ..console.forms import ConfirmForm
 from ..context import services
 from ..guard import current_admin, role_required
+from ..i18n import say
 from . import acting_admin, bp
 from .forms import ClaimsForm, DeleteForm, SearchForm
 
 DONE = {
-    "disable": "{} is disabled: they cannot sign in or refresh their tokens.",
-    "enable": "{} is enabled again.",
-    "revoke": "{} is signed out everywhere: their refresh tokens are revoked.",
-    "reset": "A password reset email is on its way to {}.",
-    "verify": "{}'s email address is marked verified.",
-    "claims": "{}'s custom claims are saved; they apply from their next ID token.",
+    "disable": N_("%(user)s is disabled: they cannot sign in or refresh their tokens."),
+    "enable": N_("%(user)s is enabled again."),
+    "revoke": N_("%(user)s is signed out everywhere: their refresh tokens are revoked."),
+    "reset": N_("A password reset email is on its way to %(user)s."),
+    "verify": N_("%(user)s's email address is marked verified."),
+    "claims": N_("%(user)s's custom claims are saved; they apply from their next ID token."),
 }
 
 
 def _done(action: str, user, uid: str):
-    flash(DONE[action].format(user.label), "success")
+    flash(_(DONE[action], user=user.label), "success")
     return redirect(url_for(".show", uid=uid), code=303)
 
 
@@ -36,16 +39,16 @@ def _done(action: str, user, uid: str):
 def index():
     form = SearchForm(request.args)
     if not form.validate():
-        raise InvalidInput("Search with an email, a phone number or a uid.")
+        raise InvalidInput(N_("Search with an email, a phone number or a uid."))
     if form.q.data:
         try:
             user = services().users.find(form.q.data)
         except UserNotFound as missing:
-            return render_template("users/list.html", form=form, page=None, error=missing), 404
+            return render_template("users/list.html", form=form, page=None, error=say(missing)), 404
         return redirect(url_for(".show", uid=user.uid), code=303)
     token = request.args.get("page") or None
     if token is not None and len(token) > MAX_PAGE_TOKEN_LENGTH:
-        raise InvalidInput("That page link is not valid; start from the first page.")
+        raise InvalidInput(N_("That page link is not valid; start from the first page."))
     page = services().users.page(token)
     return render_template("users/list.html", form=form, page=page, error=None)
 
@@ -108,7 +111,7 @@ def set_claims(uid: str):
         user = services().users.set_custom_claims(uid, form.claims.data or "", acting_admin())
     except InvalidClaims as refusal:
         # Back to the editor with the text as typed, and why it was refused.
-        form.claims.errors.append(refusal.message)
+        form.claims.errors.append(say(refusal))
         return _user_page(uid, claims_form=form, status=400)
     return _done("claims", user, uid)
 
@@ -125,7 +128,7 @@ def confirm_delete(uid: str):
 def delete(uid: str):
     form = DeleteForm()
     if not form.validate():
-        raise InvalidInput("Type the email address to confirm.")
+        raise InvalidInput(N_("Type the email address to confirm."))
     user = services().users.delete(uid, form.confirm.data or "", acting_admin())
-    flash(f"{user.label} is deleted from Firebase Authentication.", "success")
+    flash(_("%(user)s is deleted from Firebase Authentication.", user=user.label), "success")
     return redirect(url_for(".index"), code=303)
