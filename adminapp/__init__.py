@@ -100,7 +100,7 @@ def _configure_flask(app: Flask, settings: Settings) -> None:
         SECRET_KEY_FALLBACKS=list(settings.secret_key_fallbacks),
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
         # Flask's own cookie carries the CSRF secret and flash messages only;
-        # the admin session has its own cookie (see sessions.py).
+        # the admin session has its own cookie (see web/cookie.py).
         SESSION_COOKIE_NAME="__Host-admin_state" if secure else "admin_state",
         SESSION_COOKIE_SECURE=secure,
         SESSION_COOKIE_HTTPONLY=True,
@@ -114,7 +114,7 @@ def _configure_flask(app: Flask, settings: Settings) -> None:
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         # Off: Flask-Limiter would stamp every limited route's answers (200s
         # and 503s included) with a Retry-After of its window's reset, up to
-        # an hour. Our 429 handler sets the real wait itself (errors.py).
+        # an hour. Our 429 handler sets the real wait itself (web/error_pages.py).
         RATELIMIT_HEADERS_ENABLED=False,
         RATELIMIT_KEY_PREFIX="adminapp",
         # Shared storage (Redis) down: count in this process instead of

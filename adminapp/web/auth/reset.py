@@ -1,7 +1,7 @@
 """Password reset pages: ask for a link, then choose a new password.
 
 Both are public (outside the guard). The request page answers the same for
-every address (see password_reset.py); the confirmation page has the code in
+every address (see services/password_reset.py); the confirmation page has the code in
 its URL, so it sends no Referer and is never cached, and the code is
 redacted from the logs (log_redaction.py).
 """
