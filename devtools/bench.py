@@ -451,10 +451,15 @@ def run(args: argparse.Namespace) -> dict:
             args.threads,
         )
 
-        # Sign every admin in once (binds their uid, as a real first sign-in does).
+        # Sign every admin in once (binds their uid and enrols their second
+        # factor, as a real first sign-in does). The servers on the first
+        # Firestore come before the large data set's, whose admins enrol
+        # again: the sign-in helper reuses an admin's authenticator across
+        # servers that share a Firestore, so each server must meet it first
+        # while the right one is the latest (devtools.sign_in.authenticator_for).
         for email in admins:
-            session_cookie(servers["off"], data.id_token(email))
-            session_cookie(servers["large"], data.id_token(email))
+            for name in ("off", "on", "channel", "large"):
+                session_cookie(servers[name], data.id_token(email))
         token = data.id_token(admins[0])
         cookies = {
             "off": session_cookie(servers["off"], token),
