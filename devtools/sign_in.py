@@ -135,6 +135,15 @@ _TOTP_SECRET = re.compile(r'<code id="totp-secret">([A-Z2-7 ]+)</code>')
 _RECOVERY_CODE = re.compile(r"<li><code>([A-Z0-9-]{19})</code></li>")
 
 
+# The app accepts the code of the current 30-second step and of one step
+# either side, and each step once. A code is checked a moment after it is
+# made: milliseconds on a quiet machine, seconds on a loaded one. The current
+# step's code stays good for at least 30 more seconds and the next step's
+# for 60, but the previous step's only for what is left of the current one:
+# spend it only while this many seconds of it remain.
+PREVIOUS_STEP_MARGIN = 12
+
+
 @dataclass
 class Authenticator:
     """The authenticator app this module set up for one admin of one site:
@@ -145,17 +154,32 @@ class Authenticator:
     last_step: int
     recovery_codes: list[str] = field(default_factory=list)
 
-    def next_code(self) -> str | None:
-        """A code the app has not seen yet: the step after the last one
-        spent, no earlier than one step ago and no later than one step ahead
-        (the app accepts ±1 step). None when all three are spent."""
+    def spare_code(self) -> str | None:
+        """A code the app has not seen yet and will still accept when it
+        arrives: the step after the last one spent, no earlier than one step
+        ago (and only with PREVIOUS_STEP_MARGIN seconds of that left), no
+        later than one step ahead. None when all of them are spent."""
         totp = pyotp.TOTP(self.secret)
-        now = int(time.time()) // totp.interval
-        step = max(now - 1, self.last_step + 1)
-        if step > now + 1:
+        now = time.time()
+        current = int(now) // totp.interval
+        left_in_current = totp.interval - now % totp.interval
+        earliest = current - 1 if left_in_current > PREVIOUS_STEP_MARGIN else current
+        step = max(earliest, self.last_step + 1)
+        if step > current + 1:
             return None
         self.last_step = step
         return totp.generate_otp(step)
+
+    def next_code(self) -> str:
+        """A code the app will accept: a spare one, or the first of the
+        next 30-second step once the clock reaches it (a wait on the clock,
+        up to one step, only after a burst of sign-ins spent every step)."""
+        code = self.spare_code()
+        while code is None:
+            totp = pyotp.TOTP(self.secret)
+            time.sleep(totp.interval - time.time() % totp.interval + 0.05)
+            code = self.spare_code()
+        return code
 
 
 # (site origin, admin email) -> the authenticator this module enrolled.
@@ -187,7 +211,7 @@ def complete_second_factor(browser: Browser, email: str, challenge_path: str) ->
     authenticator = authenticator_for(browser.origin, email)
     if authenticator is None:
         raise AssertionError(f"{email} has a second factor that this helper did not enrol")
-    code = authenticator.next_code()
+    code = authenticator.spare_code()
     fields = _form_fields(page.text)
     next_query = _query(page.url_path)
     if code is None and authenticator.recovery_codes:
@@ -199,8 +223,7 @@ def complete_second_factor(browser: Browser, email: str, challenge_path: str) ->
             },
         )
     else:
-        if code is None:  # every step spent and no recovery code left: wait for a new one
-            time.sleep(pyotp.TOTP(authenticator.secret).interval)
+        if code is None:  # every step spent and no recovery code left
             code = authenticator.next_code()
         response = browser.post_form(
             f"{CHALLENGE}/totp{next_query}", {"csrf_token": fields["csrf_token"], "code": code}
