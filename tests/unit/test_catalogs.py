@@ -115,7 +115,10 @@ def test_a_catalog_older_than_its_source_is_compiled_again(tmp_path):
     source = _copy_catalogs(tmp_path)
     catalogs.compiled_directory.__wrapped__(source)
     mo = source / "ko" / "LC_MESSAGES" / "messages.mo"
+    # Both times set here: copytree keeps the .po's checkout time, which may
+    # be older than any "old" chosen relative to now.
     old = time.time() - 3600
+    os.utime(mo.with_suffix(".po"), (old + 1800, old + 1800))
     os.utime(mo, (old, old))
 
     catalogs.compiled_directory.__wrapped__(source)
