@@ -8,6 +8,7 @@ Ctrl-C stops the app and every emulator this started.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -34,25 +35,36 @@ DEMO_EMAIL = "owner@example.com"
 DEMO_PASSWORD = "adminapp-demo-password"  # noqa: S105  (printed for the emulator demo)
 
 
-def ensure_env_file() -> None:
+def ensure_env_file(env_file: Path = ENV_FILE) -> None:
     """Create .env from .env.example with a fresh SECRET_KEY and
     MFA_ENCRYPTION_KEY, once; add the MFA key to an older .env that lacks it
     (keeping it keeps the TOTP secrets enrolled on the emulators readable)."""
-    if not ENV_FILE.exists():
+    if not env_file.exists():
         text = ENV_EXAMPLE.read_text().replace(
             "\nSECRET_KEY=\n", f"\nSECRET_KEY={secrets.token_urlsafe(48)}\n"
         )
-        ENV_FILE.write_text(text)
-        print(f"Created {ENV_FILE.name} from {ENV_EXAMPLE.name} (development settings).")
-    if not dotenv_values(ENV_FILE).get("MFA_ENCRYPTION_KEY"):
-        text = ENV_FILE.read_text()
+        env_file.write_text(text)
+        print(f"Created {env_file.name} from {ENV_EXAMPLE.name} (development settings).")
+    if not dotenv_values(env_file).get("MFA_ENCRYPTION_KEY"):
+        text = env_file.read_text()
         key = f"MFA_ENCRYPTION_KEY={secrets.token_urlsafe(32)}"
         if "\nMFA_ENCRYPTION_KEY=\n" in text:
             text = text.replace("\nMFA_ENCRYPTION_KEY=\n", f"\n{key}\n")
         else:
             text += f"\n{key}\n"
-        ENV_FILE.write_text(text)
-        print(f"Added a fresh MFA_ENCRYPTION_KEY to {ENV_FILE.name}.")
+        env_file.write_text(text)
+        print(f"Added a fresh MFA_ENCRYPTION_KEY to {env_file.name}.")
+
+
+def settings_from(env_file: Path) -> dict[str, str]:
+    """What ``.env`` says, for the settings the environment leaves unset: the
+    documented order (.env.example), which wsgi.py and the flask command
+    follow too (python-dotenv's ``override=False``)."""
+    return {
+        name: value
+        for name, value in dotenv_values(env_file).items()
+        if value is not None and name not in os.environ
+    }
 
 
 def emulator_ports() -> tuple[int, int]:
@@ -77,8 +89,18 @@ def seed_demo_owner(app) -> None:
         services.directory.add(DEMO_EMAIL, "owner", "Demo Owner")
 
 
-def main() -> None:
-    ensure_env_file()
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=PORT, help="the app's port (default 5000)")
+    parser.add_argument(
+        "--env-file", type=Path, default=ENV_FILE, help="the settings file (default .env)"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    ensure_env_file(args.env_file)
     auth_port, firestore_port = emulator_ports()
     if not (
         os.environ.get("FIREBASE_AUTH_EMULATOR_HOST") and os.environ.get("FIRESTORE_EMULATOR_HOST")
@@ -86,9 +108,13 @@ def main() -> None:
         # Ours, on the ports from firebase.json, unless the caller named others.
         os.environ.pop("FIREBASE_AUTH_EMULATOR_HOST", None)
         os.environ.pop("FIRESTORE_EMULATOR_HOST", None)
-        refuse_busy_ports(auth_port, firestore_port, PORT)
-    settings = {k: v for k, v in dotenv_values(ENV_FILE).items() if v is not None}
-    project_id = settings.get("FIREBASE_PROJECT_ID") or emulator_control.DEFAULT_PROJECT
+        refuse_busy_ports(auth_port, firestore_port, args.port)
+    settings = settings_from(args.env_file)
+    project_id = (
+        os.environ.get("FIREBASE_PROJECT_ID")
+        or settings.get("FIREBASE_PROJECT_ID")
+        or emulator_control.DEFAULT_PROJECT
+    )
     print("Starting the Firebase emulators (Auth and Firestore)…", flush=True)
     running = emulator_control.start(
         project_id,
@@ -99,6 +125,8 @@ def main() -> None:
     # SIGTERM (e.g. from a process manager) should clean up like Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
+        # The environment first, then .env for what it leaves unset; the
+        # emulators and the development mode are what `make run` is.
         os.environ.update(
             {
                 **settings,
@@ -113,16 +141,17 @@ def main() -> None:
         seed_demo_owner(app)
         print(
             "\n  adminapp is running on the local emulators\n"
-            f"  URL:       http://{PUBLIC_HOST}:{PORT}/admin/\n"
+            f"  URL:       http://{PUBLIC_HOST}:{args.port}/admin/\n"
             f"  Email:     {DEMO_EMAIL}\n"
             f"  Password:  {DEMO_PASSWORD}\n"
             "  Password reset emails (firebase mode) are recorded by the Auth emulator:\n"
             f"    http://{running.auth_host}/emulator/v1/projects/{project_id}/oobCodes\n"
-            f"    open http://{PUBLIC_HOST}:{PORT}/admin/resetpassword/confirm?oobCode=<oobCode>\n"
+            f"    open http://{PUBLIC_HOST}:{args.port}/admin/resetpassword/confirm"
+            "?oobCode=<oobCode>\n"
             "  Ctrl-C stops the app and the emulators.\n",
             flush=True,
         )
-        run_simple(HOST, PORT, app, threaded=True, use_reloader=False)
+        run_simple(HOST, args.port, app, threaded=True, use_reloader=False)
     except KeyboardInterrupt:
         pass
     finally:
