@@ -17,6 +17,7 @@ from .web.cookie import SessionCookie
 from .web.error_pages import register_error_handlers
 from .web.extensions import csrf, limiter
 from .web.products import mount_products
+from .web.step_up import unclassified_writes
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -76,6 +77,7 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(security_bp)
     # After the built-in routes, so a product cannot shadow one of them.
     mount_products(app, settings, app.extensions[EXTENSION_KEY].audit)
+    _refuse_unclassified_writes(app)
 
     @app.get("/")
     def root():
@@ -91,6 +93,19 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def _refuse_unclassified_writes(app: Flask) -> None:
+    """Step-up is closed by default: a write route that says nothing about
+    it stops the app here, naming the route (adminapp/web/step_up.py)."""
+    unclassified = list(unclassified_writes(app))
+    if unclassified:
+        raise ConfigError(
+            "These routes change state but declare no step-up rule: "
+            + "; ".join(unclassified)
+            + ". Give each @step_up_required, @step_up_by_rule(reason) or "
+            "@step_up_exempt(reason) (adminapp.web.step_up)."
+        )
 
 
 def _configure_flask(app: Flask, settings: Settings) -> None:

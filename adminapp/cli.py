@@ -1,6 +1,7 @@
 """Command line parity with the admin pages.
 
-``flask admins add|remove|list|set-role|disable|enable|factors|reset-factors|set-service-account``,
+``flask admins add|remove|list|set-role|disable|enable|factors|reset-factors|unlock|``
+``firebase-factors|trust-firebase-factor|set-service-account``,
 ``flask sessions list|revoke``, ``flask audit tail`` and, with the users
 console, ``flask users find|list|show|disable|enable|revoke|verify|claims|delete``
 (acting with the owner's rights, like the other commands). Run with the same
@@ -24,6 +25,7 @@ from .addresses import InvalidEmail, identity_key
 from .errors import BackendUnavailable, Refused
 from .firebase.admins import ROLES
 from .firebase.sessions import valid_session_key
+from .services.mfa.recovery_codes import recovery_codes_left
 from .services.password_reset import MIN_PASSWORD_LENGTH
 from .services.users import Actor
 from .web.context import services
@@ -172,12 +174,17 @@ def list_admins() -> None:
 def list_factors(email: str) -> None:
     """List EMAIL's second factors (kinds, names, dates; never a secret)."""
     email = _email(email)
-    second_factor = services().second_factor
     with _outcomes():
         admin = services().directory.get(email)
         if admin is None:
             raise click.ClickException(f"{email} is not an admin.")
-        factors = second_factor.factors_of(email)
+        factors = services().own_factors.of(email)
+        lockout = services().lockout.status(email)
+    if lockout.locked(services().clock()):
+        click.echo(
+            f"Codes are locked until {lockout.locked_until:%Y-%m-%d %H:%M} UTC "
+            f"(flask admins unlock {email})."
+        )
     if not factors:
         click.echo(f"{email} has no second factor: they set one up at their next sign-in.")
         return
@@ -187,7 +194,7 @@ def list_factors(email: str) -> None:
             f"{factor.id}  {factor.kind:<14}  {factor.name or '-'}  "
             f"created {factor.created_at:%Y-%m-%d %H:%M} UTC  last used {used}"
         )
-    click.echo(f"Recovery codes left: {second_factor.recovery_codes_left(factors)}")
+    click.echo(f"Recovery codes left: {recovery_codes_left(factors)}")
 
 
 @admins_cli.command("reset-factors")
@@ -202,6 +209,59 @@ def reset_factors(email: str) -> None:
         f"Removed {removed} second-factor record{'s' if removed != 1 else ''} of {email} "
         "and ended their sessions. They set up a new factor at their next sign-in."
     )
+
+
+@admins_cli.command("unlock")
+@click.argument("email")
+def unlock(email: str) -> None:
+    """Lift the lock on EMAIL's second-factor codes after too many wrong ones,
+    and forget the count (audited)."""
+    email = _email(email)
+    with _outcomes():
+        was_locked = services().management.unlock(email, actor=_actor(), client=None)
+    click.echo(
+        f"{email}'s codes are unlocked." if was_locked else f"{email}'s codes were not locked."
+    )
+
+
+@admins_cli.command("firebase-factors")
+@click.argument("email")
+def list_firebase_factors(email: str) -> None:
+    """List the second factors of EMAIL's Firebase account (Identity Platform
+    MFA) and whether each counts here (ACCEPT_FIREBASE_SECOND_FACTOR)."""
+    email = _email(email)
+    with _outcomes():
+        admin = services().directory.get(email)
+        if admin is None:
+            raise click.ClickException(f"{email} is not an admin.")
+        enrolments = services().firebase_factors.enrolments(admin)
+    if not enrolments:
+        click.echo(f"{email}'s Firebase account has no second factor.")
+        return
+    for enrolment in enrolments:
+        factor = enrolment.factor
+        click.echo(
+            f"{factor.enrolment_id}  {factor.factor_id:<5}  {factor.display_name or '-'}  "
+            f"{factor.phone or ''}  enrolled {factor.enrolled_at or '?'}  "
+            f"{'trusted' if enrolment.trusted else 'not trusted'}"
+        )
+
+
+@admins_cli.command("trust-firebase-factor")
+@click.argument("email")
+@click.argument("enrolment_id")
+@click.option("--off", is_flag=True, help="Stop trusting it instead.")
+def trust_firebase_factor(email: str, enrolment_id: str, off: bool) -> None:
+    """Approve (or with --off, stop trusting) one second factor of EMAIL's
+    Firebase account, as shown by 'firebase-factors' (audited)."""
+    email = _email(email)
+    factors = services().firebase_factors
+    with _outcomes():
+        if off:
+            factors.distrust(email, enrolment_id, actor=_actor(), client=None)
+        else:
+            factors.trust(email, enrolment_id, actor=_actor(), client=None)
+    click.echo(f"{enrolment_id} is {'no longer' if off else 'now'} trusted for {email}.")
 
 
 @admins_cli.command("set-service-account")

@@ -181,6 +181,10 @@ class Settings:
     mfa_required_roles: frozenset[str] = frozenset(ROLES)
     pending_session_lifetime: timedelta = timedelta(minutes=5)
     step_up_window: timedelta = timedelta(minutes=10)
+    # The per-admin bound on wrong codes (adminapp/services/mfa/lockout.py).
+    mfa_admin_max_failures: int = 10
+    mfa_admin_failure_window: timedelta = timedelta(minutes=15)
+    mfa_admin_lock: timedelta = timedelta(minutes=15)
     # AES-GCM keys for TOTP secrets at rest: the last encrypts, all decrypt.
     mfa_encryption_keys: tuple[bytes, ...] = field(default=(), repr=False)
     webauthn_rp_id: str = DEVELOPMENT_RP_ID
@@ -337,6 +341,9 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         mfa_required_roles=_mfa_required_roles(source),
         pending_session_lifetime=source.minutes("PENDING_SESSION_MINUTES", 5),
         step_up_window=source.minutes("STEP_UP_MINUTES", 10),
+        mfa_admin_max_failures=source.integer("MFA_ADMIN_MAX_FAILURES", 10, low=3, high=100),
+        mfa_admin_failure_window=source.minutes("MFA_ADMIN_FAILURE_WINDOW_MINUTES", 15),
+        mfa_admin_lock=source.minutes("MFA_ADMIN_LOCK_MINUTES", 15),
         mfa_encryption_keys=mfa_keys,
         webauthn_rp_id=rp_id,
         webauthn_origin=public_url,

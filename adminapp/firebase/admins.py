@@ -27,6 +27,7 @@ from .backend import FirebaseBackend
 log = logging.getLogger(__name__)
 
 ADMINS = "admins"
+FIREBASE_FACTORS_FIELD = "firebase_factors"
 # Least privilege first; a role includes everything below it.
 ROLES = ("viewer", "admin", "owner")
 _RANK = {role: rank for rank, role in enumerate(ROLES)}
@@ -71,6 +72,10 @@ class Admin:
     # the document the guard already loads: choosing them costs no read.
     locale: str | None = None
     timezone: str | None = None
+    # The enrolments of Firebase's own MFA that count as this admin's second
+    # factor when ACCEPT_FIREBASE_SECOND_FACTOR is on (their ids; approved by
+    # the admin from a full session, or by an owner: services/mfa/firebase_factors.py).
+    trusted_firebase_factors: frozenset[str] = frozenset()
     # The document's update time when read; binding the uid is conditional
     # on it, so two racing first sign-ins cannot both bind.
     version: datetime | None = None
@@ -117,12 +122,21 @@ def admin_from_snapshot(snapshot: DocumentSnapshot) -> Admin | None:
         # ignored (the defaults apply), never a reason to refuse access.
         locale=supported_locale(data.get("locale")),
         timezone=valid_zone(data.get("timezone")),
+        trusted_firebase_factors=_trusted(data.get(FIREBASE_FACTORS_FIELD)),
         version=snapshot.update_time,
     )
 
 
 def _count(value: object) -> int:
     return value if isinstance(value, int) and value > 0 else 0
+
+
+def _trusted(value: object) -> frozenset[str]:
+    # A map of enrolment id -> who trusted it and when; anything else
+    # (a hand edit) trusts nothing.
+    if not isinstance(value, dict):
+        return frozenset()
+    return frozenset(key for key, entry in value.items() if isinstance(entry, dict) and key)
 
 
 class AdminDirectory:
@@ -219,6 +233,27 @@ class AdminDirectory:
             return AdminChange(before=before, after=None)
 
         return self._transact(delete, "remove admin")
+
+    def set_firebase_factor_trust(
+        self, email: str, enrolment_id: str, *, trusted_by: str | None
+    ) -> None:
+        """Trust one enrolment of Firebase's MFA for ``email`` (``trusted_by``
+        names who approved it), or stop trusting it (None)."""
+
+        def change(transaction) -> None:
+            snapshot = self.ref(email).get(transaction=transaction, **self._backend.rpc_options())
+            if admin_from_snapshot(snapshot) is None:
+                raise AdminNotFound(email)
+            trusted = dict((snapshot.to_dict() or {}).get(FIREBASE_FACTORS_FIELD) or {})
+            if trusted_by is None:
+                trusted.pop(enrolment_id, None)
+            else:
+                trusted[enrolment_id] = {"trusted_by": trusted_by, "trusted_at": self._clock()}
+            transaction.update(
+                self.ref(email), {FIREBASE_FACTORS_FIELD: trusted, "updated_at": self._clock()}
+            )
+
+        self._transact(change, "trust a Firebase second factor")
 
     def set_preferences(self, email: str, *, locale: str | None, timezone: str | None) -> None:
         """Store an admin's language and time zone (None: follow the defaults)."""

@@ -65,6 +65,13 @@ EVENTS = (
     "service_account_changed",
     # A passkey's signature counter went backwards: a cloned authenticator?
     "passkey_clone_suspected",
+    # The per-admin bound on wrong codes (services/mfa/lockout.py).
+    "second_factor_locked",
+    "second_factor_unlocked",
+    # Firebase's own second factor (services/mfa/firebase_factors.py).
+    "firebase_factor_refused",
+    "firebase_factor_trusted",
+    "firebase_factor_distrusted",
 )
 PAGE_SIZE = 50
 # The fields of an entry that its log line repeats (time and user agent are

@@ -29,6 +29,7 @@ from ..errors import Refused
 from ..i18n_marks import N_
 from .audit import log_event
 from .backend import FirebaseBackend
+from .users import SecondFactor, second_factors_of
 
 Clock = Callable[[], datetime]
 
@@ -43,8 +44,10 @@ class FirebaseIdentity:
     provider: str
     auth_time: datetime
     # Firebase's own second factor of this sign-in ("phone", "totp"), from
-    # firebase.sign_in_second_factor; None when there was none.
+    # firebase.sign_in_second_factor; None when there was none. Which
+    # enrolment it was: firebase.second_factor_identifier.
     second_factor: str | None = None
+    second_factor_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,7 @@ class Identity:
             provider=provider,
             auth_time=datetime.fromtimestamp(auth_time, UTC),
             second_factor=str(firebase.get("sign_in_second_factor") or "") or None,
+            second_factor_id=str(firebase.get("second_factor_identifier") or "") or None,
         )
 
     def _verified_claims(self, id_token: str) -> dict:
@@ -206,6 +210,16 @@ class Identity:
                 datetime.fromtimestamp(valid_after / 1000, UTC) if valid_after else None
             ),
         )
+
+    def second_factors(self, uid: str) -> tuple[SecondFactor, ...]:
+        """The enrolments of Firebase's own multi-factor authentication on a
+        staff account (none when the account is gone)."""
+        try:
+            with self._backend.auth_call("get_user"):
+                user = self._backend.auth.get_user(uid)
+        except auth.UserNotFoundError:
+            return ()
+        return second_factors_of(user)
 
     def revoke_refresh_tokens(self, uid: str) -> None:
         """Sign the user out of Firebase everywhere."""

@@ -34,10 +34,15 @@ class UserNotFound(NotFound):
 
 @dataclass(frozen=True)
 class SecondFactor:
+    """One enrolment of Firebase's own multi-factor authentication."""
+
     factor_id: str  # "phone" or "totp"
     display_name: str | None
     phone: str | None  # masked by Firebase for phone factors
     enrolled_at: str | None
+    # Firebase's id of this enrolment: an ID token of a sign-in that used
+    # it names it in firebase.second_factor_identifier.
+    enrolment_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,7 @@ def _time(milliseconds) -> datetime | None:
     return datetime.fromtimestamp(milliseconds / 1000, UTC) if milliseconds else None
 
 
-def _second_factors(user: auth.UserRecord) -> tuple[SecondFactor, ...]:
+def second_factors_of(user: auth.UserRecord) -> tuple[SecondFactor, ...]:
     # firebase-admin 7.7 does not expose enrolled factors on UserRecord; the
     # REST answer it wraps has them as ``mfaInfo`` (accounts:lookup).
     raw = getattr(user, "_data", {}).get("mfaInfo") or []
@@ -83,6 +88,7 @@ def _second_factors(user: auth.UserRecord) -> tuple[SecondFactor, ...]:
             display_name=item.get("displayName"),
             phone=item.get("phoneInfo"),
             enrolled_at=item.get("enrolledAt"),
+            enrolment_id=str(item.get("mfaEnrollmentId") or ""),
         )
         for item in raw
     )
@@ -101,7 +107,7 @@ def end_user(user: auth.UserRecord) -> EndUser:
         tokens_valid_after=_time(user.tokens_valid_after_timestamp),
         disabled=bool(user.disabled),
         custom_claims=dict(user.custom_claims or {}),
-        second_factors=_second_factors(user),
+        second_factors=second_factors_of(user),
     )
 
 

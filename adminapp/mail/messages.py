@@ -11,6 +11,7 @@ background threads never share a language by accident.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import jinja2
 
 from ..catalogs import compiled_directory, translations
 from ..config import Settings
+from ..timezones import format_when
 from .smtp import Mail, SmtpMailer
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "email"
@@ -74,3 +76,24 @@ class OwnEmail:
         self._settings = settings
         self._templates = templates
         self._mailer = mailer
+
+    def _send(
+        self,
+        name: str,
+        *,
+        to: str,
+        subject: str,
+        locale: str | None,
+        timezone: str | None,
+        when: dict[str, datetime] | None = None,
+        **context,
+    ) -> None:
+        """Render ``name`` in the reader's language (the defaults when None),
+        with each time in ``when`` shown in their zone, and send it now;
+        raises ``MailError`` when SMTP fails."""
+        locale = locale or self._settings.default_locale
+        zone = timezone or self._settings.default_timezone
+        times = {key: format_when(value, locale, zone) for key, value in (when or {}).items()}
+        self._mailer.send(
+            self._templates.render(name, locale=locale, to=to, subject=subject, **times, **context)
+        )

@@ -15,7 +15,6 @@ from datetime import datetime
 
 from ..client import Client
 from ..i18n_marks import N_
-from ..timezones import format_when
 from .messages import OwnEmail
 from .password_links import login_url
 
@@ -38,16 +37,14 @@ class ChangeNotices(OwnEmail):
     ) -> None:
         """Send the notice now, in the admin's language and time zone (the
         defaults when None); raises ``MailError`` when SMTP fails."""
-        locale = locale or self._settings.default_locale
-        self._mailer.send(
-            self._templates.render(
-                "password_changed",
-                locale=locale,
-                to=email,
-                subject=SUBJECT,
-                email=email,
-                when=format_when(when, locale, timezone or self._settings.default_timezone),
-                ip=client.ip,
-                login_url=login_url(self._settings),
-            )
+        self._send(
+            "password_changed",
+            to=email,
+            subject=SUBJECT,
+            locale=locale,
+            timezone=timezone,
+            when={"when": when},
+            email=email,
+            ip=client.ip,
+            login_url=login_url(self._settings),
         )

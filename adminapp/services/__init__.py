@@ -17,19 +17,27 @@ from ..firebase.backend import FirebaseBackend
 from ..firebase.factors import FactorStore
 from ..firebase.identity import Identity
 from ..firebase.identity_toolkit import IdentityToolkit
+from ..firebase.lockouts import LockoutStore
 from ..firebase.sessions import SessionStore
 from ..firebase.users import FirebaseUsers
 from ..mail.invitations import SignInInvitations
 from ..mail.messages import EmailTemplates
 from ..mail.notices import ChangeNotices
 from ..mail.password_links import LinkDelivery
+from ..mail.security_notices import SecurityNotices
 from ..mail.smtp import SmtpMailer
 from .access import Access
 from .background import Background
 from .management import AdminManagement
-from .passkeys import Passkeys
+from .mfa.firebase_factors import FirebaseFactors
+from .mfa.lockout import AdminLockout
+from .mfa.own_factors import OwnFactors
+from .mfa.passkeys import Passkeys
+from .mfa.recovery_codes import RecoveryCodes
+from .mfa.steps import ProofSteps
+from .mfa.totp import Totp
 from .password_reset import PasswordReset
-from .second_factor import SecondFactor
+from .throttle import Throttle
 from .users import UsersConsole
 
 
@@ -40,6 +48,8 @@ def utc_now() -> datetime:
 @dataclass
 class Services:
     settings: Settings
+    # What time it is for every rule (tests may pass another clock).
+    clock: Callable[[], datetime]
     backend: FirebaseBackend
     identity: Identity
     directory: AdminDirectory
@@ -51,8 +61,13 @@ class Services:
     background: Background
     users: UsersConsole
     factors: FactorStore
-    second_factor: SecondFactor
+    # The second factor, one service per kind over shared steps (services/mfa/).
+    totp: Totp
+    recovery_codes: RecoveryCodes
     passkeys: Passkeys
+    own_factors: OwnFactors
+    lockout: AdminLockout
+    firebase_factors: FirebaseFactors
 
     def close(self) -> None:
         """Finish queued emails, stop the cache's subscriber, then release
@@ -68,18 +83,30 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
     directory = AdminDirectory(backend, clock)
     sessions = SessionStore(backend, directory, settings, clock)
     audit = AuditTrail(backend, clock)
+    background = Background("adminapp-mail")
+    templates = EmailTemplates()
+    mailer = SmtpMailer(settings.smtp)
+    notices = SecurityNotices(settings, templates, mailer)
+    firebase_factors = FirebaseFactors(
+        identity=identity,
+        directory=directory,
+        audit=audit,
+        notices=notices,
+        background=background,
+        throttle=Throttle(settings.ratelimit_storage_uri),
+        settings=settings,
+        clock=clock,
+    )
     access = Access(
         backend=backend,
         identity=identity,
         directory=directory,
         sessions=sessions,
         audit=audit,
+        firebase_factors=firebase_factors,
         settings=settings,
         clock=clock,
     )
-    background = Background("adminapp-mail")
-    templates = EmailTemplates()
-    mailer = SmtpMailer(settings.smtp)
     toolkit = IdentityToolkit(backend, settings)
     resets = PasswordReset(
         directory=directory,
@@ -93,24 +120,35 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
         clock=clock,
     )
     factors = FactorStore(backend, directory)
-    second_factor_parts = {
-        "backend": backend,
-        "directory": directory,
-        "sessions": sessions,
-        "factors": factors,
-        "audit": audit,
-        "settings": settings,
-        "clock": clock,
-    }
-    second_factor = SecondFactor(**second_factor_parts)
-    passkeys = Passkeys(**second_factor_parts)
+    lockout = AdminLockout(
+        store=LockoutStore(backend, clock),
+        directory=directory,
+        audit=audit,
+        notices=notices,
+        background=background,
+        settings=settings,
+        clock=clock,
+    )
+    steps = ProofSteps(
+        backend=backend,
+        directory=directory,
+        sessions=sessions,
+        factors=factors,
+        audit=audit,
+        lockout=lockout,
+        settings=settings,
+        clock=clock,
+    )
+    recovery_codes = RecoveryCodes(steps)
+    own_factors = OwnFactors(steps)
     management = AdminManagement(
         directory=directory,
         identity=identity,
         access=access,
         audit=audit,
         resets=resets,
-        second_factor=second_factor,
+        own_factors=own_factors,
+        lockout=lockout,
         settings=settings,
         invitations=SignInInvitations(settings, templates, mailer),
     )
@@ -123,6 +161,7 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
     )
     return Services(
         settings=settings,
+        clock=clock,
         backend=backend,
         identity=identity,
         directory=directory,
@@ -134,6 +173,10 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) 
         background=background,
         users=users,
         factors=factors,
-        second_factor=second_factor,
-        passkeys=passkeys,
+        totp=Totp(steps, recovery_codes),
+        recovery_codes=recovery_codes,
+        passkeys=Passkeys(steps, recovery_codes),
+        own_factors=own_factors,
+        lockout=lockout,
+        firebase_factors=firebase_factors,
     )

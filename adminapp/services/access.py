@@ -19,9 +19,11 @@ from ..errors import Forbidden, NotFound, NotSignedIn
 from ..firebase.admins import Admin, AdminDirectory
 from ..firebase.audit import AuditTrail, log_event
 from ..firebase.backend import FirebaseBackend
-from ..firebase.identity import FirebaseIdentity, Identity, SignInRefused
+from ..firebase.identity import Identity, SignInRefused
 from ..firebase.sessions import CookieClaims, SessionRecord, SessionStore, valid_session_key
 from ..i18n_marks import N_
+from .mfa.firebase_factors import FirebaseFactors
+from .mfa.stages import Proof, Stage, second_factor_due, stage_of
 
 NOT_ADMIN = N_("This account is not an admin of this site.")
 UID_MISMATCH = N_(
@@ -64,10 +66,11 @@ class BearerNeedsSecondFactor(NotSignedIn):
     code = "second_factor_required"
 
 
-BEARER_SECOND_FACTOR = (
+BEARER_SECOND_FACTOR = N_(
     "This role needs a second factor: an ID token from a password alone does not open "
-    "the API. Sign in with Firebase multi-factor authentication, or have an operator "
-    "mark this account as a service account (flask admins set-service-account)."
+    "the API. Sign in with a Firebase second factor that is trusted for this account "
+    "(where the site accepts them), or have an operator mark this account as a service "
+    "account (flask admins set-service-account)."
 )
 
 
@@ -80,10 +83,12 @@ class SignedIn:
 @dataclass(frozen=True)
 class Resumed:
     """Who is making a guarded request. ``session`` is None for API calls
-    authenticated with a Firebase ID token instead of a session cookie."""
+    authenticated with a Firebase ID token instead of a session cookie.
+    ``proof`` is their last second-factor proof, for step-up."""
 
     session: SessionRecord | None
     admin: Admin
+    proof: Proof
 
 
 SIGNED_OUT = N_("Your session has ended. Sign in again.")
@@ -94,20 +99,6 @@ _OVER = {
     "session_expired": SIGNED_OUT,
     "session_idle": N_("You were signed out after a period of inactivity."),
 }
-
-
-def second_factor_due(admin: Admin, settings: Settings) -> bool:
-    """Whether this admin's role needs a second factor (MFA_REQUIRED_ROLES)."""
-    return admin.role in settings.mfa_required_roles
-
-
-def firebase_factor(identity: FirebaseIdentity, settings: Settings) -> str | None:
-    """The second factor Firebase proved at this sign-in, as the session
-    records it ("firebase_phone", "firebase_totp"), when
-    ACCEPT_FIREBASE_SECOND_FACTOR lets it count; else None."""
-    if settings.accept_firebase_second_factor and identity.second_factor:
-        return f"firebase_{identity.second_factor}"
-    return None
 
 
 def admission_refusal(admin: Admin | None, uid: str, *, in_session: bool) -> SignInRefused | None:
@@ -136,6 +127,7 @@ class Access:
         directory: AdminDirectory,
         sessions: SessionStore,
         audit: AuditTrail,
+        firebase_factors: FirebaseFactors,
         settings: Settings,
         clock: Callable[[], datetime],
     ):
@@ -144,6 +136,7 @@ class Access:
         self._directory = directory
         self._sessions = sessions
         self._audit = audit
+        self._firebase_factors = firebase_factors
         self._settings = settings
         self._clock = clock
 
@@ -171,19 +164,19 @@ class Access:
             )
             self._backend.commit(batch, "refused sign-in")
             raise refusal
+        # Firebase's own second factor counts only under the one rule
+        # (services/mfa/firebase_factors.py), which refuses, audits and
+        # emails for an enrolment nobody approved.
+        factor = self._firebase_factors.counted(identity, admin, client)
         now = self._clock()
         # The conditional write first. Firestore commits a batch atomically
         # whatever its order; the local emulator applies writes one by one,
         # and this order lets it, too, write nothing when the condition fails.
         self._directory.stage_sign_in(batch, admin, identity.uid, now)
         # Gate 2's second factor: the session waits for it, and only its
-        # pages open (adminapp/services/second_factor.py completes it).
-        pending = second_factor_due(admin, self._settings)
-        factor = firebase_factor(identity, self._settings)
-        if factor is not None:
-            # ACCEPT_FIREBASE_SECOND_FACTOR: Firebase's own MFA (Identity
-            # Platform) proved it at gate 1; the admin is not asked twice.
-            pending = False
+        # pages open (services/mfa/stages.py names the stages). A trusted
+        # Firebase factor proved it at gate 1: the admin is not asked twice.
+        pending = second_factor_due(admin, self._settings) and factor is None
         claims, session = self._sessions.stage_open(
             batch,
             uid=identity.uid,
@@ -206,7 +199,7 @@ class Access:
         self._commit_sign_in(batch, "sign-in")
         return SignedIn(claims=claims, session=session)
 
-    def authenticate_bearer(self, id_token: str, client: Client) -> Admin:
+    def authenticate_bearer(self, id_token: str, client: Client) -> Resumed:
         """An API call made with a Firebase ID token rather than a session
         (scripts and services have no browser to carry a cookie).
 
@@ -215,9 +208,13 @@ class Access:
         Costs one Firebase Auth and one Firestore round trip.
 
         A password alone opens no session, so it opens no API either: for a
-        role in MFA_REQUIRED_ROLES the token must carry Firebase's own
-        second-factor claim (Identity Platform MFA), or the admin must be
-        marked as a service account (``flask admins set-service-account``).
+        role in MFA_REQUIRED_ROLES the token must carry a Firebase second
+        factor that counts under the one rule (ACCEPT_FIREBASE_SECOND_FACTOR
+        and a trusted enrolment: services/mfa/firebase_factors.py), or the
+        admin must be marked as a service account (``flask admins
+        set-service-account``). The proof returned decides step-up for
+        writes: the token's sign-in time when its factor counts; always
+        fresh for a service account, which an operator vouched for.
         """
         identity = self._verified(
             self._identity.verify, id_token, client, "access_refused", auth="bearer"
@@ -233,9 +230,10 @@ class Access:
                 ip=client.ip,
             )
             raise refusal
+        factor = self._firebase_factors.counted(identity, admin, client)
         if (
             second_factor_due(admin, self._settings)
-            and identity.second_factor is None
+            and factor is None
             and not admin.service_account
         ):
             log_event(
@@ -250,7 +248,8 @@ class Access:
             batch = self._backend.firestore.batch()
             self._directory.stage_sign_in(batch, admin, identity.uid, self._clock())
             self._commit_sign_in(batch, "bind admin uid")
-        return admin
+        proof = Proof(at=identity.auth_time if factor else None, standing=admin.service_account)
+        return Resumed(session=None, admin=admin, proof=proof)
 
     def _commit_sign_in(self, batch, what: str) -> None:
         try:
@@ -295,16 +294,12 @@ class Access:
                 forbidden=True,
                 params=refusal.params,
             )
-        if (
-            not session.mfa_pending
-            and session.mfa_factor is None
-            and second_factor_due(admin, self._settings)
-        ):
+        if stage_of(session, admin, self._settings) is Stage.SIGN_IN_AGAIN:
             # A full session that never proved a second factor, for a role
             # that now needs one (opened before MFA_REQUIRED_ROLES named it).
             raise self._refuse("second_factor_required", SIGN_IN_AGAIN, client, end=session)
         self._keep_alive(session, now, client)
-        return Resumed(session=session, admin=admin)
+        return Resumed(session=session, admin=admin, proof=Proof.of_session(session))
 
     def _refuse(
         self,

@@ -15,7 +15,7 @@ from ..catalogs import supported_locale
 from ..client import Client
 from ..config import Settings
 from ..errors import BackendUnavailable, Conflict, InvalidInput
-from ..firebase.admins import Admin, AdminChange, AdminDirectory, LastOwner
+from ..firebase.admins import Admin, AdminChange, AdminDirectory, AdminNotFound, LastOwner
 from ..firebase.audit import AuditTrail
 from ..firebase.identity import Identity
 from ..i18n_marks import N_
@@ -24,8 +24,9 @@ from ..mail.password_links import LinkDeliveryError
 from ..mail.smtp import MailError
 from ..timezones import valid_zone
 from .access import Access
+from .mfa.lockout import AdminLockout
+from .mfa.own_factors import OwnFactors
 from .password_reset import PasswordReset
-from .second_factor import SecondFactor
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +57,13 @@ class AdminManagement:
         access: Access,
         audit: AuditTrail,
         resets: PasswordReset,
-        second_factor: SecondFactor,
+        own_factors: OwnFactors,
+        lockout: AdminLockout,
         settings: Settings,
         invitations: SignInInvitations,
     ):
-        self._second_factor = second_factor
+        self._own_factors = own_factors
+        self._lockout = lockout
         self._directory = directory
         self._identity = identity
         self._access = access
@@ -243,9 +246,16 @@ class AdminManagement:
             raise Conflict(
                 N_("Change your own second factors on your security page."), code="own_account"
             )
-        removed = self._second_factor.reset(email, actor=actor, client=client)
+        removed = self._own_factors.reset(email, actor=actor, client=client)
         self._access.end_sessions(email, "second_factors_reset", actor=actor, client=client)
         return removed
+
+    def unlock(self, email: str, *, actor: str, client: Client | None) -> bool:
+        """Lift the per-admin lock on wrong codes (an owner, the CLI);
+        whether there was a lock."""
+        if self._directory.get(email) is None:
+            raise AdminNotFound(email)
+        return self._lockout.unlock(email, actor=actor, client=client)
 
     def set_service_account(self, email: str, on: bool, *, actor: str) -> None:
         """Mark ``email`` as a service account (its bearer calls need no

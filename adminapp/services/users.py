@@ -7,7 +7,10 @@ finds it by either. The rules, beyond each route's least role:
 
 * each action has a least role of its own (:data:`ACTIONS`), checked here
   again so that the pages, the API and the CLI cannot drift apart;
-* acting on an account that is also an admin needs ``owner``;
+* acting on an account that is also an admin needs ``owner`` and a recent
+  second-factor proof (step-up), as the owner-only actions do: disabling,
+  revoking or resetting an admin's own Firebase account locks them out of
+  the admin area as surely as the admins page would;
 * nobody disables or deletes their own account from here, and an admin's
   account is not deleted (remove them from the admins first);
 * custom claims are validated before anything is sent (:func:`parse_claims`).
@@ -27,8 +30,8 @@ from ..firebase.audit import AuditTrail
 from ..firebase.users import EndUser, FirebaseUsers, UsersPage
 from ..i18n_marks import N_
 from ..mail.password_links import LinkDeliveryError
+from .mfa.refusals import StepUpRequired
 from .password_reset import PasswordReset
-from .second_factor import StepUpRequired
 
 # action -> (least role, audit event)
 ACTIONS = {
@@ -76,8 +79,8 @@ class Actor:
     name: str
     role: str
     client: Client | None = None
-    # The actor's last second-factor proof is too old for owner actions
-    # (SecondFactor.step_up_due); never for an operator at the CLI.
+    # The actor's last second-factor proof is older than STEP_UP_MINUTES
+    # (services/mfa/stages.py step_up_due); never for an operator at the CLI.
     step_up_due: bool = False
 
     def can(self, least_role: str) -> bool:
@@ -241,7 +244,8 @@ class UsersConsole:
                 params={"least": least, "role": actor.role},
             )
         user = self._users.get_user(uid)
-        if not actor.can("owner") and self._admin_for(user) is not None:
+        target_is_admin = self._admin_for(user) is not None
+        if not actor.can("owner") and target_is_admin:
             self._record(action, user, actor, outcome="refused", reason="target_is_admin")
             raise Forbidden(
                 N_(
@@ -251,16 +255,11 @@ class UsersConsole:
                 code="target_is_admin",
                 params={"user": user.label},
             )
-        if least == "owner":
-            self._step_up(actor, action)
-        return user
-
-    def _step_up(self, actor: Actor, action: str) -> None:
-        """Owner actions (claims, delete) pass here: they need a recent
-        second-factor proof (STEP_UP_MINUTES), which the caller judged
-        from its session (``Actor.step_up_due``)."""
-        if actor.step_up_due:
+        if (least == "owner" or target_is_admin) and actor.step_up_due:
+            # The caller judged the proof from its session or token
+            # (Actor.step_up_due); an operator at the CLI has none to give.
             raise StepUpRequired()
+        return user
 
     def _not_self(self, user: EndUser, actor: Actor, action: str) -> None:
         if _admin_key(user) == actor.name:

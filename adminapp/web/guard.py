@@ -3,10 +3,14 @@
 ``guard`` runs before every request. Outside ``/admin`` and for views marked
 :func:`public` it does nothing. Everywhere else it needs a valid session
 cookie, resumes the session (one batched Firestore read) and puts the admin
-in ``g.admin``; under ``/admin/api/`` a Firebase ID token in
-``Authorization: Bearer`` may stand in for the cookie. It then enforces the
-role the view declared with :func:`role_required`. A view that declares
-nothing needs ``owner``: a route added without thought is closed, not open.
+in ``g.admin`` and their last second-factor proof in ``g.proof``; under
+``/admin/api/`` a Firebase ID token in ``Authorization: Bearer`` may stand
+in for the cookie. It then enforces, in this order: the session's stage (a
+pending one reaches only the second-factor pages), the role the view
+declared with :func:`role_required` (a view that declares nothing needs
+``owner``), and its step-up classification (``step_up.py``: a write route
+that declares none is refused). A route added without thought is closed,
+not open.
 """
 
 from __future__ import annotations
@@ -33,12 +37,14 @@ from ..firebase.admins import ROLES, Admin
 from ..firebase.audit import log_event
 from ..i18n_marks import N_
 from ..services.access import AccessRefused, Resumed
+from ..services.mfa.stages import stage_of
 from .bearer import bearer_token, has_bearer
 from .context import request_client, services, session_cookie
 from .extensions import csrf, limiter
 from .i18n import say
 from .redirects import DASHBOARD, safe_next
 from .responses import API_PREFIX, error_response, wants_json
+from .step_up import WRITE_METHODS, StepUp, classification, require_step_up
 
 View = TypeVar("View", bound=Callable)
 DEFAULT_LEAST_ROLE = "owner"
@@ -83,7 +89,7 @@ def current_admin() -> Admin:
 
 
 def current_session() -> Resumed:
-    return Resumed(session=g.admin_session, admin=g.admin)
+    return Resumed(session=g.admin_session, admin=g.admin, proof=g.proof)
 
 
 def init_app(app: Flask) -> None:
@@ -114,9 +120,10 @@ def guard() -> Response | None:
         return who
     g.admin = who.admin
     g.admin_session = who.session
+    g.proof = who.proof
     if (
         who.session is not None
-        and who.session.mfa_pending
+        and stage_of(who.session, who.admin, services().settings).pending
         and not getattr(view, "pending_allowed", False)
     ):
         return _second_factor_due()
@@ -128,11 +135,21 @@ def guard() -> Response | None:
             N_("This needs the %(least)s role; your role is %(role)s."),
             params={"least": least, "role": who.admin.role},
         )
-    if g.auth_method == "cookie" and request.path.startswith(API_PREFIX):
-        # The API blueprint is exempt from the global CSRF check because a
-        # bearer token cannot be forged cross-site; a cookie can be sent by
-        # a browser, so cookie-authenticated writes still need the token.
+    declared = classification(view)
+    if view is not None and declared is None and request.method in WRITE_METHODS:
+        # create_app refuses to start with such a route; this is the
+        # backstop for one added after start-up.
+        log_event("access_refused", reason="route_unclassified", path=request.path)
+        raise Forbidden(N_("This action is not available."), code="route_unclassified")
+    if g.auth_method == "cookie":
+        # A cookie can be sent by a browser, so cookie-authenticated writes
+        # need the CSRF token: the API blueprints are exempt from the global
+        # check (a bearer token cannot be forged cross-site), and for the
+        # pages it is checked here, before a step-up prompt could keep a
+        # forged form's fields for the admin to confirm.
         csrf.protect()
+    if declared is not None and declared.kind is StepUp.REQUIRED:
+        require_step_up()
     return None
 
 
@@ -174,21 +191,20 @@ def _resume_session() -> Resumed | Response:
 
 
 def _authenticate_bearer(header: str) -> Resumed:
-    admin = services().access.authenticate_bearer(bearer_token(header), request_client())
-    return Resumed(session=None, admin=admin)
+    return services().access.authenticate_bearer(bearer_token(header), request_client())
 
 
-SECOND_FACTOR_FIRST = "Confirm it is you with your second factor to continue."
+SECOND_FACTOR_FIRST = N_("Confirm it is you with your second factor to continue.")
 
 
 def _second_factor_due() -> Response:
     """Answer a pending session outside the second-factor pages: as signed
     out (nothing of the admin area opens), pointing at the challenge."""
     if wants_json():
-        return error_response(401, SECOND_FACTOR_FIRST, "second_factor_required")
+        return error_response(401, _(SECOND_FACTOR_FIRST), "second_factor_required")
     if request.method not in SAFE_METHODS:
         return error_response(
-            401, SECOND_FACTOR_FIRST, "second_factor_required", title="Signed out"
+            401, _(SECOND_FACTOR_FIRST), "second_factor_required", title=_("Signed out")
         )
     return redirect(url_for("mfa.challenge", next=_requested_path()))
 

@@ -55,6 +55,11 @@ EVENT_LABELS = {
     "step_up": _l("Step-up"),
     "service_account_changed": _l("Service account changed"),
     "passkey_clone_suspected": _l("Passkey clone suspected"),
+    "second_factor_locked": _l("Second factor locked"),
+    "second_factor_unlocked": _l("Second factor lock lifted"),
+    "firebase_factor_refused": _l("Untrusted Firebase second factor refused"),
+    "firebase_factor_trusted": _l("Firebase second factor trusted"),
+    "firebase_factor_distrusted": _l("Firebase second factor no longer trusted"),
 }
 
 OUTCOME_LABELS = {

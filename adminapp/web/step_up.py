@@ -1,37 +1,111 @@
-"""Step-up: dangerous actions need a recent second-factor proof.
+"""Step-up, closed by default: every state-changing route says whether it
+needs a fresh second-factor proof, and one that says nothing is refused.
 
-A view declares it with :func:`step_up_required` (or calls
-:func:`require_step_up` when only some requests need it, such as ending
-*another* admin's session). The rule is ``SecondFactor.step_up_due``: the
-session's last proof, on the record the guard already read, is older than
-STEP_UP_MINUTES; no read of its own. Bearer calls have no session and are
-held to the bearer rule instead (``Access.authenticate_bearer``).
+Each guarded view that accepts a write (POST, PUT, PATCH, DELETE) is
+classified with one of three declarations:
 
-A refusal is :class:`~adminapp.services.second_factor.StepUpRequired`:
-401 ``step_up_required`` as JSON; for a form, the step-up prompt, which then
+- :func:`step_up_required`: the guard asks for a proof within
+  STEP_UP_MINUTES before the view runs (GET pages may declare it too: a new
+  TOTP key's page);
+- :func:`step_up_by_rule`: a service rule decides per request, because it
+  depends on what is targeted (ending *another* admin's session; a users-
+  console action on an account that is an admin here; the first factor of a
+  pending session against adding one later). The reason names the rule;
+- :func:`step_up_exempt`: no proof needed, with the reason why (signing
+  out; the proof itself; one's own language).
+
+``create_app`` refuses to start while a write route under ``/admin`` is
+unclassified (:func:`unclassified_writes`), naming it, and the guard refuses
+such a route at run time too, so a route added without thought is closed.
+``tests/integration/test_route_access.py`` holds the table of every route's
+classification.
+
+The proof is the caller's (``g.proof``, see ``adminapp/services/mfa/stages.py``):
+a session's last sign-in or step-up, a bearer token's trusted Firebase
+factor (its sign-in time), or a service account's standing. A refusal is
+:class:`~adminapp.services.mfa.refusals.StepUpRequired`: 401
+``step_up_required`` as JSON; for a form, the step-up prompt, which then
 continues with the action (``adminapp/web/mfa/step_up.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import TypeVar
 
-from flask import g
+from flask import Flask, g
 
 from ..firebase.sessions import valid_session_key
-from ..services.second_factor import StepUpRequired
+from ..services.mfa.refusals import StepUpRequired
+from ..services.mfa.stages import step_up_due as _step_up_due
 from .context import services
 
 View = TypeVar("View", bound=Callable)
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class StepUp(StrEnum):
+    REQUIRED = "required"
+    BY_RULE = "by_rule"
+    EXEMPT = "exempt"
+
+
+@dataclass(frozen=True)
+class Classification:
+    kind: StepUp
+    reason: str | None = None
+
+
+def step_up_required(view: View) -> View:
+    """Declare that a view (a dangerous action) needs a recent proof; the
+    guard asks for it before the view runs."""
+    view.step_up = Classification(StepUp.REQUIRED)
+    return view
+
+
+def step_up_by_rule(reason: str) -> Callable[[View], View]:
+    """Declare that a service rule decides per request; ``reason`` names it."""
+    return _classify(StepUp.BY_RULE, reason)
+
+
+def step_up_exempt(reason: str) -> Callable[[View], View]:
+    """Declare that a write needs no fresh proof, and why."""
+    return _classify(StepUp.EXEMPT, reason)
+
+
+def _classify(kind: StepUp, reason: str) -> Callable[[View], View]:
+    if not reason or not reason.strip():
+        raise ValueError("a step-up classification needs its reason")
+
+    def declare(view: View) -> View:
+        view.step_up = Classification(kind, reason)
+        return view
+
+    return declare
+
+
+def classification(view: Callable | None) -> Classification | None:
+    return getattr(view, "step_up", None)
+
+
+def unclassified_writes(app: Flask) -> Iterator[str]:
+    """The guarded write routes under /admin that declare no step-up rule,
+    as "endpoint (METHOD path)"."""
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions.get(rule.endpoint)
+        if not rule.rule.startswith("/admin") or rule.endpoint == "static":
+            continue
+        if getattr(view, "public", False) or classification(view) is not None:
+            continue
+        for method in sorted((rule.methods or set()) & WRITE_METHODS):
+            yield f"{rule.endpoint} ({method} {rule.rule})"
 
 
 def step_up_due() -> bool:
-    """Whether the current request's admin must prove a factor again first."""
-    if getattr(g, "auth_method", None) != "cookie":
-        return False
-    return services().second_factor.step_up_due(g.admin_session, g.admin)
+    """Whether the current caller must prove a factor again first."""
+    return _step_up_due(g.proof, g.admin, services().settings, services().clock())
 
 
 def require_step_up() -> None:
@@ -39,16 +113,10 @@ def require_step_up() -> None:
         raise StepUpRequired()
 
 
-def step_up_required(view: View) -> View:
-    """Declare that a view (a dangerous action) needs a recent proof."""
-
-    @wraps(view)
-    def checked(*args, **kwargs):
-        require_step_up()
-        return view(*args, **kwargs)
-
-    checked.step_up = True
-    return checked
+ENDING_ANOTHERS_SESSION = (
+    "ending another admin's session needs a fresh proof, ending one's own does not "
+    "(require_step_up_to_end)"
+)
 
 
 def require_step_up_to_end(key: str) -> None:

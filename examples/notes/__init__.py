@@ -22,6 +22,7 @@ from adminapp.firebase.backend import FirebaseBackend
 from adminapp.web.context import request_client, services
 from adminapp.web.guard import current_admin, role_required
 from adminapp.web.products import AdminBlueprint
+from adminapp.web.step_up import step_up_exempt
 
 NOTES = "example_notes"
 MAX_NOTE_LENGTH = 500
@@ -89,6 +90,7 @@ def index():
 
 @bp.post("/")
 @role_required("admin")
+@step_up_exempt("adds a note: product data only, no account or access change")
 def add():
     form = NoteForm()
     if not form.validate():  # validated before anything is written

@@ -164,7 +164,9 @@ def test_sms_second_factor_through_the_resolver_reaches_the_dashboard(
     ACCEPT_FIREBASE_SECOND_FACTOR the admin is not asked again by gate 2."""
     auth_emulator.create_user(ADMIN)
     auth_emulator.enrol_sms_factor(ADMIN, PHONE)
-    store.add_admin(ADMIN, "admin")
+    # An enrolment approved for this admin: only such a factor counts.
+    [enrolment] = auth_emulator.enrolment_ids(ADMIN)
+    store.add_admin(ADMIN, "admin", firebase_factors={enrolment: {"trusted_by": "cli:test"}})
     sent_before = len(auth_emulator.sms_codes(PHONE))
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))

@@ -314,3 +314,68 @@ def test_a_full_session_adds_a_second_passkey_that_signs_in(site, auth_emulator,
         "/admin/mfa/passkeys/new"
     )
     assert store.admin(OWNER)["second_factors"] == 2
+
+
+def _stale(store, email=OWNER, minutes=11) -> None:
+    """Move the full session's last proof back past STEP_UP_MINUTES (10)."""
+    from datetime import UTC, datetime
+
+    long_ago = datetime.now(UTC) - timedelta(minutes=minutes)
+    for session in full_sessions(store, email):
+        store.update_session(session["id"], mfa_step_up_at=long_ago, mfa_verified_at=long_ago)
+
+
+def test_a_stale_session_cannot_add_a_passkey_to_step_up_with(site, auth_emulator, owner, store):
+    """Review finding High 1: a full session whose last proof is old (an
+    unattended tab, a stolen cookie) asked for registration options and
+    added its own passkey without a step-up, then stepped up with it."""
+    first, _, visit = enrol(site, auth_emulator)
+    options = visit.options("registration")  # asked while the proof was fresh
+    _stale(store)
+    planted = SoftPasskey(origin=site)
+
+    asked = visit.browser.post(
+        "/admin/mfa/passkeys/registration-options",
+        headers={"Accept": "application/json", "X-CSRFToken": visit.csrf, "Origin": site},
+    )
+    page = visit.browser.get("/admin/mfa/passkeys/new")
+    added = visit.submit(
+        "/admin/mfa/passkeys/new", credential=json.dumps(planted.register(options))
+    )
+
+    assert asked.status_code == 401 and asked.json()["error"] == "step_up_required"
+    assert page.status_code == 302
+    assert page.headers["Location"].startswith("/admin/mfa/step-up?next=/admin/mfa/passkeys/new")
+    assert added.status_code == 401 and "Confirm it is you" in added.text
+    assert [p["credential_id"] for p in store.factors(OWNER) if p["kind"] == "passkey"] == [
+        first.id
+    ]
+    assert store.admin(OWNER)["second_factors"] == 1
+    assert store.audit(event="step_up") == []
+    # A fresh proof with the admin's own passkey, and then it may add one.
+    proved = visit.answer(first.assert_(visit.options("authentication")))
+    assert proved.status_code == 303
+    again = visit.submit(
+        "/admin/mfa/passkeys/new",
+        credential=json.dumps(planted.register(visit.options("registration"))),
+    )
+    assert again.status_code == 303
+    assert store.admin(OWNER)["second_factors"] == 2
+
+
+def test_a_passkey_still_signs_in_while_codes_are_locked(site, auth_emulator, owner, store):
+    """The per-admin lock refuses codes (guessable); a passkey cannot be
+    guessed, so an admin with one is never locked out by someone who knows
+    the password."""
+    from datetime import UTC, datetime
+
+    passkey, _, _ = enrol(site, auth_emulator)
+    store.client.collection("admin_mfa_lockouts").document(OWNER).set(
+        {"failures": 0, "locked_until": datetime.now(UTC) + timedelta(minutes=15)}
+    )
+    visit = Visit(site, auth_emulator)
+
+    response = visit.answer(passkey.assert_(visit.options("authentication")))
+
+    assert response.status_code == 303
+    assert visit.signed_in()

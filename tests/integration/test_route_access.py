@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from adminapp.firebase.admins import ROLES
+from adminapp.web.step_up import StepUp, classification
 from tests.support.settings import base_config
 from tests.support.web import ORIGIN, csrf_token, exchange, sign_in
 
@@ -90,6 +91,14 @@ ACCESS = {
     ("mfa.enrol_passkey", "POST"): "viewer",
     ("mfa.new_passkey", "GET"): "viewer",
     ("mfa.add_passkey", "POST"): "viewer",
+    # The per-admin lock on wrong codes, and Firebase's own second factors.
+    ("console.unlock_admin", "POST"): "owner",
+    ("api.unlock_admin", "POST"): "owner",
+    ("api.list_firebase_factors", "GET"): "owner",
+    ("api.trust_firebase_factor", "PUT"): "owner",
+    ("api.distrust_firebase_factor", "DELETE"): "owner",
+    ("security.trust_firebase_factor", "POST"): "viewer",
+    ("security.distrust_firebase_factor", "POST"): "viewer",
 }
 # The "pending" column: what a session waiting for its second factor may
 # reach (guard.pending_allowed). Everything else answers it as signed out.
@@ -105,6 +114,61 @@ PENDING = {
     ("mfa.verify_passkey", "POST"),
     ("mfa.enrol_passkey", "POST"),
 }
+# The step-up column (adminapp/web/step_up.py): every route that changes
+# state says whether it needs a fresh second-factor proof ("required"), a
+# service rule decides per request ("by_rule"), or it is "exempt"; pages
+# that need one say so too. Missing here, or different on the view, fails.
+REQUIRED, BY_RULE, EXEMPT = "required", "by_rule", "exempt"
+STEP_UP = {
+    ("auth.logout", "POST"): EXEMPT,
+    ("console.invite_admin", "POST"): REQUIRED,
+    ("console.change_role", "POST"): REQUIRED,
+    ("console.set_admin_status", "POST"): REQUIRED,
+    ("console.remove_admin", "POST"): REQUIRED,
+    ("console.reset_factors", "POST"): REQUIRED,
+    ("console.unlock_admin", "POST"): REQUIRED,
+    ("console.end_session", "POST"): BY_RULE,
+    ("console.end_other_sessions", "POST"): EXEMPT,
+    ("console.sign_out_everywhere", "POST"): EXEMPT,
+    ("console.save_account", "POST"): EXEMPT,
+    ("api.invite_admin", "POST"): REQUIRED,
+    ("api.update_admin", "PATCH"): REQUIRED,
+    ("api.remove_admin", "DELETE"): REQUIRED,
+    ("api.reset_factors", "POST"): REQUIRED,
+    ("api.unlock_admin", "POST"): REQUIRED,
+    ("api.trust_firebase_factor", "PUT"): REQUIRED,
+    ("api.distrust_firebase_factor", "DELETE"): REQUIRED,
+    ("api.end_session", "DELETE"): BY_RULE,
+    ("users.set_status", "POST"): BY_RULE,
+    ("users.revoke", "POST"): BY_RULE,
+    ("users.verify_email", "POST"): BY_RULE,
+    ("users.send_reset", "POST"): BY_RULE,
+    ("users.set_claims", "POST"): BY_RULE,
+    ("users.delete", "POST"): BY_RULE,
+    ("users_api.set_status", "POST"): BY_RULE,
+    ("users_api.revoke", "POST"): BY_RULE,
+    ("users_api.verify_email", "POST"): BY_RULE,
+    ("users_api.send_reset", "POST"): BY_RULE,
+    ("users_api.set_claims", "PUT"): BY_RULE,
+    ("users_api.delete_user", "DELETE"): BY_RULE,
+    ("notes.add", "POST"): EXEMPT,
+    ("mfa.verify_totp", "POST"): EXEMPT,
+    ("mfa.verify_recovery_code", "POST"): EXEMPT,
+    ("mfa.confirm_totp", "POST"): BY_RULE,
+    ("mfa.passkey_registration_options", "POST"): BY_RULE,
+    ("mfa.passkey_authentication_options", "POST"): EXEMPT,
+    ("mfa.verify_passkey", "POST"): EXEMPT,
+    ("mfa.enrol_passkey", "POST"): BY_RULE,
+    ("mfa.new_passkey", "GET"): REQUIRED,
+    ("mfa.add_passkey", "POST"): REQUIRED,
+    ("security.rename_factor", "POST"): EXEMPT,
+    ("security.remove_factor", "POST"): REQUIRED,
+    ("security.regenerate_recovery_codes", "POST"): REQUIRED,
+    ("security.new_totp", "GET"): REQUIRED,
+    ("security.confirm_totp", "POST"): REQUIRED,
+    ("security.trust_firebase_factor", "POST"): REQUIRED,
+    ("security.distrust_firebase_factor", "POST"): REQUIRED,
+}
 # Values for URL parts: they name nothing that exists, so an allowed request
 # reaches the view and gets its 404 or 400 without changing anything.
 URL_VALUES = {
@@ -113,6 +177,7 @@ URL_VALUES = {
     "action": "disable",
     "uid": "no-such-user",
     "factor_id": "0" * 24,
+    "enrolment_id": "no-such-enrolment",
 }
 SAFE = {"GET", "HEAD", "OPTIONS"}
 
@@ -156,6 +221,23 @@ def config() -> dict[str, str]:
 
 def test_every_admin_route_is_in_the_table(app):
     assert admin_routes(app) == set(ACCESS)
+
+
+def test_every_write_route_is_classified_for_step_up_as_the_table_says(app):
+    """Closed by default: a write route missing from STEP_UP, or whose view
+    declares something else, fails here (and the app refuses to start with
+    an unclassified one: tests/integration/test_step_up_closed.py)."""
+    declared = {}
+    for endpoint, method in ACCESS:
+        if ACCESS[endpoint, method] == PUBLIC:
+            continue
+        found = classification(app.view_functions[endpoint])
+        if found is not None:
+            declared[endpoint, method] = found.kind.value
+            assert found.kind is StepUp.REQUIRED or found.reason, (endpoint, "needs a reason")
+        else:
+            assert method in SAFE, f"{endpoint} {method} changes state but is not classified"
+    assert declared == STEP_UP
 
 
 @pytest.fixture

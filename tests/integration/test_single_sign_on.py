@@ -191,10 +191,24 @@ def phone_factor_token(auth_emulator, email: str) -> str:
     tests/browser/test_single_sign_on.py.)"""
     token = auth_emulator.sign_in_with_idp("google.com", email)
     firebase = token_claims(token)["firebase"]
-    return rewrite_claims(token, firebase={**firebase, "sign_in_second_factor": "phone"})
+    return rewrite_claims(
+        token,
+        firebase={
+            **firebase,
+            "sign_in_second_factor": "phone",
+            "second_factor_identifier": ENROLMENT,
+        },
+    )
+
+
+ENROLMENT = "sms-enrolment-1"
+TRUSTED = {ENROLMENT: {"trusted_by": "owner@acme.com"}}
 
 
 # MFA_REQUIRED_ROLES="" is the default: every role needs a second factor.
+# Firebase's factor counts only when accepted and for a trusted enrolment
+# (adminapp/services/mfa/firebase_factors.py; the untrusted case is in
+# tests/integration/test_bearer_second_factor.py).
 @pytest.mark.parametrize(
     ("config", "with_claim", "pending", "factor"),
     [
@@ -219,7 +233,7 @@ def phone_factor_token(auth_emulator, email: str) -> str:
 def test_firebase_second_factor_opens_a_full_session_only_when_accepted(
     client, auth_emulator, store, with_claim, pending, factor
 ):
-    store.add_admin(ADMIN, "admin")
+    store.add_admin(ADMIN, "admin", firebase_factors=TRUSTED)
     if with_claim:
         token = phone_factor_token(auth_emulator, ADMIN)
     else:

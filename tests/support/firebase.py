@@ -94,6 +94,12 @@ class AuthEmulator:
             },
         )
 
+    def enrolment_ids(self, email: str) -> list[str]:
+        """The ids of the user's Firebase MFA enrolments (what an ID token
+        names in ``firebase.second_factor_identifier``)."""
+        user = auth.get_user_by_email(email, app=self.app)
+        return [item["mfaEnrollmentId"] for item in user._data.get("mfaInfo") or []]
+
     def mfa_sign_in(self, email: str, phone: str, password: str = DEFAULT_PASSWORD) -> str:
         """An ID token from a sign-in with the password and the enrolled SMS
         factor: Firebase puts ``firebase.sign_in_second_factor`` in it."""

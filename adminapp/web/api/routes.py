@@ -10,14 +10,19 @@ from flask import jsonify, request
 
 from ...addresses import identity_key
 from ...errors import InvalidInput
-from ...firebase.admins import ROLES, Admin
+from ...firebase.admins import ROLES, Admin, AdminNotFound
 from ...firebase.audit import AuditEntry, audit_target, valid_cursor
 from ...firebase.sessions import SessionRecord
 from ...i18n_marks import N_
 from ..context import request_client, services
 from ..guard import current_admin, current_session, role_required
 from ..request_body import json_object
-from ..step_up import require_step_up_to_end, step_up_required
+from ..step_up import (
+    ENDING_ANOTHERS_SESSION,
+    require_step_up_to_end,
+    step_up_by_rule,
+    step_up_required,
+)
 from . import bp
 
 MAX_AUDIT_LIMIT = 200
@@ -161,6 +166,55 @@ def reset_factors(email: str):
     return jsonify(reset=email, factors_removed=removed)
 
 
+@bp.post("/admins/<email>/unlock")
+@role_required("owner")
+@step_up_required
+def unlock_admin(email: str):
+    email = identity_key(email)
+    was_locked = services().management.unlock(email, **_actor())
+    return jsonify(unlocked=email, was_locked=was_locked)
+
+
+def firebase_factor_json(enrolment) -> dict:
+    factor = enrolment.factor
+    return {
+        "enrolment_id": factor.enrolment_id,
+        "kind": factor.factor_id,
+        "display_name": factor.display_name,
+        "phone_number": factor.phone,
+        "enrolled_at": factor.enrolled_at,
+        "trusted": enrolment.trusted,
+    }
+
+
+@bp.get("/admins/<email>/firebase-factors")
+@role_required("owner")
+def list_firebase_factors(email: str):
+    admin = services().directory.get(identity_key(email))
+    if admin is None:
+        raise AdminNotFound(email)
+    enrolments = services().firebase_factors.enrolments(admin)
+    return jsonify(firebase_factors=[firebase_factor_json(e) for e in enrolments])
+
+
+@bp.put("/admins/<email>/firebase-factors/<enrolment_id>")
+@role_required("owner")
+@step_up_required
+def trust_firebase_factor(email: str, enrolment_id: str):
+    email = identity_key(email)
+    services().firebase_factors.trust(email, enrolment_id, **_actor())
+    return jsonify(trusted=enrolment_id, email=email)
+
+
+@bp.delete("/admins/<email>/firebase-factors/<enrolment_id>")
+@role_required("owner")
+@step_up_required
+def distrust_firebase_factor(email: str, enrolment_id: str):
+    email = identity_key(email)
+    services().firebase_factors.distrust(email, enrolment_id, **_actor())
+    return jsonify(distrusted=enrolment_id, email=email)
+
+
 @bp.get("/sessions")
 @role_required("viewer")
 def list_sessions():
@@ -172,6 +226,7 @@ def list_sessions():
 
 @bp.delete("/sessions/<key>")
 @role_required("viewer")
+@step_up_by_rule(ENDING_ANOTHERS_SESSION)
 def end_session(key: str):
     require_step_up_to_end(key)
     ended = services().access.end_session(key, by=current_admin(), client=request_client())

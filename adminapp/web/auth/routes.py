@@ -22,6 +22,7 @@ from ..headers import signs_in_to_firebase
 from ..i18n import remember_language
 from ..redirects import safe_next
 from ..request_body import json_object
+from ..step_up import step_up_exempt
 from . import bp
 from .firebase_web import GSTATIC_APP_URL, VENDOR_PATH, login_messages, web_config
 
@@ -71,6 +72,7 @@ def open_session():
 @bp.post("/logout")
 @role_required("viewer")
 @pending_allowed
+@step_up_exempt("signing out only ends this session")
 def logout():
     services().access.sign_out(current_session(), request_client())
     response = redirect(url_for("auth.login"))

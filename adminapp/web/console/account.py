@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from ..context import services
 from ..guard import current_admin, role_required
 from ..i18n import forget_language, remember_language
+from ..step_up import step_up_exempt
 from . import bp
 from .forms import AccountForm
 
@@ -27,6 +28,7 @@ def account():
 
 @bp.post("/account")
 @role_required("viewer")
+@step_up_exempt("one's own language and time zone change what one reads, not what one may do")
 def save_account():
     form = AccountForm()
     if not form.validate():

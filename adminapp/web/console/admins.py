@@ -17,14 +17,17 @@ from .forms import ConfirmForm, InviteForm, RoleForm
 
 
 def _listing(status: int = 200, *, invite_form: InviteForm | None = None, error: str | None = None):
+    me = current_admin()
     return render_template(
         "console/admins.html",
         admins=services().directory.list(),
+        # Only owners can lift a lock; only they are shown who is locked.
+        locks=services().lockout.locked_admins() if me.can("owner") else {},
         invite_form=invite_form or _invite_form(),
         role_form=RoleForm(),
         confirm_form=ConfirmForm(),
         error=error,
-        me=current_admin(),
+        me=me,
     ), status
 
 
@@ -158,6 +161,15 @@ def reset_factors(email: str):
         f"{email}'s second factors are reset ({removed} removed) and they are signed out: "
         "they set up a new one at their next sign-in."
     )
+
+
+@bp.post("/admins/<email>/unlock")
+@role_required("owner")
+@step_up_required
+def unlock_admin(email: str):
+    email = _target(email)
+    services().management.unlock(email, actor=current_admin().email, client=request_client())
+    return _done(_("%(email)s can use codes again.", email=email))
 
 
 def _apply(change, message: str):

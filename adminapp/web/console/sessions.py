@@ -9,7 +9,12 @@ from flask_babel import ngettext
 from ...addresses import identity_key
 from ..context import request_client, services, session_cookie
 from ..guard import current_admin, current_session, role_required
-from ..step_up import require_step_up_to_end
+from ..step_up import (
+    ENDING_ANOTHERS_SESSION,
+    require_step_up_to_end,
+    step_up_by_rule,
+    step_up_exempt,
+)
 from . import bp
 from .filters import device
 from .forms import ConfirmForm
@@ -43,6 +48,7 @@ def sessions():
 
 @bp.post("/sessions/<key>/end")
 @role_required("viewer")
+@step_up_by_rule(ENDING_ANOTHERS_SESSION)
 def end_session(key: str):
     current = current_session().session
     require_step_up_to_end(key)
@@ -55,6 +61,7 @@ def end_session(key: str):
 
 @bp.post("/sessions/end-others")
 @role_required("viewer")
+@step_up_exempt("ends only the caller's own other sessions: it takes access away, never gives it")
 def end_other_sessions():
     me = current_session()
     count = services().access.end_sessions(
@@ -73,6 +80,7 @@ def end_other_sessions():
 
 @bp.post("/sessions/end-all")
 @role_required("viewer")
+@step_up_exempt("signs the caller out everywhere: it takes access away, never gives it")
 def sign_out_everywhere():
     count = services().access.sign_out_everywhere(current_session(), request_client())
     return _signed_out_here(

@@ -8,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("mfa", __name__, url_prefix="/admin/mfa")
 
-from . import passkeys, routes  # noqa: E402,F401  (registers the views on bp)
+from . import passkeys, routes, step_up  # noqa: E402,F401  (register the views on bp)

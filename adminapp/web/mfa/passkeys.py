@@ -13,19 +13,26 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ...errors import Conflict, InvalidInput
-from ...services.second_factor import SecondFactorSessionOver, TooManyAttempts
+from ...services.mfa.refusals import SecondFactorSessionOver, TooManyAttempts
 from ..context import request_client, services
 from ..guard import current_session, pending_allowed, role_required
 from ..i18n import say
+from ..step_up import step_up_by_rule, step_up_exempt, step_up_required
 from . import bp
 from .forms import NewPasskeyForm, PasskeyForm
-from .routes import (
-    _back_to_login,
-    _challenge_page,
-    _next,
-    _prove,
-    _with_session,
+from .pages import (
+    back_to_login,
+    challenge_page,
+    next_path,
+    prove,
     second_factor_limit,
+    with_session,
+)
+from .routes import FIRST_FACTOR, THE_PROOF_ITSELF
+
+ADDING_A_PASSKEY = (
+    "registration options: a pending session's first factor needs none; from a full "
+    "session they need a fresh proof (stages.require_may_add_factor)"
 )
 
 # @simplewebauthn/browser, vendored from npm (package.json pins it; the
@@ -73,6 +80,7 @@ def _options(json_text: str) -> Response:
 @second_factor_limit
 @role_required("viewer")
 @pending_allowed
+@step_up_by_rule(ADDING_A_PASSKEY)
 def passkey_registration_options():
     current = current_session()
     return _options(
@@ -84,6 +92,7 @@ def passkey_registration_options():
 @second_factor_limit
 @role_required("viewer")
 @pending_allowed
+@step_up_exempt(THE_PROOF_ITSELF)
 def passkey_authentication_options():
     current = current_session()
     return _options(
@@ -98,12 +107,13 @@ def passkey_authentication_options():
 @second_factor_limit
 @role_required("viewer")
 @pending_allowed
+@step_up_exempt(THE_PROOF_ITSELF)
 def verify_passkey():
     form = PasskeyForm()
     if not form.validate():
-        return _challenge_page(400, error=_("Your browser sent no passkey answer. Try again."))
+        return challenge_page(400, error=_("Your browser sent no passkey answer. Try again."))
     current = current_session()
-    return _prove(
+    return prove(
         lambda: services().passkeys.verify(
             current.session,
             current.admin,
@@ -111,7 +121,7 @@ def verify_passkey():
             origin=expected_origin(),
             client=request_client(),
         ),
-        lambda error: _challenge_page(400, error=error),
+        lambda error: challenge_page(400, error=error),
     )
 
 
@@ -122,24 +132,28 @@ def verify_passkey():
 @second_factor_limit
 @role_required("viewer")
 @pending_allowed
+@step_up_by_rule(FIRST_FACTOR)
 def enrol_passkey():
     """A pending session's first factor: a passkey (the enrolment page's
     other choice is an authenticator app)."""
-    return _register(url_for(".enrol", next=_next()))
+    return _register(url_for(".enrol", next=next_path()))
 
 
 @bp.get("/passkeys/new")
 @role_required("viewer")
+@step_up_required
 def new_passkey():
-    """Add a passkey from a full session (the security page links here)."""
-    return render_template("mfa/new_passkey.html", form=NewPasskeyForm(), next_path=_next())
+    """Add a passkey from a full session (the security page links here),
+    after a fresh proof: a stale session must not add its own factor."""
+    return render_template("mfa/new_passkey.html", form=NewPasskeyForm(), next_path=next_path())
 
 
 @bp.post("/passkeys/new")
 @second_factor_limit
 @role_required("viewer")
+@step_up_required
 def add_passkey():
-    return _register(url_for(".new_passkey", next=_next()))
+    return _register(url_for(".new_passkey", next=next_path()))
 
 
 def _register(page: str):
@@ -161,15 +175,15 @@ def _register(page: str):
             client=request_client(),
         )
     except (TooManyAttempts, SecondFactorSessionOver) as refusal:
-        return _back_to_login(say(refusal))
+        return back_to_login(say(refusal))
     except (InvalidInput, Conflict) as refusal:
         flash(say(refusal), "error")
         return redirect(page, code=303)
     if added.recovery_codes:
         response = render_template(
-            "mfa/recovery_codes.html", codes=added.recovery_codes, next_path=_next()
+            "mfa/recovery_codes.html", codes=added.recovery_codes, next_path=next_path()
         )
     else:
         flash(_("Passkey “%(name)s” added.", name=added.factor.name), "success")
-        response = redirect(_next(), code=303)
-    return _with_session(added.passed, response) if added.passed else response
+        response = redirect(next_path(), code=303)
+    return with_session(added.passed, response)

@@ -19,13 +19,14 @@ import json
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from ...services.second_factor import StepUpRequired
+from ...services.mfa.refusals import StepUpRequired
 from ..guard import current_session, role_required
 from ..i18n import say
 from ..redirects import DASHBOARD, safe_next
 from ..responses import error_response, wants_json
 from ..step_up import step_up_due
 from . import bp
+from .pages import challenge_page
 
 RESUME_KEY = "step_up_resume"
 # The Flask session is a cookie: keep what waits in it small.
@@ -43,10 +44,12 @@ def prompt(error: StepUpRequired):
     if request.method in ("GET", "HEAD"):
         # A page that needs a step-up (a new TOTP key): prove, then come back.
         return redirect(url_for("mfa.step_up", next=safe_next(request.full_path.rstrip("?"))))
+    if current_session().session is None:
+        # A bearer caller has no session to prove on: sign in again with a
+        # trusted second factor (JSON callers got the 401 above).
+        return error_response(401, say(error), error.code)
     _remember_action()
-    from .routes import _challenge_page
-
-    return _challenge_page(401, next_path=url_for("mfa.step_up_continue"))
+    return challenge_page(401, next_path_=url_for("mfa.step_up_continue"))
 
 
 def _remember_action() -> None:
@@ -63,11 +66,9 @@ def _remember_action() -> None:
 @role_required("viewer")
 def step_up():
     """Prove a factor now (for API callers and links), then go to ``next``."""
-    from .routes import _challenge_page
-
     if not current_session().session or not step_up_due():
         return redirect(safe_next(request.args.get("next")))
-    return _challenge_page()
+    return challenge_page()
 
 
 @bp.get("/continue")

@@ -1,6 +1,6 @@
 """The admin's own security page (``/admin/security``): their second
 factors, renaming and removing them, a new TOTP secret, new recovery codes.
-The rules are in ``adminapp/services/second_factor.py``."""
+The rules are in ``adminapp/services/mfa/``."""
 
 from flask import Blueprint
 

@@ -1,6 +1,7 @@
 """Views of the security page. Removing a factor, new recovery codes and a
 new TOTP secret are dangerous (a stolen session could lock the owner out or
-keep a way back in): they need a step-up (``adminapp/web/step_up.py``)."""
+keep a way back in): they need a step-up (``adminapp/web/step_up.py``), as
+adding any factor does (``services/mfa/stages.py``)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from ...errors import InvalidInput
-from ...services.second_factor import MAX_FACTOR_NAME, SecondFactorSessionOver, TooManyAttempts
+from ...services.mfa.own_factors import MAX_FACTOR_NAME
+from ...services.mfa.recovery_codes import recovery_codes_left
+from ...services.mfa.refusals import SecondFactorSessionOver, TooManyAttempts
 from ..context import request_client, services
 from ..guard import current_session, role_required
 from ..i18n import say
 from ..mfa.forms import TotpEnrolmentForm
-from ..mfa.routes import _back_to_login, _enrolment_page
-from ..step_up import step_up_required
+from ..mfa.pages import back_to_login, enrolment_page
+from ..step_up import step_up_exempt, step_up_required
 from . import bp
 
 # The passkey work adds this route (adding a passkey from a full session);
@@ -35,18 +38,23 @@ class RenameForm(FlaskForm):
 
 def _page(status: int = 200, *, error: str | None = None):
     current = current_session()
-    second_factor = services().second_factor
-    factors = second_factor.factors_of(current.admin.email)
+    factors = services().own_factors.of(current.admin.email)
     return render_template(
         "security/index.html",
         factors=[f for f in factors if f.counted],
-        recovery_codes_left=second_factor.recovery_codes_left(factors),
+        recovery_codes_left=recovery_codes_left(factors),
         has_recovery_codes=any(f.kind == "recovery_codes" for f in factors),
         session=current.session,
         rename_form=RenameForm(),
         add_passkey=ADD_PASSKEY_ENDPOINT in current_app.view_functions,
         add_passkey_endpoint=ADD_PASSKEY_ENDPOINT,
         step_up_minutes=int(services().settings.step_up_window.total_seconds() // 60),
+        # Firebase's own factors count here only when the setting is on.
+        firebase_factors=(
+            services().firebase_factors.enrolments(current.admin)
+            if services().settings.accept_firebase_second_factor
+            else None
+        ),
         error=error,
     ), status
 
@@ -64,12 +72,13 @@ def index():
 
 @bp.post("/factors/<factor_id>/rename")
 @role_required("viewer")
+@step_up_exempt("a factor's name is a label for its owner; it proves or opens nothing")
 def rename_factor(factor_id: str):
     form = RenameForm()
     if not form.validate():
         return _page(400, error=" ".join(str(error) for error in form.name.errors))
     current = current_session()
-    services().second_factor.rename(current.admin, factor_id, form.name.data, request_client())
+    services().own_factors.rename(current.admin, factor_id, form.name.data, request_client())
     return _done(_("Renamed to “%(name)s”.", name=" ".join(form.name.data.split())))
 
 
@@ -78,17 +87,40 @@ def rename_factor(factor_id: str):
 @step_up_required
 def remove_factor(factor_id: str):
     current = current_session()
-    removed = services().second_factor.remove(current.admin, factor_id, request_client())
+    removed = services().own_factors.remove(current.admin, factor_id, request_client())
     return _done(_("“%(name)s” is removed.", name=removed.name))
+
+
+@bp.post("/firebase-factors/<enrolment_id>/trust")
+@role_required("viewer")
+@step_up_required
+def trust_firebase_factor(enrolment_id: str):
+    """Trust one of one's own Firebase second factors, from a full session
+    with a fresh proof: it then counts as the second factor here."""
+    me = current_session().admin
+    services().firebase_factors.trust(
+        me.email, enrolment_id, actor=me.email, client=request_client()
+    )
+    return _done(_("This second factor of your Firebase account now counts here."))
+
+
+@bp.post("/firebase-factors/<enrolment_id>/distrust")
+@role_required("viewer")
+@step_up_required
+def distrust_firebase_factor(enrolment_id: str):
+    me = current_session().admin
+    services().firebase_factors.distrust(
+        me.email, enrolment_id, actor=me.email, client=request_client()
+    )
+    return _done(_("This second factor of your Firebase account no longer counts here."))
 
 
 @bp.post("/recovery-codes")
 @role_required("viewer")
 @step_up_required
 def regenerate_recovery_codes():
-    codes = services().second_factor.regenerate_recovery_codes(
-        current_session().admin, request_client()
-    )
+    current = current_session()
+    codes = services().recovery_codes.regenerate(current.session, current.admin, request_client())
     return render_template(
         "mfa/recovery_codes.html", codes=codes, next_path=url_for(".index"), regenerated=True
     )
@@ -99,7 +131,7 @@ def regenerate_recovery_codes():
 @step_up_required
 def new_totp():
     """A new authenticator key, on the enrolment page of the sign-in."""
-    return _enrolment_page(TotpEnrolmentForm(), action=url_for(".confirm_totp"))
+    return enrolment_page(TotpEnrolmentForm(), action=url_for(".confirm_totp"))
 
 
 @bp.post("/totp")
@@ -109,15 +141,15 @@ def confirm_totp():
     form = TotpEnrolmentForm()
     action = url_for(".confirm_totp")
     if not form.validate():
-        return _enrolment_page(form, 400, action=action)
+        return enrolment_page(form, 400, action=action)
     current = current_session()
     try:
-        services().second_factor.replace_totp(
+        services().totp.replace(
             current.session, current.admin, form.enrolment.data, form.code.data, request_client()
         )
     except (TooManyAttempts, SecondFactorSessionOver) as refusal:
-        return _back_to_login(say(refusal))
+        return back_to_login(say(refusal))
     except InvalidInput as refusal:
         form.code.errors.append(say(refusal))
-        return _enrolment_page(form, 400, sealed=form.enrolment.data, action=action)
+        return enrolment_page(form, 400, sealed=form.enrolment.data, action=action)
     return _done(_("Your authenticator app has a new key. The old one no longer works."))

@@ -14,6 +14,13 @@ from ..guard import current_admin
 from ..products import AdminBlueprint
 from ..step_up import step_up_due
 
+# Which users-console actions need a fresh proof: a service rule
+# (services/users.py), because it depends on the account acted on.
+USERS_CONSOLE_RULE = (
+    "owner actions (claims, delete) and any action on an account that is an admin "
+    "here need a fresh proof (UsersConsole._allowed)"
+)
+
 bp = AdminBlueprint("users", __name__, prefix="users", nav=(_l("Users"), "index"))
 api_bp = AdminBlueprint("users_api", __name__, prefix="api/users", api=True)
 blueprints = (bp, api_bp)

@@ -16,7 +16,8 @@ from ..auth.reset import claim_reset_slot
 from ..context import services
 from ..guard import role_required
 from ..request_body import json_object
-from . import acting_admin, api_bp
+from ..step_up import step_up_by_rule
+from . import USERS_CONSOLE_RULE, acting_admin, api_bp
 
 
 def user_json(user: EndUser, detail: UserDetail | None = None) -> dict:
@@ -75,24 +76,28 @@ def _acted(user: EndUser, action: str):
 
 @api_bp.post("/<uid>/<any(disable, enable):action>")
 @role_required("admin")
+@step_up_by_rule(USERS_CONSOLE_RULE)
 def set_status(uid: str, action: str):
     return _acted(services().users.set_disabled(uid, action == "disable", acting_admin()), action)
 
 
 @api_bp.post("/<uid>/revoke")
 @role_required("admin")
+@step_up_by_rule(USERS_CONSOLE_RULE)
 def revoke(uid: str):
     return _acted(services().users.revoke_refresh_tokens(uid, acting_admin()), "revoke")
 
 
 @api_bp.post("/<uid>/verify")
 @role_required("admin")
+@step_up_by_rule(USERS_CONSOLE_RULE)
 def verify_email(uid: str):
     return _acted(services().users.mark_email_verified(uid, acting_admin()), "verify")
 
 
 @api_bp.post("/<uid>/reset")
 @role_required("admin")
+@step_up_by_rule(USERS_CONSOLE_RULE)
 def send_reset(uid: str):
     user = services().users.send_password_reset(uid, acting_admin(), gate=claim_reset_slot)
     return jsonify(action="reset", sent_to=user.email), 202
@@ -100,6 +105,7 @@ def send_reset(uid: str):
 
 @api_bp.put("/<uid>/claims")
 @role_required("owner")
+@step_up_by_rule(USERS_CONSOLE_RULE)
 def set_claims(uid: str):
     body = json_object(allowed={"claims"})
     user = services().users.set_custom_claims(uid, body.get("claims"), acting_admin())
@@ -108,6 +114,7 @@ def set_claims(uid: str):
 
 @api_bp.delete("/<uid>")
 @role_required("owner")
+@step_up_by_rule(USERS_CONSOLE_RULE)
 def delete_user(uid: str):
     body = json_object(allowed={"confirm"})
     confirm = body.get("confirm")

@@ -16,7 +16,8 @@ from ..console.forms import ConfirmForm
 from ..context import services
 from ..guard import current_admin, role_required
 from ..i18n import say
-from . import acting_admin, bp
+from ..step_up import step_up_by_rule
+from . import USERS_CONSOLE_RULE, acting_admin, bp
 from .forms import ClaimsForm, DeleteForm, SearchForm
 
 DONE = {
@@ -77,6 +78,7 @@ def show(uid: str):
 
 @bp.post("/<uid>/<any(disable, enable):action>")
 @role_required("admin")
+@step_up_by_rule(USERS_CONSOLE_RULE)
 def set_status(uid: str, action: str):
     user = services().users.set_disabled(uid, action == "disable", acting_admin())
     return _done(action, user, uid)
@@ -84,18 +86,21 @@ def set_status(uid: str, action: str):
 
 @bp.post("/<uid>/revoke")
 @role_required("admin")
+@step_up_by_rule(USERS_CONSOLE_RULE)
 def revoke(uid: str):
     return _done("revoke", services().users.revoke_refresh_tokens(uid, acting_admin()), uid)
 
 
 @bp.post("/<uid>/verify")
 @role_required("admin")
+@step_up_by_rule(USERS_CONSOLE_RULE)
 def verify_email(uid: str):
     return _done("verify", services().users.mark_email_verified(uid, acting_admin()), uid)
 
 
 @bp.post("/<uid>/reset")
 @role_required("admin")
+@step_up_by_rule(USERS_CONSOLE_RULE)
 def send_reset(uid: str):
     user = services().users.send_password_reset(uid, acting_admin(), gate=claim_reset_slot)
     return _done("reset", user, uid)
@@ -103,6 +108,7 @@ def send_reset(uid: str):
 
 @bp.post("/<uid>/claims")
 @role_required("owner")
+@step_up_by_rule(USERS_CONSOLE_RULE)
 def set_claims(uid: str):
     form = ClaimsForm()
     if not form.validate():
@@ -125,6 +131,7 @@ def confirm_delete(uid: str):
 
 @bp.post("/<uid>/delete")
 @role_required("owner")
+@step_up_by_rule(USERS_CONSOLE_RULE)
 def delete(uid: str):
     form = DeleteForm()
     if not form.validate():

@@ -16,10 +16,14 @@ leaves to the relying party:
   many passkeys keep it) is refused and audited as a possibly cloned
   authenticator; it is checked after the signature, so only the real key
   (or a clone of it) can raise that alarm;
-- the rest is the second factor's shared path (``SecondFactor``): wrong
-  answers counted towards MAX_FAILURES, a pending session completed with a
-  new full one, the factor count on the admin document kept in the same
-  batch, ten recovery codes at enrolment.
+- adding a passkey is the first enrolment of a pending session, or needs a
+  full session with a fresh proof (``stages.require_may_add_factor``), asked
+  both when the options are made and when the answer is stored;
+- the rest is the steps every factor shares (``steps.py``): wrong answers
+  counted towards MAX_FAILURES (a passkey cannot be guessed, so not towards
+  the per-admin lock on codes), a pending session completed with a new full
+  one, the factor count on the admin document kept in the same batch, ten
+  recovery codes at enrolment.
 """
 
 from __future__ import annotations
@@ -53,28 +57,23 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from ..client import Client
-from ..errors import Conflict, InvalidInput
-from ..firebase.admins import Admin
-from ..firebase.audit import log_event
-from ..firebase.factors import PASSKEY, RECOVERY_CODES, Factor
-from ..firebase.sessions import SessionRecord
-from ..i18n_marks import N_
-from .second_factor import AlreadyEnrolled, Passed, SecondFactor, WrongCode
+from ...client import Client
+from ...errors import InvalidInput
+from ...firebase.admins import Admin
+from ...firebase.audit import log_event
+from ...firebase.factors import PASSKEY, RECOVERY_CODES, Factor
+from ...firebase.sessions import SessionRecord
+from ...i18n_marks import N_
+from .recovery_codes import RecoveryCodes
+from .refusals import AlreadyEnrolled, PasskeyExists, PasskeyRefused, WrongCode
+from .stages import require_may_add_factor
+from .steps import Passed, ProofSteps
 
 # How long a passkey request (its challenge) may be answered.
 CHALLENGE_MAX_AGE = timedelta(minutes=5)
 RP_NAME = "adminapp"
 DEFAULT_NAME = "Passkey"
 MAX_NAME_LENGTH = 64
-
-
-class PasskeyRefused(InvalidInput):
-    code = "passkey_refused"
-
-
-class PasskeyExists(Conflict):
-    code = "passkey_exists"
 
 
 @dataclass(frozen=True)
@@ -120,22 +119,25 @@ def passkey_name(raw: str | None) -> str:
     return name or DEFAULT_NAME
 
 
-class Passkeys(SecondFactor):
-    """The passkey proofs, on the second factor's shared path."""
+class Passkeys:
+    """The passkey ceremonies, on the steps every factor shares."""
+
+    def __init__(self, steps: ProofSteps, recovery_codes: RecoveryCodes):
+        self._steps = steps
+        self._recovery_codes = recovery_codes
 
     # -- options: what the page hands to navigator.credentials ---------------------
 
     def registration_options(self, session: SessionRecord, admin: Admin, client: Client) -> str:
-        """Options JSON for ``navigator.credentials.create()``. A pending
-        session may register only an admin's first factor."""
-        session = self._fresh(session, client)
-        factors = self._factors.of(admin.email)
-        if session.mfa_pending and (self.has_factor(factors) or admin.second_factors):
-            raise AlreadyEnrolled(
-                N_("A second factor is already set up for this account: use it to sign in.")
-            )
+        """Options JSON for ``navigator.credentials.create()``: for a pending
+        session's first factor, or from a full session with a fresh proof."""
+        steps = self._steps
+        session = steps.fresh(session)
+        current = steps.current_admin(admin.email)
+        require_may_add_factor(session, current, steps.settings, steps.clock())
+        factors = steps.factors.of(admin.email)
         options = generate_registration_options(
-            rp_id=self._settings.webauthn_rp_id,
+            rp_id=steps.settings.webauthn_rp_id,
             rp_name=RP_NAME,
             # Stable per account (the authenticator keeps one passkey per
             # account and site), opaque (no email in it).
@@ -154,12 +156,13 @@ class Passkeys(SecondFactor):
     def authentication_options(self, session: SessionRecord, admin: Admin, client: Client) -> str:
         """Options JSON for ``navigator.credentials.get()``, naming only this
         admin's passkeys."""
-        session = self._fresh(session, client)
-        passkeys = passkeys_among(self._factors.of(admin.email))
+        steps = self._steps
+        session = steps.fresh(session)
+        passkeys = passkeys_among(steps.factors.of(admin.email))
         if not passkeys:
             raise PasskeyRefused(N_("This account has no passkey. Use another factor."))
         options = generate_authentication_options(
-            rp_id=self._settings.webauthn_rp_id,
+            rp_id=steps.settings.webauthn_rp_id,
             timeout=int(CHALLENGE_MAX_AGE.total_seconds() * 1000),
             allow_credentials=_descriptors(passkeys),
             user_verification=UserVerificationRequirement.REQUIRED,
@@ -181,24 +184,20 @@ class Passkeys(SecondFactor):
     ) -> PasskeyAdded:
         """Store the passkey that answered :meth:`registration_options`.
         From a pending session this is enrolment: only without a factor, and
-        it completes the sign-in. Recovery codes are made when the admin has
-        none."""
+        it completes the sign-in; from a full session it needs a fresh
+        proof. Recovery codes are made when the admin has none."""
+        steps = self._steps
         name = passkey_name(name)
-        session, challenge = self._take_challenge(self._fresh(session, client))
-        current = self._directory.get(admin.email)
-        factors = self._factors.of(admin.email)
-        if current is None:
-            raise AlreadyEnrolled(N_("This account changed. Sign in again."))
-        if session.mfa_pending and (self.has_factor(factors) or current.second_factors):
-            raise AlreadyEnrolled(
-                N_("A second factor is already set up for this account: use it to sign in.")
-            )
+        session, challenge = self._take_challenge(steps.fresh(session))
+        current = steps.current_admin(admin.email)
+        require_may_add_factor(session, current, steps.settings, steps.clock())
+        factors = steps.factors.of(admin.email)
         try:
             credential = parse_registration_credential_json(response)
             verified = verify_registration_response(
                 credential=credential,
                 expected_challenge=challenge,
-                expected_rp_id=self._settings.webauthn_rp_id,
+                expected_rp_id=steps.settings.webauthn_rp_id,
                 expected_origin=origin,
                 require_user_presence=True,
                 require_user_verification=True,
@@ -209,11 +208,11 @@ class Passkeys(SecondFactor):
         credential_id = bytes_to_base64url(verified.credential_id)
         if any(p.data.get("credential_id") == credential_id for p in passkeys_among(factors)):
             raise PasskeyExists(N_("This passkey is already registered to your account."))
-        now = self._clock()
-        batch = self._audit.batch()
-        factor = self._factors.stage_add(
+        now = steps.clock()
+        batch = steps.audit.batch()
+        factor = steps.factors.stage_add(
             batch,
-            factor_id=self._factors.new_id(),
+            factor_id=steps.factors.new_id(),
             email=admin.email,
             kind=PASSKEY,
             name=name,
@@ -230,21 +229,14 @@ class Passkeys(SecondFactor):
             # The first factor of an admin is added once, by one request.
             admin_version=current.version if session.mfa_pending else None,
         )
-        self._audit.stage(
-            batch,
-            "second_factor_added",
-            actor=admin.email,
-            target=admin.email,
-            reason=PASSKEY,
-            client=client,
-        )
+        steps.stage_factor_added(batch, admin, PASSKEY, client)
         codes = []
         if session.mfa_pending or not any(f.kind == RECOVERY_CODES for f in factors):
-            codes = self._stage_recovery_codes(batch, admin, factors, now, client)
+            codes = self._recovery_codes.stage_new(batch, current, factors, now, client)
         passed = None
         if session.mfa_pending:
-            passed = self._stage_passed(batch, session, admin, PASSKEY, client)
-        self._commit(batch, "register passkey", AlreadyEnrolled(N_("This was already done.")))
+            passed = steps.stage_passed(batch, session, current, PASSKEY, client)
+        steps.commit(batch, "register passkey", AlreadyEnrolled(N_("This was already done.")))
         return PasskeyAdded(factor=factor, passed=passed, recovery_codes=codes)
 
     # -- proof -----------------------------------------------------------------------
@@ -253,7 +245,8 @@ class Passkeys(SecondFactor):
         self, session: SessionRecord, admin: Admin, response: str, *, origin: str, client: Client
     ) -> Passed:
         """Prove the second factor with one of the admin's passkeys."""
-        session, challenge = self._take_challenge(self._fresh(session, client))
+        steps = self._steps
+        session, challenge = self._take_challenge(steps.fresh(session))
         try:
             credential = parse_authentication_credential_json(response)
         except WebAuthnException:
@@ -261,7 +254,7 @@ class Passkeys(SecondFactor):
         passkey = next(
             (
                 p
-                for p in passkeys_among(self._factors.of(admin.email))
+                for p in passkeys_among(steps.factors.of(admin.email))
                 if hmac.compare_digest(p.data.get("credential_id", ""), credential.id)
             ),
             None,
@@ -273,7 +266,7 @@ class Passkeys(SecondFactor):
             verified = verify_authentication_response(
                 credential=credential,
                 expected_challenge=challenge,
-                expected_rp_id=self._settings.webauthn_rp_id,
+                expected_rp_id=steps.settings.webauthn_rp_id,
                 expected_origin=origin,
                 credential_public_key=passkey.data["public_key"],
                 # The counter is compared below, after the signature.
@@ -285,7 +278,7 @@ class Passkeys(SecondFactor):
             self._refuse(session, client, "passkey_invalid")
         stored = int(passkey.data.get("sign_count") or 0)
         if (verified.new_sign_count or stored) and verified.new_sign_count <= stored:
-            self._audit.record(
+            steps.audit.record(
                 "passkey_clone_suspected",
                 actor=admin.email,
                 target=passkey.id,
@@ -294,19 +287,22 @@ class Passkeys(SecondFactor):
                 client=client,
             )
             self._refuse(session, client, "passkey_sign_count_regressed")
-        now = self._clock()
-        batch = self._audit.batch()
-        self._factors.stage_use(batch, passkey, {"sign_count": verified.new_sign_count}, now)
-        passed = self._stage_passed(batch, session, admin, PASSKEY, client)
-        self._commit(batch, "prove passkey", PasskeyRefused(N_("This passkey answer was used.")))
+        now = steps.clock()
+        batch = steps.audit.batch()
+        steps.factors.stage_use(batch, passkey, {"sign_count": verified.new_sign_count}, now)
+        passed = steps.stage_passed(batch, session, admin, PASSKEY, client)
+        steps.commit(batch, "prove passkey", PasskeyRefused(N_("This passkey answer was used.")))
         return passed
 
     # -- the challenge ---------------------------------------------------------------
 
     def _keep_challenge(self, session: SessionRecord, challenge: bytes) -> None:
-        self._sessions.update_second_factor(
+        self._steps.sessions.update_second_factor(
             session.key,
-            {"mfa_challenge": bytes_to_base64url(challenge), "mfa_challenge_at": self._clock()},
+            {
+                "mfa_challenge": bytes_to_base64url(challenge),
+                "mfa_challenge_at": self._steps.clock(),
+            },
         )
 
     def _take_challenge(self, session: SessionRecord) -> tuple[SessionRecord, bytes]:
@@ -316,20 +312,20 @@ class Passkeys(SecondFactor):
         if not challenge or issued is None:
             raise PasskeyRefused(N_("No passkey request is waiting. Try again."))
         try:
-            session = self._sessions.take_challenge(session)
+            session = self._steps.sessions.take_challenge(session)
         except FailedPrecondition:
             # Another request with the same session took it first.
             raise PasskeyRefused(
                 N_("This passkey request was already answered. Try again.")
             ) from None
-        if self._clock() - issued > CHALLENGE_MAX_AGE:
+        if self._steps.clock() - issued > CHALLENGE_MAX_AGE:
             raise PasskeyRefused(N_("The passkey request expired. Try again."))
         return session, base64url_to_bytes(challenge)
 
     def _refuse(self, session: SessionRecord, client: Client, reason: str) -> NoReturn:
         """A wrong answer: counted as a wrong code is (MAX_FAILURES)."""
         try:
-            self._failed(session, client, reason)
+            self._steps.failed(session, client, reason, PASSKEY)
         except WrongCode:
             raise PasskeyRefused(
                 N_("Your passkey was not accepted. Try again, or use another factor.")

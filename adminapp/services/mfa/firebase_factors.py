@@ -1,0 +1,172 @@
+"""One rule for trusting Firebase's own second factor, for the exchange and
+the bearer API alike.
+
+A project that runs Identity Platform MFA (for its customers, say) lets
+anyone who knows an admin's password enrol *their own* phone on the admin's
+Firebase account; the ID token of such a sign-in carries
+``firebase.sign_in_second_factor`` all the same. So Firebase's factor
+counts as the admin's second factor only
+
+- when ACCEPT_FIREBASE_SECOND_FACTOR is on, and
+- for an enrolment this admin area trusts for that admin (the token names it
+  in ``firebase.second_factor_identifier``): one the admin approved from a
+  full session with a fresh proof (the security page), or an owner approved
+  (the API, the CLI).
+
+With the setting off, Firebase's factor is simply not counted. With it on,
+a factor from an enrolment nobody approved is refused outright, audited
+(``firebase_factor_refused``), and the admin is emailed: someone may know
+their password.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from ...client import Client
+from ...config import Settings
+from ...errors import NotFound
+from ...firebase.admins import Admin, AdminDirectory, AdminNotFound
+from ...firebase.audit import AuditTrail
+from ...firebase.identity import FirebaseIdentity, Identity
+from ...firebase.users import SecondFactor
+from ...i18n_marks import N_
+from ...mail.security_notices import SecurityNotices
+from ..background import Background
+from ..throttle import Throttle
+from .refusals import UntrustedFirebaseFactor
+
+log = logging.getLogger(__name__)
+
+# One email per admin and enrolment in this window, however often it is tried.
+NOTICE_LIMIT = "1 per hour"
+# Firebase's enrolment ids, as they appear in URLs and tokens.
+_ENROLMENT_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+@dataclass(frozen=True)
+class FirebaseEnrolment:
+    """An enrolment on the admin's Firebase account, and whether it counts."""
+
+    factor: SecondFactor
+    trusted: bool
+
+
+class FirebaseFactors:
+    def __init__(
+        self,
+        *,
+        identity: Identity,
+        directory: AdminDirectory,
+        audit: AuditTrail,
+        notices: SecurityNotices,
+        background: Background,
+        throttle: Throttle,
+        settings: Settings,
+        clock: Callable[[], datetime],
+    ):
+        self._identity = identity
+        self._directory = directory
+        self._audit = audit
+        self._notices = notices
+        self._background = background
+        self._throttle = throttle
+        self._settings = settings
+        self._clock = clock
+
+    def counted(self, identity: FirebaseIdentity, admin: Admin, client: Client) -> str | None:
+        """The factor this sign-in proved, as a session records it
+        (``firebase_phone``), when it counts as the admin's second factor;
+        None when it does not count. Raises :class:`UntrustedFirebaseFactor`
+        (audited, the admin emailed) for an enrolment nobody approved."""
+        if not self._settings.accept_firebase_second_factor or identity.second_factor is None:
+            return None
+        enrolment = identity.second_factor_id
+        if enrolment and enrolment in admin.trusted_firebase_factors:
+            return f"firebase_{identity.second_factor}"
+        self._audit.record(
+            "firebase_factor_refused",
+            actor=admin.email,
+            target=admin.email,
+            outcome="refused",
+            reason=f"{identity.second_factor} {enrolment or '(no enrolment id)'}",
+            client=client,
+        )
+        self._tell(admin, identity, client)
+        raise UntrustedFirebaseFactor()
+
+    # -- approving enrolments ------------------------------------------------------
+
+    def enrolments(self, admin: Admin) -> list[FirebaseEnrolment]:
+        """The Firebase MFA enrolments of the admin's account, trusted or not."""
+        uid = admin.uid or self._identity.uid_for(admin.email)
+        factors = self._identity.second_factors(uid) if uid else ()
+        return [
+            FirebaseEnrolment(factor=f, trusted=f.enrolment_id in admin.trusted_firebase_factors)
+            for f in factors
+        ]
+
+    def trust(self, email: str, enrolment_id: str, *, actor: str, client: Client | None) -> None:
+        """Approve an enrolment that is on the admin's Firebase account now.
+        Who may is the caller's concern (the admin, with a fresh proof; an
+        owner; the CLI); this checks the enrolment exists and records it."""
+        admin = self._admin(email)
+        if not _ENROLMENT_ID.fullmatch(enrolment_id) or enrolment_id not in {
+            e.factor.enrolment_id for e in self.enrolments(admin)
+        }:
+            raise NotFound(
+                N_("That second factor is not on this admin's Firebase account."),
+                code="firebase_factor_not_found",
+            )
+        self._directory.set_firebase_factor_trust(email, enrolment_id, trusted_by=actor)
+        self._audit.record(
+            "firebase_factor_trusted", actor=actor, target=email, reason=enrolment_id, client=client
+        )
+
+    def distrust(self, email: str, enrolment_id: str, *, actor: str, client: Client | None):
+        """Stop counting an enrolment (it may be gone from Firebase already)."""
+        admin = self._admin(email)
+        if enrolment_id not in admin.trusted_firebase_factors:
+            raise NotFound(
+                N_("That second factor is not trusted for this admin."),
+                code="firebase_factor_not_found",
+            )
+        self._directory.set_firebase_factor_trust(email, enrolment_id, trusted_by=None)
+        self._audit.record(
+            "firebase_factor_distrusted",
+            actor=actor,
+            target=email,
+            reason=enrolment_id,
+            client=client,
+        )
+
+    def _admin(self, email: str) -> Admin:
+        admin = self._directory.get(email)
+        if admin is None:
+            raise AdminNotFound(email)
+        return admin
+
+    def _tell(self, admin: Admin, identity: FirebaseIdentity, client: Client) -> None:
+        key = f"{admin.email}|{identity.second_factor_id}"
+        if not self._notices.enabled:
+            log.warning("untrusted Firebase factor for %s; no SMTP, no email sent", admin.email)
+            return
+        if not self._throttle.allow(NOTICE_LIMIT, "untrusted-firebase-factor-notice", key):
+            return
+        when = self._clock()
+
+        def send() -> None:
+            self._notices.untrusted_firebase_factor(
+                admin.email,
+                when=when,
+                kind=identity.second_factor or "",
+                client=client,
+                locale=admin.locale,
+                timezone=admin.timezone,
+            )
+
+        self._background.submit(send, "untrusted Firebase factor notice")

@@ -1,0 +1,134 @@
+"""The per-admin bound on wrong second-factor codes.
+
+A pending session ends after MAX_FAILURES wrong proofs, and the challenge's
+POSTs share the per-IP sign-in limit; neither bounds someone who knows the
+password and opens pending session after pending session from many
+addresses. So wrong *codes* (TOTP and recovery codes: the guessable kinds)
+are also counted per admin, across every session and address:
+MFA_ADMIN_MAX_FAILURES of them within MFA_ADMIN_FAILURE_WINDOW_MINUTES lock
+codes for MFA_ADMIN_LOCK_MINUTES. While locked, every code is refused, the
+right one included, so guessing gains nothing.
+
+The trade-off (SECURITY.md, "Repeated failures"): whoever knows the password
+can lock the admin's codes on purpose. The lock is bounded in time, the
+admin is emailed (a lock means the password is known: change it), an owner
+or the CLI lifts it at once, and passkeys, which cannot be guessed, are not
+locked, so an admin with a passkey is never locked out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from ...client import Client
+from ...config import Settings
+from ...firebase.admins import AdminDirectory
+from ...firebase.audit import AuditTrail
+from ...firebase.factors import RECOVERY_CODES, TOTP
+from ...firebase.lockouts import Lockout, LockoutStore
+from ...mail.security_notices import SecurityNotices
+from ..background import Background
+from .refusals import SecondFactorLocked
+
+log = logging.getLogger(__name__)
+
+# The kinds someone can guess; a passkey answer cannot be.
+GUESSABLE = frozenset({TOTP, RECOVERY_CODES})
+
+
+class AdminLockout:
+    def __init__(
+        self,
+        *,
+        store: LockoutStore,
+        directory: AdminDirectory,
+        audit: AuditTrail,
+        notices: SecurityNotices,
+        background: Background,
+        settings: Settings,
+        clock: Callable[[], datetime],
+    ):
+        self._store = store
+        self._directory = directory
+        self._audit = audit
+        self._notices = notices
+        self._background = background
+        self._settings = settings
+        self._clock = clock
+
+    def status(self, email: str) -> Lockout:
+        return self._store.get(email)
+
+    def locked_admins(self) -> dict[str, Lockout]:
+        """Who is locked out of codes now (the admins page shows it)."""
+        return self._store.locked()
+
+    def refuse_if_locked(self, email: str, kind: str) -> None:
+        """Refuse a code of a guessable kind while the admin is locked."""
+        if kind not in GUESSABLE:
+            return
+        if self._store.get(email).locked(self._clock()):
+            raise SecondFactorLocked(self._lock_minutes)
+
+    def count_failure(self, email: str, kind: str, client: Client) -> None:
+        """Count one wrong code of a guessable kind; the one that trips the
+        lock is audited, and the admin is told by email."""
+        if kind not in GUESSABLE:
+            return
+        settings = self._settings
+        counted = self._store.count_failure(
+            email,
+            limit=settings.mfa_admin_max_failures,
+            window=settings.mfa_admin_failure_window,
+            lock_for=settings.mfa_admin_lock,
+        )
+        if not counted.tripped:
+            return
+        lockout = counted.lockout
+        self._audit.record(
+            "second_factor_locked",
+            actor=email,
+            target=email,
+            outcome="refused",
+            reason=f"{settings.mfa_admin_max_failures} wrong codes",
+            client=client,
+        )
+        self._tell(email, lockout, client)
+
+    def unlock(self, email: str, *, actor: str, client: Client | None) -> bool:
+        """Lift the lock and forget the count (an owner, or the CLI);
+        whether there was a lock to lift."""
+        before = self._store.lift(email)
+        was_locked = before.locked(self._clock())
+        self._audit.record(
+            "second_factor_unlocked",
+            actor=actor,
+            target=email,
+            reason="was locked" if was_locked else f"{before.failures} wrong codes forgotten",
+            client=client,
+        )
+        return was_locked
+
+    @property
+    def _lock_minutes(self) -> int:
+        return int(self._settings.mfa_admin_lock.total_seconds() // 60)
+
+    def _tell(self, email: str, lockout: Lockout, client: Client) -> None:
+        if not self._notices.enabled:
+            log.warning("second factor of %s locked; no SMTP, so no email was sent", email)
+            return
+        admin = self._directory.get(email)
+
+        def send() -> None:
+            self._notices.second_factor_locked(
+                email,
+                failures=self._settings.mfa_admin_max_failures,
+                until=lockout.locked_until,
+                client=client,
+                locale=admin.locale if admin else None,
+                timezone=admin.timezone if admin else None,
+            )
+
+        self._background.submit(send, "second-factor lock notice")

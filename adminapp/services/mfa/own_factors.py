@@ -1,0 +1,119 @@
+"""An admin's factors as a list to manage: the security page, owners' reset
+and the CLI. Adding a factor is each kind's own module; this one lists,
+renames, removes and resets."""
+
+from __future__ import annotations
+
+import re
+
+from google.api_core.exceptions import NotFound as DocumentGone
+
+from ...client import Client
+from ...errors import Conflict, InvalidInput, NotFound
+from ...firebase.admins import Admin, AdminNotFound
+from ...firebase.factors import Factor
+from ...i18n_marks import N_
+from .refusals import LastFactor
+from .stages import second_factor_due
+from .steps import ProofSteps
+
+MAX_FACTOR_NAME = 60
+_FACTOR_ID = re.compile(r"[0-9a-f]{24}")
+
+
+def has_factor(factors: list[Factor]) -> bool:
+    return any(factor.counted for factor in factors)
+
+
+class OwnFactors:
+    def __init__(self, steps: ProofSteps):
+        self._steps = steps
+
+    def of(self, email: str) -> list[Factor]:
+        return self._steps.factors.of(email)
+
+    def own_factor(self, admin: Admin, factor_id: str) -> Factor:
+        """One of ``admin``'s factors; anyone else's is as good as missing."""
+        factors = self._steps.factors
+        factor = factors.get(factor_id) if _FACTOR_ID.fullmatch(factor_id) else None
+        if factor is None or factor.email != admin.email:
+            raise NotFound(N_("That factor does not exist."), code="factor_not_found")
+        return factor
+
+    def rename(self, admin: Admin, factor_id: str, name: str, client: Client) -> Factor:
+        name = " ".join((name or "").split())
+        if not 1 <= len(name) <= MAX_FACTOR_NAME:
+            raise InvalidInput(
+                N_("Give a name of 1 to %(max)s characters."), params={"max": MAX_FACTOR_NAME}
+            )
+        steps = self._steps
+        factor = self.own_factor(admin, factor_id)
+        batch = steps.audit.batch()
+        steps.factors.stage_update(batch, factor, {"name": name})
+        steps.audit.stage(
+            batch,
+            "second_factor_renamed",
+            actor=admin.email,
+            target=admin.email,
+            reason=factor.kind,
+            client=client,
+        )
+        steps.backend.commit(batch, "rename second factor")
+        return factor
+
+    def remove(self, admin: Admin, factor_id: str, client: Client) -> Factor:
+        """Remove one of the admin's factors; the last one that counts is
+        refused while their role needs a second factor. Conditional on the
+        admin document (its count) being unchanged since read, so two
+        removals at once cannot both take the last but one."""
+        steps = self._steps
+        factor = self.own_factor(admin, factor_id)
+        current = steps.current_admin(admin.email)
+        if (
+            factor.counted
+            and current.second_factors <= 1
+            and second_factor_due(current, steps.settings)
+        ):
+            raise LastFactor(
+                N_(
+                    "This is your last second factor and your role needs one: "
+                    "add another before removing it."
+                )
+            )
+        batch = steps.audit.batch()
+        steps.factors.stage_remove(batch, factor, admin_version=current.version)
+        steps.audit.stage(
+            batch,
+            "second_factor_removed",
+            actor=admin.email,
+            target=admin.email,
+            reason=factor.kind,
+            client=client,
+        )
+        steps.commit(batch, "remove second factor", Conflict(N_("Try again."), code="changed"))
+        return factor
+
+    def reset(self, email: str, *, actor: str, client: Client | None) -> int:
+        """Remove every factor of ``email`` and zero the count on their admin
+        document, audited; they enrol again at their next sign-in. Returns
+        how many factor documents went. Their sessions are ended by the
+        caller (AdminManagement.reset_factors)."""
+        steps = self._steps
+        if steps.directory.get(email) is None:
+            raise AdminNotFound(email)
+        factors = steps.factors.of(email)
+        batch = steps.audit.batch()
+        steps.factors.stage_remove_all(batch, email, factors)
+        steps.audit.stage(
+            batch,
+            "second_factors_reset",
+            actor=actor,
+            target=email,
+            reason=f"{len(factors)} removed",
+            client=client,
+        )
+        try:
+            steps.backend.commit(batch, "reset second factors")
+        except DocumentGone:
+            raise AdminNotFound(email) from None
+        return len(factors)

@@ -1,0 +1,154 @@
+"""The steps every second-factor proof and enrolment shares.
+
+Each factor kind (``totp.py``, ``recovery_codes.py``, ``passkeys.py``) is
+its own module that *uses* these steps; none subclasses another to reach a
+private one. Safety rules kept here, once:
+
+- a proof reads the session record fresh (failures and challenges are
+  counted across instances; a cached copy may be behind);
+- MAX_FAILURES wrong proofs end a pending session, audited; wrong codes also
+  count towards the per-admin bound (``lockout.py``);
+- a proof on a pending session spends that record (once: a write conditional
+  on it being unchanged) and opens a new full session with a new id
+  (privilege changes rotate the session id); on a full session it records a
+  step-up;
+- a write that lost a race (another request spent the code, the step, the
+  challenge or the pending session first) is the refusal the caller names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NoReturn
+
+from google.api_core.exceptions import FailedPrecondition
+from google.api_core.exceptions import NotFound as DocumentGone
+
+from ...client import Client
+from ...config import Settings
+from ...firebase.admins import Admin, AdminDirectory
+from ...firebase.audit import AuditTrail, log_event
+from ...firebase.backend import FirebaseBackend
+from ...firebase.factors import FactorStore
+from ...firebase.sessions import CookieClaims, SessionRecord, SessionStore
+from ...i18n_marks import N_
+from .lockout import AdminLockout
+from .refusals import SecondFactorSessionOver, TooManyAttempts, WrongCode
+
+MAX_FAILURES = 5
+
+
+@dataclass(frozen=True)
+class Passed:
+    """A proved second factor. ``claims`` is the new full session's cookie
+    when a pending session was completed; None for a step-up."""
+
+    session: SessionRecord
+    claims: CookieClaims | None
+
+
+@dataclass
+class ProofSteps:
+    """What the factor kinds share: the stores they write and the steps."""
+
+    backend: FirebaseBackend
+    directory: AdminDirectory
+    sessions: SessionStore
+    factors: FactorStore
+    audit: AuditTrail
+    lockout: AdminLockout
+    settings: Settings
+    clock: Callable[[], datetime]
+
+    def fresh(self, session: SessionRecord) -> SessionRecord:
+        """The session as Firestore has it now, still live."""
+        record = self.sessions.get(session.key)
+        if (
+            record is None
+            or record.email != session.email
+            or record.why_over(self.clock(), self.settings.session_idle_timeout) is not None
+        ):
+            raise SecondFactorSessionOver(N_("Your sign-in has expired. Sign in again."))
+        return record
+
+    def current_admin(self, email: str) -> Admin:
+        """The admin document as it is now (its factor count decides what a
+        session may enrol)."""
+        admin = self.directory.get(email)
+        if admin is None:
+            raise SecondFactorSessionOver(N_("This account changed. Sign in again."))
+        return admin
+
+    def failed(self, session: SessionRecord, client: Client, reason: str, kind: str) -> NoReturn:
+        """Count a wrong proof of ``kind``: towards the admin's bound (for
+        codes), and towards this session's MAX_FAILURES, which ends it."""
+        self.lockout.count_failure(session.email, kind, client)
+        failures = session.mfa_failures + 1
+        if failures >= MAX_FAILURES:
+            batch = self.audit.batch()
+            self.sessions.stage_end(batch, session.key, "too_many_attempts")
+            self.audit.stage(
+                batch,
+                "second_factor_failed",
+                actor=session.email,
+                outcome="refused",
+                reason="too_many_attempts",
+                client=client,
+            )
+            self.backend.commit(batch, "end session after wrong codes")
+            raise TooManyAttempts(N_("Too many wrong codes. Sign in again."))
+        self.sessions.update_second_factor(session.key, {"mfa_failures": failures})
+        log_event("second_factor_failed", actor=session.email, reason=reason, ip=client.ip)
+        left = MAX_FAILURES - failures
+        raise WrongCode(
+            N_("That code is not right. %(left)s attempts left.")
+            if left != 1
+            else N_("That code is not right. 1 attempt left."),
+            params={"left": left} if left != 1 else None,
+        )
+
+    def stage_passed(
+        self, batch, session: SessionRecord, admin: Admin, kind: str, client: Client
+    ) -> Passed:
+        now = self.clock()
+        if not session.mfa_pending:
+            self.sessions.stage_step_up(batch, session.key, now)
+            self.audit.stage(batch, "step_up", actor=admin.email, reason=kind, client=client)
+            return Passed(session=session, claims=None)
+        # The pending record is spent once (conditional on it being
+        # unchanged) and a new one opens: a new session id.
+        self.sessions.stage_end_once(batch, session, "second_factor_passed")
+        claims, full = self.sessions.stage_open(
+            batch,
+            uid=session.uid,
+            email=session.email,
+            auth_time=session.auth_time,
+            client=client,
+            now=now,
+            factor=kind,
+        )
+        self.audit.stage(
+            batch, "second_factor_passed", actor=admin.email, reason=kind, client=client
+        )
+        return Passed(session=full, claims=claims)
+
+    def stage_factor_added(self, batch, admin: Admin, kind: str, client: Client) -> None:
+        """The audit entry of a new factor, in the batch that adds it."""
+        self.audit.stage(
+            batch,
+            "second_factor_added",
+            actor=admin.email,
+            target=admin.email,
+            reason=kind,
+            client=client,
+        )
+
+    def commit(self, batch, what: str, lost_race: Exception) -> None:
+        try:
+            self.backend.commit(batch, what)
+        except (FailedPrecondition, DocumentGone):
+            # Another request spent the code, the step, the challenge or the
+            # pending session between our read and our write.
+            raise lost_race from None
