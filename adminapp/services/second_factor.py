@@ -502,7 +502,7 @@ class SecondFactor:
 
     def _failed(self, session: SessionRecord, client: Client, reason: str) -> None:
         """Count a wrong answer; at MAX_FAILURES end the session, audited."""
-        failures = session.mfa_failures + 1
+        failures = self._sessions.count_second_factor_failure(session.key)
         if failures >= MAX_FAILURES:
             batch = self._audit.batch()
             self._sessions.stage_end(batch, session.key, "too_many_attempts")
@@ -516,7 +516,6 @@ class SecondFactor:
             )
             self._backend.commit(batch, "end session after wrong codes")
             raise TooManyAttempts(N_("Too many wrong codes. Sign in again."))
-        self._sessions.update_second_factor(session.key, {"mfa_failures": failures})
         log_event("second_factor_failed", actor=session.email, reason=reason, ip=client.ip)
         left = MAX_FAILURES - failures
         raise WrongCode(
