@@ -177,7 +177,7 @@ class Settings:
     product_blueprints: tuple[str, ...] = ()
     users_console: bool = True
     users_page_size: int = 50
-    # The second factor (adminapp/services/second_factor.py).
+    # The second factor (adminapp/services/mfa/).
     mfa_required_roles: frozenset[str] = frozenset(ROLES)
     pending_session_lifetime: timedelta = timedelta(minutes=5)
     step_up_window: timedelta = timedelta(minutes=10)

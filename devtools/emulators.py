@@ -4,7 +4,9 @@ Used by ``make run``, the test suite and ``make bench``:
 
 * Auth: firebase-tools' emulator (``firebase emulators:start --only auth``).
 * Firestore: ``scripts/firestore-emulator.mjs`` (the official emulator needs
-  Java 21, which this project does not require).
+  Java 21, which this project does not require), which enforces Firestore's
+  preconditions, atomic commits and transactions
+  (``scripts/firestore-semantics.mjs``).
 
 When ``FIREBASE_AUTH_EMULATOR_HOST`` / ``FIRESTORE_EMULATOR_HOST`` already
 point at running emulators, those are used and left running.
@@ -74,6 +76,9 @@ class Emulators:
     firestore_host: str
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     log_dir: Path | None = None
+    # True serves Firestore without the layer that enforces its preconditions
+    # and transactions: only for the test that shows what the layer prevents.
+    upstream_semantics: bool = False
 
     @property
     def env(self) -> dict[str, str]:
@@ -102,7 +107,9 @@ class Emulators:
 
     def start_firestore(self) -> None:
         port = int(self.firestore_host.rsplit(":", 1)[1])
-        self.processes["firestore"] = _start_firestore(port, self.log_dir)
+        self.processes["firestore"] = _start_firestore(
+            port, self.log_dir, upstream_semantics=self.upstream_semantics
+        )
 
     def stop_auth(self) -> None:
         _terminate(self.processes.pop("auth"))
@@ -143,12 +150,15 @@ def start(
     return emulators
 
 
-def _start_firestore(port: int, log_dir: Path | None) -> subprocess.Popen:
-    process = _spawn(
-        ["node", str(ROOT / "scripts" / "firestore-emulator.mjs"), "--port", str(port)],
-        log_dir,
-        "firestore-emulator.log",
-    )
+def _start_firestore(
+    port: int, log_dir: Path | None, *, upstream_semantics: bool = False
+) -> subprocess.Popen:
+    command = ["node", str(ROOT / "scripts" / "firestore-emulator.mjs"), "--port", str(port)]
+    log_name = "firestore-emulator.log"
+    if upstream_semantics:
+        command.append("--upstream-semantics")
+        log_name = "firestore-emulator-upstream.log"
+    process = _spawn(command, log_dir, log_name)
     _wait_until(f"http://127.0.0.1:{port}/", process, "Firestore emulator")
     return process
 

@@ -299,9 +299,13 @@ class LiveBrowser:
     forgotten: use a fresh one per session.
     """
 
-    def __init__(self, url: str, cookies: dict[str, str] | None = None):
+    def __init__(
+        self, url: str, cookies: dict[str, str] | None = None, *, timeout: float = HTTP_TIMEOUT
+    ):
         self.origin = url
         self.cookies: dict[str, str] = dict(cookies or {})
+        # Per request; longer where a test holds requests on purpose.
+        self.timeout = timeout
 
     def cookie_header(self) -> str:
         return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
@@ -333,7 +337,7 @@ class LiveBrowser:
             method,
             self.origin + path,
             headers=headers,
-            timeout=HTTP_TIMEOUT,
+            timeout=self.timeout,
             allow_redirects=False,
             **kwargs,
         )

@@ -10,7 +10,15 @@
 //   DELETE /emulator/v1/projects/{project}/databases/(default)/documents
 //          -> clears every document (tests call this between cases)
 //
+// The server alone does not enforce Firestore's preconditions, atomic
+// commits or transactions, which the app's single-use rules rest on;
+// scripts/firestore-semantics.mjs adds them (read its header for why).
+// --upstream-semantics serves the server as it comes, without them: only
+// tests/integration/test_firestore_semantics.py uses it, to show what they
+// prevent.
+//
 // Usage: node scripts/firestore-emulator.mjs [--host 127.0.0.1] [--port 8080]
+//                                            [--upstream-semantics]
 import http from "node:http";
 import { createRequire } from "node:module";
 import net from "node:net";
@@ -18,6 +26,8 @@ import { parseArgs } from "node:util";
 
 import { ServerCredentials } from "@grpc/grpc-js";
 import { FirestoreServer } from "@firestore-emulator/server";
+
+import { enforceFirestoreSemantics } from "./firestore-semantics.mjs";
 
 // The emulator keeps its state in immer objects, and immer deep-freezes a
 // collection's whole document map on every lookup, so each read costs time
@@ -37,10 +47,12 @@ const { values: options } = parseArgs({
   options: {
     host: { type: "string", default: "127.0.0.1" },
     port: { type: "string", default: "8080" },
+    "upstream-semantics": { type: "boolean", default: false },
   },
 });
 
 const firestore = new FirestoreServer();
+if (!options["upstream-semantics"]) enforceFirestoreSemantics(firestore);
 // FirestoreServer.start() binds 0.0.0.0; we want to choose the interface, so
 // hand connections to its gRPC server ourselves.
 const grpcConnections = firestore.server.createConnectionInjector(
@@ -77,7 +89,8 @@ const listener = net.createServer((socket) => {
 });
 
 listener.listen(Number(options.port), options.host, () => {
-  console.log(`Firestore emulator listening on ${options.host}:${options.port}`);
+  const semantics = options["upstream-semantics"] ? "upstream's (no preconditions)" : "Firestore's";
+  console.log(`Firestore emulator listening on ${options.host}:${options.port}, ${semantics} semantics`);
 });
 
 for (const signal of ["SIGINT", "SIGTERM"]) {

@@ -75,6 +75,16 @@ def client(app):
 
 
 @pytest.fixture
+def site(app):
+    """The app served over real HTTP on a loopback port, named localhost
+    (the passkeys' RP ID in development); its base URL."""
+    from tests.support.live import serve_on_localhost
+
+    with serve_on_localhost(app) as url:
+        yield url
+
+
+@pytest.fixture
 def signed_in_as(app, auth_emulator, store):
     """Make an admin with a role and return a test client signed in as them."""
     from tests.support.web import sign_in

@@ -3,7 +3,7 @@
 One document per factor: a passkey, the TOTP app (at most one per admin), or
 the admin's set of recovery codes. Every document holds ``email``, ``kind``,
 ``name``, ``created_at`` and ``last_used_at``; the rest depends on the kind
-(see ``adminapp/services/second_factor.py``, which owns the rules). TOTP
+(see ``adminapp/services/mfa/``, which owns the rules). TOTP
 secrets are stored sealed (AES-GCM), recovery codes as hashes only.
 
 These documents are read only at the challenge, enrolment and security

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from google.cloud.firestore import DocumentSnapshot, FieldFilter, WriteBatch
+from google.cloud.firestore import DocumentSnapshot, FieldFilter, Increment, WriteBatch
 
 from ..client import Client
 from ..config import Settings
@@ -75,7 +75,7 @@ class SessionRecord:
     # the latter counts as the admin's second factor.
     sign_in_provider: str = ""
     firebase_second_factor: str | None = None
-    # -- the second factor (adminapp/services/second_factor.py) --------------
+    # -- the second factor (adminapp/services/mfa/) --------------
     # Kept apart from the fields above: the guard reads them with the
     # record, so a second factor costs no read of its own.
     # Waiting for the second factor: only its pages and sign-out open.
@@ -342,12 +342,26 @@ class SessionStore:
         batch.update(self._ref(key), {"mfa_step_up_at": now, "mfa_failures": 0})
 
     def update_second_factor(self, key: str, changes: dict) -> None:
-        """Change a session's second-factor fields (failures, challenge,
-        step-up). This process's cached copy is dropped; the next request
-        re-reads."""
+        """Change a session's second-factor fields (the WebAuthn challenge;
+        wrong answers are counted by :meth:`count_second_factor_failure`).
+        This process's cached copy is dropped; the next request re-reads."""
         self.forget(key)
         with self._backend.firestore_call("update session second factor"):
             self._ref(key).update(changes, **self._backend.rpc_options())
+
+    def count_second_factor_failure(self, key: str) -> int:
+        """Add one wrong second-factor answer to a session's count and return
+        the count after it. One atomic write: Firestore increments on the
+        server and sends the new value back in the same round trip, so
+        concurrent wrong answers each get their own number (a read, +1 and a
+        write back would let them all read the same count)."""
+        self.forget(key)
+        with self._backend.firestore_call("count second-factor failure"):
+            result = self._ref(key).update(
+                {"mfa_failures": Increment(1)}, **self._backend.rpc_options()
+            )
+        [count] = result.transform_results
+        return count.integer_value
 
     def take_challenge(self, session: SessionRecord) -> SessionRecord:
         """Clear the WebAuthn challenge of ``session``, only if the record is

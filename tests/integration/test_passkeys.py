@@ -18,7 +18,6 @@ import pytest
 
 from devtools.sign_in import LiveBrowser, csrf_token, exchange
 from tests.support.firebase import OWNER
-from tests.support.live import serve
 from tests.support.passkeys import FLAG_UP, SoftPasskey
 from tests.support.settings import base_config
 
@@ -31,13 +30,6 @@ NEXT = "?next=/admin/sessions"
 def config():
     # Each test here makes more second-factor requests than a person would.
     return base_config(SIGN_IN_RATE_LIMIT="200 per minute")
-
-
-@pytest.fixture
-def site(app):
-    with serve(app) as url:
-        # localhost, not 127.0.0.1: the RP ID in development is localhost.
-        yield url.replace("http://127.0.0.1:", "http://localhost:")
 
 
 class Visit:

@@ -24,3 +24,11 @@ def serve(app, port: int | None = None) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+@contextmanager
+def serve_on_localhost(app) -> Iterator[str]:
+    """:func:`serve`, with the base URL naming localhost rather than
+    127.0.0.1: the passkeys' RP ID in development is localhost."""
+    with serve(app) as url:
+        yield url.replace("http://127.0.0.1:", "http://localhost:")

@@ -85,7 +85,9 @@ class ProofSteps:
         """Count a wrong proof of ``kind``: towards the admin's bound (for
         codes), and towards this session's MAX_FAILURES, which ends it."""
         self.lockout.count_failure(session.email, kind, client)
-        failures = session.mfa_failures + 1
+        # One atomic increment: concurrent wrong answers each get their own
+        # number (a read, +1 and a write back would let them share one).
+        failures = self.sessions.count_second_factor_failure(session.key)
         if failures >= MAX_FAILURES:
             batch = self.audit.batch()
             self.sessions.stage_end(batch, session.key, "too_many_attempts")
@@ -99,7 +101,6 @@ class ProofSteps:
             )
             self.backend.commit(batch, "end session after wrong codes")
             raise TooManyAttempts(N_("Too many wrong codes. Sign in again."))
-        self.sessions.update_second_factor(session.key, {"mfa_failures": failures})
         log_event("second_factor_failed", actor=session.email, reason=reason, ip=client.ip)
         left = MAX_FAILURES - failures
         raise WrongCode(

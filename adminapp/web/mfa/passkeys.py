@@ -4,7 +4,7 @@ Each ceremony is two requests from ``static/js/passkeys.js``: a POST (CSRF
 token in its header) for the options, which keeps a challenge on the
 session record; then the browser's answer, submitted as a plain form, so
 that the page that follows (recovery codes, or the redirect to ``next``) is
-an ordinary navigation. The rules are in ``adminapp/services/passkeys.py``.
+an ordinary navigation. The rules are in ``adminapp/services/mfa/passkeys.py``.
 """
 
 from __future__ import annotations
