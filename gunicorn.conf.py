@@ -4,6 +4,9 @@ Options given on the command line override the ones here. Before any worker
 starts, the master checks the app's settings with the real number of
 workers: rate limits counted in each worker's memory (``memory://``) are
 refused with more than one worker, since each would allow the full limit.
+The app refuses a second serving process by itself too, when gunicorn is
+started without this file (adminapp/serving_process.py); this check only
+refuses earlier, before any worker starts.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import ConfigError, Settings, load_settings
 from .services import build_services
+from .serving_process import claim_serving_process
 from .web import guard, headers, i18n, labels, log_redaction, server_timing
 from .web.context import COOKIE_KEY, EXTENSION_KEY
 from .web.cookie import SessionCookie
@@ -36,6 +37,9 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     first use in each (forked) worker.
     """
     settings = load_settings(config)
+    # memory:// rate limits: refuse to be a second serving process, however
+    # the server was started (adminapp/serving_process.py).
+    claim_serving_process(settings)
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),

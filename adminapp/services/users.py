@@ -29,6 +29,7 @@ from ..firebase.admins import ROLES, Admin, AdminDirectory
 from ..firebase.audit import AuditTrail
 from ..firebase.users import EndUser, FirebaseUsers, UsersPage
 from ..i18n_marks import N_
+from ..json_depth import MAX_DEPTH, text_too_deep, value_too_deep
 from ..mail.password_links import LinkDeliveryError
 from .mfa.refusals import StepUpRequired
 from .password_reset import PasswordReset
@@ -61,8 +62,22 @@ RESERVED_CLAIMS = frozenset(
 )  # fmt: skip
 
 
+# How deeply claims may nest: the one JSON depth rule (adminapp/json_depth.py),
+# one level less than a request body, because the API carries the claims one
+# level down ({"claims": ...}). Every path thus accepts the same claims.
+MAX_CLAIMS_DEPTH = MAX_DEPTH - 1
+
+
 class InvalidClaims(InvalidInput):
     code = "invalid_claims"
+
+
+class ClaimsTooDeep(InvalidClaims):
+    def __init__(self):
+        super().__init__(
+            N_("Custom claims can nest at most %(depth)s levels of objects and lists."),
+            params={"depth": MAX_CLAIMS_DEPTH},
+        )
 
 
 class ResetNotSent(Refused):
@@ -95,8 +110,11 @@ class UserDetail:
 
 def parse_claims(value: object) -> dict:
     """Custom claims as Firebase will take them, from JSON text (the page's
-    editor, the CLI) or an already-parsed value (the API)."""
+    editor, the CLI) or an already-parsed value (the API). Depth is measured
+    before the text is parsed or the value serialised: both recurse."""
     if isinstance(value, str):
+        if text_too_deep(value, MAX_CLAIMS_DEPTH):
+            raise ClaimsTooDeep()
         try:
             value = json.loads(value)
         except ValueError as error:
@@ -105,6 +123,8 @@ def parse_claims(value: object) -> dict:
             ) from None
     if not isinstance(value, dict):
         raise InvalidClaims(N_('Custom claims must be a JSON object, such as {"plan": "pro"}.'))
+    if value_too_deep(value, MAX_CLAIMS_DEPTH):
+        raise ClaimsTooDeep()
     # Measured the way the Admin SDK serialises them before sending.
     size = len(json.dumps(value).encode())
     if size > MAX_CLAIMS_BYTES:

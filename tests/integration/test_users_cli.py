@@ -72,6 +72,21 @@ def test_claims_are_validated_then_set(cli, auth_emulator, store, customer):
     assert auth.get_user(customer.uid, app=auth_emulator.app).custom_claims == {"plan": "pro"}
 
 
+@pytest.mark.parametrize("depth", [8, 100_000])
+def test_claims_nested_too_deeply_are_a_one_line_refusal(
+    cli, auth_emulator, store, customer, depth
+):
+    text = "[" * depth + "]" * depth
+    result = cli.invoke(args=["users", "claims", customer.uid, '{"a": ' + text + "}"])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.output == (
+        "Error: Custom claims can nest at most 7 levels of objects and lists.\n"
+    )
+    assert not auth.get_user(customer.uid, app=auth_emulator.app).custom_claims
+    assert store.audit(event="user_claims_set") == []
+
+
 def test_delete_needs_the_confirmation(cli, auth_emulator, customer):
     wrong = cli.invoke(args=["users", "delete", customer.uid, "--confirm", "x@example.com"])
     assert wrong.exit_code == 1

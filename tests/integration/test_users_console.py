@@ -295,6 +295,43 @@ def test_bad_claims_are_refused_with_a_reason_and_nothing_is_sent(
     assert entries(store, "user_claims_set") == []
 
 
+# Deeper than the claims' limit (7); 1900 would blow Python's recursion
+# limit (json.loads gives up at about 1000) and still fits the page's
+# 4000-character editor.
+DEEP_CLAIMS = {"one level too deep": 8, "deeper than python recurses": 1900}
+
+
+@pytest.mark.parametrize("depth", DEEP_CLAIMS.values(), ids=DEEP_CLAIMS.keys())
+def test_claims_nested_too_deeply_are_a_clear_400_on_the_page_and_the_api(
+    signed_in_as, auth_emulator, store, customer, depth
+):
+    auth.set_custom_user_claims(customer.uid, {"plan": "free"}, app=auth_emulator.app)
+    client = signed_in_as(OWNER_ACTOR, "owner")
+    text = '{"a": ' + "[" * (depth - 1) + "]" * (depth - 1) + "}"
+    path = f"/admin/api/users/{customer.uid}/claims"
+
+    page = post_form(client, f"/admin/users/{customer.uid}/claims", {"claims": text})
+    assert page.status_code == 400
+    assert "can nest at most 7 levels" in page.get_data(as_text=True)
+    # The API takes the claims as an object, or as JSON text like the editor.
+    as_object = client.put(
+        path,
+        data='{"claims": ' + text + "}",
+        headers={"Origin": ORIGIN, "X-CSRFToken": csrf_token(client)},
+        content_type="application/json",
+    )
+    as_text = api_write(client, "PUT", path, {"claims": text})
+    for api in (as_object, as_text):
+        assert api.status_code == 400
+        assert api.get_json() == {
+            "error": "invalid_claims",
+            "message": "Custom claims can nest at most 7 levels of objects and lists.",
+        }
+
+    assert firebase_user(auth_emulator, customer.uid).custom_claims == {"plan": "free"}
+    assert entries(store, "user_claims_set") == []
+
+
 def test_an_admin_cannot_set_claims_or_delete(signed_in_as, auth_emulator, customer):
     client = signed_in_as(ADMIN_ACTOR, "admin")
     path = f"/admin/users/{customer.uid}"

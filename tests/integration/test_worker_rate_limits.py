@@ -4,23 +4,33 @@ gunicorn.conf.py, two worker processes, each with its own listening socket
 
 Counted in each worker's memory, every limit would hold once per worker; so
 the shipped configuration takes shared storage (a real redis-server here),
-and refuses memory:// with more than one worker.
+and refuses memory:// with more than one worker: at gunicorn's master when
+it reads gunicorn.conf.py, and in the app itself however it is started
+(adminapp/serving_process.py).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 import requests
 
+from adminapp.serving_process import lock_path
 from devtools.sign_in import csrf_token
 from tests.support.instances import (
+    ROOT,
     SHIPPED_CONF,
     TRACED,
+    eventually,
     instance,
+    launched,
     redis_server,
     refused_start,
 )
@@ -122,3 +132,109 @@ def test_memory_storage_with_one_worker_starts_and_refuses_more_workers():
         assert "not adding workers: RATELIMIT_STORAGE_URI=memory://" in server.output()
         time.sleep(1)
         assert len(server.worker_pids()) == 1
+
+
+# gunicorn started without the shipped gunicorn.conf.py (issue 20, Low 2):
+# its master cannot count the workers, so the app must refuse for itself.
+NO_CONF = ("--config=/dev/null",)
+WITHOUT_THE_CONF = [
+    pytest.param((*NO_CONF, "--workers=2"), {}, ROOT, id="config-dev-null"),
+    pytest.param(NO_CONF, {"GUNICORN_CMD_ARGS": "--workers=2"}, ROOT, id="GUNICORN_CMD_ARGS"),
+    pytest.param((*NO_CONF, "--workers=2", "--preload"), {}, ROOT, id="preload"),
+    # gunicorn reads ./gunicorn.conf.py from where it starts, not from --chdir.
+    pytest.param(
+        (f"--chdir={ROOT}", "--workers=2"), {}, Path(tempfile.gettempdir()), id="another-directory"
+    ),
+]
+STOP_TIMEOUT = 90  # the refused worker waits 10 s for a predecessor, then gunicorn stops
+
+
+def sign_in_attempt(server) -> int | None:
+    """One sign-in with an invalid token; its status, None if nobody answered."""
+    try:
+        return server.exchange("not-a-valid-id-token").status_code
+    except requests.RequestException:
+        return None
+
+
+def serving(server) -> bool:
+    try:
+        return server.get("/healthz").status_code == 200
+    except requests.RequestException:
+        return False
+
+
+@pytest.mark.parametrize(("options", "settings", "directory"), WITHOUT_THE_CONF)
+def test_memory_storage_with_two_processes_is_refused_however_gunicorn_starts(
+    options, settings, directory
+):
+    config = production(RATELIMIT_STORAGE_URI="memory://", **EMULATORS, **settings)
+    with launched(config, LOG_DIR, options, cwd=directory) as server:
+        eventually(lambda: serving(server) or server.process.poll() is not None, within=60)
+        # Until it stops, one process at most serves: the limit holds.
+        statuses = [sign_in_attempt(server) for _ in range(2 * SIGN_IN_LIMIT)]
+        let_through = [status for status in statuses if status not in (None, 429)]
+        assert len(let_through) <= SIGN_IN_LIMIT, statuses
+        eventually(lambda: server.process.poll() is not None, within=STOP_TIMEOUT)
+        output = server.output()
+    assert server.process.returncode != 0, output
+    assert "RATELIMIT_STORAGE_URI=memory:// counts in each process" in output
+    assert "already serves the app" in output
+    assert "redis://" in output and "--workers 1" in output
+
+
+def test_one_process_serves_and_a_replacement_takes_over():
+    config = production(RATELIMIT_STORAGE_URI="memory://", **EMULATORS)
+    with launched(config, LOG_DIR, (*NO_CONF, "--workers=1")) as server:
+        eventually(lambda: serving(server), within=60)
+        [first] = server.worker_pids()
+        statuses = [sign_in_attempt(server) for _ in range(2 * SIGN_IN_LIMIT)]
+        assert statuses.count(429) == SIGN_IN_LIMIT, statuses
+
+        # A worker that dies is replaced, and the new one takes the lock.
+        os.kill(int(first), signal.SIGKILL)
+        eventually(lambda: server.worker_pids() not in ([], [first]) and serving(server), within=60)
+        [second] = server.worker_pids()
+        # A reload starts the new worker before the old one has left; it
+        # waits for the lock instead of being refused.
+        os.kill(server.process.pid, signal.SIGHUP)
+        eventually(
+            lambda: (
+                len(server.worker_pids()) == 1
+                and server.worker_pids()[0] not in (first, second)
+                and serving(server)
+            ),
+            within=60,
+        )
+        assert server.process.poll() is None
+        assert "cannot serve" not in server.output()
+        assert "already serves the app" not in server.output()
+
+
+def test_the_flask_command_serves_nothing_and_is_not_refused():
+    # This test holds the lock of the processes it starts, as a serving
+    # process of this parent would: the flask command still runs, while a
+    # process that loads the app to serve it is refused.
+    env = {**os.environ, **production(RATELIMIT_STORAGE_URI="memory://", **EMULATORS)}
+    with open(lock_path(os.getpid()), "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        command = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi", "routes"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        server = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "python"), "-c", "import wsgi"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert command.returncode == 0, command.stderr
+    assert "/admin/session" in command.stdout
+    assert server.returncode != 0
+    assert "RATELIMIT_STORAGE_URI=memory:// counts in each process" in server.stderr

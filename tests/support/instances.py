@@ -121,7 +121,7 @@ def _wait_for(url: str, process: subprocess.Popen, what: str) -> None:
     raise RuntimeError(f"{what} did not answer within {START_TIMEOUT}s")
 
 
-def _gunicorn(config: dict[str, str], log_dir: Path, options: tuple[str, ...]):
+def _gunicorn(config: dict[str, str], log_dir: Path, options: tuple[str, ...], cwd: Path = ROOT):
     port = free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"instance-{port}.log"
@@ -133,7 +133,7 @@ def _gunicorn(config: dict[str, str], log_dir: Path, options: tuple[str, ...]):
                 f"--bind=127.0.0.1:{port}",
                 "wsgi:app",
             ],
-            cwd=ROOT,
+            cwd=cwd,
             env={**os.environ, "GRPC_VERBOSITY": "ERROR", **config},
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -150,6 +150,19 @@ def instance(
     port, process, log = _gunicorn(config, log_dir, options)
     try:
         _wait_for(f"http://127.0.0.1:{port}/healthz", process, "app instance")
+        yield Instance(url=f"http://127.0.0.1:{port}", process=process, log=log)
+    finally:
+        _stop(process)
+
+
+@contextlib.contextmanager
+def launched(
+    config: dict[str, str], log_dir: Path, options: tuple[str, ...], *, cwd: Path = ROOT
+) -> Iterator[Instance]:
+    """gunicorn started from ``cwd`` and not waited for: the test watches it
+    serve, stop, or both. Stopped afterwards if it still runs."""
+    port, process, log = _gunicorn(config, log_dir, options, cwd)
+    try:
         yield Instance(url=f"http://127.0.0.1:{port}", process=process, log=log)
     finally:
         _stop(process)

@@ -9,6 +9,7 @@ from firebase_admin import _auth_utils
 
 from adminapp.services.users import (
     MAX_CLAIMS_BYTES,
+    MAX_CLAIMS_DEPTH,
     RESERVED_CLAIMS,
     InvalidClaims,
     parse_claims,
@@ -59,3 +60,33 @@ def test_a_valid_object_passes_unchanged():
         "roles": ["a", "b"],
     }
     assert parse_claims({}) == {}
+
+
+def nested(depth: int, inner: str = "1") -> str:
+    """JSON text of ``depth`` objects, one inside the other."""
+    return '{"a": ' * depth + inner + "}" * depth
+
+
+def test_claims_nest_at_most_the_limit():
+    assert parse_claims(nested(MAX_CLAIMS_DEPTH)) == json.loads(nested(MAX_CLAIMS_DEPTH))
+    deeper = json.loads(nested(MAX_CLAIMS_DEPTH + 1))
+    for value in (nested(MAX_CLAIMS_DEPTH + 1), deeper):
+        with pytest.raises(InvalidClaims, match=f"at most {MAX_CLAIMS_DEPTH} levels"):
+            parse_claims(value)
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+def test_claims_deeper_than_python_can_recurse_are_refused_not_crashed(depth):
+    # json.loads and json.dumps both raise RecursionError at about 1000 levels.
+    with pytest.raises(InvalidClaims, match="at most"):
+        parse_claims("[" * depth + "]" * depth)
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    with pytest.raises(InvalidClaims, match="at most"):
+        parse_claims({"deep": value})
+
+
+def test_brackets_inside_strings_do_not_count():
+    text = '{"pattern": "[[[[[[[[{{{{{{{{\\\\\\"[[[["}'
+    assert parse_claims(text) == {"pattern": '[[[[[[[[{{{{{{{{\\"[[[['}

@@ -10,7 +10,7 @@ from flask import jsonify, request
 from ...errors import InvalidInput
 from ...firebase.users import MAX_PAGE_SIZE, EndUser
 from ...i18n_marks import N_
-from ...services.users import UserDetail
+from ...services.users import ClaimsTooDeep, UserDetail
 from ..api.routes import iso
 from ..auth.reset import claim_reset_slot
 from ..context import services
@@ -107,7 +107,8 @@ def send_reset(uid: str):
 @role_required("owner")
 @step_up_by_rule(USERS_CONSOLE_RULE)
 def set_claims(uid: str):
-    body = json_object(allowed={"claims"})
+    # A body too deep to parse is too deep because of its claims.
+    body = json_object(allowed={"claims"}, too_deep=ClaimsTooDeep)
     user = services().users.set_custom_claims(uid, body.get("claims"), acting_admin())
     return _acted(user, "claims")
 
