@@ -10,7 +10,7 @@ pass on instead.
 
 from __future__ import annotations
 
-from ..i18n_marks import N_
+from ..i18n_marks import N_, Message
 from .messages import OwnEmail
 from .password_links import login_url
 
@@ -20,10 +20,19 @@ class SignInInvitations(OwnEmail):
     def enabled(self) -> bool:
         return bool(self._settings.smtp.host and self._settings.public_url)
 
-    def where_to_sign_in(self, provider_label: str) -> str:
+    def where_to_sign_in(self, provider_label: str) -> Message:
         """What to tell the person: "Sign in with Google at <link>"."""
-        where = login_url(self._settings) or "the admin sign-in page"
-        return f"Sign in with {provider_label} at {where}"
+        link = login_url(self._settings)
+        if link is None:
+            return Message(
+                N_("Sign in with %(provider)s at the admin sign-in page"),
+                {"provider": provider_label},
+            )
+        # The wording of the invitation email itself (invite_provider.txt).
+        return Message(
+            N_("Sign in with %(provider)s at %(login_url)s"),
+            {"provider": provider_label, "login_url": link},
+        )
 
     def send(self, email: str, provider_label: str) -> None:
         """Send the invitation now; raises ``MailError`` when SMTP fails."""

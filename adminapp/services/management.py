@@ -18,7 +18,7 @@ from ..errors import BackendUnavailable, Conflict, InvalidInput
 from ..firebase.admins import Admin, AdminChange, AdminDirectory, AdminNotFound, LastOwner
 from ..firebase.audit import AuditTrail
 from ..firebase.identity import Identity
-from ..i18n_marks import N_
+from ..i18n_marks import N_, Message
 from ..mail.invitations import SignInInvitations
 from ..mail.password_links import LinkDeliveryError
 from ..mail.smtp import MailError
@@ -32,9 +32,11 @@ log = logging.getLogger(__name__)
 
 
 # English, marked for translation: the page and the API translate it.
-INVITATION_NOT_SENT = N_(
-    "The email with a link to set their password could not be sent; "
-    "they can use “Forgot your password?” on the sign-in page."
+INVITATION_NOT_SENT = Message(
+    N_(
+        "The email with a link to set their password could not be sent; "
+        "they can use “Forgot your password?” on the sign-in page."
+    )
 )
 
 
@@ -43,7 +45,7 @@ class Invitation:
     admin: Admin
     user_created: bool  # a new Firebase user was made for the address
     email_sent: bool  # the invitation email went out
-    email_error: str | None = None  # why it did not, when it should have
+    email_error: Message | None = None  # why it did not, when it should have
     # The provider they were invited to sign in with; None = a password.
     provider: str | None = None
 
@@ -150,20 +152,26 @@ class AdminManagement:
             )
         return buttons[provider]
 
-    def _send_provider_invitation(self, email: str, label: str) -> tuple[bool, str | None]:
+    def _send_provider_invitation(self, email: str, label: str) -> tuple[bool, Message | None]:
         where = self._invitations.where_to_sign_in(label)
         if not self._invitations.enabled:
-            return False, (
-                f"No email was sent (that needs SMTP_HOST and PUBLIC_URL); tell them: {where}."
+            return False, Message(
+                N_(
+                    "No email was sent (that needs SMTP_HOST and PUBLIC_URL); tell them: %(where)s."
+                ),
+                {"where": where},
             )
         try:
             self._invitations.send(email, label)
         except MailError as error:
             log.warning("invitation email not sent to %s: %s", email, error)
-            return False, f"The invitation email could not be sent; tell them: {where}."
+            return False, Message(
+                N_("The invitation email could not be sent; tell them: %(where)s."),
+                {"where": where},
+            )
         return True, None
 
-    def _send_invitation(self, email: str) -> tuple[bool, str | None]:
+    def _send_invitation(self, email: str) -> tuple[bool, Message | None]:
         try:
             self._resets.send_link(email, purpose="invite")
         except (LinkDeliveryError, BackendUnavailable) as error:

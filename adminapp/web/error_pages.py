@@ -7,7 +7,6 @@ import math
 import time
 from datetime import UTC, datetime, timedelta
 
-from babel.dates import format_timedelta
 from flask import Flask, request
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
@@ -19,7 +18,7 @@ from ..firebase.audit import log_event
 from ..i18n_marks import N_
 from .context import request_client
 from .extensions import limiter
-from .i18n import current_language, say, title_of, when
+from .i18n import say, spell_duration, title_of, when
 from .responses import error_response
 
 log = logging.getLogger(__name__)
@@ -63,7 +62,7 @@ def register_error_handlers(app: Flask) -> None:
             429,
             _(
                 "Too many attempts. Try again in %(duration)s (at %(time)s).",
-                duration=_spell_duration(wait),
+                duration=spell_duration(wait),
                 time=when(datetime.now(UTC) + timedelta(seconds=wait)),
             ),
             "rate_limited",
@@ -116,15 +115,3 @@ def _seconds_until_reset() -> int:
     # than the limit's own window.
     window = current.limit.get_expiry()
     return max(1, min(window, math.ceil(current.reset_at - time.time())))
-
-
-def _spell_duration(seconds: int) -> str:
-    """ "45 seconds", "3 minutes" (never less than the real wait), in the
-    reader's language."""
-    if seconds < 90:
-        delta, unit = timedelta(seconds=seconds), "second"
-    else:
-        delta, unit = timedelta(minutes=math.ceil(seconds / 60)), "minute"
-    # A threshold no value reaches: always count in ``unit``, never round up
-    # to hours.
-    return format_timedelta(delta, granularity=unit, threshold=10**9, locale=current_language())

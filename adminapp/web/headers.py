@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from flask import Flask, Response, current_app, g, request
+from flask_babel import gettext as _
 
 from ..config import Settings
 from .responses import error_response
@@ -122,7 +123,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         if request.method in UNSAFE_METHODS and site in ("cross-site", "same-site"):
             return error_response(
                 403,
-                "This request came from another site and was refused.",
+                _("This request came from another site and was refused."),
                 "cross_site_request",
             )
         return None

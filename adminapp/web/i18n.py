@@ -18,12 +18,17 @@ admin's own (``timezone``) or ``DEFAULT_TIMEZONE``.
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
+from babel.dates import format_timedelta
 from flask import Flask, Response, current_app, g, has_request_context, request
 from flask_babel import Babel, get_locale, gettext
 
 from ..catalogs import compiled_directory, language_name, supported_locale, supported_locales
 from ..config import Settings
 from ..errors import Refused
+from ..i18n_marks import Message
 from ..timezones import format_when
 from .responses import API_PREFIX
 
@@ -102,8 +107,20 @@ def when(value) -> str:
     return format_when(value, current_language(), select_timezone())
 
 
-def say(refusal: Refused) -> str:
-    """A refusal's message in the reader's language."""
+def spell_duration(seconds: int) -> str:
+    """ "45 seconds", "3 minutes" (never less than the real wait), in the
+    reader's language."""
+    if seconds < 90:
+        delta, unit = timedelta(seconds=seconds), "second"
+    else:
+        delta, unit = timedelta(minutes=math.ceil(seconds / 60)), "minute"
+    # A threshold no value reaches: always count in ``unit``, never round up
+    # to hours.
+    return format_timedelta(delta, granularity=unit, threshold=10**9, locale=current_language())
+
+
+def say(refusal: Refused | Message) -> str:
+    """A refusal's (or a message's) text in the reader's language."""
     return refusal.translated(gettext)
 
 

@@ -1,4 +1,5 @@
-"""How stored values read on a page: roles, audit events and outcomes.
+"""How stored values read on a page: roles, audit events, outcomes and the
+names the app gives second factors.
 
 The stored values (``viewer``, ``admin_invited``, ``refused``) are data and
 stay English everywhere else (the API, the CLI, the logs); only pages show
@@ -9,7 +10,10 @@ tests/unit/test_catalogs.py fails when one is missing.
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+
+from ..services.mfa import passkeys, recovery_codes, totp
 
 # In a list to choose from.
 ROLE_LABELS = {
@@ -69,6 +73,12 @@ OUTCOME_LABELS = {
     "error": _l("Error"),
 }
 
+# The names a factor gets when its admin gives none; an admin's own name is
+# shown as they wrote it.
+DEFAULT_FACTOR_NAMES = frozenset(
+    {totp.DEFAULT_NAME, passkeys.DEFAULT_NAME, recovery_codes.DEFAULT_NAME}
+)
+
 
 def _label(labels: dict, value: str | None) -> str:
     # An unknown stored value is shown as stored rather than hidden.
@@ -93,8 +103,13 @@ def outcome_label(outcome: str | None) -> str:
     return _label(OUTCOME_LABELS, outcome)
 
 
+def factor_name(name: str) -> str:
+    return gettext(name) if name in DEFAULT_FACTOR_NAMES else name
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(role_label, "role_label")
     app.add_template_filter(role_name, "role_name")
     app.add_template_filter(event_label, "event_label")
     app.add_template_filter(outcome_label, "outcome_label")
+    app.add_template_filter(factor_name, "factor_name")

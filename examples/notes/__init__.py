@@ -4,7 +4,9 @@ Mount it with ``ADMINAPP_BLUEPRINTS=examples.notes:bp``. Viewers read the
 notes at /admin/notes/; admins add one with a form that writes a Firestore
 document and its audit entry in one batch. Everything else (sign-in, roles,
 CSRF, headers, the layout, the "Notes" link for those who may open it) comes
-from adminapp. See README, "Add your own admin page".
+from adminapp. Its text is marked for translation like adminapp's own
+(babel.cfg extracts it into adminapp's catalogs). See README, "Add your own
+admin page".
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from google.cloud import firestore
 from wtforms import TextAreaField
@@ -31,7 +35,7 @@ bp = AdminBlueprint(
     "notes",
     __name__,
     prefix="notes",  # routes under /admin/notes
-    nav=("Notes", "index"),  # shown to roles that may open notes.index
+    nav=(_l("Notes"), "index"),  # shown to roles that may open notes.index
     events=("note_added",),  # the audit event this page records
     template_folder="templates",
 )
@@ -39,8 +43,8 @@ bp = AdminBlueprint(
 
 class NoteForm(FlaskForm):  # a FlaskForm: the CSRF token comes with it
     text = TextAreaField(
-        "Note",
-        validators=[DataRequired("Write something."), Length(max=MAX_NOTE_LENGTH)],
+        _l("Note"),
+        validators=[DataRequired(_l("Write something.")), Length(max=MAX_NOTE_LENGTH)],
     )
 
 
@@ -96,5 +100,5 @@ def add():
     if not form.validate():  # validated before anything is written
         return _page(form, 400)
     notes().add(form.text.data.strip(), actor=current_admin().email, client=request_client())
-    flash("Note added.", "success")
+    flash(_("Note added."), "success")
     return redirect(url_for(".index"), code=303)

@@ -72,7 +72,8 @@ from .steps import Passed, ProofSteps
 # How long a passkey request (its challenge) may be answered.
 CHALLENGE_MAX_AGE = timedelta(minutes=5)
 RP_NAME = "adminapp"
-DEFAULT_NAME = "Passkey"
+# A passkey nobody named (stored in English, shown translated: web/labels.py).
+DEFAULT_NAME = N_("Passkey")
 MAX_NAME_LENGTH = 64
 
 

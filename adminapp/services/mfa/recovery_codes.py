@@ -25,6 +25,8 @@ from .stages import require_may_add_factor
 from .steps import Passed, ProofSteps
 
 RECOVERY_CODE_COUNT = 10
+# The set's name (stored in English, shown translated: web/labels.py).
+DEFAULT_NAME = N_("Recovery codes")
 # 16 characters from 32 unambiguous ones (no 0/O, 1/I): 80 bits each.
 RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 RECOVERY_CODE_LENGTH = 16
@@ -120,7 +122,7 @@ class RecoveryCodes:
             factor_id=steps.factors.new_id(),
             email=admin.email,
             kind=RECOVERY_CODES,
-            name="Recovery codes",
+            name=DEFAULT_NAME,
             now=now,
             data={
                 "salt": salt,

@@ -36,6 +36,9 @@ from .steps import Passed, ProofSteps
 
 TOTP_DIGITS = 6
 TOTP_ISSUER = "adminapp"
+# Its name until the admin renames it: stored in English, shown translated
+# (adminapp/web/labels.py, factor_name).
+DEFAULT_NAME = N_("Authenticator app")
 # How long a TOTP secret shown on the enrolment page may be confirmed.
 ENROLMENT_MAX_AGE = timedelta(minutes=15)
 # What kind the enrolment's wrong codes count as: not a guess at a secret
@@ -217,7 +220,7 @@ class Totp:
             factor_id=factor_id,
             email=admin.email,
             kind=TOTP,
-            name="Authenticator app",
+            name=DEFAULT_NAME,
             now=now,
             data={
                 "secret": self._box.seal(secret.encode(), _totp_context(factor_id, admin)),

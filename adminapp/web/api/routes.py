@@ -16,6 +16,7 @@ from ...firebase.sessions import SessionRecord
 from ...i18n_marks import N_
 from ..context import request_client, services
 from ..guard import current_admin, current_session, role_required
+from ..i18n import say
 from ..request_body import json_object
 from ..step_up import (
     ENDING_ANOTHERS_SESSION,
@@ -116,14 +117,14 @@ def invite_admin():
     email, role = identity_key(body.get("email")), _role(body.get("role"))
     provider = body.get("provider")
     if provider is not None and not isinstance(provider, str):
-        raise InvalidInput("'provider' must be a sign-in method such as google.com.")
+        raise InvalidInput(N_("'provider' must be a sign-in method such as google.com."))
     invitation = services().management.invite(email, role, provider=provider, **_actor())
     payload = jsonify(
         admin=admin_json(invitation.admin),
         user_created=invitation.user_created,
         email_sent=invitation.email_sent,
         provider=invitation.provider,
-        warning=invitation.email_error,
+        warning=say(invitation.email_error) if invitation.email_error else None,
     )
     return payload, 201
 

@@ -9,7 +9,10 @@ redacted from the logs (log_redaction.py).
 from __future__ import annotations
 
 import hashlib
+import math
 import re
+import time
+from datetime import UTC, datetime, timedelta
 
 import limits
 from flask import flash, redirect, render_template, request, url_for
@@ -22,7 +25,7 @@ from ..context import request_client, services, session_cookie
 from ..extensions import limiter
 from ..guard import public
 from ..headers import secret_in_url
-from ..i18n import say
+from ..i18n import say, spell_duration, when
 from ..responses import error_response
 from . import bp
 from .forms import MAX_CODE_LENGTH, EmailForm, NewPasswordForm
@@ -58,9 +61,25 @@ def reset_email_key(email: str) -> str:
 
 
 class ResetLimited(Refused):
+    """RESET_RATE_LIMIT_PER_EMAIL is spent for this address (429): when to
+    try again, as the rate limiter's own 429 says it."""
+
     status = 429
     code = "rate_limited"
-    title = "Too many attempts"
+    title = N_("Too many attempts")
+
+    def __init__(self, wait: int):
+        super().__init__(
+            N_(
+                "Too many reset emails went to this address. Try again in %(duration)s "
+                "(at %(time)s)."
+            ),
+            params={
+                "duration": spell_duration(wait),
+                "time": when(datetime.now(UTC) + timedelta(seconds=wait)),
+            },
+        )
+        self.retry_after = wait
 
 
 def claim_reset_slot(email: str) -> None:
@@ -72,9 +91,17 @@ def claim_reset_slot(email: str) -> None:
     key = reset_email_key(email)
     for limit in limits.parse_many(_per_email()):
         if not limiter.limiter.hit(limit, "reset-console-email", key):
-            raise ResetLimited(f"Too many reset emails to this address ({limit}). Try later.")
+            raise ResetLimited(_seconds_until_reset(limit, "reset-console-email", key))
     if not limiter.limiter.hit(DOUBLE_POST, "reset-double-post", key):
-        raise Conflict("A reset email went to this address a moment ago.", code="duplicate_request")
+        raise Conflict(
+            N_("A reset email went to this address a moment ago."), code="duplicate_request"
+        )
+
+
+def _seconds_until_reset(limit: limits.RateLimitItem, *identifiers: str) -> int:
+    reset_at = limiter.limiter.get_window_stats(limit, *identifiers).reset_time
+    # Never more than the limit's own window (the storage rounds to seconds).
+    return max(1, min(limit.get_expiry(), math.ceil(reset_at - time.time())))
 
 
 @bp.route("/resetpassword", methods=["GET", "POST"])

@@ -78,7 +78,7 @@ def invite_admin():
         return _listing(409, invite_form=form)
     added = _("%(email)s is now an admin (%(role)s).", email=email, role=role_name(role))
     if invitation.email_error:
-        flash(f"{added} {_(invitation.email_error)}", "warning")
+        flash(f"{added} {say(invitation.email_error)}", "warning")
         return redirect(url_for(".admins"), code=303)
     if invitation.provider and invitation.email_sent:
         detail = _("An email telling them where to sign in is on its way.")
@@ -158,8 +158,12 @@ def reset_factors(email: str):
         email, actor=me.email, client=request_client(), by=me
     )
     return _done(
-        f"{email}'s second factors are reset ({removed} removed) and they are signed out: "
-        "they set up a new one at their next sign-in."
+        _(
+            "%(email)s's second factors are reset (%(removed)s removed) and they are signed "
+            "out: they set up a new one at their next sign-in.",
+            email=email,
+            removed=removed,
+        )
     )
 
 

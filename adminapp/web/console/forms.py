@@ -39,12 +39,12 @@ class InviteForm(FlaskForm):
     role = _role_field(default="viewer")
     # How they will sign in: "password" or a provider button's id. The
     # choices are the site's (set by the view from the settings).
-    provider = SelectField("Signs in with", validate_choice=True)
+    provider = SelectField(_l("Signs in with"), validate_choice=True)
 
     def offer_sign_in_methods(self, settings: Settings) -> InviteForm:
         methods = [SelectChoice(b.id, b.label) for b in settings.provider_buttons]
         if settings.password_sign_in:
-            methods.insert(0, SelectChoice("password", "Email and password"))
+            methods.insert(0, SelectChoice("password", _l("Email and password")))
         self.provider.choices = methods
         if self.provider.data is None:
             self.provider.data = methods[0].value if methods else None

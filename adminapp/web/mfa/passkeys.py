@@ -17,6 +17,7 @@ from ...services.mfa.refusals import SecondFactorSessionOver, TooManyAttempts
 from ..context import request_client, services
 from ..guard import current_session, pending_allowed, role_required
 from ..i18n import say
+from ..labels import factor_name
 from ..step_up import step_up_by_rule, step_up_exempt, step_up_required
 from . import bp
 from .forms import NewPasskeyForm, PasskeyForm
@@ -184,6 +185,6 @@ def _register(page: str):
             "mfa/recovery_codes.html", codes=added.recovery_codes, next_path=next_path()
         )
     else:
-        flash(_("Passkey “%(name)s” added.", name=added.factor.name), "success")
+        flash(_("Passkey “%(name)s” added.", name=factor_name(added.factor.name)), "success")
         response = redirect(next_path(), code=303)
     return with_session(added.passed, response)
