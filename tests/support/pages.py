@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -42,30 +43,43 @@ def sign_in_with_password(page: Page, base_url: str, email: str, password: str) 
     page.wait_for_url(f"{base_url}/admin/")
 
 
-def pass_second_factor(page: Page, email: str, *, shots: bool = False) -> None:
+def pass_second_factor(
+    page: Page,
+    email: str,
+    *,
+    shots: bool = False,
+    at_each_page: Callable[[Page, str], None] | None = None,
+) -> None:
     """After the password: enrol a TOTP app (a real code from pyotp) if the
     page asks for it, else answer the challenge with the app this helper
-    enrolled earlier (devtools.sign_in.AUTHENTICATORS, per site and admin)."""
+    enrolled earlier (devtools.sign_in.AUTHENTICATORS, per site and admin).
+
+    ``shots`` takes a screenshot of each page on the way, and ``at_each_page``
+    is called with each of them and its name (the accessibility scan)."""
+
+    def reached(name: str) -> None:
+        if shots:
+            screenshot(page, name)
+        if at_each_page is not None:
+            at_each_page(page, name)
+
     page.wait_for_selector("#second-factor-enrolment, #second-factor-challenge")
     parts = urlsplit(page.url)
     key = (f"{parts.scheme}://{parts.netloc}", email)
     if page.query_selector("#second-factor-enrolment"):
-        if shots:
-            screenshot(page, "mfa-enrolment")
+        reached("mfa-enrolment")
         authenticator = Authenticator(
             secret=page.inner_text("#totp-secret").replace(" ", ""), last_step=0
         )
         page.fill("#code", authenticator.next_code())
         page.click("#totp-enrolment-form button[type=submit]")
         page.wait_for_selector("#recovery-codes-page")
-        if shots:
-            screenshot(page, "mfa-recovery-codes")
+        reached("mfa-recovery-codes")
         authenticator.recovery_codes = page.locator("#recovery-codes code").all_inner_texts()
         AUTHENTICATORS[key] = authenticator
         page.click("#continue")
         return
-    if shots:
-        screenshot(page, "mfa-challenge")
+    reached("mfa-challenge")
     page.fill("#code", AUTHENTICATORS[key].next_code())
     page.click("#totp-form button[type=submit]")
 

@@ -11,6 +11,7 @@ import pytest
 from adminapp.web.auth.firebase_web import FIREBASE_JS_SDK_VERSION, GSTATIC_APP_URL
 from adminapp.web.auth.reset import ZXCVBN_PATH, ZXCVBN_VERSION
 from adminapp.web.mfa.passkeys import SIMPLEWEBAUTHN_JS, SIMPLEWEBAUTHN_VERSION
+from tests.support.axe import AXE_JS
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDOR = ROOT / "adminapp" / "static" / "vendor" / "firebase" / FIREBASE_JS_SDK_VERSION
@@ -53,3 +54,14 @@ def test_simplewebauthn_is_the_pinned_npm_package():
     vendored = ROOT / "adminapp" / "static" / SIMPLEWEBAUTHN_JS
     assert vendored.read_bytes() == (package / "dist" / "bundle" / "index.umd.min.js").read_bytes()
     assert (vendored.parent / "LICENSE.md").read_bytes() == (package / "LICENSE.md").read_bytes()
+
+
+def test_axe_core_is_pinned_for_the_tests_and_never_served():
+    """axe-core (tests/support/axe.py) is a test tool: an exact pin among the
+    devDependencies, installed by npm ci, and nowhere in what the app serves."""
+    pinned = json.loads((ROOT / "package.json").read_text())["devDependencies"]["axe-core"]
+    assert pinned[0].isdigit(), "pin an exact version, not a range"
+    installed = json.loads((AXE_JS.parent / "package.json").read_text())["version"]
+    assert installed == pinned, "run npm ci"
+    served = ROOT / "adminapp" / "static"
+    assert not [path for path in served.rglob("*") if "axe" in path.name.lower()]
