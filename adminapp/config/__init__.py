@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 
 import limits
 
-from .catalogs import supported_locales
-from .timezones import valid_zone
+from ..catalogs import supported_locales
+from ..timezones import valid_zone
 
 PRODUCTION = "production"
 DEVELOPMENT = "development"
