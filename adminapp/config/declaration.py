@@ -156,8 +156,10 @@ def check(sections: tuple[Section, ...], record: type) -> None:
     for setting in declared(sections):
         if not _NAME.match(setting.name):
             problems.append(f"{setting.name!r} is not an environment variable name")
-        if not setting.doc.strip() or "\n" in setting.doc or "|" in setting.doc:
+        if not setting.doc.strip() or not _one_cell(setting.doc):
             problems.append(f"{setting.name}'s doc must be one line without '|'")
+        if not _one_cell(setting.default_doc):
+            problems.append(f"{setting.name}'s default_doc must be one line without '|'")
         if setting.required and (setting.default or setting.default_doc):
             problems.append(f"{setting.name} is required, so it has no default")
         if setting.secret and setting.example:
@@ -181,6 +183,11 @@ def check(sections: tuple[Section, ...], record: type) -> None:
     ]
     if problems:
         raise TypeError("Settings declarations: " + "; ".join(problems) + ".")
+
+
+def _one_cell(text: str) -> bool:
+    """Fits in one cell of a Markdown table (and one comment of .env.example)."""
+    return "\n" not in text and "|" not in text
 
 
 def hide_secrets(sections: tuple[Section, ...], record: type, prefix: str = "") -> None:
