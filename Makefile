@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP_VERSION := 26.3
 
-.PHONY: help install catalogs translations run test lint bench bench-tools redis screenshots chromium fonts clean
+.PHONY: help install catalogs translations settings-docs run test lint bench bench-tools redis screenshots chromium fonts clean
 
 help:
 	@echo "make run    serve http://localhost:5000/admin/ on the local emulators"
@@ -14,6 +14,7 @@ help:
 	@echo "make lint   ruff checks (also part of make test)"
 	@echo "make bench  measure the gate under load (emulators, gunicorn, wrk; ~4 minutes)"
 	@echo "make translations  extract new strings, update every catalog, compile (see README)"
+	@echo "make settings-docs  write docs/configuration.md's tables and .env.example from the settings"
 
 install: $(VENV)/.installed node_modules/.installed catalogs
 
@@ -39,6 +40,12 @@ translations: $(VENV)/.installed
 	  --project adminapp --copyright-holder "adminapp authors" -o $(CATALOGS)/messages.pot .
 	$(PYBABEL) update -i $(CATALOGS)/messages.pot -d $(CATALOGS) --ignore-obsolete
 	$(MAKE) catalogs
+
+# After declaring or changing a setting (adminapp/config/declared.py): write
+# docs/configuration.md's tables and .env.example from the declarations.
+# tests/unit/test_settings_declared.py fails until they are written.
+settings-docs: $(VENV)/.installed
+	$(PY) -m devtools.settings_docs
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
