@@ -295,7 +295,11 @@ def test_every_setting_read_in_adminapp_is_declared():
     for path in sorted((ROOT / "adminapp").rglob("*.py")):
         for name in setting_reads(ast.parse(path.read_text(), str(path))):
             reads.setdefault(name, path.relative_to(ROOT))
-    undeclared = {name: str(path) for name, path in reads.items() if name not in DECLARED_NAMES | SET_BY_OTHER_PROGRAMS}
+    undeclared = {
+        name: str(path)
+        for name, path in reads.items()
+        if name not in DECLARED_NAMES | SET_BY_OTHER_PROGRAMS
+    }
     assert not undeclared, f"read but not declared in adminapp/config/declared.py: {undeclared}"
     # The scan sees the reads that are there (it is not looking at nothing).
     assert {"RESET_DELIVERY", "SMTP_HOST", "PUBLIC_URL"} <= set(reads)
