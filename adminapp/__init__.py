@@ -11,12 +11,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import ConfigError, Settings, load_settings
 from .services import build_services
-from .web import guard, headers, i18n, labels, log_redaction, server_timing
+from .web import cookie_jar, guard, headers, i18n, labels, log_redaction, server_timing
 from .web.context import COOKIE_KEY, EXTENSION_KEY
 from .web.cookie import SessionCookie
 from .web.error_pages import register_error_handlers
 from .web.extensions import csrf, limiter
 from .web.products import mount_products
+from .web.session_state import JarSessionInterface
 from .web.step_up import unclassified_writes
 
 __all__ = ["ConfigError", "create_app"]
@@ -50,16 +51,23 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     app.extensions[EXTENSION_KEY] = build_services(settings)
-    app.extensions[COOKIE_KEY] = SessionCookie(settings)
+    # Every cookie the app sets is read and written by the jar: one cookie
+    # each, or all in __session behind Firebase Hosting (COOKIE_MODE).
+    app.session_interface = JarSessionInterface()
+    jar = cookie_jar.make_cookie_jar(settings, app.session_interface.get_signing_serializer(app))
+    app.extensions[cookie_jar.JAR_KEY] = jar
+    app.extensions[COOKIE_KEY] = SessionCookie(settings, jar)
     server_timing.init_app(app, settings)
     headers.init_app(app, settings)
     # Compiles the catalogs first if their .mo files are missing or stale.
     i18n.init_app(app, settings)
     labels.init_app(app)
     # Order of the before-request checks: rate limits first, so a limited
-    # request costs no Firebase call; then the guard, before CSRF so that an
-    # anonymous POST gets 401, not 400.
+    # request costs no Firebase call; then (behind Hosting) a cross-site
+    # navigation that came without __session is sent round again; then the
+    # guard, before CSRF so that an anonymous POST gets 401, not 400.
     limiter.init_app(app)
+    cookie_jar.init_app(app, jar)
     guard.init_app(app)
     csrf.init_app(app)
     register_error_handlers(app)
@@ -109,18 +117,13 @@ def _refuse_unclassified_writes(app: Flask) -> None:
 
 
 def _configure_flask(app: Flask, settings: Settings) -> None:
-    secure = settings.cookie_secure
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SECRET_KEY_FALLBACKS=list(settings.secret_key_fallbacks),
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
-        # Flask's own cookie carries the CSRF secret and flash messages only;
-        # the admin session has its own cookie (see web/cookie.py).
-        SESSION_COOKIE_NAME="__Host-admin_state" if secure else "admin_state",
-        SESSION_COOKIE_SECURE=secure,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Strict",
-        SESSION_COOKIE_PATH="/",
+        # Flask's own session (the CSRF secret, flash messages, a step-up's
+        # form) is kept by the cookie jar (web/session_state.py), as the
+        # admin session is (web/cookie.py): see web/cookie_jar.py.
         # The Referer check would refuse pages sent with Referrer-Policy:
         # no-referrer (the reset confirmation). The __Host- cookie, the token
         # and Fetch Metadata already stop cross-site and injected requests.

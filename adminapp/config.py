@@ -82,6 +82,10 @@ _IP_ADDRESS = re.compile(r"^[0-9.]+$|:")
 SMTP_SECURITY = ("starttls", "ssl", "none")
 _IMPORT_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
 REDIS_SCHEMES = ("redis", "rediss", "unix")
+# How the app's cookies travel (adminapp/web/cookie_jar.py): one cookie each,
+# or all of them in the one cookie Firebase Hosting forwards (__session).
+COOKIE_MODES = ("standard", "hosting")
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(Exception):
@@ -193,6 +197,11 @@ class Settings:
     # The language and IANA time zone of anyone who has not chosen their own.
     default_locale: str = "en"
     default_timezone: str = "UTC"
+    # "hosting": every cookie's content in one __session cookie (Firebase
+    # Hosting forwards no other to Cloud Run); "standard": one cookie each.
+    cookie_mode: str = "standard"
+    # "json": one JSON object per log line, as Cloud Logging reads them.
+    log_format: str = "text"
 
     @property
     def production(self) -> bool:
@@ -349,7 +358,18 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         webauthn_origin=public_url,
         default_locale=source.choice("DEFAULT_LOCALE", supported_locales(), "en"),
         default_timezone=source.timezone("DEFAULT_TIMEZONE", "UTC"),
+        cookie_mode=source.choice("COOKIE_MODE", COOKIE_MODES, "standard"),
+        log_format=source.choice(
+            "LOG_FORMAT", LOG_FORMATS, _default_log_format(source, production)
+        ),
     )
+
+
+def _default_log_format(source: _Source, production: bool) -> str:
+    """JSON lines in production on Cloud Run (which sets K_SERVICE), where
+    Cloud Logging reads severity, trace and request fields only from JSON;
+    plain text everywhere else."""
+    return "json" if production and source.text("K_SERVICE") else "text"
 
 
 def _sign_in_providers(source: _Source) -> tuple[str, ...]:
