@@ -11,7 +11,16 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import ConfigError, Settings, load_settings
 from .services import build_services
-from .web import cookie_jar, guard, headers, i18n, labels, log_redaction, server_timing
+from .web import (
+    background_work,
+    cookie_jar,
+    guard,
+    headers,
+    i18n,
+    labels,
+    log_redaction,
+    server_timing,
+)
 from .web.context import COOKIE_KEY, EXTENSION_KEY
 from .web.cookie import SessionCookie
 from .web.error_pages import register_error_handlers
@@ -58,6 +67,8 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     app.extensions[cookie_jar.JAR_KEY] = jar
     app.extensions[COOKIE_KEY] = SessionCookie(settings, jar)
     server_timing.init_app(app, settings)
+    # With CPU only during requests, a request's emails go out before it answers.
+    background_work.init_app(app, settings)
     headers.init_app(app, settings)
     # Compiles the catalogs first if their .mo files are missing or stale.
     i18n.init_app(app, settings)
@@ -142,6 +153,7 @@ def _configure_flask(app: Flask, settings: Settings) -> None:
         PREFERRED_URL_SCHEME="https" if settings.production else "http",
         JSON_SORT_KEYS=False,
         ADMINAPP_EMULATED=settings.emulated,
+        ADMINAPP_COOKIE_MODE=settings.cookie_mode,
     )
 
 

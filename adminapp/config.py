@@ -86,6 +86,9 @@ REDIS_SCHEMES = ("redis", "rediss", "unix")
 # or all of them in the one cookie Firebase Hosting forwards (__session).
 COOKIE_MODES = ("standard", "hosting")
 LOG_FORMATS = ("text", "json")
+# When the process has CPU: only while it answers a request (Cloud Run's
+# default), or always (instance-based billing, any ordinary server).
+CPU_ALLOCATIONS = ("request", "always")
 
 
 class ConfigError(Exception):
@@ -202,6 +205,12 @@ class Settings:
     cookie_mode: str = "standard"
     # "json": one JSON object per log line, as Cloud Logging reads them.
     log_format: str = "text"
+    # "request": no CPU between requests, so work is finished before the
+    # response goes out (adminapp/services/background.py).
+    cloud_run_cpu: str = "always"
+    # How long a session record stays after the session's planned end, for
+    # investigation; then Firestore's TTL policy deletes it (expire_at).
+    session_retention: timedelta = timedelta(days=7)
 
     @property
     def production(self) -> bool:
@@ -361,6 +370,13 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         cookie_mode=source.choice("COOKIE_MODE", COOKIE_MODES, "standard"),
         log_format=source.choice(
             "LOG_FORMAT", LOG_FORMATS, _default_log_format(source, production)
+        ),
+        session_retention=timedelta(
+            days=source.integer("SESSION_RETENTION_DAYS", 7, low=0, high=3650)
+        ),
+        # On Cloud Run (K_SERVICE is set) assume its default allocation.
+        cloud_run_cpu=source.choice(
+            "CLOUD_RUN_CPU", CPU_ALLOCATIONS, "request" if source.text("K_SERVICE") else "always"
         ),
     )
 
