@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask, redirect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import logs
 from .config import ConfigError, Settings, load_settings
 from .services import build_services
 from .web import (
@@ -19,6 +20,7 @@ from .web import (
     i18n,
     labels,
     log_redaction,
+    request_log,
     server_timing,
 )
 from .web.context import COOKIE_KEY, EXTENSION_KEY
@@ -35,6 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # Cap request bodies: our largest legitimate form is a few hundred bytes.
 MAX_CONTENT_LENGTH = 64 * 1024
 # Seconds a rate-limit check may wait for Redis before the in-memory fallback.
+# Loggers given LOG_LEVEL. Flask-Limiter's says when the shared rate-limit
+# storage (Redis) is unreachable and when it is back: operators must see that.
+LOGGERS = ("adminapp", "flask-limiter")
 RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
 
@@ -52,7 +57,11 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
         static_url_path="/admin/static",
     )
     _configure_flask(app, settings)
-    _configure_logging(settings)
+    # Flask-Limiter's own logger says when the shared rate-limit storage
+    # (Redis) is unreachable and when it is back: operators must see that.
+    handlers = logs.configure(
+        settings.log_format, settings.log_level, ("adminapp", "flask-limiter")
+    )
     log_redaction.install()
     _log_sign_in_overrides(settings)
     if settings.trusted_proxy_count:
@@ -67,6 +76,8 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     app.extensions[cookie_jar.JAR_KEY] = jar
     app.extensions[COOKIE_KEY] = SessionCookie(settings, jar)
     server_timing.init_app(app, settings)
+    # LOG_FORMAT=json: each line carries its request's trace; a line per request.
+    request_log.init_app(app, settings, handlers)
     # With CPU only during requests, a request's emails go out before it answers.
     background_work.init_app(app, settings)
     headers.init_app(app, settings)
@@ -167,22 +178,3 @@ def _log_sign_in_overrides(settings: Settings) -> None:
             "unverified_email_trusted)",
             ",".join(sorted(settings.trust_unverified_email_providers)),
         )
-
-
-def _configure_logging(settings: Settings) -> None:
-    # Flask-Limiter's own logger says when the shared rate-limit storage
-    # (Redis) is unreachable and when it is back: operators must see that.
-    for name in ("adminapp", "flask-limiter"):
-        logger = logging.getLogger(name)
-        logger.setLevel(settings.log_level)
-        if not _has_stream_handler(logger) and not logging.getLogger().handlers:
-            handler = logging.StreamHandler()
-            handler.setFormatter(
-                logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
-            )
-            logger.addHandler(handler)
-
-
-def _has_stream_handler(logger: logging.Logger) -> bool:
-    # Flask-Limiter adds a NullHandler to its logger, which prints nothing.
-    return any(isinstance(h, logging.StreamHandler) for h in logger.handlers)

@@ -368,9 +368,7 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         default_locale=source.choice("DEFAULT_LOCALE", supported_locales(), "en"),
         default_timezone=source.timezone("DEFAULT_TIMEZONE", "UTC"),
         cookie_mode=source.choice("COOKIE_MODE", COOKIE_MODES, "standard"),
-        log_format=source.choice(
-            "LOG_FORMAT", LOG_FORMATS, _default_log_format(source, production)
-        ),
+        log_format=_log_format(source, production),
         session_retention=timedelta(
             days=source.integer("SESSION_RETENTION_DAYS", 7, low=0, high=3650)
         ),
@@ -381,11 +379,20 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
     )
 
 
-def _default_log_format(source: _Source, production: bool) -> str:
-    """JSON lines in production on Cloud Run (which sets K_SERVICE), where
-    Cloud Logging reads severity, trace and request fields only from JSON;
-    plain text everywhere else."""
-    return "json" if production and source.text("K_SERVICE") else "text"
+def _log_format(source: _Source, production: bool) -> str:
+    """LOG_FORMAT; by default JSON lines in production on Cloud Run (which
+    sets K_SERVICE), where Cloud Logging reads severity, trace and request
+    fields only from JSON, and plain text everywhere else."""
+    default = "json" if production and source.text("K_SERVICE") else "text"
+    return source.choice("LOG_FORMAT", LOG_FORMATS, default)
+
+
+def log_format_of(values: Mapping[str, str]) -> str:
+    """LOG_FORMAT as :func:`load_settings` reads it, for gunicorn.conf.py,
+    which sets up logging before the app (and its checks) load."""
+    source = _Source(values)
+    production = (source.text("ADMINAPP_ENV") or PRODUCTION) == PRODUCTION
+    return _log_format(source, production)
 
 
 def _sign_in_providers(source: _Source) -> tuple[str, ...]:
