@@ -27,7 +27,11 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PROJECT = "demo-adminapp"
-START_TIMEOUT = 90  # seconds; firebase-tools is slow to start on a cold cache
+# Seconds an emulator may take to answer before the start counts as failed.
+# firebase-tools loads a large bundle: seconds on a quiet machine, over 90 s
+# on two cores shared with other jobs (seen). Polled, so a quick start costs
+# no more; only a dead emulator waits this long.
+START_TIMEOUT = 300
 HTTP_TIMEOUT = 5
 
 

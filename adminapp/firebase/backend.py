@@ -96,12 +96,14 @@ _AUTH_DOWN = (
 class FirebaseBackend:
     """One Admin SDK app per Flask app, and the clients built from it."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, firestore_client=None):
+        """``firestore_client``: a client to use instead of building one
+        (the in-memory Firestore of the fast tests); None in the app."""
         self.settings = settings
         self._lock = threading.Lock()
         self._app: firebase_admin.App | None = None
         self._auth: auth.Client | None = None
-        self._firestore = None
+        self._firestore = firestore_client
         # What to do once a batch has been committed (see after_commit).
         self._after_commit: weakref.WeakKeyDictionary[WriteBatch, list[Callable[[], None]]] = (
             weakref.WeakKeyDictionary()
@@ -144,6 +146,8 @@ class FirebaseBackend:
 
     @property
     def firestore(self) -> firestore.firestore.Client:
+        if self._firestore is not None:
+            return self._firestore
         app = self.app
         with self._lock:
             if self._firestore is None:

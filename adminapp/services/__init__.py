@@ -77,8 +77,12 @@ class Services:
         self.backend.close()
 
 
-def build_services(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Services:
-    backend = FirebaseBackend(settings)
+def build_services(
+    settings: Settings, clock: Callable[[], datetime] = utc_now, *, firestore_client=None
+) -> Services:
+    """``firestore_client`` replaces the Firestore client the backend would
+    build (the fast tests' in-memory Firestore)."""
+    backend = FirebaseBackend(settings, firestore_client)
     identity = Identity(backend, settings, clock)
     directory = AdminDirectory(backend, clock)
     sessions = SessionStore(backend, directory, settings, clock)
