@@ -24,6 +24,21 @@ threads = 4
 reuse_port = True
 
 
+def _log_config() -> dict:
+    # LOG_FORMAT=json (the default in production on Cloud Run): gunicorn's
+    # own lines, the master's included, are JSON too, like the app's.
+    from dotenv import load_dotenv
+
+    from adminapp.config import log_format_of
+    from adminapp.logs import gunicorn_logconfig
+
+    load_dotenv()  # as wsgi.py does: the environment wins over .env
+    return gunicorn_logconfig(log_format_of(os.environ)) or {}
+
+
+logconfig_dict = _log_config()
+
+
 def on_starting(server):
     # Tell the app (loaded in each worker after the fork) how many workers
     # there are: its settings refuse memory:// rate limits with more than one.

@@ -9,15 +9,27 @@ from pathlib import Path
 from flask import Flask, redirect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import logs
 from .config import ConfigError, Settings, load_settings
 from .services import build_services
 from .serving_process import claim_serving_process
-from .web import guard, headers, i18n, labels, log_redaction, server_timing
+from .web import (
+    background_work,
+    cookie_jar,
+    guard,
+    headers,
+    i18n,
+    labels,
+    log_redaction,
+    request_log,
+    server_timing,
+)
 from .web.context import COOKIE_KEY, EXTENSION_KEY
 from .web.cookie import SessionCookie
 from .web.error_pages import register_error_handlers
 from .web.extensions import csrf, limiter
 from .web.products import mount_products
+from .web.session_state import JarSessionInterface
 from .web.step_up import unclassified_writes
 
 __all__ = ["ConfigError", "create_app"]
@@ -26,6 +38,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # Cap request bodies: our largest legitimate form is a few hundred bytes.
 MAX_CONTENT_LENGTH = 64 * 1024
 # Seconds a rate-limit check may wait for Redis before the in-memory fallback.
+# Loggers given LOG_LEVEL. Flask-Limiter's says when the shared rate-limit
+# storage (Redis) is unreachable and when it is back: operators must see that.
+LOGGERS = ("adminapp", "flask-limiter")
 RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
 
@@ -46,7 +61,11 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
         static_url_path="/admin/static",
     )
     _configure_flask(app, settings)
-    _configure_logging(settings)
+    # Flask-Limiter's own logger says when the shared rate-limit storage
+    # (Redis) is unreachable and when it is back: operators must see that.
+    handlers = logs.configure(
+        settings.log_format, settings.log_level, ("adminapp", "flask-limiter")
+    )
     log_redaction.install()
     _log_sign_in_overrides(settings)
     if settings.trusted_proxy_count:
@@ -54,16 +73,27 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     app.extensions[EXTENSION_KEY] = build_services(settings)
-    app.extensions[COOKIE_KEY] = SessionCookie(settings)
+    # Every cookie the app sets is read and written by the jar: one cookie
+    # each, or all in __session behind Firebase Hosting (COOKIE_MODE).
+    app.session_interface = JarSessionInterface()
+    jar = cookie_jar.make_cookie_jar(settings, app.session_interface.get_signing_serializer(app))
+    app.extensions[cookie_jar.JAR_KEY] = jar
+    app.extensions[COOKIE_KEY] = SessionCookie(settings, jar)
     server_timing.init_app(app, settings)
+    # LOG_FORMAT=json: each line carries its request's trace; a line per request.
+    request_log.init_app(app, settings, handlers)
+    # With CPU only during requests, a request's emails go out before it answers.
+    background_work.init_app(app, settings)
     headers.init_app(app, settings)
     # Compiles the catalogs first if their .mo files are missing or stale.
     i18n.init_app(app, settings)
     labels.init_app(app)
     # Order of the before-request checks: rate limits first, so a limited
-    # request costs no Firebase call; then the guard, before CSRF so that an
-    # anonymous POST gets 401, not 400.
+    # request costs no Firebase call; then (behind Hosting) a cross-site
+    # navigation that came without __session is sent round again; then the
+    # guard, before CSRF so that an anonymous POST gets 401, not 400.
     limiter.init_app(app)
+    cookie_jar.init_app(app, jar)
     guard.init_app(app)
     csrf.init_app(app)
     register_error_handlers(app)
@@ -113,18 +143,13 @@ def _refuse_unclassified_writes(app: Flask) -> None:
 
 
 def _configure_flask(app: Flask, settings: Settings) -> None:
-    secure = settings.cookie_secure
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SECRET_KEY_FALLBACKS=list(settings.secret_key_fallbacks),
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
-        # Flask's own cookie carries the CSRF secret and flash messages only;
-        # the admin session has its own cookie (see web/cookie.py).
-        SESSION_COOKIE_NAME="__Host-admin_state" if secure else "admin_state",
-        SESSION_COOKIE_SECURE=secure,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Strict",
-        SESSION_COOKIE_PATH="/",
+        # Flask's own session (the CSRF secret, flash messages, a step-up's
+        # form) is kept by the cookie jar (web/session_state.py), as the
+        # admin session is (web/cookie.py): see web/cookie_jar.py.
         # The Referer check would refuse pages sent with Referrer-Policy:
         # no-referrer (the reset confirmation). The __Host- cookie, the token
         # and Fetch Metadata already stop cross-site and injected requests.
@@ -143,6 +168,7 @@ def _configure_flask(app: Flask, settings: Settings) -> None:
         PREFERRED_URL_SCHEME="https" if settings.production else "http",
         JSON_SORT_KEYS=False,
         ADMINAPP_EMULATED=settings.emulated,
+        ADMINAPP_COOKIE_MODE=settings.cookie_mode,
     )
 
 
@@ -156,22 +182,3 @@ def _log_sign_in_overrides(settings: Settings) -> None:
             "unverified_email_trusted)",
             ",".join(sorted(settings.trust_unverified_email_providers)),
         )
-
-
-def _configure_logging(settings: Settings) -> None:
-    # Flask-Limiter's own logger says when the shared rate-limit storage
-    # (Redis) is unreachable and when it is back: operators must see that.
-    for name in ("adminapp", "flask-limiter"):
-        logger = logging.getLogger(name)
-        logger.setLevel(settings.log_level)
-        if not _has_stream_handler(logger) and not logging.getLogger().handlers:
-            handler = logging.StreamHandler()
-            handler.setFormatter(
-                logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
-            )
-            logger.addHandler(handler)
-
-
-def _has_stream_handler(logger: logging.Logger) -> bool:
-    # Flask-Limiter adds a NullHandler to its logger, which prints nothing.
-    return any(isinstance(h, logging.StreamHandler) for h in logger.handlers)

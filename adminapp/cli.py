@@ -2,7 +2,7 @@
 
 ``flask admins add|remove|list|set-role|disable|enable|factors|reset-factors|unlock|``
 ``firebase-factors|trust-firebase-factor|set-service-account``,
-``flask sessions list|revoke``, ``flask audit tail`` and, with the users
+``flask sessions list|revoke|expiry|backfill-expiry``, ``flask audit tail`` and, with the users
 console, ``flask users find|list|show|disable|enable|revoke|verify|claims|delete``
 (acting with the owner's rights, like the other commands). Run with the same
 environment as the app (``flask`` loads ``.env``); after ``make run`` the
@@ -315,6 +315,37 @@ def revoke_sessions(session_key: str | None, email: str | None) -> None:
             raise click.BadParameter("a session key is 64 hex characters", param_hint="SESSION_KEY")
         ended = access.end_session(session_key, by=None, actor=_actor(), client=None)
     click.echo(f"Ended the session of {ended.email}.")
+
+
+@sessions_cli.command("expiry")
+def sessions_expiry() -> None:
+    """When Firestore's TTL policy deletes session records: counts by day."""
+    with _outcomes():
+        report = services().sessions.expiry_report()
+    retention = services().settings.session_retention.days
+    click.echo(
+        f"Session records are kept {retention} day{'s' if retention != 1 else ''} after "
+        "their session's planned end (SESSION_RETENTION_DAYS), then Firestore's TTL "
+        "policy on expire_at deletes them."
+    )
+    for day, count in report.by_day.items():
+        click.echo(f"  {day:%Y-%m-%d}  {count:>6}")
+    if not report.by_day:
+        click.echo("  (none to come)")
+    click.echo(f"Past expire_at, deleted within about a day: {report.overdue}")
+    click.echo(
+        f"Without expire_at (kept until deleted; see 'sessions backfill-expiry'): "
+        f"{report.without_expiry}"
+    )
+
+
+@sessions_cli.command("backfill-expiry")
+def sessions_backfill_expiry() -> None:
+    """Give session records written before expire_at existed one (their
+    planned end plus SESSION_RETENTION_DAYS), so the TTL policy deletes them."""
+    with _outcomes():
+        count = services().sessions.backfill_expiry()
+    click.echo(f"Set expire_at on {count} session record{'s' if count != 1 else ''}.")
 
 
 # -- audit --------------------------------------------------------------------

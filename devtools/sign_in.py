@@ -31,6 +31,9 @@ EXCHANGE = "/admin/session"
 # it is Secure, as in production; plain when SESSION_COOKIE_SECURE=false.
 SESSION_COOKIE = "__Host-admin_session"
 INSECURE_SESSION_COOKIE = "admin_session"
+# COOKIE_MODE=hosting: the session travels inside the one cookie Firebase
+# Hosting forwards, with the app's other cookies.
+HOSTING_COOKIE = "__session"
 HTTP_TIMEOUT = 10
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 # Default of ``origin`` below: the browser's own origin, as the page sends it.
@@ -106,9 +109,10 @@ def exchange(
     return browser.post(EXCHANGE, headers=headers, json={"next": next_path})
 
 
-def sign_in(browser: Browser, id_token: str, *, cookie_name: str = SESSION_COOKIE) -> str:
+def sign_in(browser: Browser, id_token: str, *, cookie_name: str | None = None) -> str:
     """Complete a sign-in with ``id_token`` and return the session cookie's
-    value (``browser`` keeps it too).
+    value (``browser`` keeps it too): ``cookie_name``'s, or by default
+    ``__Host-admin_session``'s or, behind Hosting's cookie mode, ``__session``'s.
 
     This is where tests and the bench get a signed-in session, and the one
     place that knows every step of a sign-in: after the exchange it
@@ -121,10 +125,12 @@ def sign_in(browser: Browser, id_token: str, *, cookie_name: str = SESSION_COOKI
     destination = json.loads(response.text)["redirect"]
     if destination.startswith(CHALLENGE):
         complete_second_factor(browser, _email_of(id_token), destination)
-    value = browser.cookie(cookie_name)
-    if value is None:
-        raise AssertionError(f"sign-in answered 200 but set no {cookie_name} cookie")
-    return value
+    names = (cookie_name,) if cookie_name else (SESSION_COOKIE, HOSTING_COOKIE)
+    for name in names:
+        value = browser.cookie(name)
+        if value is not None:
+            return value
+    raise AssertionError(f"sign-in answered 200 but set no {' or '.join(names)} cookie")
 
 
 # -- the second factor -----------------------------------------------------------

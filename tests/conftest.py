@@ -12,6 +12,7 @@ import pytest
 from adminapp import create_app
 from adminapp.web.extensions import limiter
 from devtools import emulators as emulator_control
+from tests.support.cookies import COOKIE_MODES
 from tests.support.firebase import OWNER, AuthEmulator, Store, firestore_client
 from tests.support.settings import LOG_DIR, PROJECT_ID, base_config
 
@@ -55,14 +56,35 @@ def owner(auth_emulator, store):
     return user
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "both_cookie_modes: run once with COOKIE_MODE=standard and once with hosting "
+        "(tests/support/cookies.py)",
+    )
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.definition.get_closest_marker("both_cookie_modes") and (
+        "cookie_mode" in metafunc.fixturenames
+    ):
+        metafunc.parametrize("cookie_mode", COOKIE_MODES)
+
+
+@pytest.fixture
+def cookie_mode() -> str:
+    """COOKIE_MODE of the ``app`` fixture (unless its config names one)."""
+    return "standard"
+
+
 @pytest.fixture
 def config() -> dict[str, str]:
     return base_config()
 
 
 @pytest.fixture
-def app(clean, config):
-    application = create_app(config)
+def app(clean, config, cookie_mode):
+    application = create_app({"COOKIE_MODE": cookie_mode, **config})
     application.config["TESTING"] = True
     limiter.reset()
     yield application

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from .declaration import build, defaults, read_each
 from .declared import DECLARED, SECTIONS, Settings, SmtpSettings
 from .readers import DEVELOPMENT, PRODUCTION, PUBLISHED_SECRETS, ROLES
-from .rules import EMULATOR_VARIABLES, RULES, ProviderButton
+from .rules import EMULATOR_VARIABLES, RULES, ProviderButton, default_log_format
 from .source import ConfigError, Source
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "Settings",
     "SmtpSettings",
     "load_settings",
+    "log_format_of",
 ]
 
 _DEFAULTS = defaults(SECTIONS)
@@ -49,3 +50,13 @@ def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
     for rule in RULES:
         values = {**values, **(rule(values) or {})}
     return build(Settings, SECTIONS, values)
+
+
+def log_format_of(environ: Mapping[str, str]) -> str:
+    """LOG_FORMAT as :func:`load_settings` completes it, from only the
+    settings it depends on: for gunicorn.conf.py, which sets up logging
+    before the app (and the checks of every other setting) load."""
+    source = Source(environ, _DEFAULTS)
+    needed = ("ADMINAPP_ENV", "K_SERVICE", "LOG_FORMAT")
+    values = {s.name: s.read_from(source) for s in DECLARED if s.name in needed}
+    return values["LOG_FORMAT"] or default_log_format(values)

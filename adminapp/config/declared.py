@@ -15,9 +15,9 @@ from datetime import timedelta
 
 from . import readers
 from .declaration import Record, Section, Setting, check, declared, hide_secrets
-from .readers import DEVELOPMENT, PRODUCTION, ROLES
+from .readers import COOKIE_MODES, CPU_ALLOCATIONS, DEVELOPMENT, LOG_FORMATS, PRODUCTION, ROLES
 from .rules import ProviderButton, smtp_in_use
-from .source import Source, number, one_of, seconds, whole_number
+from .source import Source, days, number, one_of, optional_choice, seconds, whole_number
 
 
 @dataclass(frozen=True, repr=False)
@@ -110,6 +110,17 @@ class Settings(Record):
     # The language and IANA time zone of anyone who has not chosen their own.
     default_locale: str
     default_timezone: str
+    # "hosting": every cookie's content in one __session cookie (Firebase
+    # Hosting forwards no other to Cloud Run); "standard": one cookie each.
+    cookie_mode: str
+    # "json": one JSON object per log line, as Cloud Logging reads them.
+    log_format: str
+    # "request": no CPU between requests, so work is finished before the
+    # response goes out (adminapp/web/background_work.py).
+    cloud_run_cpu: str
+    # How long a session record stays after the session's planned end, for
+    # investigation; then Firestore's TTL policy deletes it (expire_at).
+    session_retention: timedelta
 
     @property
     def production(self) -> bool:
@@ -648,7 +659,52 @@ SECTIONS = (
         note='README: "Languages and time zones".',
     ),
     Section(
+        "Running on Firebase",
+        Setting(
+            "COOKIE_MODE",
+            "cookie_mode",
+            one_of(*COOKIE_MODES),
+            "`hosting`: the session, Flask's state and the language travel in one "
+            "`__session` cookie, the only one Firebase Hosting forwards to Cloud Run; "
+            "`standard`: one cookie each",
+            default="standard",
+        ),
+        Setting(
+            "CLOUD_RUN_CPU",
+            "cloud_run_cpu",
+            optional_choice(*CPU_ALLOCATIONS),
+            "`request`: the process has CPU only while it answers (Cloud Run's default "
+            "billing), so a request's emails go out before its response and the reset request "
+            "answers at a fixed floor for any address; `always`: emails after the response",
+            default_doc="`request` on Cloud Run (`K_SERVICE` set), else `always`",
+        ),
+        Setting(
+            "SESSION_RETENTION_DAYS",
+            "session_retention",
+            days(low=0, high=3650),
+            "days a session record is kept after its planned end; then Firestore's TTL "
+            "policy on `expire_at` deletes it",
+            default="7",
+        ),
+        Setting(
+            "K_SERVICE",
+            None,
+            Source.text,
+            "set by Cloud Run (the service's name), never by hand: it picks the defaults "
+            "of `LOG_FORMAT` and `CLOUD_RUN_CPU`",
+        ),
+        note='docs/deploy.md: "Deploy on Firebase".',
+    ),
+    Section(
         "Logging and measuring",
+        Setting(
+            "LOG_FORMAT",
+            "log_format",
+            optional_choice(*LOG_FORMATS),
+            "`json`: one JSON object per line with severity, trace and request fields, as "
+            "Cloud Logging reads them; `text`: plain lines",
+            default_doc="`json` in production on Cloud Run (`K_SERVICE` set), else `text`",
+        ),
         Setting(
             "LOG_LEVEL",
             "log_level",

@@ -65,6 +65,13 @@ _IMPORT_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 # The word that turns a feature off where an empty value means the default.
 OFF = "off"
+# How the app's cookies travel (adminapp/web/cookie_jar.py): one cookie each,
+# or all of them in the one cookie Firebase Hosting forwards (__session).
+COOKIE_MODES = ("standard", "hosting")
+LOG_FORMATS = ("text", "json")
+# When the process has CPU: only while it answers a request (Cloud Run's
+# default), or always (instance-based billing, any ordinary server).
+CPU_ALLOCATIONS = ("request", "always")
 
 
 # -- keys --

@@ -280,6 +280,25 @@ def invalidation_channel(values: Values) -> Completed:
     return {"SESSION_INVALIDATION_URL": value}
 
 
+def cloud_run_defaults(values: Values) -> Completed:
+    """On Cloud Run (`K_SERVICE` set) `CLOUD_RUN_CPU` defaults to `request`, and in
+    production `LOG_FORMAT` to `json`; elsewhere to `always` and `text`."""
+    return {
+        "CLOUD_RUN_CPU": values["CLOUD_RUN_CPU"] or _cloud_run_cpu(values),
+        "LOG_FORMAT": values["LOG_FORMAT"] or default_log_format(values),
+    }
+
+
+def _cloud_run_cpu(values: Values) -> str:
+    # Cloud Run's default billing gives CPU only while a request is answered.
+    return "request" if values["K_SERVICE"] else "always"
+
+
+def default_log_format(values: Values) -> str:
+    # Cloud Logging reads severity, trace and request fields only from JSON.
+    return "json" if _production(values) and values["K_SERVICE"] else "text"
+
+
 # In order: the emulator check first, as what matters most when several
 # things are wrong at once.
 RULES = (
@@ -294,4 +313,5 @@ RULES = (
     mfa_key_ring,
     passkeys_relying_party,
     invalidation_channel,
+    cloud_run_defaults,
 )

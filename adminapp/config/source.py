@@ -144,6 +144,19 @@ def one_of(*allowed: str) -> Reader:
     return lambda source, name: source.choice(name, allowed)
 
 
+def optional_choice(*allowed: str) -> Reader:
+    """One of ``allowed``, or "" (unset) for a rule to complete."""
+
+    def read(source: Source, name: str) -> str:
+        return source.choice(name, allowed) if source.text(name) else ""
+
+    return read
+
+
+def days(low: int, high: int) -> Reader:
+    return lambda source, name: timedelta(days=source.integer(name, low=low, high=high))
+
+
 def number(low: float, high: float) -> Reader:
     return lambda source, name: source.number(name, low=low, high=high)
 

@@ -51,6 +51,11 @@ class SessionCache(Generic[Session, Admin]):
         self._generation = 0
         self._max_entries = max_entries
         self._clock = clock
+        # With an invalidation channel: the cache is used only while its
+        # subscriber has drained the channel within this many seconds (see
+        # :meth:`beat`); None = no channel to wait for.
+        self._beat_limit: float | None = None
+        self._beat = float("-inf")
         self._lock = threading.Lock()
         # key -> (expires at, owner email, session, admin); oldest first.
         self._entries: OrderedDict[str, tuple[float, str, Session, Admin]] = OrderedDict()
@@ -63,15 +68,34 @@ class SessionCache(Generic[Session, Admin]):
     def trusted(self) -> bool:
         return self._trusted
 
+    def now(self) -> float:
+        """This cache's clock (monotonic seconds)."""
+        return self._clock()
+
+    def require_beats(self, limit: float) -> None:
+        """Use the cache only while :meth:`beat` was called within ``limit``
+        seconds: a subscriber that stopped running (a process whose CPU is
+        throttled between requests, as Cloud Run's default is) must not
+        leave its last word standing."""
+        self._beat_limit = limit
+
+    def beat(self, drained_at: float) -> None:
+        """Every invalidation published before ``drained_at`` (this cache's
+        clock) has been applied."""
+        self._beat = max(self._beat, drained_at)
+
     def get(self, key: str) -> tuple[Session, Admin] | None:
-        # A plain attribute read: the hot path asks no one whether to trust.
+        # Plain attribute reads: the hot path asks no one whether to trust.
         if not self._trusted or not self.enabled:
+            return None
+        now = self._clock()
+        if self._beat_limit is not None and now - self._beat > self._beat_limit:
             return None
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            if entry[0] <= self._clock():
+            if entry[0] <= now:
                 del self._entries[key]
                 return None
             return entry[2], entry[3]

@@ -14,6 +14,15 @@ only after it has subscribed again, and by then the cache has been emptied,
 so a message lost meanwhile cannot keep a stale entry. The state changes
 are logged once each.
 
+A subscriber that is not running says nothing: on Cloud Run with CPU only
+during requests (its default), a worker's threads get no CPU between
+requests, and the first request after a pause would find the cache still
+"trusted" with invalidations unread in the socket. So the subscriber also
+*beats*: each time it finds the channel drained it tells the cache, and the
+cache is used only while the last beat is under :data:`LIVENESS_TIMEOUT`
+old. After a pause the first requests read Firestore while the subscriber
+catches up.
+
 A publication that fails (Redis down or slow) never fails the request whose
 write has committed: it is logged and kept, and the subscriber thread sends
 it again as soon as Redis answers, unless the TTL has passed since (then
@@ -80,8 +89,10 @@ class SessionInvalidation:
         # (monotonic time of the change, message) not yet delivered.
         self._pending: deque[tuple[float, str]] = deque(maxlen=MAX_PENDING)
         self._state: str | None = None  # "live" or "down", as last logged
-        # Distrusted until the subscriber has subscribed.
+        # Distrusted until the subscriber has subscribed, and unused while it
+        # has not drained the channel lately.
         cache.distrust()
+        cache.require_beats(LIVENESS_TIMEOUT)
 
     # -- publishing (any thread) ---------------------------------------------
 
@@ -174,13 +185,19 @@ class SessionInvalidation:
             # Subscribed: whatever is published from now on reaches us. trust()
             # empties the cache, so nothing missed before can be served.
             self._cache.trust()
+            self._cache.beat(self._cache.now())
             self._log_state("live")
             self._resend_pending(client)
             heard = pinged = time.monotonic()
             while not self._stopping.is_set():
+                reading_from = self._cache.now()
                 message = pubsub.get_message(timeout=PING_INTERVAL_SECONDS / 2)
                 now = time.monotonic()
-                if message is not None:
+                if message is None:
+                    # Nothing came since reading_from: everything published
+                    # before it has been applied.
+                    self._cache.beat(reading_from)
+                else:
                     heard = now
                     if message["type"] == "message":
                         self._apply(message["data"])

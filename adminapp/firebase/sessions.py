@@ -5,6 +5,14 @@ leaked database export opens no session); the browser holds the id itself in
 the signed cookie (``adminapp/web/cookie.py``), with the admin's email, so
 that the guard can fetch the session record and the admin document in one
 batched read.
+
+Retention: each record carries ``expire_at``, its planned end
+(``expires_at``) plus ``SESSION_RETENTION_DAYS``, written when it is opened
+and never moved. Firestore's TTL policy on that field
+(``firestore.indexes.json``) deletes the record after it: an ended session
+stays visible for investigation that long, and no record stays for ever.
+Records written before the field existed have none, and stay until
+``flask sessions backfill-expiry`` gives them one.
 """
 
 from __future__ import annotations
@@ -12,9 +20,10 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from google.cloud.firestore import DocumentSnapshot, FieldFilter, Increment, WriteBatch
 
@@ -26,7 +35,11 @@ from .session_cache import SessionCache
 from .session_invalidation import SessionInvalidation, channel_name
 
 SESSIONS = "admin_sessions"
+# The field Firestore's TTL policy deletes a record after.
+EXPIRE_AT = "expire_at"
 SESSION_ID_BYTES = 32
+# Firestore's limit on the writes of one batch.
+MAX_BATCH_WRITES = 500
 _SESSION_KEY = re.compile(r"[0-9a-f]{64}")
 
 
@@ -53,6 +66,18 @@ class CookieClaims:
     @property
     def key(self) -> str:
         return session_key(self.session_id)
+
+
+@dataclass(frozen=True)
+class ExpiryReport:
+    """What Firestore's TTL policy will delete, and when (no session data)."""
+
+    # UTC day of expire_at -> records, for the records whose day is to come.
+    by_day: dict[date, int]
+    # Past their expire_at: Firestore deletes them within about a day.
+    overdue: int
+    # Written before expire_at existed: kept until backfilled or deleted.
+    without_expiry: int
 
 
 @dataclass(frozen=True)
@@ -244,8 +269,53 @@ class SessionStore:
             mfa_verified_at=now if factor else None,
             mfa_step_up_at=now if factor else None,
         )
-        batch.create(self._ref(record.key), record.to_document())
+        document = {**record.to_document(), EXPIRE_AT: self.expire_at(record.expires_at)}
+        batch.create(self._ref(record.key), document)
         return claims, record
+
+    def expire_at(self, expires_at: datetime) -> datetime:
+        """When Firestore's TTL policy may delete a session planned to end
+        at ``expires_at``."""
+        return expires_at + self._settings.session_retention
+
+    def expiry_report(self) -> ExpiryReport:
+        """Count the records by the day their expire_at falls on."""
+        query = self._backend.firestore.collection(SESSIONS).select([EXPIRE_AT])
+        with self._backend.firestore_call("count session records by expiry"):
+            snapshots = list(query.stream(**self._backend.rpc_options()))
+        now = self._clock()
+        by_day: Counter[date] = Counter()
+        overdue = without = 0
+        for snapshot in snapshots:
+            when = (snapshot.to_dict() or {}).get(EXPIRE_AT)
+            if not isinstance(when, datetime):
+                without += 1
+            elif when <= now:
+                overdue += 1
+            else:
+                by_day[when.date()] += 1
+        return ExpiryReport(dict(sorted(by_day.items())), overdue, without)
+
+    def backfill_expiry(self) -> int:
+        """Give every record without expire_at one (from its expires_at, as
+        a new record gets); the number of records changed."""
+        query = self._backend.firestore.collection(SESSIONS).select([EXPIRE_AT, "expires_at"])
+        with self._backend.firestore_call("find session records without expiry"):
+            snapshots = list(query.stream(**self._backend.rpc_options()))
+        missing = []
+        for snapshot in snapshots:
+            data = snapshot.to_dict() or {}
+            if not isinstance(data.get(EXPIRE_AT), datetime):
+                ends = data.get("expires_at")
+                # A damaged record without an end: retained from now.
+                ends = ends if isinstance(ends, datetime) else self._clock()
+                missing.append((snapshot.reference, self.expire_at(ends)))
+        for start in range(0, len(missing), MAX_BATCH_WRITES):
+            batch = self._backend.firestore.batch()
+            for reference, when in missing[start : start + MAX_BATCH_WRITES]:
+                batch.update(reference, {EXPIRE_AT: when})
+            self._backend.commit(batch, "backfill session expiry")
+        return len(missing)
 
     def load(self, claims: CookieClaims) -> tuple[SessionRecord | None, Admin | None]:
         """The session record and its admin's document, in one round trip, or

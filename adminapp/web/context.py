@@ -8,6 +8,7 @@ from flask import current_app, request
 from ..client import Client
 from ..services import Services
 from .cookie import SessionCookie
+from .cookie_jar import JAR_KEY, CookieJar
 
 EXTENSION_KEY = "adminapp"
 COOKIE_KEY = "adminapp.cookie"
@@ -21,6 +22,11 @@ def services() -> Services:
 def session_cookie() -> SessionCookie:
     """The current app's session cookie codec."""
     return current_app.extensions[COOKIE_KEY]
+
+
+def cookie_jar() -> CookieJar:
+    """Where the current app keeps what it stores in the browser."""
+    return current_app.extensions[JAR_KEY]
 
 
 def request_client() -> Client:

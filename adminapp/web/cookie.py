@@ -1,6 +1,8 @@
 """The session cookie: the session id and the admin's email, signed.
 
-Its value is ``[session id, email]`` signed with itsdangerous (timestamped,
+It is the cookie jar's ``SESSION`` item (``web/cookie_jar.py``): its own
+cookie, ``__Host-admin_session``, or a part of ``__session`` behind Firebase
+Hosting. Its value is ``[session id, email]`` signed with itsdangerous (timestamped,
 verified against ``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS``), so that a
 forged or expired cookie is refused without any Firestore read. The email is
 signed, not secret: it tells the guard which admin document to batch with the
@@ -16,6 +18,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 
 from ..config import Settings
 from ..firebase.sessions import CookieClaims
+from .cookie_jar import SESSION, CookieJar
 
 COOKIE_SALT = "adminapp.session.v1"
 # A genuine cookie is about 150 bytes; refuse big ones before any crypto.
@@ -27,11 +30,8 @@ MAX_VERIFIED_COOKIES = 4096
 class SessionCookie:
     """Encode and check the session cookie's value."""
 
-    def __init__(self, settings: Settings):
-        # The __Host- prefix makes browsers refuse the cookie unless it is
-        # Secure, host-only and Path=/: no subdomain or HTTP page can plant it.
-        self._secure = settings.cookie_secure
-        self.name = "__Host-admin_session" if self._secure else "admin_session"
+    def __init__(self, settings: Settings, jar: CookieJar):
+        self._jar = jar
         self.max_age = int(settings.session_lifetime.total_seconds())
         # A list of keys: the last signs, all verify (secret rotation).
         self._serializer = URLSafeTimedSerializer(settings.signing_keys, salt=COOKIE_SALT)
@@ -70,19 +70,13 @@ class SessionCookie:
         self._verified[value] = (claims, signed.timestamp())
         return claims
 
+    def read(self) -> str | None:
+        """The value this request's browser sent (unchecked), or None."""
+        return self._jar.read(SESSION)
+
     def set_on(self, response, claims: CookieClaims, expires: datetime) -> None:
         """Attach the cookie to a response; it expires with the session."""
-        response.set_cookie(
-            self.name,
-            self.encode(claims),
-            expires=expires,
-            path="/",
-            secure=self._secure,
-            httponly=True,
-            samesite="Strict",
-        )
+        self._jar.write(response, SESSION, self.encode(claims), expires=expires)
 
     def clear_on(self, response) -> None:
-        response.delete_cookie(
-            self.name, path="/", secure=self._secure, httponly=True, samesite="Strict"
-        )
+        self._jar.clear(response, SESSION)

@@ -7,10 +7,11 @@ import math
 import time
 from datetime import UTC, datetime, timedelta
 
-from flask import Flask, request
+from flask import Flask, current_app, request, session
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 
 from ..errors import Refused
@@ -39,9 +40,54 @@ _ADVICE = {
 SOMETHING_WENT_WRONG = N_("Something went wrong.")
 
 
+# Flask-WTF's: the token a page carries is its session secret, signed.
+_CSRF_SALT = "wtf-csrf-token"
+_CSRF_HEADERS = ("X-CSRFToken", "X-CSRF-Token")
+
+
+def _cookie_not_returned() -> bool:
+    """A CSRF token that we signed came with no CSRF secret at all: this
+    browser loaded one of our pages, which set the secret's cookie, and
+    that cookie did not come back. A proxy that strips cookies (Firebase
+    Hosting keeps only __session) or a browser that refuses them; either
+    way reloading cannot help, so say so instead of "reload"."""
+    if "csrf_token" in session:
+        return False
+    token = request.form.get("csrf_token") or next(
+        (request.headers[name] for name in _CSRF_HEADERS if name in request.headers), None
+    )
+    if not token:
+        return False
+    signer = URLSafeTimedSerializer(current_app.secret_key, salt=_CSRF_SALT)
+    try:
+        signer.loads(token, max_age=current_app.config["WTF_CSRF_TIME_LIMIT"])
+    except BadData:
+        return False
+    return True
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError):
+        if _cookie_not_returned():
+            log_event(
+                "cookies_not_returned",
+                path=request.path,
+                ip=request_client().ip,
+                cookie_mode=current_app.config["ADMINAPP_COOKIE_MODE"],
+            )
+            return error_response(
+                400,
+                _(
+                    "Your browser did not send back the cookie this site set, so signing "
+                    "in cannot work. If cookies are blocked for this site, allow them. "
+                    "Otherwise tell whoever runs the site: something in front of the app "
+                    "forwards only some cookies (Firebase Hosting forwards only "
+                    "__session), so the app must run with COOKIE_MODE=hosting."
+                ),
+                "cookies_not_returned",
+                title=_("The site's cookie did not come back"),
+            )
         return error_response(
             400,
             _(

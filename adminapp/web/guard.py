@@ -170,7 +170,7 @@ def _record_role_refusal(admin: Admin) -> None:
 
 def _resume_session() -> Resumed | Response:
     cookie = session_cookie()
-    raw = request.cookies.get(cookie.name)
+    raw = cookie.read()
     claims = cookie.decode(raw)
     if claims is None:
         if raw:

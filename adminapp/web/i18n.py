@@ -19,7 +19,7 @@ admin's own (``timezone``) or ``DEFAULT_TIMEZONE``.
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from babel.dates import format_timedelta
 from flask import Flask, Response, current_app, g, has_request_context, request
@@ -30,11 +30,11 @@ from ..config import Settings
 from ..errors import Refused
 from ..i18n_marks import Message
 from ..timezones import format_when
+from .cookie_jar import JAR_KEY, LANGUAGE
 from .responses import API_PREFIX
 
-LANGUAGE_COOKIE = "admin_lang"
 # A language preference is not worth re-asking for: a year.
-LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
+LANGUAGE_KEPT_FOR = timedelta(days=365)
 SETTINGS_KEY = "adminapp.i18n.settings"
 
 babel = Babel()
@@ -75,7 +75,7 @@ def select_locale() -> str:
     if admin is not None and admin.locale:
         return admin.locale
     return (
-        supported_locale(request.cookies.get(language_cookie_name()))
+        supported_locale(current_app.extensions[JAR_KEY].read(LANGUAGE))
         or browser
         or settings.default_locale
     )
@@ -128,32 +128,14 @@ def title_of(refusal: Refused) -> str | None:
     return refusal.translated_title(gettext)
 
 
-def language_cookie_name() -> str:
-    # Like the session cookie: __Host- (Secure, host-only, Path=/) whenever
-    # cookies are Secure, so no subdomain can plant it.
-    return f"__Host-{LANGUAGE_COOKIE}" if _settings().cookie_secure else LANGUAGE_COOKIE
-
-
 def remember_language(response: Response, locale: str) -> None:
-    """Keep ``locale`` for the signed-out pages of this browser. The cookie
-    holds the language only: nothing about who the person is."""
-    response.set_cookie(
-        language_cookie_name(),
-        locale,
-        max_age=LANGUAGE_COOKIE_SECONDS,
-        path="/",
-        secure=_settings().cookie_secure,
-        httponly=True,
-        samesite="Lax",
-    )
+    """Keep ``locale`` for the signed-out pages of this browser (the cookie
+    jar's language item: the language only, nothing about who the person
+    is)."""
+    expires = datetime.now(UTC) + LANGUAGE_KEPT_FOR
+    current_app.extensions[JAR_KEY].write(response, LANGUAGE, locale, expires=expires)
 
 
 def forget_language(response: Response) -> None:
     """Follow the browser's language again on the signed-out pages."""
-    response.delete_cookie(
-        language_cookie_name(),
-        path="/",
-        secure=_settings().cookie_secure,
-        httponly=True,
-        samesite="Lax",
-    )
+    current_app.extensions[JAR_KEY].clear(response, LANGUAGE)

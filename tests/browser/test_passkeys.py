@@ -54,18 +54,24 @@ def sign_in_with_passkey(page, live_url, *, shots: bool = False) -> None:
     page.wait_for_url(f"{live_url}/admin/")
 
 
-def test_passkey_enrolment_sign_in_and_a_second_passkey(
-    page, live_url, owner, store, authenticator
-):
+def enrol_a_passkey_at_the_first_sign_in(page, live_url, name: str = "Laptop") -> None:
+    """Sign in with the password, choose a passkey at the enrolment page,
+    pass the recovery codes and reach the dashboard."""
     page.goto(f"{live_url}/admin/login")
     fill_login(page, OWNER, DEFAULT_PASSWORD)
     page.wait_for_url(f"{live_url}/admin/mfa/enrol?next=/admin/")
-    page.fill("#passkey-name", "Laptop")
+    page.fill("#passkey-name", name)
     page.click("#create-passkey")
     page.wait_for_selector("#recovery-codes-page")
     assert page.locator("#recovery-codes code").count() == 10
     page.click("#continue")
     page.wait_for_url(f"{live_url}/admin/")
+
+
+def test_passkey_enrolment_sign_in_and_a_second_passkey(
+    page, live_url, owner, store, authenticator
+):
+    enrol_a_passkey_at_the_first_sign_in(page, live_url)
     [credential] = credentials(authenticator)
     [stored] = [f for f in store.factors(OWNER) if f["kind"] == "passkey"]
     assert stored["name"] == "Laptop" and stored["transports"] == ["internal"]

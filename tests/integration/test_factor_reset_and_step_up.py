@@ -13,6 +13,11 @@ from devtools.sign_in import AUTHENTICATORS
 from tests.support.firebase import OWNER
 from tests.support.web import ORIGIN, csrf_token, exchange, post_form
 
+# Every test here runs with each cookie mode (tests/support/cookies.py): the
+# step-up keeps the interrupted form in Flask's state, inside __session
+# behind Hosting.
+pytestmark = pytest.mark.both_cookie_modes
+
 STAFF = "staff@example.com"
 _FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]*)"')
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tests.support.firebase import OWNER as ADMIN
-from tests.support.web import SESSION_COOKIE, session_cookie, sign_in
+from tests.support.web import present_session, session_cookie, sign_in
+
+# Every test here runs with each cookie mode (tests/support/cookies.py).
+pytestmark = pytest.mark.both_cookie_modes
 
 
 @pytest.fixture
@@ -43,7 +46,7 @@ def test_public_pages_need_no_session(client, path, clean):
 
 
 def test_forged_cookie_is_refused_and_cleared(client, clean):
-    client.set_cookie(SESSION_COOKIE, "forged.value.here")
+    present_session(client, "forged.value.here")
     response = client.get("/admin/")
     assert response.status_code == 302
     assert session_cookie(client) is None
@@ -82,7 +85,7 @@ def test_logout_ends_the_session_and_the_old_cookie_is_refused(signed_in, store)
     [session] = store.sessions(email=ADMIN)
     assert session["ended_reason"] == "signed_out"
 
-    signed_in.set_cookie(SESSION_COOKIE, old_cookie)
+    present_session(signed_in, old_cookie)
     replay = signed_in.get("/admin/", headers={"Accept": "application/json"})
     assert replay.status_code == 401
 

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from adminapp.web.i18n import LANGUAGE_COOKIE
 from tests.conftest import base_config
+from tests.support.cookies import LANGUAGE, items_set_by, present
 from tests.support.firebase import OWNER
 from tests.support.reset import request_reset, settle
 from tests.support.web import post_form
@@ -16,8 +16,6 @@ from tests.support.web import post_form
 KO = {"Accept-Language": "ko-KR,ko;q=0.9,en;q=0.5"}
 EN = {"Accept-Language": "en-US,en;q=0.9"}
 STAFF = "staff@example.com"
-# The tests' app, like production, sends Secure cookies: the __Host- name.
-COOKIE = f"__Host-{LANGUAGE_COOKIE}"
 
 
 def html_lang(response) -> str:
@@ -43,26 +41,34 @@ def test_without_a_preference_the_default_locale_speaks(client):
     assert html_lang(response) == "ko"
 
 
-def test_the_signed_out_switch_keeps_only_the_language_in_a_lax_cookie(client):
+@pytest.mark.both_cookie_modes
+def test_the_signed_out_switch_keeps_only_the_language_in_a_lax_cookie(client, cookie_mode):
     response = client.get(
         "/admin/language", query_string={"lang": "ko", "next": "/admin/login?next=/admin/"}
     )
 
     assert response.status_code == 303
     assert response.headers["Location"] == "/admin/login?next=/admin/"
-    cookie = response.headers["Set-Cookie"]
-    assert cookie.startswith(f"{COOKIE}=ko;") and "SameSite=Lax" in cookie
+    assert items_set_by(client, response) == {LANGUAGE: "ko"}
+    [cookie] = response.headers.getlist("Set-Cookie")
+    if cookie_mode == "standard":
+        # The tests' app, like production, sends Secure cookies: __Host-.
+        assert cookie.startswith("__Host-admin_lang=ko;") and "SameSite=Lax" in cookie
+    else:
+        # In the one cookie Hosting forwards, which is Strict.
+        assert cookie.startswith("__session=") and "SameSite=Strict" in cookie
     # The cookie outranks Accept-Language.
     page = client.get("/admin/login", headers=EN)
     assert html_lang(page) == "ko"
 
 
+@pytest.mark.both_cookie_modes
 @pytest.mark.parametrize("lang", ["fr", "", "ko; Domain=evil.example"])
 def test_the_switch_refuses_a_language_we_do_not_have(client, lang):
     response = client.get("/admin/language", query_string={"lang": lang})
 
     assert response.status_code == 400
-    assert COOKIE not in response.headers.get("Set-Cookie", "")
+    assert LANGUAGE not in items_set_by(client, response)
 
 
 def test_the_switch_goes_back_only_to_our_own_pages(client):
@@ -74,9 +80,10 @@ def test_the_switch_goes_back_only_to_our_own_pages(client):
     assert response.headers["Location"] == "/admin/"
 
 
+@pytest.mark.both_cookie_modes
 def test_the_admins_own_language_outranks_cookie_and_browser(signed_in_as):
     client = signed_in_as(STAFF, "viewer", locale="en")
-    client.set_cookie(COOKIE, "ko")
+    present(client, LANGUAGE, "ko")
 
     response = client.get("/admin/", headers=KO)
 
@@ -104,6 +111,7 @@ def test_an_unusable_stored_language_or_zone_falls_back_to_the_defaults(signed_i
     assert html_lang(response) == "en" and " UTC" in response.get_data(as_text=True)
 
 
+@pytest.mark.both_cookie_modes
 def test_an_admin_saves_language_and_zone_on_their_account_page(signed_in_as, store):
     client = signed_in_as(STAFF, "viewer")
     assert "Your account" in client.get("/admin/account", headers=EN).get_data(as_text=True)
@@ -113,7 +121,7 @@ def test_an_admin_saves_language_and_zone_on_their_account_page(signed_in_as, st
     )
 
     assert response.status_code == 303
-    assert f"{COOKIE}=ko" in response.headers["Set-Cookie"]
+    assert items_set_by(client, response)[LANGUAGE] == "ko"
     assert store.admin(STAFF)["locale"] == "ko"
     assert store.admin(STAFF)["timezone"] == "Asia/Seoul"
     page = client.get("/admin/sessions", headers=EN).get_data(as_text=True)
@@ -175,6 +183,7 @@ def test_a_signed_out_api_call_is_refused_in_the_callers_language(client):
     }
 
 
+@pytest.mark.both_cookie_modes
 def test_flash_messages_follow_the_admin(signed_in_as, store):
     client = signed_in_as(OWNER, "owner", locale="ko")
     store.add_admin("viewer@example.com", "viewer")

@@ -11,6 +11,9 @@ from tests.support.firebase import OWNER as ADMIN
 from tests.support.firebase import rewrite_claims
 from tests.support.web import exchange, session_cookie
 
+# Every test here runs with each cookie mode (tests/support/cookies.py).
+pytestmark = pytest.mark.both_cookie_modes
+
 OUTSIDER = "customer@example.com"
 
 

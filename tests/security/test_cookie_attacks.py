@@ -25,7 +25,10 @@ from adminapp.web.context import COOKIE_KEY, EXTENSION_KEY
 from adminapp.web.cookie import COOKIE_SALT
 from tests.support.firebase import OWNER
 from tests.support.settings import SECRET_KEY, base_config
-from tests.support.web import ORIGIN, SESSION_COOKIE, csrf_token, session_cookie, sign_in
+from tests.support.web import ORIGIN, csrf_token, present_session, session_cookie, sign_in
+
+# Every test here runs with each cookie mode (tests/support/cookies.py).
+pytestmark = pytest.mark.both_cookie_modes
 
 JSON = {"Accept": "application/json"}
 OTHER_KEY = "another-instance-secret-key-0123456789-abcdefgh"
@@ -58,12 +61,12 @@ def signed_in(client, auth_emulator, owner):
 
 
 @pytest.fixture
-def other_app(clean):
+def other_app(clean, cookie_mode):
     """Another deployment of adminapp on the same Firestore, with its own key."""
     apps = []
 
     def make(**settings):
-        application = create_app(base_config(**settings))
+        application = create_app(base_config(COOKIE_MODE=cookie_mode, **settings))
         apps.append(application)
         return application
 
@@ -82,7 +85,7 @@ def test_payload_edited_to_another_admin_is_refused(signed_in, store):
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     claims[1] = "victim@example.com"
     edited = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
-    signed_in.set_cookie(SESSION_COOKIE, f"{edited}.{rest}")
+    present_session(signed_in, f"{edited}.{rest}")
 
     response = signed_in.get("/admin/", headers=JSON)
 
@@ -95,7 +98,7 @@ def test_cookie_from_an_instance_with_another_key_is_refused(signed_in, other_ap
     # A real, live session, minted by another deployment sharing Firestore.
     elsewhere = other_app(SECRET_KEY=OTHER_KEY).test_client()
     sign_in(elsewhere, auth_emulator, OWNER)
-    signed_in.set_cookie(SESSION_COOKIE, session_cookie(elsewhere).value)
+    present_session(signed_in, session_cookie(elsewhere).value)
 
     assert refused(signed_in.get("/admin/", headers=JSON))
     assert elsewhere.get("/admin/", headers=JSON).status_code == 200  # it was genuine
@@ -108,7 +111,7 @@ def test_old_key_keeps_sessions_alive_and_new_cookies_use_the_current_key(
     rotated = other_app(SECRET_KEY=OTHER_KEY, SECRET_KEY_FALLBACKS=SECRET_KEY)
     browser = rotated.test_client()
 
-    browser.set_cookie(SESSION_COOKIE, old_cookie)
+    present_session(browser, old_cookie)
     assert browser.get("/admin/", headers=JSON).status_code == 200  # rotation logs nobody out
 
     sign_in(browser, auth_emulator, OWNER)
@@ -118,9 +121,9 @@ def test_old_key_keeps_sessions_alive_and_new_cookies_use_the_current_key(
         URLSafeTimedSerializer(SECRET_KEY, salt=COOKIE_SALT).loads(new_cookie)
     # Once the old key is dropped, only cookies signed with the new one work.
     retired = other_app(SECRET_KEY=OTHER_KEY).test_client()
-    retired.set_cookie(SESSION_COOKIE, old_cookie)
+    present_session(retired, old_cookie)
     assert refused(retired.get("/admin/", headers=JSON))
-    retired.set_cookie(SESSION_COOKIE, new_cookie)
+    present_session(retired, new_cookie)
     assert retired.get("/admin/", headers=JSON).status_code == 200
 
 
@@ -162,7 +165,7 @@ def test_cookie_with_a_valid_signature_but_unknown_session_is_refused(app, clien
     forged = app.extensions[COOKIE_KEY].encode(
         CookieClaims(session_id="guessed-session-id", email=OWNER)
     )
-    client.set_cookie(SESSION_COOKIE, forged)
+    present_session(client, forged)
     assert refused(client.get("/admin/", headers=JSON))
 
 

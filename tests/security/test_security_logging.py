@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.support.firebase import DEFAULT_PASSWORD, OWNER, after_the_admin_read, rewrite_claims
+from tests.support.settings import PROJECT_ID, base_config
 from tests.support.web import SESSION_COOKIE, exchange, post_form, session_cookie, sign_in
 
 JSON = {"Accept": "application/json"}
@@ -165,3 +166,112 @@ def test_rate_limit_hit_is_logged(client, clean, logs):
     assert response.status_code == 429
     [line] = events(logs, "rate_limited")
     assert line["path"] == "/admin/session"
+
+
+# -- LOG_FORMAT=json: the same guarantees in Cloud Logging's form ------------
+
+TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
+CLOUD_TRACE = {"X-Cloud-Trace-Context": f"{TRACE_ID}/123;o=1"}
+
+
+@pytest.fixture
+def json_log(logs):
+    """The lines the app's JSON handler writes, parsed (each must parse)."""
+    import io
+
+    from adminapp.logs import is_ours
+
+    [handler] = [h for h in logging.getLogger().handlers if is_ours(h)]
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+
+    def lines() -> list[dict]:
+        text = stream.getvalue()
+        return [json.loads(line) for line in text.splitlines()], text
+
+    yield lines
+    handler.setStream(previous)
+    logging.getLogger().removeHandler(handler)  # the other tests write text
+
+
+@pytest.mark.parametrize("config", [base_config(LOG_FORMAT="json")])
+def test_json_lines_carry_severity_trace_request_and_audit_fields_and_no_secret(
+    client, auth_emulator, owner, json_log
+):
+    token = auth_emulator.sign_in(OWNER)
+    assert exchange(client, token).status_code == 200
+    pending = session_cookie(client).value
+    sign_in(client, auth_emulator, OWNER)
+    cookie = session_cookie(client).value
+    assert client.get("/admin/?tab=1", headers=CLOUD_TRACE).status_code == 200
+    client.get("/admin/resetpassword/confirm?oobCode=SECRET-RESET-CODE-123", headers=CLOUD_TRACE)
+    logging.getLogger("adminapp").warning("link was /c?oobCode=SECRET-RESET-CODE-123")
+    assert post_form(client, "/admin/logout").status_code == 302
+
+    lines, text = json_log()
+
+    assert all(line["severity"] in ("DEBUG", "INFO", "WARNING", "ERROR") for line in lines)
+    assert all(isinstance(line["message"], str) for line in lines)
+    [dashboard] = [
+        line
+        for line in lines
+        if line.get("httpRequest", {}).get("requestUrl") == "/admin/"
+        and line.get("logging.googleapis.com/trace", "").endswith(TRACE_ID)
+    ]
+    request = dashboard["httpRequest"]
+    assert (request["requestMethod"], request["status"]) == ("GET", 200)
+    assert request["remoteIp"] == "127.0.0.1" and request["latency"].endswith("s")
+    assert dashboard["logging.googleapis.com/trace"] == f"projects/{PROJECT_ID}/traces/{TRACE_ID}"
+    assert dashboard["logging.googleapis.com/spanId"] == f"{123:016x}"
+    assert dashboard["logging.googleapis.com/trace_sampled"] is True
+    [signed_out] = [line for line in lines if line.get("audit", {}).get("event") == "sign_out"]
+    assert signed_out["audit"]["actor"] == OWNER and signed_out["severity"] == "INFO"
+    assert signed_out["message"].startswith("sign_out ok")
+    # Nothing secret: the query strings are not logged, codes are redacted.
+    for secret in (token, pending, cookie, DEFAULT_PASSWORD, "SECRET-RESET-CODE-123", "tab=1"):
+        assert secret not in text
+
+
+@pytest.mark.parametrize("config", [base_config(LOG_FORMAT="json")])
+@pytest.mark.parametrize(
+    ("headers", "trace", "span"),
+    [
+        pytest.param(
+            {"traceparent": f"00-{TRACE_ID}-b7ad6b7169203331-00", **CLOUD_TRACE},
+            TRACE_ID,
+            "b7ad6b7169203331",
+            id="traceparent-first",
+        ),
+        pytest.param(
+            {"X-Cloud-Trace-Context": f'{TRACE_ID}/1"}}, "severity": "ERROR'},
+            None,
+            None,
+            id="injected",
+        ),
+        pytest.param(
+            {"traceparent": "00-" + "0" * 32 + "-b7ad6b7169203331-01"}, None, None, id="zero-id"
+        ),
+        pytest.param({"X-Cloud-Trace-Context": "not-a-trace"}, None, None, id="garbage"),
+    ],
+)
+def test_only_well_formed_trace_headers_reach_a_line(client, clean, json_log, headers, trace, span):
+    client.get("/healthz", headers=headers)
+
+    lines, _text = json_log()
+    [line] = [line for line in lines if line.get("httpRequest", {}).get("requestUrl") == "/healthz"]
+    assert line["severity"] == "INFO"
+    if trace is None:
+        assert "logging.googleapis.com/trace" not in line
+    else:
+        assert line["logging.googleapis.com/trace"] == f"projects/{PROJECT_ID}/traces/{trace}"
+        assert line["logging.googleapis.com/spanId"] == span
+        assert line["logging.googleapis.com/trace_sampled"] is False
+
+
+def test_text_is_the_default_and_writes_no_request_lines(client, clean, logs):
+    from adminapp.logs import is_ours
+
+    client.get("/healthz", headers=CLOUD_TRACE)
+
+    assert not any(is_ours(h) for h in logging.getLogger().handlers)
+    assert not [r for r in logs.records if r.name == "adminapp.request"]

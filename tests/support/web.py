@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from devtools import sign_in as signing_in
 from devtools.sign_in import PAGE_ORIGIN, SESSION_COOKIE
+from tests.support.cookies import SESSION, carrier, present
+
+__all__ = ["SESSION_COOKIE"]  # and what is defined here
 
 ORIGIN = "http://localhost"  # Flask's test client's default host
 
@@ -62,7 +65,16 @@ def exchange(
 
 
 def session_cookie(client):
-    return client.get_cookie(SESSION_COOKIE)
+    """The session cookie the client holds (in either cookie mode): its
+    ``value`` is the session's, its attributes those of the cookie that
+    carries it; None when signed out."""
+    return carrier(client, SESSION)
+
+
+def present_session(client, value: str) -> None:
+    """Make the client send ``value`` as its session cookie (a forged,
+    replayed or foreign one), in either cookie mode."""
+    present(client, SESSION, value)
 
 
 def sign_in(client, auth_emulator, email: str) -> str:

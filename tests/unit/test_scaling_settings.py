@@ -12,6 +12,7 @@ from adminapp.config import Settings, load_settings
 from adminapp.firebase.session_cache import SessionCache
 from adminapp.firebase.sessions import CookieClaims
 from adminapp.web.cookie import SessionCookie
+from tests.support.cookies import jar_for
 from tests.support.settings import development, production, refusal
 
 
@@ -114,7 +115,8 @@ def test_a_zero_ttl_caches_nothing():
 
 
 def test_a_remembered_cookie_still_expires(monkeypatch):
-    cookie = SessionCookie(load_settings(development(SESSION_LIFETIME_MINUTES="1")))
+    settings = load_settings(development(SESSION_LIFETIME_MINUTES="1"))
+    cookie = SessionCookie(settings, jar_for(settings))
     value = cookie.encode(CookieClaims(session_id="s" * 43, email="a@example.com"))
     assert cookie.decode(value) is not None  # verified once, remembered now
 
@@ -125,7 +127,8 @@ def test_a_remembered_cookie_still_expires(monkeypatch):
 
 
 def test_a_remembered_cookie_does_not_open_an_edited_one():
-    cookie = SessionCookie(load_settings(development()))
+    settings = load_settings(development())
+    cookie = SessionCookie(settings, jar_for(settings))
     value = cookie.encode(CookieClaims(session_id="s" * 43, email="a@example.com"))
     assert cookie.decode(value) is not None
     body, signature = value.rsplit(".", 1)

@@ -1,4 +1,8 @@
-"""The session cookie's value: signed, bounded in time, refused when touched."""
+"""The session cookie's value: signed, bounded in time, refused when touched.
+
+Every test runs in both cookie modes: the session's own cookie
+(``standard``), and the session inside ``__session`` (``hosting``), where
+the jar's signature comes on top of the session's own."""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ import pytest
 from adminapp.config import load_settings
 from adminapp.firebase.sessions import CookieClaims, session_key
 from adminapp.web.cookie import SessionCookie
+from adminapp.web.cookie_jar import HOSTING_COOKIE, SESSION
+from tests.support.cookies import COOKIE_MODES, jar_for
 from tests.support.settings import MFA_KEY
 
 CURRENT = "current-secret-key-0123456789abcdef"
@@ -18,8 +24,36 @@ OLD = "old-secret-key-0123456789abcdef-old"
 CLAIMS = CookieClaims(session_id="x" * 43, email="owner@example.com")
 
 
-def cookie(secret: str = CURRENT, fallbacks: str = "", **overrides) -> SessionCookie:
-    return SessionCookie(
+@pytest.fixture(params=COOKIE_MODES, autouse=True)
+def mode(request, monkeypatch):
+    monkeypatch.setattr(f"{__name__}.MODE", request.param)
+    return request.param
+
+
+MODE = "standard"
+
+
+class Browser:
+    """The session cookie as a browser holds it, in one cookie mode: what
+    the app sets (``encode``: the session's value, alone or in the jar) and
+    what it makes of what comes back (``decode``)."""
+
+    def __init__(self, settings):
+        self.jar = jar_for(settings)
+        self.codec = SessionCookie(settings, self.jar)
+
+    def encode(self, claims: CookieClaims) -> str:
+        """The value of the one cookie that carries the session."""
+        [value] = self.jar.cookies_for({SESSION: self.codec.encode(claims)}).values()
+        return value
+
+    def decode(self, value: str | None) -> CookieClaims | None:
+        [name] = self.jar.cookies_for({SESSION: "x"})
+        return self.codec.decode(self.jar.items_in({name: value} if value else {}).get(SESSION))
+
+
+def cookie(secret: str = CURRENT, fallbacks: str = "", **overrides) -> Browser:
+    return Browser(
         load_settings(
             {
                 "ADMINAPP_ENV": "development",
@@ -29,6 +63,7 @@ def cookie(secret: str = CURRENT, fallbacks: str = "", **overrides) -> SessionCo
                 "MFA_ENCRYPTION_KEY": MFA_KEY,
                 "FIREBASE_WEB_API_KEY": "unit-test-key",
                 "FIREBASE_AUTH_DOMAIN": "demo-unit.firebaseapp.com",
+                "COOKIE_MODE": MODE,
                 **overrides,
             }
         )
@@ -48,16 +83,27 @@ def test_round_trip():
     assert cookie().decode(value) == CLAIMS
 
 
-def test_secure_cookie_uses_host_prefix_and_plain_http_does_not():
-    assert cookie().name == "__Host-admin_session"
-    assert cookie(SESSION_COOKIE_SECURE="false").name == "admin_session"
+def test_secure_cookie_uses_host_prefix_and_plain_http_does_not(mode):
+    if mode == "hosting":
+        # Hosting forwards only this exact name: no prefix (SECURITY.md).
+        assert cookie().jar.cookie_names == (HOSTING_COOKIE,)
+        assert cookie(SESSION_COOKIE_SECURE="false").jar.cookie_names == (HOSTING_COOKIE,)
+        return
+    assert cookie().jar.name(SESSION) == "__Host-admin_session"
+    assert cookie(SESSION_COOKIE_SECURE="false").jar.name(SESSION) == "admin_session"
 
 
 def test_edited_payload_is_refused():
     value = cookie().encode(CLAIMS)
-    _payload, rest = value.split(".", 1)
+    _payload, rest = value.removeprefix(".").split(".", 1)
     forged = (
-        base64.urlsafe_b64encode(json.dumps([CLAIMS.session_id, "attacker@example.com"]).encode())
+        base64.urlsafe_b64encode(
+            json.dumps(
+                [CLAIMS.session_id, "attacker@example.com"]
+                if MODE == "standard"
+                else {"s": [[CLAIMS.session_id, "attacker@example.com"], None]}
+            ).encode()
+        )
         .rstrip(b"=")
         .decode()
     )
@@ -111,8 +157,27 @@ def test_well_signed_but_wrong_shape_is_refused():
     from itsdangerous import URLSafeTimedSerializer
 
     serializer = URLSafeTimedSerializer([CURRENT], salt="adminapp.session.v1")
+    browser = cookie()
     for payload in (["only-one"], {"sid": "x"}, ["", "a@b.c"], [1, 2], "text"):
-        assert cookie().decode(serializer.dumps(payload)) is None
+        [value] = browser.jar.cookies_for({SESSION: serializer.dumps(payload)}).values()
+        assert browser.decode(value) is None
+
+
+def test_hosting_jar_with_a_bad_shape_or_past_its_items_end_holds_nothing(mode):
+    if mode != "hosting":
+        pytest.skip("the jar's own checks")
+    from flask.json.tag import TaggedJSONSerializer
+    from itsdangerous import URLSafeSerializer
+
+    signer = URLSafeSerializer(
+        [CURRENT], salt="adminapp.cookie-jar.v1", serializer=TaggedJSONSerializer()
+    )
+    value = cookie().codec.encode(CLAIMS)
+    assert cookie().decode(signer.dumps({"s": [value, None]})) == CLAIMS
+    for payload in (["s"], {"s": value}, {"s": [value]}, {"s": [value, "x"]}):
+        assert cookie().decode(signer.dumps(payload)) is None
+    # Each item ends when it was written to: the jar does not read it after.
+    assert cookie().decode(signer.dumps({"s": [value, int(time.time()) - 1]})) is None
 
 
 def test_store_key_is_a_hash_not_the_id():

@@ -24,11 +24,11 @@ from ..guard import current_session, role_required
 from ..i18n import say
 from ..redirects import DASHBOARD, safe_next
 from ..responses import error_response, wants_json
+from ..session_state import RESUME_KEY
 from ..step_up import step_up_due
 from . import bp
 from .pages import challenge_page
 
-RESUME_KEY = "step_up_resume"
 # The Flask session is a cookie: keep what waits in it small.
 MAX_RESUME_BYTES = 2048
 # Fields never carried over (secrets, and the token that is renewed).
