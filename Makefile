@@ -6,7 +6,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP_VERSION := 26.3
 
-.PHONY: help install catalogs translations run test lint bench bench-tools redis screenshots chromium fonts clean
+.PHONY: help install catalogs translations run test lint bench bench-tools redis screenshots chromium fonts clean \
+	image image-tools
 
 help:
 	@echo "make run    serve http://localhost:5000/admin/ on the local emulators"
@@ -14,6 +15,7 @@ help:
 	@echo "make lint   ruff checks (also part of make test)"
 	@echo "make bench  measure the gate under load (emulators, gunicorn, wrk; ~4 minutes)"
 	@echo "make translations  extract new strings, update every catalog, compile (see README)"
+	@echo "make image       build the container image with buildah (as root; docs/deploy.md)"
 
 install: $(VENV)/.installed node_modules/.installed catalogs
 
@@ -95,6 +97,33 @@ fonts:
 # in English and in Korean (ko-*.png, tests/browser/test_languages.py).
 screenshots: install chromium fonts
 	ADMINAPP_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/browser -q
+
+# The container image (docs/deploy.md). The Dockerfile builds FROM
+# python:3.11-slim; registries cannot be reached from every machine that
+# builds it (CI's cannot), so here it builds FROM a Debian bookworm base that
+# scripts/local-base-image.sh makes with debootstrap from Debian's mirror
+# (once: it is cached in buildah's storage). buildah needs no daemon; chroot
+# isolation needs no cgroups or user namespaces. Needs root, like chromium.
+IMAGE ?= localhost/adminapp:latest
+LOCAL_BASE_IMAGE := localhost/adminapp-base:bookworm
+DEBIAN_MIRROR ?= http://deb.debian.org/debian
+# This machine's CA bundle, mounted over the base's during the build's RUN
+# steps only (never part of the image): pip then trusts what the host trusts,
+# a TLS-inspecting proxy's CA included.
+HOST_CA_BUNDLE := /etc/ssl/certs/ca-certificates.crt
+
+image-tools:
+	@command -v buildah >/dev/null 2>&1 && command -v debootstrap >/dev/null 2>&1 || { \
+	  echo "Installing Debian's buildah and debootstrap for make image"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah debootstrap; }
+
+image: image-tools
+	scripts/local-base-image.sh $(LOCAL_BASE_IMAGE) $(DEBIAN_MIRROR)
+	buildah bud --isolation chroot --layers --pull=never \
+	  --build-arg BASE_IMAGE=$(LOCAL_BASE_IMAGE) --build-arg PIP_VERSION=$(PIP_VERSION) \
+	  --volume $(HOST_CA_BUNDLE):$(HOST_CA_BUNDLE):ro \
+	  --tag $(IMAGE) .
+	@buildah images --format 'Built {{.Name}}:{{.Tag}}: {{.Size}}' $(IMAGE)
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .hypothesis .test-logs .run-logs .bench-logs
