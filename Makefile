@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PIP_VERSION := 26.3
 
 .PHONY: help install catalogs translations run test lint bench bench-tools redis screenshots chromium fonts clean \
-	image image-tools deploy
+	image image-tools image-test deploy
 
 help:
 	@echo "make run    serve http://localhost:5000/admin/ on the local emulators"
@@ -16,6 +16,7 @@ help:
 	@echo "make bench  measure the gate under load (emulators, gunicorn, wrk; ~4 minutes)"
 	@echo "make translations  extract new strings, update every catalog, compile (see README)"
 	@echo "make image       build the container image with buildah (as root; docs/deploy.md)"
+	@echo "make image-test  build it and run it against the emulators (CI runs it after make test)"
 	@echo "make deploy      deploy to Cloud Run behind Firebase Hosting (scripts/deploy.sh)"
 
 install: $(VENV)/.installed node_modules/.installed catalogs
@@ -125,6 +126,11 @@ image: image-tools
 	  --volume $(HOST_CA_BUNDLE):$(HOST_CA_BUNDLE):ro \
 	  --tag $(IMAGE) .
 	@buildah images --format 'Built {{.Name}}:{{.Tag}}: {{.Size}}' $(IMAGE)
+
+# Runs the built image against the local emulators (tests/image). Not part of
+# make test, which stays quick: .ci/run runs it after make test.
+image-test: install image
+	ADMINAPP_IMAGE=$(IMAGE) $(PY) -m pytest tests/image -q -p no:cacheprovider
 
 # Cloud Run + Firebase Hosting (docs/deploy.md); scripts/deploy.sh --help
 # lists its inputs, read from the environment. The project's pinned
