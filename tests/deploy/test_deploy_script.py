@@ -472,3 +472,13 @@ def test_make_deploy_runs_the_script_with_the_pinned_firebase_cli():
     ).stdout
     assert "node_modules/.bin" in dry_run
     assert "scripts/deploy.sh" in dry_run
+
+
+def test_the_deploy_doc_names_only_files_that_exist():
+    doc = ROOT / "docs" / "deploy.md"
+    text = doc.read_text()
+    named = set(re.findall(r"`((?:tests|scripts|adminapp|devtools)/[\w./-]+\.(?:py|sh))`", text))
+    linked = set(re.findall(r"\]\(\.\./([\w./-]+?)(?:#[\w-]+)?\)", text))
+    assert named and linked
+    missing = sorted(path for path in named | linked if not (ROOT / path).exists())
+    assert not missing

@@ -41,6 +41,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+DEPLOY_DOC = ROOT / "docs" / "deploy.md"
 # The image's user (Dockerfile: USER 10001:10001).
 APP_UID = APP_GID = 10001
 # Seconds the server may take to answer after `buildah run`: a cold start in
@@ -346,9 +347,19 @@ def test_its_size_is_reported_and_within_budget(record_property, capsys):
     record_property("image_size", size)
     with capsys.disabled():
         print(f"\n{IMAGE}: {size}", file=sys.stderr)
-    number, unit = re.fullmatch(r"([\d.]+) (kB|MB|GB)", size).groups()
-    megabytes = float(number) * {"kB": 1e-3, "MB": 1, "GB": 1e3}[unit]
+    megabytes = _megabytes(size)
     assert megabytes < SIZE_BUDGET_MB
+    # docs/deploy.md records the size: it must still be about right.
+    recorded = re.search(r"image size \| \*\*([\d.]+ MB)\*\*", DEPLOY_DOC.read_text())
+    assert recorded, "docs/deploy.md records no image size"
+    assert abs(_megabytes(recorded.group(1)) - megabytes) <= 0.1 * megabytes, (
+        f"docs/deploy.md says {recorded.group(1)}, the image is {size}: update it"
+    )
+
+
+def _megabytes(size: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+) (kB|MB|GB)", size).groups()
+    return float(number) * {"kB": 1e-3, "MB": 1, "GB": 1e3}[unit]
 
 
 # -- helpers for the package check ---------------------------------------------------
