@@ -32,8 +32,7 @@ RUN /opt/venv/bin/pip install --quiet -r requirements.txt -c constraints.txt
 # start-up (adminapp/catalogs.py), which it could not do in place anyway: the
 # app's files are read-only for the user it runs as.
 COPY adminapp/translations adminapp/translations
-RUN /opt/venv/bin/pybabel compile --statistics -d adminapp/translations \
- && rm adminapp/translations/messages.pot
+RUN /opt/venv/bin/pybabel compile --statistics -d adminapp/translations
 # pip, setuptools (which the venv module adds; nothing here needs it) and the
 # activate scripts are not needed to serve.
 RUN /opt/venv/bin/python -m pip uninstall --quiet --yes setuptools pip \

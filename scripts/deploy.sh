@@ -210,6 +210,8 @@ fi
 # - roles/secretmanager.secretAccessor: granted below on the app's own secrets
 #   only, not on the project, so it reads those and no other secret.
 # Nothing for logs: Cloud Run itself sends what the app writes to stdout.
+# --condition=None: no IAM condition, and no prompt asking for one when the
+# project's policy already has conditional bindings (gcloud's reference).
 for role in roles/datastore.user roles/firebaseauth.admin; do
   retry gcloud_p projects add-iam-policy-binding "$project" \
     --member="serviceAccount:$service_account" --role="$role" --condition=None >/dev/null
