@@ -6,7 +6,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP_VERSION := 26.3
 
-.PHONY: help install catalogs translations settings-docs run test lint bench bench-tools redis screenshots chromium fonts clean
+.PHONY: help install catalogs translations settings-docs run test lint bench bench-tools redis screenshots chromium fonts clean \
+	image image-tools image-test deploy
 
 help:
 	@echo "make run    serve http://localhost:5000/admin/ on the local emulators"
@@ -15,6 +16,9 @@ help:
 	@echo "make bench  measure the gate under load (emulators, gunicorn, wrk; ~4 minutes)"
 	@echo "make translations  extract new strings, update every catalog, compile (see README)"
 	@echo "make settings-docs  write docs/configuration.md's tables and .env.example from the settings"
+	@echo "make image       build the container image with buildah (as root; docs/deploy.md)"
+	@echo "make image-test  build it and run it against the emulators (CI runs it after make test)"
+	@echo "make deploy      deploy to Cloud Run behind Firebase Hosting (scripts/deploy.sh)"
 
 install: $(VENV)/.installed node_modules/.installed catalogs
 
@@ -102,6 +106,44 @@ fonts:
 # in English and in Korean (ko-*.png, tests/browser/test_languages.py).
 screenshots: install chromium fonts
 	ADMINAPP_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/browser -q
+
+# The container image (docs/deploy.md). The Dockerfile builds FROM
+# python:3.11-slim; registries cannot be reached from every machine that
+# builds it (CI's cannot), so here it builds FROM a Debian bookworm base that
+# scripts/local-base-image.sh makes with debootstrap from Debian's mirror
+# (once: it is cached in buildah's storage). buildah needs no daemon; chroot
+# isolation needs no cgroups or user namespaces. Needs root, like chromium.
+IMAGE ?= localhost/adminapp:latest
+LOCAL_BASE_IMAGE := localhost/adminapp-base:bookworm
+DEBIAN_MIRROR ?= http://deb.debian.org/debian
+# This machine's CA bundle, mounted over the base's during the build's RUN
+# steps only (never part of the image): pip then trusts what the host trusts,
+# a TLS-inspecting proxy's CA included.
+HOST_CA_BUNDLE := /etc/ssl/certs/ca-certificates.crt
+
+image-tools:
+	@command -v buildah >/dev/null 2>&1 && command -v debootstrap >/dev/null 2>&1 || { \
+	  echo "Installing Debian's buildah and debootstrap for make image"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah debootstrap; }
+
+image: image-tools
+	scripts/local-base-image.sh $(LOCAL_BASE_IMAGE) $(DEBIAN_MIRROR)
+	buildah bud --isolation chroot --layers --pull=never \
+	  --build-arg BASE_IMAGE=$(LOCAL_BASE_IMAGE) --build-arg PIP_VERSION=$(PIP_VERSION) \
+	  --volume $(HOST_CA_BUNDLE):$(HOST_CA_BUNDLE):ro \
+	  --tag $(IMAGE) .
+	@buildah images --format 'Built {{.Name}}:{{.Tag}}: {{.Size}}' $(IMAGE)
+
+# Runs the built image against the local emulators (tests/image). Not part of
+# make test, which stays quick: .ci/run runs it after make test.
+image-test: install image
+	ADMINAPP_IMAGE=$(IMAGE) $(PY) -m pytest tests/image -q -p no:cacheprovider
+
+# Cloud Run + Firebase Hosting (docs/deploy.md); scripts/deploy.sh --help
+# lists its inputs, read from the environment. The project's pinned
+# firebase-tools comes first on PATH.
+deploy: install
+	PATH="$(CURDIR)/node_modules/.bin:$$PATH" scripts/deploy.sh
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .hypothesis .test-logs .run-logs .bench-logs
