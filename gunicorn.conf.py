@@ -37,6 +37,11 @@ def _log_config() -> dict:
 
 
 logconfig_dict = _log_config()
+# gunicorn's access line, when one is written (with a logconfig, or
+# --access-logfile): the path without its query string and no Referer, since
+# either may carry a password-reset code or a token. Its default format has
+# both ("%(r)s" is the whole request line).
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s "%(a)s"'
 
 
 def on_starting(server):
