@@ -14,7 +14,7 @@ help:
 	@echo "make test   run the whole test suite (browser tests included)"
 	@echo "make lint   ruff checks (also part of make test)"
 	@echo "make bench  measure the gate under load (emulators, gunicorn, wrk; ~4 minutes)"
-	@echo "make translations  extract new strings, update every catalog, compile (see README)"
+	@echo "make translations  extract new strings, update every catalog, compile (docs/languages.md)"
 	@echo "make settings-docs  write docs/configuration.md's tables and .env.example from the settings"
 	@echo "make image       build the container image with buildah (as root; docs/deploy.md)"
 	@echo "make image-test  build it and run it against the emulators (CI runs it after make test)"
@@ -22,7 +22,7 @@ help:
 
 install: $(VENV)/.installed node_modules/.installed catalogs
 
-# Translation catalogs (README: "Languages and time zones"). The .po files
+# Translation catalogs (docs/languages.md). The .po files
 # are the source, committed; the .mo files are built here (and by the app at
 # start-up when missing or stale), never committed.
 CATALOGS := adminapp/translations
@@ -102,7 +102,7 @@ fonts:
 	  echo "Installing Debian's fonts-nanum for the Korean screenshots"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-nanum; }
 
-# Refresh the README's pictures (docs/screenshots) from the browser tests,
+# Refresh the docs' pictures (docs/screenshots) from the browser tests,
 # in English and in Korean (ko-*.png, tests/browser/test_languages.py).
 screenshots: install chromium fonts
 	ADMINAPP_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/browser -q
