@@ -6,12 +6,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP_VERSION := 26.3
 
-.PHONY: help install catalogs translations settings-docs run test lint bench bench-tools redis screenshots chromium fonts clean \
+.PHONY: help install catalogs translations settings-docs run test test-fast lint bench bench-tools redis screenshots chromium fonts clean \
 	image image-tools image-test deploy
 
 help:
 	@echo "make run    serve http://localhost:5000/admin/ on the local emulators"
 	@echo "make test   run the whole test suite (browser tests included)"
+	@echo "make test-fast  the unit tests only: no emulators, no browser (docs/testing.md)"
 	@echo "make lint   ruff checks (also part of make test)"
 	@echo "make bench  measure the gate under load (emulators, gunicorn, wrk; ~4 minutes)"
 	@echo "make translations  extract new strings, update every catalog, compile (docs/languages.md)"
@@ -94,6 +95,12 @@ lint: install
 
 test: install chromium redis lint
 	$(PY) -m pytest
+
+# The unit tests alone (docs/testing.md): the rules on an in-memory Firestore,
+# settings, catalogs, cookies; no emulator or browser. One file drives a real
+# redis-server (the session cache's channel), hence redis.
+test-fast: install redis
+	$(PY) -m pytest tests/unit -q
 
 # A Korean font for the Korean screenshots (Debian's fonts-nanum), else
 # Chromium draws empty boxes. Needs root, like chromium.
