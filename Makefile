@@ -6,15 +6,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP_VERSION := 26.3
 
-.PHONY: help install catalogs translations settings-docs run test lint bench bench-tools redis screenshots chromium fonts clean \
+.PHONY: help install catalogs translations settings-docs run test test-fast lint bench bench-tools redis screenshots chromium fonts clean \
 	image image-tools image-test deploy
 
 help:
 	@echo "make run    serve http://localhost:5000/admin/ on the local emulators"
 	@echo "make test   run the whole test suite (browser tests included)"
+	@echo "make test-fast  the unit tests only: no emulators, no browser (docs/testing.md)"
 	@echo "make lint   ruff checks (also part of make test)"
 	@echo "make bench  measure the gate under load (emulators, gunicorn, wrk; ~4 minutes)"
-	@echo "make translations  extract new strings, update every catalog, compile (see README)"
+	@echo "make translations  extract new strings, update every catalog, compile (docs/languages.md)"
 	@echo "make settings-docs  write docs/configuration.md's tables and .env.example from the settings"
 	@echo "make image       build the container image with buildah (as root; docs/deploy.md)"
 	@echo "make image-test  build it and run it against the emulators (CI runs it after make test)"
@@ -22,7 +23,7 @@ help:
 
 install: $(VENV)/.installed node_modules/.installed catalogs
 
-# Translation catalogs (README: "Languages and time zones"). The .po files
+# Translation catalogs (docs/languages.md). The .po files
 # are the source, committed; the .mo files are built here (and by the app at
 # start-up when missing or stale), never committed.
 CATALOGS := adminapp/translations
@@ -95,6 +96,12 @@ lint: install
 test: install chromium redis lint
 	$(PY) -m pytest
 
+# The unit tests alone (docs/testing.md): the rules on an in-memory Firestore,
+# settings, catalogs, cookies; no emulator or browser. One file drives a real
+# redis-server (the session cache's channel), hence redis.
+test-fast: install redis
+	$(PY) -m pytest tests/unit -q
+
 # A Korean font for the Korean screenshots (Debian's fonts-nanum), else
 # Chromium draws empty boxes. Needs root, like chromium.
 fonts:
@@ -102,7 +109,7 @@ fonts:
 	  echo "Installing Debian's fonts-nanum for the Korean screenshots"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-nanum; }
 
-# Refresh the README's pictures (docs/screenshots) from the browser tests,
+# Refresh the docs' pictures (docs/screenshots) from the browser tests,
 # in English and in Korean (ko-*.png, tests/browser/test_languages.py).
 screenshots: install chromium fonts
 	ADMINAPP_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/browser -q

@@ -355,8 +355,8 @@ SECTIONS = (
             "the login page's buttons: `password` (the form), `google.com`, "
             "`microsoft.com`, `apple.com`, `github.com`, `oidc.<name>`, `saml.<name>`, and "
             "`custom` (no button: scripts with custom tokens), e.g. "
-            "`password,google.com,oidc.kakao`. Anything else stops start-up (README: "
-            '"Single sign-on")',
+            "`password,google.com,oidc.kakao`. Anything else stops start-up "
+            "(docs/single-sign-on.md)",
             default="password",
         ),
         Setting(
@@ -397,7 +397,8 @@ SECTIONS = (
             "accept_firebase_second_factor",
             Source.flag,
             "count Firebase's own second factor (`firebase.sign_in_second_factor`) as the "
-            "admin's second factor at gate 2 (README: \"Firebase's own second factors\")",
+            "admin's second factor at gate 2 "
+            '(docs/second-factor.md: "Firebase\'s own second factors")',
             default="false",
         ),
     ),
@@ -422,7 +423,8 @@ SECTIONS = (
             "STEP_UP_MINUTES",
             "step_up_window",
             Source.minutes,
-            'how recent (minutes) a second-factor proof dangerous actions need (README: "Step-up")',
+            "how recent (minutes) a second-factor proof dangerous actions need "
+            '(docs/second-factor.md: "Step-up")',
             default="10",
         ),
         Setting(
@@ -467,8 +469,8 @@ SECTIONS = (
             "0 to 300 seconds: keep each checked session and its admin in the process's "
             "memory this long, so guarded requests cost no Firestore read; 0 = off. With an "
             "invalidation channel, changes made anywhere apply everywhere within a second; "
-            "without one, changes made in other processes apply within this time (README: "
-            '"Running several instances")',
+            "without one, changes made in other processes apply within this time "
+            '(docs/operations.md: "Running several instances")',
             default="0",
         ),
         Setting(
@@ -544,8 +546,8 @@ SECTIONS = (
             one_of("firebase", "smtp"),
             "`firebase`: Firebase sends its own templated email (point its template's "
             "action URL at `PUBLIC_URL/admin/resetpassword/confirm`); `smtp`: our own "
-            'email through the mail server below, which needs `PUBLIC_URL` (README: "Password '
-            'reset")',
+            "email through the mail server below, which needs `PUBLIC_URL` "
+            "(docs/password-reset.md)",
             default="firebase",
         ),
     ),
@@ -619,7 +621,7 @@ SECTIONS = (
             readers.import_paths,
             "product blueprints to mount behind the gate, comma-separated "
             "`package.module:attribute` (a Blueprint or a list of them), e.g. "
-            '`examples.notes:bp` (README: "Add your own admin page")',
+            "`examples.notes:bp` (docs/extending.md)",
         ),
         Setting(
             "USERS_CONSOLE",
@@ -656,7 +658,7 @@ SECTIONS = (
             "`/admin/account`, e.g. `Asia/Seoul`; stored times are always UTC",
             default="UTC",
         ),
-        note='README: "Languages and time zones".',
+        note="How a language and a time zone are chosen: docs/languages.md.",
     ),
     Section(
         "Running on Firebase",
@@ -693,7 +695,7 @@ SECTIONS = (
             "set by Cloud Run (the service's name), never by hand: it picks the defaults "
             "of `LOG_FORMAT` and `CLOUD_RUN_CPU`",
         ),
-        note='docs/deploy.md: "Deploy on Firebase".',
+        note="Cloud Run behind Firebase Hosting: docs/deploy.md.",
     ),
     Section(
         "Logging and measuring",

@@ -3,7 +3,7 @@
 * ``firebase``: Firebase sends its own templated email
   (``accounts:sendOobCode``). Its link goes to Firebase's action page unless
   the project's email template points the action URL at our confirmation
-  page (see the README).
+  page (docs/password-reset.md: "Delivery modes").
 * ``smtp``: the Admin SDK makes the link, we keep only its code, and send our
   own email with a link to our confirmation page at PUBLIC_URL.
 

@@ -5,8 +5,7 @@ notes at /admin/notes/; admins add one with a form that writes a Firestore
 document and its audit entry in one batch. Everything else (sign-in, roles,
 CSRF, headers, the layout, the "Notes" link for those who may open it) comes
 from adminapp. Its text is marked for translation like adminapp's own
-(babel.cfg extracts it into adminapp's catalogs). See README, "Add your own
-admin page".
+(babel.cfg extracts it into adminapp's catalogs). See docs/extending.md.
 """
 
 from __future__ import annotations

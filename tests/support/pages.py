@@ -86,7 +86,7 @@ def pass_second_factor(
 
 def screenshot(page: Page, name: str) -> Path:
     """Save a full-page screenshot. ``make screenshots`` points
-    ADMINAPP_SCREENSHOTS at docs/screenshots to refresh the README's pictures;
+    ADMINAPP_SCREENSHOTS at docs/screenshots to refresh the docs' pictures;
     otherwise they land in .test-logs for inspection."""
     folder = Path(os.environ.get("ADMINAPP_SCREENSHOTS") or ROOT / ".test-logs" / "screenshots")
     folder.mkdir(parents=True, exist_ok=True)

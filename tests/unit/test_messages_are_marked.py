@@ -23,7 +23,7 @@ SCANNED = ("adminapp", "examples")
 
 # Strings that reach a place a person reads but are not for people, with why.
 # Keyed by (file, the literal). The command line stays English by design
-# (README, "Languages and time zones"): its click output is no sink here, so
+# (docs/languages.md): its click output is no sink here, so
 # it needs no entry. Keep this short: a string a person reads is marked.
 NOT_FOR_PEOPLE: dict[tuple[str, str], str] = {}
 
