@@ -19,7 +19,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -39,7 +38,7 @@ from adminapp.firebase.admins import AdminDirectory
 from adminapp.firebase.backend import FirebaseBackend
 from adminapp.firebase.factors import TOTP
 from adminapp.firebase.sessions import SessionStore
-from devtools import bench_invalidation
+from devtools import bench_invalidation, supervisor
 from devtools import emulators as emulator_control
 from devtools.redis_server import RedisServer
 from devtools.sign_in import INSECURE_SESSION_COOKIE, LiveBrowser, exchange_headers, sign_in
@@ -54,6 +53,7 @@ LARGE = 10_000
 BATCH = 500  # Firestore's limit of writes per batch
 SEED_TIMEOUT = 300  # seconds for one seeding batch
 HTTP_TIMEOUT = 10
+STOP_GRACE = 15  # seconds for gunicorn to stop before SIGKILL
 
 # Scenario name -> (server, method, path, expected status).
 OPEN, GUARDED, FIREBASE = "/admin/bench/open", "/admin/bench/guarded", "/admin/bench/firebase"
@@ -182,7 +182,8 @@ def start_server(name: str, env: dict[str, str], workers: int, threads: int) -> 
     LOG_DIR.mkdir(exist_ok=True)
     log = open(LOG_DIR / f"gunicorn-{name}.log", "ab")  # noqa: SIM115  (lives with the process)
     started = time.perf_counter()
-    process = subprocess.Popen(
+    # Its own process group: stopping the master stops its workers too.
+    process = supervisor.spawn(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
             "--workers",
@@ -204,7 +205,6 @@ def start_server(name: str, env: dict[str, str], workers: int, threads: int) -> 
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
-        start_new_session=True,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -218,13 +218,8 @@ def start_server(name: str, env: dict[str, str], workers: int, threads: int) -> 
 
 
 def stop_server(server: Server) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(server.process.pid, signal.SIGTERM)
-    try:
-        server.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.process.pid, signal.SIGKILL)
-        server.process.wait()
+    # gunicorn's graceful stop waits for its workers' requests (30 s at most).
+    supervisor.terminate(server.process, grace=STOP_GRACE)
 
 
 def import_seconds(env: dict[str, str]) -> float:
@@ -701,6 +696,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
+    # Stopped by a signal or an error, the bench stops everything it started.
+    supervisor.stop_all_on_exit()
     result = run(parse_args(argv))
     print(json.dumps(result, ensure_ascii=False, separators=(",", ":")))
 
