@@ -14,7 +14,7 @@ help:
 	@echo "make test   run the whole test suite (browser tests included)"
 	@echo "make test-fast  the unit tests only: no emulators, no browser (docs/testing.md)"
 	@echo "make lint   ruff checks (also part of make test)"
-	@echo "make bench  measure the gate under load (emulators, gunicorn, wrk; ~4 minutes)"
+	@echo "make bench  measure the gate under load (emulators, gunicorn, wrk; ~6 minutes)"
 	@echo "make translations  extract new strings, update every catalog, compile (docs/languages.md)"
 	@echo "make settings-docs  write docs/configuration.md's tables and .env.example from the settings"
 	@echo "make image       build the container image with buildah (as root; docs/deploy.md)"

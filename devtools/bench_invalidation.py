@@ -4,8 +4,10 @@ Kept apart from ``bench.py``'s throughput run, which calls :func:`measure`
 once its own scenarios are done. Two instances, A and B, each of
 ``--workers`` gunicorn workers with the session cache on:
 
-* **reach, channel on**: sign a session in on A, make every worker of B
-  serve it from its cache, sign it out on A, then poll B with the old cookie
+* **reach, channel on**: open a session (through the app's store, as a
+  sign-in does: no sign-in is measured here, and no TOTP code is spent or
+  waited for), make every worker of B serve it from its cache, sign it out
+  on A, then poll B with the old cookie
   on new connections (each lands on a worker the kernel picks) until every
   worker has refused it. The time from the sign-out's answer to the last
   worker's refusal, over ``--reach-trials`` trials.
@@ -109,11 +111,12 @@ def sign_out(url: str, cookie: str) -> None:
 # -- the figures -------------------------------------------------------------------
 
 
-def reach_trials(a, b, sign_in: Callable[[object], str], workers: int, trials: int) -> dict:
-    """Sign in on A, cache on every worker of B, sign out on A, time B's refusals."""
+def reach_trials(a, b, open_session: Callable[[], str], workers: int, trials: int) -> dict:
+    """Open a session, cache it on every worker of B, sign it out on A,
+    time B's refusals."""
     samples = []
     for _ in range(trials):
-        cookie = sign_in(a)
+        cookie = open_session()
         until_every_worker(b.url, cookie, workers, serves_from_cache)
         sign_out(a.url, cookie)
         samples.append(until_every_worker(b.url, cookie, workers, refuses))
@@ -124,11 +127,11 @@ def reach_trials(a, b, sign_in: Callable[[object], str], workers: int, trials: i
     }
 
 
-def redis_down(a, b, redis_server, sign_in, workers: int, wrk_guarded) -> dict:
+def redis_down(a, b, redis_server, open_session, workers: int, wrk_guarded) -> dict:
     """Stop Redis: B keeps answering from Firestore and accepts nothing stale;
     start it: B's workers use their cache again."""
-    staying = sign_in(a)
-    leaving = sign_in(a)
+    staying = open_session()
+    leaving = open_session()
     until_every_worker(b.url, staying, workers, serves_from_cache)
     until_every_worker(b.url, leaving, workers, serves_from_cache)
 
@@ -152,8 +155,12 @@ def redis_down(a, b, redis_server, sign_in, workers: int, wrk_guarded) -> dict:
     }
 
 
-def measure(args, base_env: dict, sign_in, start_server, stop_server, wrk_guarded, log) -> dict:
-    """The revocation figures, with their own instances and Redis."""
+def measure(
+    args, base_env: dict, open_session, start_server, stop_server, wrk_guarded, log
+) -> dict:
+    """The revocation figures, with their own instances and Redis.
+    ``open_session()``: the Cookie header of a new session, open on the
+    Firestore of ``base_env``."""
     server = RedisServer(port=emulator_control.free_port())
     server.start()
     started = []
@@ -168,18 +175,18 @@ def measure(args, base_env: dict, sign_in, start_server, stop_server, wrk_guarde
             "SESSION_INVALIDATION_URL": server.uri,
         }
         a, b = instance("reach-a", **on), instance("reach-b", **on)
-        log(f"Revocation reach, channel on ({args.reach_trials} trials)…", flush=True)
-        channel_on = reach_trials(a, b, sign_in, args.workers, args.reach_trials)
-        log("Redis down…", flush=True)
-        down = redis_down(a, b, server, sign_in, args.workers, wrk_guarded)
+        log(f"Revocation reach, channel on ({args.reach_trials} trials)…")
+        channel_on = reach_trials(a, b, open_session, args.workers, args.reach_trials)
+        log("Redis down…")
+        down = redis_down(a, b, server, open_session, args.workers, wrk_guarded)
         for process in started:
             stop_server(process)
         started.clear()
 
         off = {"SESSION_CACHE_SECONDS": str(args.reach_off_ttl), "SESSION_INVALIDATION_URL": "off"}
         a, b = instance("reach-off-a", **off), instance("reach-off-b", **off)
-        log(f"Revocation reach, channel off ({args.reach_trials} trials)…", flush=True)
-        channel_off = reach_trials(a, b, sign_in, args.workers, args.reach_trials)
+        log(f"Revocation reach, channel off ({args.reach_trials} trials)…")
+        channel_off = reach_trials(a, b, open_session, args.workers, args.reach_trials)
     finally:
         for process in started:
             stop_server(process)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import tempfile
@@ -26,6 +25,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import requests
+
+from devtools import supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PROJECT = "demo-adminapp"
@@ -103,7 +104,7 @@ class Emulators:
     # -- fault injection for tests ------------------------------------------
 
     def stop_firestore(self) -> None:
-        _terminate(self.processes.pop("firestore"))
+        supervisor.terminate(self.processes.pop("firestore"))
 
     def start_firestore(self) -> None:
         port = int(self.firestore_host.rsplit(":", 1)[1])
@@ -112,7 +113,7 @@ class Emulators:
         )
 
     def stop_auth(self) -> None:
-        _terminate(self.processes.pop("auth"))
+        supervisor.terminate(self.processes.pop("auth"))
 
     def start_auth(self) -> None:
         port = int(self.auth_host.rsplit(":", 1)[1])
@@ -120,7 +121,7 @@ class Emulators:
 
     def stop(self) -> None:
         for name in list(self.processes):
-            _terminate(self.processes.pop(name))
+            supervisor.terminate(self.processes.pop(name))
 
 
 def start(
@@ -215,15 +216,15 @@ def _spawn(
         log_dir.mkdir(parents=True, exist_ok=True)
         output = open(log_dir / log_name, "ab")  # noqa: SIM115  (lives as long as the process)
     env = {**os.environ, **(extra_env or {})}
-    # Its own process group, so stopping it also stops what it started.
-    return subprocess.Popen(
+    # Its own process group (supervisor.spawn), so stopping it also stops
+    # what it started.
+    return supervisor.spawn(
         command,
         cwd=cwd,
         env=env,
         stdout=output,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
-        start_new_session=True,
     )
 
 
@@ -235,20 +236,5 @@ def _wait_until(url: str, process: subprocess.Popen, name: str) -> None:
         if _answers(url):
             return
         time.sleep(0.2)
-    _terminate(process)
+    supervisor.terminate(process)
     raise RuntimeError(f"{name} did not answer at {url} within {START_TIMEOUT}s")
-
-
-def _terminate(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue

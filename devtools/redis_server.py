@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import redis
 
-from devtools.emulators import _terminate
+from devtools import supervisor
 
 START_TIMEOUT = 30
 
@@ -28,14 +28,13 @@ class RedisServer:
 
     def start(self) -> None:
         """Start (or start again, on the same port) and wait until it answers."""
-        self.process = subprocess.Popen(
+        self.process = supervisor.spawn(
             [
                 *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
                 *("--save", "", "--appendonly", "no"),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
         )
         deadline = time.monotonic() + START_TIMEOUT
         client = redis.Redis(port=self.port, socket_timeout=1)
@@ -52,6 +51,6 @@ class RedisServer:
 
     def stop(self) -> None:
         if self.process is not None:
-            # The emulators' way: its process group, SIGTERM then SIGKILL.
-            _terminate(self.process)
+            # Its process group, SIGTERM then SIGKILL.
+            supervisor.terminate(self.process)
             self.process = None

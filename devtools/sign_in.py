@@ -24,6 +24,13 @@ from urllib.parse import urlsplit
 
 import pyotp
 import requests
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+
+from adminapp.config import Settings
+from adminapp.firebase.sessions import CookieClaims
+from adminapp.web.cookie import SessionCookie
+from adminapp.web.cookie_jar import SESSION, CookieJar, make_cookie_jar
 
 LOGIN_PAGE = "/admin/login"
 EXCHANGE = "/admin/session"
@@ -293,6 +300,29 @@ def _email_of(id_token: str) -> str:
     payload = id_token.split(".")[1]
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     return claims["email"].lower()
+
+
+# -- a session opened through the store, without signing in -----------------
+
+
+def cookie_jar_for(settings: Settings) -> CookieJar:
+    """The cookie jar an app with ``settings`` uses, built without the app."""
+    flask_app = Flask(__name__)
+    flask_app.config.update(
+        SECRET_KEY=settings.secret_key, SECRET_KEY_FALLBACKS=list(settings.secret_key_fallbacks)
+    )
+    codec = SecureCookieSessionInterface().get_signing_serializer(flask_app)
+    return make_cookie_jar(settings, codec)
+
+
+def session_cookie_header(settings: Settings, claims: CookieClaims) -> str:
+    """The Cookie header of a browser holding the session ``claims`` on an
+    app with ``settings`` (the same signing keys): what a sign-in would have
+    set, for a session opened through the store
+    (``SessionStore.stage_open``) where the sign-in itself is not measured."""
+    jar = cookie_jar_for(settings)
+    cookies = jar.cookies_for({SESSION: SessionCookie(settings, jar).encode(claims)})
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
 
 
 class LiveBrowser:

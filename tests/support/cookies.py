@@ -16,10 +16,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from flask import Flask
-from flask.sessions import SecureCookieSessionInterface
-
-from adminapp.config import Settings
 from adminapp.web.cookie_jar import (
     HOSTING_COOKIE,
     LANGUAGE,
@@ -28,21 +24,11 @@ from adminapp.web.cookie_jar import (
     CookieJar,
     Item,
     cookie_jar_of,
-    make_cookie_jar,
 )
+from devtools.sign_in import cookie_jar_for as jar_for
 
 COOKIE_MODES = ("standard", "hosting")
-__all__ = ["HOSTING_COOKIE", "LANGUAGE", "SESSION", "STATE"]
-
-
-def jar_for(settings: Settings) -> CookieJar:
-    """The jar an app with ``settings`` uses, without the app (unit tests)."""
-    flask_app = Flask(__name__)
-    flask_app.config.update(
-        SECRET_KEY=settings.secret_key, SECRET_KEY_FALLBACKS=list(settings.secret_key_fallbacks)
-    )
-    codec = SecureCookieSessionInterface().get_signing_serializer(flask_app)
-    return make_cookie_jar(settings, codec)
+__all__ = ["HOSTING_COOKIE", "LANGUAGE", "SESSION", "STATE", "jar_for"]
 
 
 def _jar(client) -> CookieJar:
