@@ -40,8 +40,10 @@ SSO = {
 
 
 @pytest.fixture
-def config(smtp):
-    return base_config(**smtp.config(), **SSO)
+def config(request, smtp):
+    # RESET_DELIVERY is smtp (our own email and confirmation page) unless a
+    # test asks for Firebase's own email and action page.
+    return getattr(request, "param", None) or base_config(**smtp.config(), **SSO)
 
 
 @pytest.fixture
@@ -150,6 +152,28 @@ def test_a_planted_account_is_taken_back_and_only_the_mailbox_signs_in(
     assert accepted.status_code == 200, accepted.get_json()
     assert store.admin(FUTURE)["uid"] == planted.uid
     assert not password_still_signs_in(auth_emulator, PLANTED)
+
+
+@pytest.mark.parametrize("config", [base_config(RESET_DELIVERY="firebase", **SSO)], indirect=True)
+def test_the_rule_holds_with_firebases_own_reset_page(
+    app, owner_client, insider_client, auth_emulator, store, outbox
+):
+    """The exchange asks Firebase's clock, not our confirmation page: a
+    password set on Firebase's own action page works the same way."""
+    planted = plant(auth_emulator, insider_client)
+    assert invite("api", app, owner_client).status_code == 201
+    assert not password_still_signs_in(auth_emulator, PLANTED)
+    [code] = outbox.sent(FUTURE)
+    # What Firebase's action page does with the emailed code.
+    requests.post(
+        f"http://{auth_emulator.host}/identitytoolkit.googleapis.com/v1/accounts:resetPassword",
+        params={"key": "demo-api-key"},
+        json={"oobCode": code["oobCode"], "newPassword": CHOSEN},
+        timeout=5,
+    ).raise_for_status()
+    after(store.admin(FUTURE)["first_sign_in_after"])
+    assert exchange(app.test_client(), auth_emulator.sign_in(FUTURE, CHOSEN)).status_code == 200
+    assert store.admin(FUTURE)["uid"] == planted.uid
 
 
 def test_a_sign_in_not_newer_than_the_take_back_does_not_bind(
