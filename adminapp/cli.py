@@ -72,7 +72,8 @@ def _outcomes() -> Iterator[None]:
 @click.option(
     "--password",
     default=None,
-    help="Also create the Firebase user with this password if it does not exist.",
+    help="Also create the Firebase user with this password if it does not exist; "
+    "an existing one gets this password instead of its own, its sign-ins ended.",
 )
 @click.option("--name", "display_name", default=None, help="Display name.")
 @click.option(
@@ -107,6 +108,8 @@ def add_admin(
         state = "created" if invitation.user_created else "already exists"
         click.echo(f"Firebase user {email} {state}.")
     click.echo(f"{email} is now an admin with role {role}.")
+    if invitation.account_notice is not None:
+        click.echo(f"Warning: {invitation.account_notice}")
     if invitation.email_sent:
         click.echo("The invitation email is on its way.")
     elif invitation.email_error:

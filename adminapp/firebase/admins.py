@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from google.api_core.exceptions import AlreadyExists
 from google.api_core.exceptions import NotFound as DocumentGone
@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 
 ADMINS = "admins"
 FIREBASE_FACTORS_FIELD = "firebase_factors"
+INVITED_PROVIDER_FIELD = "invited_provider"
+FIRST_SIGN_IN_AFTER_FIELD = "first_sign_in_after"
+# What a hand-edited, unreadable invited_provider reads as: no sign-in has it.
+UNREADABLE_PROVIDER = "(unreadable)"
 # Least privilege first; a role includes everything below it.
 ROLES = ("viewer", "admin", "owner")
 _RANK = {role: rank for rank, role in enumerate(ROLES)}
@@ -76,6 +80,14 @@ class Admin:
     # factor when ACCEPT_FIREBASE_SECOND_FACTOR is on (their ids; approved by
     # the admin from a full session, or by an owner: services/mfa/firebase_factors.py).
     trusted_firebase_factors: frozenset[str] = frozenset()
+    # What the invitation said about the first sign-in, which binds ``uid``
+    # (services/access.py, first_sign_in_refusal): the sign-in method it
+    # must use ("password", "google.com", …; None: any allowed one), and,
+    # when the invitation found a Firebase account already there, the cut-off
+    # it must come after (the account's tokens_valid_after once the
+    # invitation took it back). Unreadable values refuse the first sign-in.
+    invited_provider: str | None = None
+    first_sign_in_after: datetime | None = None
     # The document's update time when read; binding the uid is conditional
     # on it, so two racing first sign-ins cannot both bind.
     version: datetime | None = None
@@ -123,12 +135,27 @@ def admin_from_snapshot(snapshot: DocumentSnapshot) -> Admin | None:
         locale=supported_locale(data.get("locale")),
         timezone=valid_zone(data.get("timezone")),
         trusted_firebase_factors=_trusted(data.get(FIREBASE_FACTORS_FIELD)),
+        invited_provider=_invited_provider(data.get(INVITED_PROVIDER_FIELD, None)),
+        first_sign_in_after=_first_sign_in_after(data.get(FIRST_SIGN_IN_AFTER_FIELD, None)),
         version=snapshot.update_time,
     )
 
 
 def _count(value: object) -> int:
     return value if isinstance(value, int) and value > 0 else 0
+
+
+def _invited_provider(value: object) -> str | None:
+    # Anything but a provider id matches no sign-in: the gate fails closed.
+    if value is None:
+        return None
+    return value if isinstance(value, str) else UNREADABLE_PROVIDER
+
+
+def _first_sign_in_after(value: object) -> datetime | None:
+    if value is None:
+        return None
+    return value if isinstance(value, datetime) else datetime.max.replace(tzinfo=UTC)
 
 
 def _trusted(value: object) -> frozenset[str]:
@@ -161,7 +188,15 @@ class AdminDirectory:
             key=lambda admin: admin.email,
         )
 
-    def add(self, email: str, role: str, display_name: str | None = None) -> Admin:
+    def add(
+        self,
+        email: str,
+        role: str,
+        display_name: str | None = None,
+        *,
+        invited_provider: str | None = None,
+        first_sign_in_after: datetime | None = None,
+    ) -> Admin:
         """Create an admin document; :class:`AdminExists` if there is one."""
         if role not in _RANK:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
@@ -169,6 +204,10 @@ class AdminDirectory:
         data = {"role": role, "disabled": False, "created_at": now, "updated_at": now}
         if display_name:
             data["display_name"] = display_name
+        if invited_provider:
+            data[INVITED_PROVIDER_FIELD] = invited_provider
+        if first_sign_in_after:
+            data[FIRST_SIGN_IN_AFTER_FIELD] = first_sign_in_after
         try:
             with self._backend.firestore_call("create admin"):
                 self.ref(email).create(data, **self._backend.rpc_options())
@@ -176,7 +215,14 @@ class AdminDirectory:
             raise AdminExists(
                 N_("%(email)s is already an admin."), params={"email": email}
             ) from None
-        return Admin(email=email, role=role, display_name=display_name, created_at=now)
+        return Admin(
+            email=email,
+            role=role,
+            display_name=display_name,
+            created_at=now,
+            invited_provider=invited_provider,
+            first_sign_in_after=first_sign_in_after,
+        )
 
     def update(
         self, email: str, *, role: str | None = None, disabled: bool | None = None

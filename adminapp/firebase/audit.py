@@ -39,6 +39,9 @@ EVENTS = (
     "session_ended",
     "sessions_ended",
     "admin_invited",
+    # An invitation found a Firebase account it did not make and took it
+    # back (services/management.py): sign-ins ended, password replaced.
+    "invitation_took_back_account",
     "admin_role_changed",
     "admin_changed",
     "admin_disabled",

@@ -25,7 +25,7 @@ from ..addresses import (
     in_domains,
 )
 from ..config import Settings
-from ..errors import Refused
+from ..errors import BackendUnavailable, Conflict, Refused
 from ..i18n_marks import N_
 from .audit import log_event
 from .backend import FirebaseBackend
@@ -56,6 +56,24 @@ class AccountState:
 
     disabled: bool
     tokens_valid_after: datetime | None
+
+
+@dataclass(frozen=True)
+class ExistingAccount:
+    """A Firebase account that an invitation found already there."""
+
+    uid: str
+    # Its sign-in methods: "password", "google.com", "phone", "saml.acme", …
+    providers: frozenset[str]
+
+
+class AccountChanged(Conflict):
+    """The account went away while we were working on it."""
+
+    code = "account_changed"
+
+    def __init__(self):
+        super().__init__(N_("The Firebase account changed while we worked on it. Try again."))
 
 
 class SignInRefused(Refused):
@@ -245,6 +263,41 @@ class Identity:
         with self._backend.auth_call("create_user"):
             user = self._backend.auth.create_user(**fields)
         return user.uid, True
+
+    def existing_account(self, email: str) -> ExistingAccount | None:
+        """The Firebase account with this email and its sign-in methods, if
+        there is one."""
+        try:
+            with self._backend.auth_call("get_user_by_email"):
+                user = self._backend.auth.get_user_by_email(email)
+        except auth.UserNotFoundError:
+            return None
+        return ExistingAccount(
+            uid=user.uid, providers=frozenset(info.provider_id for info in user.provider_data)
+        )
+
+    def take_back(self, uid: str, *, new_password: str | None) -> datetime:
+        """End every sign-in an account had, and replace its password with
+        ``new_password`` (None leaves an account without one as it is).
+        Revoking the refresh tokens also makes Firebase refuse, for any change
+        to the account, the ID tokens issued before now. Returns Firebase's
+        own cut-off (``tokens_valid_after``, whole seconds): a sign-in after
+        it came from someone who knows the new password or signed in with
+        one of the account's providers since."""
+        try:
+            if new_password is not None:
+                with self._backend.auth_call("update_user"):
+                    self._backend.auth.update_user(uid, password=new_password)
+            self.revoke_refresh_tokens(uid)
+        except auth.UserNotFoundError:
+            raise AccountChanged() from None
+        state = self.account_state(uid)
+        if state is None:
+            raise AccountChanged()
+        if state.tokens_valid_after is None:
+            # Never guess a cut-off that could let an earlier sign-in count.
+            raise BackendUnavailable("Firebase Authentication", "no tokens_valid_after")
+        return state.tokens_valid_after
 
     def uid_for(self, email: str) -> str | None:
         """The uid of the Firebase user with this email, if there is one."""

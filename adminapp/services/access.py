@@ -19,7 +19,7 @@ from ..errors import Forbidden, NotFound, NotSignedIn
 from ..firebase.admins import Admin, AdminDirectory
 from ..firebase.audit import AuditTrail, log_event
 from ..firebase.backend import FirebaseBackend
-from ..firebase.identity import Identity, SignInRefused
+from ..firebase.identity import FirebaseIdentity, Identity, SignInRefused
 from ..firebase.sessions import CookieClaims, SessionRecord, SessionStore, valid_session_key
 from ..i18n_marks import N_
 from .mfa.firebase_factors import FirebaseFactors
@@ -118,6 +118,39 @@ def admission_refusal(admin: Admin | None, uid: str, *, in_session: bool) -> Sig
     return None
 
 
+INVITED_SIGN_IN_METHOD = N_(
+    "This invitation is for signing in with %(provider)s. Sign in that way the first time."
+)
+SIGN_IN_BEFORE_INVITATION = N_(
+    "This Firebase account existed before the invitation, and this sign-in is not newer "
+    "than it. Sign in again; for a password, first set one with the link in the invitation "
+    "email (or “Forgot your password?”)."
+)
+
+
+def first_sign_in_refusal(admin: Admin, identity: FirebaseIdentity) -> SignInRefused | None:
+    """What the invitation asks of the first sign-in, the one that binds the
+    admin document to a Firebase uid (sign-in and bearer alike): the invited
+    sign-in method, and, when the invitation took back an account that was
+    already there, a sign-in strictly after the account's revocation time.
+    Both are Firebase's clock (``auth_time`` and ``tokens_valid_after``, whole
+    seconds). After the cut-off the account's old password no longer works
+    and Firebase refuses older ID tokens for any change to the account, so a
+    password sign-in after it comes from someone who set a password since:
+    the emailed link, the mailbox's owner. A bound document is past this."""
+    if admin.uid is not None:
+        return None
+    invited = admin.invited_provider
+    if invited is not None and identity.provider != invited:
+        return SignInRefused(
+            "invited_sign_in_method", INVITED_SIGN_IN_METHOD, 403, params={"provider": invited}
+        )
+    after = admin.first_sign_in_after
+    if after is not None and identity.auth_time <= after:
+        return SignInRefused("sign_in_before_invitation", SIGN_IN_BEFORE_INVITATION, 403)
+    return None
+
+
 class Access:
     def __init__(
         self,
@@ -151,7 +184,9 @@ class Access:
         """
         identity = self._verified(self._identity.verify_sign_in, id_token, client, "sign_in")
         admin = self._directory.get(identity.email)
-        refusal = admission_refusal(admin, identity.uid, in_session=False)
+        refusal = admission_refusal(admin, identity.uid, in_session=False) or (
+            first_sign_in_refusal(admin, identity)
+        )
         batch = self._audit.batch()
         if refusal is not None:
             self._audit.stage(
@@ -220,7 +255,9 @@ class Access:
             self._identity.verify, id_token, client, "access_refused", auth="bearer"
         )
         admin = self._directory.get(identity.email)
-        refusal = admission_refusal(admin, identity.uid, in_session=False)
+        refusal = admission_refusal(admin, identity.uid, in_session=False) or (
+            first_sign_in_refusal(admin, identity)
+        )
         if refusal is not None:
             log_event(
                 "access_refused",

@@ -8,6 +8,7 @@ request anyway; ending them keeps the sessions list truthful).
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 
 from ..addresses import OutsideAllowedDomains, in_domains
@@ -15,9 +16,16 @@ from ..catalogs import supported_locale
 from ..client import Client
 from ..config import Settings
 from ..errors import BackendUnavailable, Conflict, InvalidInput
-from ..firebase.admins import Admin, AdminChange, AdminDirectory, AdminNotFound, LastOwner
+from ..firebase.admins import (
+    Admin,
+    AdminChange,
+    AdminDirectory,
+    AdminExists,
+    AdminNotFound,
+    LastOwner,
+)
 from ..firebase.audit import AuditTrail
-from ..firebase.identity import Identity
+from ..firebase.identity import ExistingAccount, Identity
 from ..i18n_marks import N_, Message
 from ..mail.invitations import SignInInvitations
 from ..mail.password_links import LinkDeliveryError
@@ -38,6 +46,35 @@ INVITATION_NOT_SENT = Message(
         "they can use “Forgot your password?” on the sign-in page."
     )
 )
+# What the owner is told when an invitation found a Firebase account that it
+# did not make (issue 20, Medium 3: an account planted for a future admin).
+TOOK_BACK_FOR_PASSWORD = N_(
+    "%(email)s already had a Firebase account that this invitation did not make. Its "
+    "sign-ins were ended and its password replaced: their first sign-in must use a "
+    "password set with the emailed link."
+)
+TOOK_BACK_FOR_PROVIDER = N_(
+    "%(email)s already had a Firebase account that this invitation did not make. Its "
+    "sign-ins were ended and any password it had was replaced: their first sign-in "
+    "must be with %(provider)s."
+)
+OTHER_SIGN_IN_METHODS = N_(
+    "%(email)s already has a Firebase account, which signs in with %(methods)s. An "
+    "invitation to sign in with %(invited)s would leave those to whoever set them up. "
+    "Invite them with the sign-in method their account has, or check whose the account "
+    "is and delete it in the users console first."
+)
+# The password an account gets when an invitation takes it back: random and
+# never stored or shown, so only a password set through the emailed link
+# (or the operator's own --password) signs in afterwards.
+_UNKNOWN_PASSWORD_BYTES = 32
+
+
+class SignsInOtherwise(Conflict):
+    """The address has a Firebase account whose sign-in methods are not the
+    invited one: adopting it would keep sign-ins the invitee may not own."""
+
+    code = "account_signs_in_otherwise"
 
 
 @dataclass(frozen=True)
@@ -48,6 +85,27 @@ class Invitation:
     email_error: Message | None = None  # why it did not, when it should have
     # The provider they were invited to sign in with; None = a password.
     provider: str | None = None
+    # The address already had a Firebase account that this invitation did
+    # not make: it was taken back (sign-ins ended, password replaced).
+    account_existed: bool = False
+
+    @property
+    def warning_code(self) -> str | None:
+        """What the owner must hear about, most important first."""
+        if self.account_existed:
+            return "account_existed"
+        return "email_not_sent" if self.email_error else None
+
+    @property
+    def account_notice(self) -> Message | None:
+        """What the owner is told about an account that was there."""
+        if not self.account_existed:
+            return None
+        if self.provider:
+            return Message(
+                TOOK_BACK_FOR_PROVIDER, {"email": self.admin.email, "provider": self.provider}
+            )
+        return Message(TOOK_BACK_FOR_PASSWORD, {"email": self.admin.email})
 
 
 class AdminManagement:
@@ -96,16 +154,42 @@ class AdminManagement:
         without a password gets the "set your password" email. When an email
         fails the admin document stays and ``email_error`` says so.
 
+        The admin document records the invited sign-in method, and the
+        first sign-in must use it. A Firebase account that is already there
+        (made by someone else: perhaps planted for a future admin) is never
+        adopted as it is: its sign-in methods must be the invited one (or a
+        password), else :class:`SignsInOtherwise`; then its refresh tokens
+        are revoked, its password is replaced by a random one nobody knows
+        (``password`` from the CLI instead), the admin document records the
+        revocation time, and the first sign-in must come after it
+        (:func:`~adminapp.services.access.first_sign_in_refusal`). A password
+        invitation then emails the set-password link: only the mailbox can
+        sign in. Audited as ``invitation_took_back_account``.
+
         Raises :class:`~adminapp.admins.AdminExists` when it is an admin
         already, :class:`OutsideAllowedDomains` for an address outside
-        ALLOWED_EMAIL_DOMAINS; nothing is written then.
+        ALLOWED_EMAIL_DOMAINS, :class:`SignsInOtherwise`; nothing is
+        written then.
         """
         label = self._provider_label(provider, create_user)
         if not in_domains(email, self._settings.allowed_email_domains):
             raise OutsideAllowedDomains(self._settings.allowed_email_domains)
-        admin = self._directory.add(email, role, display_name)
+        invited = provider if label is not None else "password"
+        if self._directory.get(email) is not None:
+            # Before the account is touched: inviting an admin again changes nothing.
+            raise AdminExists(N_("%(email)s is already an admin."), params={"email": email})
+        account = self._identity.existing_account(email)
+        cutoff = None
+        if account is not None:
+            _refuse_other_sign_in_methods(email, account, invited)
+            cutoff = self._identity.take_back(
+                account.uid, new_password=self._replacement_password(account, invited, password)
+            )
+        admin = self._directory.add(
+            email, role, display_name, invited_provider=invited, first_sign_in_after=cutoff
+        )
         created = False
-        if create_user and label is None:
+        if create_user and label is None and account is None:
             _, created = self._identity.ensure_user(email, password)
         details = [f"role {role}"]
         if created:
@@ -115,10 +199,23 @@ class AdminManagement:
         self._audit.record(
             "admin_invited", actor=actor, target=email, reason="; ".join(details), client=client
         )
+        if account is not None:
+            self._audit.record(
+                "invitation_took_back_account",
+                actor=actor,
+                target=email,
+                target_uid=account.uid,
+                reason=(
+                    f"methods: {', '.join(sorted(account.providers)) or '-'}; "
+                    f"refresh tokens revoked; first sign-in with {invited} "
+                    f"after {cutoff.isoformat()}"
+                ),
+                client=client,
+            )
         sent, problem = False, None
         if label is not None:
             sent, problem = self._send_provider_invitation(email, label)
-        elif created and password is None:
+        elif (created or account is not None) and password is None:
             sent, problem = self._send_invitation(email)
         return Invitation(
             admin=admin,
@@ -126,7 +223,19 @@ class AdminManagement:
             email_sent=sent,
             email_error=problem,
             provider=provider if label is not None else None,
+            account_existed=account is not None,
         )
+
+    @staticmethod
+    def _replacement_password(
+        account: ExistingAccount, invited: str, password: str | None
+    ) -> str | None:
+        """The password a taken-back account gets: the operator's own, or one
+        nobody knows. A provider invitation replaces a password the account
+        has and adds none."""
+        if invited != "password" and "password" not in account.providers:
+            return None
+        return password or secrets.token_urlsafe(_UNKNOWN_PASSWORD_BYTES)
 
     def _provider_label(self, provider: str | None, create_user: bool) -> str | None:
         """The button label of the provider an invitation names (None for a
@@ -288,6 +397,26 @@ class AdminManagement:
                 client=client,
             )
             raise
+
+
+def _refuse_other_sign_in_methods(email: str, account: ExistingAccount, invited: str) -> None:
+    """An existing account may be taken back for an invitation only when its
+    sign-in methods are the invited one, or a password (which the invitation
+    replaces); a provider invitation also needs the account to have that
+    provider. Any other method (a phone number, another identity provider)
+    could be someone else's way in, and unlinking it could lock the real
+    person out of the product: the owner decides instead."""
+    others = account.providers - {invited, "password"}
+    missing = invited != "password" and invited not in account.providers
+    if others or missing:
+        raise SignsInOtherwise(
+            OTHER_SIGN_IN_METHODS,
+            params={
+                "email": email,
+                "methods": ", ".join(sorted(account.providers)) or "-",
+                "invited": invited,
+            },
+        )
 
 
 def _event_for(role: str | None, disabled: bool | None) -> str:

@@ -13,7 +13,9 @@ finds it by either. The rules, beyond each route's least role:
   the admin area as surely as the admins page would;
 * nobody disables or deletes their own account from here, and an admin's
   account is not deleted (remove them from the admins first);
-* custom claims are validated before anything is sent (:func:`parse_claims`).
+* custom claims are validated before anything is sent (:func:`parse_claims`);
+* an address with a pending invitation (an admin document not bound to a
+  uid yet) is not marked verified here: its owner proves it by signing in.
 """
 
 from __future__ import annotations
@@ -50,6 +52,10 @@ OWN_ACCOUNT = {
     "enable": N_("You cannot enable your own account here."),
     "delete": N_("You cannot delete your own account here."),
 }
+PENDING_INVITATION = N_(
+    "%(user)s has been invited as an admin and has not signed in yet: its email is "
+    "verified by their own first sign-in (the invitation's link), not here."
+)
 # Firebase's limit on the serialised claims, and the names it reserves (the
 # OIDC claims and "firebase"); tests/unit/test_user_claims.py checks both
 # against the pinned Admin SDK.
@@ -198,6 +204,13 @@ class UsersConsole:
         user = self._allowed(uid, "verify", actor)
         if not user.email:
             raise InvalidInput(N_("This user has no email address to verify."))
+        admin = self._admin_for(user)
+        if admin is not None and admin.uid is None:
+            # An invitation waits for this address's first sign-in: a verified
+            # email is what would let an account someone else made take it.
+            raise Conflict(
+                PENDING_INVITATION, code="pending_invitation", params={"user": user.label}
+            )
         self._users.mark_email_verified(uid)
         self._record("verify", user, actor)
         return user

@@ -35,6 +35,7 @@ EVENT_LABELS = {
     "session_ended": _l("Session ended"),
     "sessions_ended": _l("Sessions ended"),
     "admin_invited": _l("Admin invited"),
+    "invitation_took_back_account": _l("Existing account taken back for an invitation"),
     "admin_role_changed": _l("Role changed"),
     "admin_changed": _l("Admin changed"),
     "admin_disabled": _l("Admin disabled"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 from firebase_admin import auth
 
 from tests.support.web import post_form, sign_in
@@ -36,11 +37,17 @@ def test_invite_writes_the_document_and_creates_the_firebase_user(
     assert "new.person@example.com is now an admin (admin)." in page
 
 
-def test_invite_of_existing_firebase_user_keeps_their_account(owner_client, store, auth_emulator):
+def test_invite_of_existing_firebase_user_keeps_the_account_but_not_its_password(
+    owner_client, store, auth_emulator
+):
+    """The account stays (same uid), but whoever set its password is not
+    the invitee for sure: the password is replaced and the set-password link
+    goes to the mailbox (tests/integration/test_planted_accounts.py)."""
     existing = auth_emulator.create_user("known@example.com")
     post_form(owner_client, "/admin/admins", {"email": "known@example.com", "role": "viewer"})
     assert auth.get_user_by_email("known@example.com", app=auth_emulator.app).uid == existing.uid
-    assert auth_emulator.sign_in("known@example.com")  # password unchanged
+    with pytest.raises(requests.HTTPError):
+        auth_emulator.sign_in("known@example.com")
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from ...firebase.sessions import SessionRecord
 from ...i18n_marks import N_
 from ..context import request_client, services
 from ..guard import current_admin, current_session, role_required
-from ..i18n import say
+from ..invitation_notices import invitation_warnings
 from ..request_body import json_object
 from ..step_up import (
     ENDING_ANOTHERS_SESSION,
@@ -119,12 +119,15 @@ def invite_admin():
     if provider is not None and not isinstance(provider, str):
         raise InvalidInput(N_("'provider' must be a sign-in method such as google.com."))
     invitation = services().management.invite(email, role, provider=provider, **_actor())
+    warnings = invitation_warnings(invitation)
     payload = jsonify(
         admin=admin_json(invitation.admin),
         user_created=invitation.user_created,
+        account_existed=invitation.account_existed,
         email_sent=invitation.email_sent,
         provider=invitation.provider,
-        warning=say(invitation.email_error) if invitation.email_error else None,
+        warning=" ".join(warnings) or None,
+        warning_code=invitation.warning_code,
     )
     return payload, 201
 

@@ -7,9 +7,11 @@ from flask_babel import gettext as _
 
 from ...addresses import InvalidEmail, OutsideAllowedDomains, identity_key
 from ...firebase.admins import AdminExists, AdminNotFound, LastOwner
+from ...services.management import SignsInOtherwise
 from ..context import request_client, services
 from ..guard import current_admin, role_required
 from ..i18n import say
+from ..invitation_notices import invitation_warnings
 from ..labels import role_name
 from ..step_up import step_up_required
 from . import bp
@@ -73,12 +75,13 @@ def invite_admin():
     except OutsideAllowedDomains as refusal:
         form.email.errors.append(say(refusal))
         return _listing(400, invite_form=form)
-    except AdminExists as refusal:
+    except (AdminExists, SignsInOtherwise) as refusal:
         form.email.errors.append(say(refusal))
         return _listing(409, invite_form=form)
     added = _("%(email)s is now an admin (%(role)s).", email=email, role=role_name(role))
-    if invitation.email_error:
-        flash(f"{added} {say(invitation.email_error)}", "warning")
+    warnings = invitation_warnings(invitation)
+    if warnings:
+        flash(" ".join([added, *warnings]), "warning")
         return redirect(url_for(".admins"), code=303)
     if invitation.provider and invitation.email_sent:
         detail = _("An email telling them where to sign in is on its way.")
