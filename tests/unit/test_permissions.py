@@ -145,3 +145,27 @@ def test_the_domain_imports_no_storage_web_or_flask():
                 if module.exists():
                     todo.append(module)
     assert DOMAIN / "permissions.py" in seen
+
+
+def test_the_docs_table_is_written_from_the_declaration():
+    from devtools import permissions_docs
+
+    diff = permissions_docs.difference()
+    assert not diff, f"run `make permissions-docs`:\n{diff}"
+
+
+def test_a_changed_row_in_the_docs_table_is_found(tmp_path, monkeypatch):
+    from devtools import permissions_docs
+
+    readme = tmp_path / "README.md"
+    (tmp_path / "docs").mkdir()
+    text = permissions_docs.written(f"# x\n{permissions_docs.BEGIN}\n{permissions_docs.END}\n")
+    readme.write_text(
+        text.replace(
+            "| `users.delete` | Delete users | `owner`", "| `users.delete` | Delete users | `admin`"
+        )
+    )
+    monkeypatch.setattr(permissions_docs, "ROOT", tmp_path)
+    assert "users.delete" in permissions_docs.difference()
+    readme.write_text(text)
+    assert permissions_docs.difference() == ""
