@@ -164,6 +164,8 @@ def guard() -> Response | None:
     g.admin = who.admin
     g.admin_session = who.session
     g.proof = who.proof
+    # Resolved in memory from the role the admin document already gave.
+    g.permissions = permissions_of(who.admin)
     if (
         who.session is not None
         and stage_of(who.session, who.admin, services().settings).pending
@@ -171,8 +173,6 @@ def guard() -> Response | None:
     ):
         return _second_factor_due()
 
-    # Resolved in memory from the role the admin document already gave.
-    g.permissions = permissions_of(who.admin)
     # No view (a 404): nothing to protect, so the route's own answer.
     needed = needed_permission(view) if view is not None else None
     if needed is not None and needed.name not in g.permissions:

@@ -23,7 +23,7 @@ from ...services.users import InvalidClaims
 from ..auth.reset import claim_reset_slot
 from ..console.forms import ConfirmForm
 from ..context import services
-from ..guard import current_admin, permission_required
+from ..guard import permission_required
 from ..i18n import say
 from ..step_up import step_up_by_rule
 from . import USERS_CONSOLE_RULE, acting_admin, bp
@@ -73,7 +73,6 @@ def _user_page(uid: str, *, claims_form: ClaimsForm | None = None, status: int =
         "users/show.html",
         detail=detail,
         user=detail.user,
-        me=current_admin(),
         claims_form=claims_form,
         confirm_form=ConfirmForm(),
     ), status
