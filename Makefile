@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP_VERSION := 26.3
 
-.PHONY: help install catalogs translations settings-docs run test test-fast lint bench bench-tools redis screenshots chromium fonts clean \
+.PHONY: help install catalogs translations settings-docs permissions-docs run test test-fast lint bench bench-tools redis screenshots chromium fonts clean \
 	image image-tools image-test deploy
 
 help:
@@ -17,6 +17,7 @@ help:
 	@echo "make bench  measure the gate under load (emulators, gunicorn, wrk; ~6 minutes)"
 	@echo "make translations  extract new strings, update every catalog, compile (docs/languages.md)"
 	@echo "make settings-docs  write docs/configuration.md's tables and .env.example from the settings"
+	@echo "make permissions-docs  write the docs' table of permissions from their declarations"
 	@echo "make image       build the container image with buildah (as root; docs/deploy.md)"
 	@echo "make image-test  build it and run it against the emulators (CI runs it after make test)"
 	@echo "make deploy      deploy to Cloud Run behind Firebase Hosting (scripts/deploy.sh)"
@@ -51,6 +52,12 @@ translations: $(VENV)/.installed
 # tests/unit/test_settings_declared.py fails until they are written.
 settings-docs: $(VENV)/.installed
 	$(PY) -m devtools.settings_docs
+
+# After declaring or changing a permission (adminapp/domain/permissions.py):
+# write the docs' table of permissions from the declarations.
+# tests/unit/test_permissions.py fails until it is written.
+permissions-docs: $(VENV)/.installed
+	$(PY) -m devtools.permissions_docs
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

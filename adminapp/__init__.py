@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from flask import Flask, redirect
@@ -21,6 +21,7 @@ from .web import (
     i18n,
     labels,
     log_redaction,
+    permissions,
     request_log,
     server_timing,
 )
@@ -30,7 +31,7 @@ from .web.error_pages import register_error_handlers
 from .web.extensions import csrf, limiter
 from .web.products import mount_products
 from .web.session_state import JarSessionInterface
-from .web.step_up import unclassified_writes
+from .web.step_up import unclassified_writes, weakened_writes
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -94,6 +95,8 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     # guard, before CSRF so that an anonymous POST gets 401, not 400.
     limiter.init_app(app)
     cookie_jar.init_app(app, jar)
+    # The built-in permissions; each product's join when it is mounted.
+    permissions.init_app(app)
     guard.init_app(app)
     csrf.init_app(app)
     register_error_handlers(app)
@@ -111,7 +114,7 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(security_bp)
     # After the built-in routes, so a product cannot shadow one of them.
     mount_products(app, settings, app.extensions[EXTENSION_KEY].audit)
-    _refuse_unclassified_writes(app)
+    _refuse_routes_it_cannot_enforce(app)
 
     @app.get("/")
     def root():
@@ -129,17 +132,35 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     return app
 
 
-def _refuse_unclassified_writes(app: Flask) -> None:
-    """Step-up is closed by default: a write route that says nothing about
-    it stops the app here, naming the route (adminapp/web/step_up.py)."""
-    unclassified = list(unclassified_writes(app))
-    if unclassified:
-        raise ConfigError(
-            "These routes change state but declare no step-up rule: "
-            + "; ".join(unclassified)
-            + ". Give each @step_up_required, @step_up_by_rule(reason) or "
-            "@step_up_exempt(reason) (adminapp.web.step_up)."
-        )
+def _refuse_routes_it_cannot_enforce(app: Flask) -> None:
+    """Closed by default: a route whose access or step-up the app cannot
+    enforce stops it here, naming the route, instead of being served."""
+    # A permission nobody declared (a typo, or a product that forgot
+    # AdminBlueprint(permissions=...)) would close the route to everyone.
+    _refuse(
+        guard.undeclared_permissions(app),
+        "These routes need permissions that nobody declared",
+        "Declare them with AdminBlueprint(permissions=...) (adminapp.web.products).",
+    )
+    # Step-up (adminapp/web/step_up.py): every write says whether it needs a
+    # fresh proof, and none exempts what its permission says needs one.
+    _refuse(
+        unclassified_writes(app),
+        "These routes change state but declare no step-up rule",
+        "Give each @step_up_required, @step_up_by_rule(reason) or "
+        "@step_up_exempt(reason) (adminapp.web.step_up).",
+    )
+    _refuse(
+        weakened_writes(app),
+        "These routes exempt from step-up what their permission says needs it",
+        "Drop the @step_up_exempt, or declare a service rule (@step_up_by_rule).",
+    )
+
+
+def _refuse(routes: Iterable[str], problem: str, remedy: str) -> None:
+    found = list(routes)
+    if found:
+        raise ConfigError(f"{problem}: {'; '.join(found)}. {remedy}")
 
 
 def _configure_flask(app: Flask, settings: Settings) -> None:

@@ -22,13 +22,14 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from .addresses import InvalidEmail, identity_key
+from .domain.roles import OWNER, ROLES
 from .errors import BackendUnavailable, Refused
-from .firebase.admins import ROLES
 from .firebase.sessions import valid_session_key
 from .services.mfa.recovery_codes import recovery_codes_left
 from .services.password_reset import MIN_PASSWORD_LENGTH
 from .services.users import Actor
 from .web.context import services
+from .web.permissions import registry
 
 admins_cli = AppGroup("admins", help="Manage who may enter the admin area.")
 sessions_cli = AppGroup("sessions", help="See and end admin sessions.")
@@ -379,7 +380,9 @@ def audit_tail(count: int) -> None:
 
 
 def _operator() -> Actor:
-    return Actor(name=_actor(), role="owner")
+    """The operator at the command line: an owner's permissions, and no
+    step-up to give (their access to the environment is the proof)."""
+    return Actor(name=_actor(), role=OWNER, permissions=registry().of_role(OWNER))
 
 
 def _show_user(user) -> None:

@@ -26,7 +26,7 @@ from adminapp import create_app
 from adminapp.web.bearer import BadAuthorization, bearer_token
 from adminapp.web.context import services
 from adminapp.web.extensions import csrf
-from adminapp.web.guard import public, role_required
+from adminapp.web.guard import public, self_service
 from adminapp.web.responses import error_response
 
 bp = Blueprint("bench", __name__, url_prefix="/admin/bench")
@@ -46,7 +46,7 @@ def open_page():
 
 
 @bp.get("/guarded")
-@role_required("viewer")
+@self_service("a bench page: it shows the guard's cost, nothing of anyone's")
 def guarded_page():
     return _page()
 

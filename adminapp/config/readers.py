@@ -17,6 +17,7 @@ from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from ..catalogs import supported_locales
+from ..domain.roles import ROLES
 from .source import ConfigError, Source
 
 PRODUCTION = "production"
@@ -58,9 +59,6 @@ BUILT_IN_PROVIDERS = (
 )
 _FEDERATED_PROVIDER = re.compile(r"^(oidc|saml)\.[A-Za-z0-9_-]{1,64}$")
 _DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-# adminapp/firebase/admins.py's ROLES (config imports nothing of the app's;
-# tests/unit/test_second_factor_settings.py keeps the two equal).
-ROLES = ("viewer", "admin", "owner")
 _IMPORT_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 # The word that turns a feature off where an empty value means the default.

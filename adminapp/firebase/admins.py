@@ -19,6 +19,8 @@ from google.cloud import firestore
 from google.cloud.firestore import DocumentSnapshot, FieldFilter, WriteBatch
 
 from ..catalogs import supported_locale
+from ..domain.permissions import Permission, role_holds
+from ..domain.roles import OWNER, ROLES, is_built_in
 from ..errors import Conflict, NotFound
 from ..i18n_marks import N_
 from ..timezones import valid_zone
@@ -32,9 +34,6 @@ INVITED_PROVIDER_FIELD = "invited_provider"
 FIRST_SIGN_IN_AFTER_FIELD = "first_sign_in_after"
 # What a hand-edited, unreadable invited_provider reads as: no sign-in has it.
 UNREADABLE_PROVIDER = "(unreadable)"
-# Least privilege first; a role includes everything below it.
-ROLES = ("viewer", "admin", "owner")
-_RANK = {role: rank for rank, role in enumerate(ROLES)}
 
 
 class AdminExists(Conflict):
@@ -50,10 +49,6 @@ class LastOwner(Conflict):
     """The change would leave the admin area without an enabled owner."""
 
     code = "last_owner"
-
-
-def role_at_least(role: str, least: str) -> bool:
-    return _RANK[role] >= _RANK[least]
 
 
 @dataclass(frozen=True)
@@ -92,12 +87,13 @@ class Admin:
     # on it, so two racing first sign-ins cannot both bind.
     version: datetime | None = None
 
-    def can(self, least_role: str) -> bool:
-        return not self.disabled and role_at_least(self.role, least_role)
+    def holds(self, permission: Permission) -> bool:
+        """Whether this admin's role holds ``permission``; nothing once disabled."""
+        return not self.disabled and role_holds(self.role, permission)
 
     @property
     def active_owner(self) -> bool:
-        return self.role == "owner" and not self.disabled
+        return self.role == OWNER and not self.disabled
 
 
 @dataclass(frozen=True)
@@ -114,7 +110,7 @@ def admin_from_snapshot(snapshot: DocumentSnapshot) -> Admin | None:
         return None
     data = snapshot.to_dict() or {}
     role = str(data.get("role") or "").strip().lower()
-    if role not in _RANK:
+    if not is_built_in(role):
         log.warning("admin document %s has no valid role; access refused", snapshot.id)
         return None
     disabled = data.get("disabled", False)
@@ -198,7 +194,7 @@ class AdminDirectory:
         first_sign_in_after: datetime | None = None,
     ) -> Admin:
         """Create an admin document; :class:`AdminExists` if there is one."""
-        if role not in _RANK:
+        if not is_built_in(role):
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
         now = self._clock()
         data = {"role": role, "disabled": False, "created_at": now, "updated_at": now}
@@ -233,7 +229,7 @@ class AdminDirectory:
         would leave no enabled owner (checked in the same transaction as the
         write, so two owners demoting each other at once cannot both win).
         """
-        if role is not None and role not in _RANK:
+        if role is not None and not is_built_in(role):
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
 
         def change(transaction) -> AdminChange:
@@ -331,7 +327,7 @@ class AdminDirectory:
     def _refuse_last_owner(self, transaction, email: str) -> None:
         owners = (
             self._backend.firestore.collection(ADMINS)
-            .where(filter=FieldFilter("role", "==", "owner"))
+            .where(filter=FieldFilter("role", "==", OWNER))
             .get(transaction=transaction, **self._backend.rpc_options())
         )
         others = [

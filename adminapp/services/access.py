@@ -15,6 +15,7 @@ from google.api_core.exceptions import NotFound as DocumentGone
 
 from ..client import Client
 from ..config import Settings
+from ..domain.permissions import SESSIONS_END_OTHERS, SESSIONS_READ_OTHERS
 from ..errors import Forbidden, NotFound, NotSignedIn
 from ..firebase.admins import Admin, AdminDirectory
 from ..firebase.audit import AuditTrail, log_event
@@ -395,8 +396,17 @@ class Access:
 
     @staticmethod
     def may_see_sessions_of(viewer: Admin, email: str) -> bool:
-        """Whose sessions an admin may see and end: their own; owners anyone's."""
-        return email == viewer.email or viewer.can("owner")
+        """Whose sessions an admin may see: their own, and with
+        ``sessions.read_others`` anyone's."""
+        return email == viewer.email or viewer.holds(SESSIONS_READ_OTHERS)
+
+    @staticmethod
+    def may_end_sessions_of(viewer: Admin, email: str) -> bool:
+        """Whose sessions an admin may end: their own, and with
+        ``sessions.end_others`` (and sight of them) anyone's."""
+        return email == viewer.email or (
+            viewer.holds(SESSIONS_END_OTHERS) and viewer.holds(SESSIONS_READ_OTHERS)
+        )
 
     def sessions_of(self, viewer: Admin, email: str | None = None) -> list[SessionRecord]:
         """The open sessions of ``email`` (the viewer's own by default), most
@@ -410,14 +420,14 @@ class Access:
         self, key: str, *, by: Admin | None, client: Client | None, actor: str | None = None
     ) -> SessionRecord:
         """End one open session. ``by`` is the admin asking (they may end what
-        :meth:`may_see_sessions_of` allows); None is an operator on the
+        :meth:`may_end_sessions_of` allows); None is an operator on the
         command line, who may end any (``actor`` then names them). A session
         they may not see is as good as missing: :class:`SessionNotFound`."""
         session = self._sessions.get(key) if valid_session_key(key) else None
         if (
             session is None
             or session.ended_at is not None
-            or (by is not None and not self.may_see_sessions_of(by, session.email))
+            or (by is not None and not self.may_end_sessions_of(by, session.email))
         ):
             raise SessionNotFound()
         actor = actor or by.email

@@ -3,14 +3,16 @@
 The route (or the CLI) decides who is asking; this module decides whether
 they may, then acts through :mod:`adminapp.firebase.users` and writes an
 audit entry naming the target's email and uid, so the trail's target filter
-finds it by either. The rules, beyond each route's least role:
+finds it by either. The rules, beyond each route's permission:
 
-* each action has a least role of its own (:data:`ACTIONS`), checked here
-  again so that the pages, the API and the CLI cannot drift apart;
-* acting on an account that is also an admin needs ``owner`` and a recent
-  second-factor proof (step-up), as the owner-only actions do: disabling,
-  revoking or resetting an admin's own Firebase account locks them out of
-  the admin area as surely as the admins page would;
+* each action needs its permission (:data:`ACTIONS`,
+  ``adminapp/domain/permissions.py``), checked here again so that the pages,
+  the API and the CLI cannot drift apart; one declared ``step_up`` needs a
+  recent second-factor proof;
+* acting on an account that is also an admin needs ``users.admin_accounts``
+  (owners) and a recent proof too: disabling, revoking or resetting an
+  admin's own Firebase account locks them out of the admin area as surely as
+  the admins page would;
 * nobody disables or deletes their own account from here, and an admin's
   account is not deleted (remove them from the admins first);
 * custom claims are validated before anything is sent (:func:`parse_claims`);
@@ -26,8 +28,19 @@ from dataclasses import dataclass
 
 from ..addresses import InvalidEmail, identity_key
 from ..client import Client
+from ..domain.permissions import (
+    USERS_ADMIN_ACCOUNTS,
+    USERS_CLAIMS,
+    USERS_DELETE,
+    USERS_DISABLE,
+    USERS_RESET,
+    USERS_REVOKE,
+    USERS_VERIFY,
+    MissingPermission,
+    Permission,
+)
 from ..errors import Conflict, Forbidden, InvalidInput, Refused
-from ..firebase.admins import ROLES, Admin, AdminDirectory
+from ..firebase.admins import Admin, AdminDirectory
 from ..firebase.audit import AuditTrail
 from ..firebase.users import EndUser, FirebaseUsers, UsersPage
 from ..i18n_marks import N_
@@ -36,15 +49,15 @@ from ..mail.password_links import LinkDeliveryError
 from .mfa.refusals import StepUpRequired
 from .password_reset import PasswordReset
 
-# action -> (least role, audit event)
-ACTIONS = {
-    "disable": ("admin", "user_disabled"),
-    "enable": ("admin", "user_enabled"),
-    "revoke": ("admin", "user_tokens_revoked"),
-    "reset": ("admin", "user_password_reset_sent"),
-    "verify": ("admin", "user_email_verified"),
-    "claims": ("owner", "user_claims_set"),
-    "delete": ("owner", "user_deleted"),
+# action -> (the permission it needs, its audit event)
+ACTIONS: dict[str, tuple[Permission, str]] = {
+    "disable": (USERS_DISABLE, "user_disabled"),
+    "enable": (USERS_DISABLE, "user_enabled"),
+    "revoke": (USERS_REVOKE, "user_tokens_revoked"),
+    "reset": (USERS_RESET, "user_password_reset_sent"),
+    "verify": (USERS_VERIFY, "user_email_verified"),
+    "claims": (USERS_CLAIMS, "user_claims_set"),
+    "delete": (USERS_DELETE, "user_deleted"),
 }
 # Refusing an action on one's own account, per action (_not_self).
 OWN_ACCOUNT = {
@@ -95,17 +108,21 @@ class ResetNotSent(Refused):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: an admin (by email) or an operator at the CLI (``cli:<user>``)."""
+    """Who acts: an admin (by email) or an operator at the CLI (``cli:<user>``),
+    with the permissions they hold (their role's names, resolved by the
+    caller: the guard's, or the CLI's owner rights)."""
 
     name: str
+    # The role's name, for a refusal's message; the rules read ``permissions``.
     role: str
+    permissions: frozenset[str]
     client: Client | None = None
     # The actor's last second-factor proof is older than STEP_UP_MINUTES
     # (services/mfa/stages.py step_up_due); never for an operator at the CLI.
     step_up_due: bool = False
 
-    def can(self, least_role: str) -> bool:
-        return ROLES.index(self.role) >= ROLES.index(least_role)
+    def can(self, permission: Permission) -> bool:
+        return permission.name in self.permissions
 
 
 @dataclass(frozen=True)
@@ -270,15 +287,12 @@ class UsersConsole:
 
     def _allowed(self, uid: str, action: str, actor: Actor) -> EndUser:
         """The user, once ``actor`` may do ``action`` to them."""
-        least, _event = ACTIONS[action]
-        if not actor.can(least):
-            raise Forbidden(
-                N_("This needs the %(least)s role; your role is %(role)s."),
-                params={"least": least, "role": actor.role},
-            )
+        permission, _event = ACTIONS[action]
+        if not actor.can(permission):
+            raise MissingPermission(permission, actor.role)
         user = self._users.get_user(uid)
         target_is_admin = self._admin_for(user) is not None
-        if not actor.can("owner") and target_is_admin:
+        if target_is_admin and not actor.can(USERS_ADMIN_ACCOUNTS):
             self._record(action, user, actor, outcome="refused", reason="target_is_admin")
             raise Forbidden(
                 N_(
@@ -288,7 +302,8 @@ class UsersConsole:
                 code="target_is_admin",
                 params={"user": user.label},
             )
-        if (least == "owner" or target_is_admin) and actor.step_up_due:
+        needs_proof = permission.step_up or (target_is_admin and USERS_ADMIN_ACCOUNTS.step_up)
+        if needs_proof and actor.step_up_due:
             # The caller judged the proof from its session or token
             # (Actor.step_up_due); an operator at the CLI has none to give.
             raise StepUpRequired()

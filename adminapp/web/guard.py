@@ -1,4 +1,4 @@
-"""The guard in front of every ``/admin`` path, and role declarations.
+"""The guard in front of every ``/admin`` path, and what routes declare.
 
 ``guard`` runs before every request. Outside ``/admin`` and for views marked
 :func:`public` it does nothing. Everywhere else it needs a valid session
@@ -6,16 +6,18 @@ cookie, resumes the session (one batched Firestore read) and puts the admin
 in ``g.admin`` and their last second-factor proof in ``g.proof``; under
 ``/admin/api/`` a Firebase ID token in ``Authorization: Bearer`` may stand
 in for the cookie. It then enforces, in this order: the session's stage (a
-pending one reaches only the second-factor pages), the role the view
-declared with :func:`role_required` (a view that declares nothing needs
-``owner``), and its step-up classification (``step_up.py``: a write route
-that declares none is refused). A route added without thought is closed,
-not open.
+pending one reaches only the second-factor pages), the permission the view
+declared with :func:`permission_required` (``adminapp/domain/permissions.py``;
+a view that declares nothing needs ``pages.undeclared``, which only owners
+hold; :func:`self_service` views are every admin's own things), and its
+step-up classification (``step_up.py``: a write route that declares none is
+refused). A route added without thought is closed, not open.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TypeVar
 
 import limits
@@ -32,8 +34,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from ..domain.permissions import PAGES_UNDECLARED, MissingPermission, Permission
 from ..errors import Forbidden
-from ..firebase.admins import ROLES, Admin
+from ..firebase.admins import Admin
 from ..firebase.audit import log_event
 from ..i18n_marks import N_
 from ..services.access import AccessRefused, Resumed
@@ -42,12 +45,12 @@ from .bearer import bearer_token, has_bearer
 from .context import request_client, services, session_cookie
 from .extensions import csrf, limiter
 from .i18n import say
+from .permissions import PERMISSIONS_KEY, permissions_of
 from .redirects import DASHBOARD, safe_next
 from .responses import API_PREFIX, error_response, wants_json
 from .step_up import WRITE_METHODS, StepUp, classification, require_step_up
 
 View = TypeVar("View", bound=Callable)
-DEFAULT_LEAST_ROLE = "owner"
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 SIGN_IN_FIRST = N_("Sign in to continue.")
 # A signed-in admin (or a cross-site link they follow) can hit forbidden
@@ -72,16 +75,56 @@ def pending_allowed(view: View) -> View:
     return view
 
 
-def role_required(least: str) -> Callable[[View], View]:
-    """Declare the least role a view needs; the guard enforces it."""
-    if least not in ROLES:
-        raise ValueError(f"unknown role {least!r}")
+@dataclass(frozen=True)
+class SelfService:
+    """A view every signed-in admin reaches, because it acts only on their
+    own things (their session, factors, account); ``reason`` says so. What
+    it may touch of others is a service rule (``sessions.read_others``)."""
 
+    reason: str
+
+
+def permission_required(permission: Permission) -> Callable[[View], View]:
+    """Declare the permission a view needs; the guard enforces it."""
+    if not isinstance(permission, Permission):
+        raise TypeError(f"{permission!r} is not a Permission (adminapp.domain.permissions)")
+    return _declare_access(permission)
+
+
+def self_service(reason: str) -> Callable[[View], View]:
+    """Declare a view that every signed-in admin may use on their own things."""
+    if not reason or not reason.strip():
+        raise ValueError("a self-service route needs its reason")
+    return _declare_access(SelfService(reason))
+
+
+def _declare_access(access: Permission | SelfService) -> Callable[[View], View]:
     def declare(view: View) -> View:
-        view.least_role = least
+        if getattr(view, "access", None) is not None:
+            raise ValueError(f"{view.__name__} declares its access twice")
+        view.access = access
         return view
 
     return declare
+
+
+def needed_permission(view: Callable | None) -> Permission | None:
+    """The permission the guard asks of a view: the declared one, none for a
+    self-service view, and ``pages.undeclared`` (owners) when it says nothing."""
+    access = getattr(view, "access", None)
+    if isinstance(access, SelfService):
+        return None
+    return access or PAGES_UNDECLARED
+
+
+def undeclared_permissions(app: Flask) -> Iterator[str]:
+    """The routes whose permission the app does not declare, as
+    "endpoint needs name"."""
+    declared = app.extensions[PERMISSIONS_KEY]
+    for endpoint, view in app.view_functions.items():
+        needed = needed_permission(view)
+        if needed is not None and needed not in declared:
+            yield f"{endpoint} needs {needed.name}"
 
 
 def current_admin() -> Admin:
@@ -121,6 +164,8 @@ def guard() -> Response | None:
     g.admin = who.admin
     g.admin_session = who.session
     g.proof = who.proof
+    # Resolved in memory from the role the admin document already gave.
+    g.permissions = permissions_of(who.admin)
     if (
         who.session is not None
         and stage_of(who.session, who.admin, services().settings).pending
@@ -128,14 +173,12 @@ def guard() -> Response | None:
     ):
         return _second_factor_due()
 
-    least = getattr(view, "least_role", DEFAULT_LEAST_ROLE) if view else ROLES[0]
-    if not who.admin.can(least):
+    # No view (a 404): nothing to protect, so the route's own answer.
+    needed = needed_permission(view) if view is not None else None
+    if needed is not None and needed.name not in g.permissions:
         _record_role_refusal(who.admin)
-        raise Forbidden(
-            N_("This needs the %(least)s role; your role is %(role)s."),
-            params={"least": least, "role": who.admin.role},
-        )
-    declared = classification(view)
+        raise MissingPermission(needed, who.admin.role)
+    declared = classification(view, request.method)
     if view is not None and declared is None and request.method in WRITE_METHODS:
         # create_app refuses to start with such a route; this is the
         # backstop for one added after start-up.

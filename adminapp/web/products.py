@@ -9,15 +9,17 @@ serve them: nothing of adminapp is forked or wrapped. The users console
 is off.
 
 A mounted blueprint gets everything the built-in pages get, because those
-are app-wide: the guard (a view that declares no role needs ``owner``), CSRF
-on forms, the security headers, error pages and the base layout. What this
-module adds:
+are app-wide: the guard (a view that declares no permission needs
+``pages.undeclared``, which only owners hold), CSRF on forms, the security
+headers, error pages and the base layout. What this module adds:
 
 * the prefix check: routes live under ``/admin/<prefix>`` and may not shadow
   a route that is already there (``/admin/login``, ``/admin/api/me``, …);
 * the navigation entry (:class:`AdminBlueprint` ``nav``), shown in the base
-  layout only to admins whose role may open its page: the least role is the
-  one the page's view declares, so the link and the guard cannot disagree;
+  layout only to admins who may open its page: the permission is the one the
+  page's view declares, so the link and the guard cannot disagree;
+* the product's permissions (``permissions``): they join the app's, and
+  each built-in role holds those whose least role it reaches;
 * the product's audit events (``events``): the trail records and filters
   only declared events.
 
@@ -35,9 +37,11 @@ from dataclasses import dataclass
 from flask import Blueprint, Flask, g
 
 from ..config import ConfigError, Settings
+from ..domain.permissions import Permission
 from ..firebase.audit import AuditTrail
 from .api import protect_api
-from .guard import DEFAULT_LEAST_ROLE
+from .guard import needed_permission
+from .permissions import PERMISSIONS_KEY, may
 
 SETTING = "ADMINAPP_BLUEPRINTS"
 USERS_CONSOLE = "adminapp.web.users:blueprints"
@@ -58,7 +62,8 @@ class NavEntry:
 
 class AdminBlueprint(Blueprint):
     """A blueprint mounted at ``/admin/<prefix>``, with an optional navigation
-    entry (``nav=("Label", "view_name")``) and audit ``events`` it records.
+    entry (``nav=("Label", "view_name")``), the audit ``events`` it records
+    and the ``permissions`` its routes declare.
 
     ``api=True`` makes it part of the JSON API instead: put it under
     ``prefix="api/<name>"``; it then gets what ``/admin/api`` gets (bearer
@@ -73,12 +78,14 @@ class AdminBlueprint(Blueprint):
         prefix: str,
         nav: tuple[str, str] | None = None,
         events: Iterable[str] = (),
+        permissions: Iterable[Permission] = (),
         api: bool = False,
         **kwargs,
     ):
         super().__init__(name, import_name, url_prefix=f"/admin/{prefix.strip('/')}", **kwargs)
         self.admin_nav = NavEntry(nav[0], f"{name}.{nav[1]}", name) if nav else None
         self.admin_events = tuple(events)
+        self.admin_permissions = tuple(permissions)
         if api:
             protect_api(self)
 
@@ -96,6 +103,10 @@ def mount_products(app: Flask, settings: Settings, audit: AuditTrail) -> None:
                     raise ConfigError(f"{SETTING}: {path} declares a bad audit event {event!r}.")
             app.register_blueprint(blueprint)
             audit.declare(events)
+            try:
+                app.extensions[PERMISSIONS_KEY].declare(getattr(blueprint, "admin_permissions", ()))
+            except (TypeError, ValueError) as error:
+                raise ConfigError(f"{SETTING}: {path}: {error}.") from None
             nav = getattr(blueprint, "admin_nav", None)
             if nav is not None:
                 if nav.endpoint not in app.view_functions:
@@ -111,16 +122,16 @@ def mount_products(app: Flask, settings: Settings, audit: AuditTrail) -> None:
 
 
 def visible_entries(app: Flask) -> list[NavEntry]:
-    """The product links the signed-in admin may follow: the role a link
-    needs is the one its view declares to the guard."""
-    admin = g.get("admin")
-    if admin is None:
+    """The product links the signed-in admin may follow: the permission a
+    link needs is the one its view declares to the guard."""
+    if g.get("admin") is None:
         return []
-    return [
-        entry
-        for entry in app.extensions.get(NAV_KEY, ())
-        if admin.can(getattr(app.view_functions[entry.endpoint], "least_role", DEFAULT_LEAST_ROLE))
-    ]
+    entries = []
+    for entry in app.extensions.get(NAV_KEY, ()):
+        needed = needed_permission(app.view_functions[entry.endpoint])
+        if needed is None or may(needed):
+            entries.append(entry)
+    return entries
 
 
 def _load(path: str) -> list[Blueprint]:

@@ -2,7 +2,10 @@
 needs a fresh second-factor proof, and one that says nothing is refused.
 
 Each guarded view that accepts a write (POST, PUT, PATCH, DELETE) is
-classified with one of three declarations:
+classified. A view whose permission is declared ``step_up=True``
+(``adminapp/domain/permissions.py``) is classified by it: its writes need a
+proof. Any other is classified with one of three declarations, which also
+take precedence over the permission's:
 
 - :func:`step_up_required`: the guard asks for a proof within
   STEP_UP_MINUTES before the view runs (GET pages may declare it too: a new
@@ -15,8 +18,10 @@ classified with one of three declarations:
   out; the proof itself; one's own language).
 
 ``create_app`` refuses to start while a write route under ``/admin`` is
-unclassified (:func:`unclassified_writes`), naming it, and the guard refuses
-such a route at run time too, so a route added without thought is closed.
+unclassified (:func:`unclassified_writes`), or exempts what its permission
+says needs a proof (:func:`weakened_writes`), naming it; the guard refuses
+an unclassified route at run time too, so a route added without thought is
+closed.
 ``tests/integration/test_route_access.py`` holds the table of every route's
 classification.
 
@@ -37,6 +42,7 @@ from typing import TypeVar
 
 from flask import Flask, g
 
+from ..domain.permissions import SESSIONS_END_OTHERS, Permission
 from ..firebase.sessions import valid_session_key
 from ..services.mfa.refusals import StepUpRequired
 from ..services.mfa.stages import step_up_due as _step_up_due
@@ -86,21 +92,51 @@ def _classify(kind: StepUp, reason: str) -> Callable[[View], View]:
     return declare
 
 
-def classification(view: Callable | None) -> Classification | None:
-    return getattr(view, "step_up", None)
+def classification(view: Callable | None, method: str) -> Classification | None:
+    """How a request with ``method`` to ``view`` is classified: the view's
+    own declaration, else, for a write, its permission's ``step_up``."""
+    declared = getattr(view, "step_up", None)
+    if declared is not None:
+        return declared
+    permission = _permission(view)
+    if permission is not None and permission.step_up and method in WRITE_METHODS:
+        return Classification(StepUp.REQUIRED, f"{permission.name} is declared step_up")
+    return None
+
+
+def _permission(view: Callable | None) -> Permission | None:
+    access = getattr(view, "access", None)
+    return access if isinstance(access, Permission) else None
+
+
+def _guarded_writes(app: Flask) -> Iterator[tuple[Callable, str, str]]:
+    """(view, method, "endpoint (METHOD path)") of each guarded write under /admin."""
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions.get(rule.endpoint)
+        if not rule.rule.startswith("/admin") or rule.endpoint == "static":
+            continue
+        if getattr(view, "public", False):
+            continue
+        for method in sorted((rule.methods or set()) & WRITE_METHODS):
+            yield view, method, f"{rule.endpoint} ({method} {rule.rule})"
 
 
 def unclassified_writes(app: Flask) -> Iterator[str]:
     """The guarded write routes under /admin that declare no step-up rule,
     as "endpoint (METHOD path)"."""
-    for rule in app.url_map.iter_rules():
-        view = app.view_functions.get(rule.endpoint)
-        if not rule.rule.startswith("/admin") or rule.endpoint == "static":
-            continue
-        if getattr(view, "public", False) or classification(view) is not None:
-            continue
-        for method in sorted((rule.methods or set()) & WRITE_METHODS):
-            yield f"{rule.endpoint} ({method} {rule.rule})"
+    for view, method, name in _guarded_writes(app):
+        if classification(view, method) is None:
+            yield name
+
+
+def weakened_writes(app: Flask) -> Iterator[str]:
+    """The write routes that exempt from step-up what their permission says
+    needs it (a service rule in its place is fine: it asks for the proof)."""
+    for view, method, name in _guarded_writes(app):
+        permission = _permission(view)
+        declared = classification(view, method)
+        if permission is not None and permission.step_up and declared.kind is StepUp.EXEMPT:
+            yield f"{name} exempts {permission.name}"
 
 
 def step_up_due() -> bool:
@@ -122,7 +158,7 @@ ENDING_ANOTHERS_SESSION = (
 def require_step_up_to_end(key: str) -> None:
     """Ending *another* admin's session is dangerous; ending one's own is
     not. Only when a step-up is due does this read whose session it is."""
-    if not step_up_due() or not valid_session_key(key):
+    if not SESSIONS_END_OTHERS.step_up or not step_up_due() or not valid_session_key(key):
         return
     target = services().sessions.get(key)
     if target is not None and target.email != g.admin.email:

@@ -1,7 +1,8 @@
 """A complete product page behind the gate: team notes.
 
-Mount it with ``ADMINAPP_BLUEPRINTS=examples.notes:bp``. Viewers read the
-notes at /admin/notes/; admins add one with a form that writes a Firestore
+Mount it with ``ADMINAPP_BLUEPRINTS=examples.notes:bp``. It declares two
+permissions: ``notes.read`` (viewers and up) for the notes at /admin/notes/,
+and ``notes.write`` (admins and owners) for the form that writes a Firestore
 document and its audit entry in one batch. Everything else (sign-in, roles,
 CSRF, headers, the layout, the "Notes" link for those who may open it) comes
 from adminapp. Its text is marked for translation like adminapp's own
@@ -20,22 +21,29 @@ from google.cloud import firestore
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from adminapp.domain.permissions import Permission
 from adminapp.firebase.audit import AuditTrail
 from adminapp.firebase.backend import FirebaseBackend
+from adminapp.i18n_marks import N_
 from adminapp.web.context import request_client, services
-from adminapp.web.guard import current_admin, role_required
+from adminapp.web.guard import current_admin, permission_required
 from adminapp.web.products import AdminBlueprint
 from adminapp.web.step_up import step_up_exempt
 
 NOTES = "example_notes"
 MAX_NOTE_LENGTH = 500
+# The product's own permissions: each built-in role holds those whose least
+# role it reaches, and templates ask can("notes.write").
+NOTES_READ = Permission("notes.read", N_("Read the team notes"), "viewer")
+NOTES_WRITE = Permission("notes.write", N_("Add team notes"), "admin")
 
 bp = AdminBlueprint(
     "notes",
     __name__,
     prefix="notes",  # routes under /admin/notes
-    nav=(_l("Notes"), "index"),  # shown to roles that may open notes.index
+    nav=(_l("Notes"), "index"),  # shown to admins who may open notes.index
     events=("note_added",),  # the audit event this page records
+    permissions=(NOTES_READ, NOTES_WRITE),  # what its routes declare
     template_folder="templates",
 )
 
@@ -80,19 +88,17 @@ def notes() -> Notes:
 
 
 def _page(form: NoteForm, status: int = 200):
-    return render_template(
-        "notes/index.html", notes=notes().latest(), form=form, me=current_admin()
-    ), status
+    return render_template("notes/index.html", notes=notes().latest(), form=form), status
 
 
 @bp.get("/")
-@role_required("viewer")
+@permission_required(NOTES_READ)
 def index():
     return _page(NoteForm())
 
 
 @bp.post("/")
-@role_required("admin")
+@permission_required(NOTES_WRITE)
 @step_up_exempt("adds a note: product data only, no account or access change")
 def add():
     form = NoteForm()

@@ -82,7 +82,7 @@ def get_pages(app) -> dict[str, str]:
     api = {rule.endpoint for rule in app.url_map.iter_rules() if rule.rule.startswith(JSON_API)}
     return {
         endpoint: least
-        for (endpoint, method), least in route_table.ACCESS.items()
+        for (endpoint, method), (_declared, least) in route_table.ACCESS.items()
         if method == "GET" and endpoint not in api and endpoint not in NOT_PAGES
     }
 

@@ -24,8 +24,8 @@ OWNER = "boss@example.com"
 PHONE = "+15555550100"
 API_ROUTES = sorted(
     (endpoint, method)
-    for (endpoint, method), least in ACCESS.items()
-    if least != PUBLIC and endpoint.split(".")[0] in {"api", "users_api"}
+    for (endpoint, method), (declared, _least) in ACCESS.items()
+    if declared != PUBLIC and endpoint.split(".")[0] in {"api", "users_api"}
 )
 
 

@@ -10,95 +10,104 @@ from __future__ import annotations
 
 import pytest
 
-from adminapp.firebase.admins import ROLES
+from adminapp.domain.roles import ROLES
+from adminapp.web.guard import SelfService
+from adminapp.web.permissions import PERMISSIONS_KEY
 from adminapp.web.step_up import StepUp, classification
 from tests.support.settings import base_config
 from tests.support.web import ORIGIN, csrf_token, exchange, sign_in
 
-PUBLIC = "public"
-# (endpoint, method) -> the least role it needs, or PUBLIC.
+PUBLIC, SELF = "public", "self-service"
+# (endpoint, method) -> (what the route declares, the least role that reaches it).
+# The first column is its permission (adminapp/domain/permissions.py, or a
+# product's), SELF for a route every signed-in admin uses on their own things
+# (guard.self_service), or PUBLIC. The second is the least built-in role
+# allowed, as it was before permissions existed: the walk below lets in the
+# roles that the declaration gives, and
+# test_the_declared_permissions_give_the_least_roles_of_the_table holds the two
+# columns equal, so the built-in roles behave as they did.
 ACCESS = {
-    ("auth.login", "GET"): PUBLIC,
-    ("auth.open_session", "POST"): PUBLIC,
-    ("auth.reset_request", "GET"): PUBLIC,
-    ("auth.reset_request", "POST"): PUBLIC,
-    ("auth.reset_confirm", "GET"): PUBLIC,
-    ("auth.reset_confirm", "POST"): PUBLIC,
-    ("auth.switch_language", "GET"): PUBLIC,
-    ("auth.logout", "POST"): "viewer",
-    ("console.dashboard", "GET"): "viewer",
-    ("console.admins", "GET"): "viewer",
-    ("console.invite_admin", "POST"): "owner",
-    ("console.change_role", "POST"): "owner",
-    ("console.set_admin_status", "POST"): "owner",
-    ("console.confirm_remove_admin", "GET"): "owner",
-    ("console.remove_admin", "POST"): "owner",
-    ("console.reset_factors", "POST"): "owner",
-    ("console.sessions", "GET"): "viewer",
-    ("console.end_session", "POST"): "viewer",
-    ("console.end_other_sessions", "POST"): "viewer",
-    ("console.sign_out_everywhere", "POST"): "viewer",
-    ("console.audit", "GET"): "viewer",
-    ("console.account", "GET"): "viewer",
-    ("console.save_account", "POST"): "viewer",
-    ("api.me", "GET"): "viewer",
-    ("api.list_admins", "GET"): "viewer",
-    ("api.invite_admin", "POST"): "owner",
-    ("api.update_admin", "PATCH"): "owner",
-    ("api.remove_admin", "DELETE"): "owner",
-    ("api.reset_factors", "POST"): "owner",
-    ("api.list_sessions", "GET"): "viewer",
-    ("api.end_session", "DELETE"): "viewer",
-    ("api.audit", "GET"): "viewer",
+    ("auth.login", "GET"): (PUBLIC, PUBLIC),
+    ("auth.open_session", "POST"): (PUBLIC, PUBLIC),
+    ("auth.reset_request", "GET"): (PUBLIC, PUBLIC),
+    ("auth.reset_request", "POST"): (PUBLIC, PUBLIC),
+    ("auth.reset_confirm", "GET"): (PUBLIC, PUBLIC),
+    ("auth.reset_confirm", "POST"): (PUBLIC, PUBLIC),
+    ("auth.switch_language", "GET"): (PUBLIC, PUBLIC),
+    ("auth.logout", "POST"): (SELF, "viewer"),
+    ("console.dashboard", "GET"): (SELF, "viewer"),
+    ("console.admins", "GET"): ("admins.read", "viewer"),
+    ("console.invite_admin", "POST"): ("admins.invite", "owner"),
+    ("console.change_role", "POST"): ("admins.role", "owner"),
+    ("console.set_admin_status", "POST"): ("admins.disable", "owner"),
+    ("console.confirm_remove_admin", "GET"): ("admins.remove", "owner"),
+    ("console.remove_admin", "POST"): ("admins.remove", "owner"),
+    ("console.reset_factors", "POST"): ("admins.factors.reset", "owner"),
+    ("console.sessions", "GET"): (SELF, "viewer"),
+    ("console.end_session", "POST"): (SELF, "viewer"),
+    ("console.end_other_sessions", "POST"): (SELF, "viewer"),
+    ("console.sign_out_everywhere", "POST"): (SELF, "viewer"),
+    ("console.audit", "GET"): ("audit.read", "viewer"),
+    ("console.account", "GET"): (SELF, "viewer"),
+    ("console.save_account", "POST"): (SELF, "viewer"),
+    ("api.me", "GET"): (SELF, "viewer"),
+    ("api.list_admins", "GET"): ("admins.read", "viewer"),
+    ("api.invite_admin", "POST"): ("admins.invite", "owner"),
+    ("api.update_admin", "PATCH"): ("admins.role", "owner"),
+    ("api.remove_admin", "DELETE"): ("admins.remove", "owner"),
+    ("api.reset_factors", "POST"): ("admins.factors.reset", "owner"),
+    ("api.list_sessions", "GET"): (SELF, "viewer"),
+    ("api.end_session", "DELETE"): (SELF, "viewer"),
+    ("api.audit", "GET"): ("audit.read", "viewer"),
     # The users console (adminapp/web/users), mounted as a product blueprint.
-    ("users.index", "GET"): "viewer",
-    ("users.show", "GET"): "viewer",
-    ("users.set_status", "POST"): "admin",
-    ("users.revoke", "POST"): "admin",
-    ("users.verify_email", "POST"): "admin",
-    ("users.send_reset", "POST"): "admin",
-    ("users.set_claims", "POST"): "owner",
-    ("users.confirm_delete", "GET"): "owner",
-    ("users.delete", "POST"): "owner",
-    ("users_api.list_users", "GET"): "viewer",
-    ("users_api.get_user", "GET"): "viewer",
-    ("users_api.set_status", "POST"): "admin",
-    ("users_api.revoke", "POST"): "admin",
-    ("users_api.verify_email", "POST"): "admin",
-    ("users_api.send_reset", "POST"): "admin",
-    ("users_api.set_claims", "PUT"): "owner",
-    ("users_api.delete_user", "DELETE"): "owner",
+    ("users.index", "GET"): ("users.read", "viewer"),
+    ("users.show", "GET"): ("users.read", "viewer"),
+    ("users.set_status", "POST"): ("users.disable", "admin"),
+    ("users.revoke", "POST"): ("users.revoke", "admin"),
+    ("users.verify_email", "POST"): ("users.verify", "admin"),
+    ("users.send_reset", "POST"): ("users.reset", "admin"),
+    ("users.set_claims", "POST"): ("users.claims", "owner"),
+    ("users.confirm_delete", "GET"): ("users.delete", "owner"),
+    ("users.delete", "POST"): ("users.delete", "owner"),
+    ("users_api.list_users", "GET"): ("users.read", "viewer"),
+    ("users_api.get_user", "GET"): ("users.read", "viewer"),
+    ("users_api.set_status", "POST"): ("users.disable", "admin"),
+    ("users_api.revoke", "POST"): ("users.revoke", "admin"),
+    ("users_api.verify_email", "POST"): ("users.verify", "admin"),
+    ("users_api.send_reset", "POST"): ("users.reset", "admin"),
+    ("users_api.set_claims", "PUT"): ("users.claims", "owner"),
+    ("users_api.delete_user", "DELETE"): ("users.delete", "owner"),
     # The example product blueprint (examples/notes), from ADMINAPP_BLUEPRINTS.
-    ("notes.index", "GET"): "viewer",
-    ("notes.add", "POST"): "admin",
-    ("mfa.challenge", "GET"): "viewer",
-    ("mfa.verify_totp", "POST"): "viewer",
-    ("mfa.verify_recovery_code", "POST"): "viewer",
-    ("mfa.enrol", "GET"): "viewer",
-    ("mfa.confirm_totp", "POST"): "viewer",
-    ("mfa.step_up", "GET"): "viewer",
-    ("mfa.step_up_continue", "GET"): "viewer",
+    ("notes.index", "GET"): ("notes.read", "viewer"),
+    ("notes.add", "POST"): ("notes.write", "admin"),
+    ("mfa.challenge", "GET"): (SELF, "viewer"),
+    ("mfa.verify_totp", "POST"): (SELF, "viewer"),
+    ("mfa.verify_recovery_code", "POST"): (SELF, "viewer"),
+    ("mfa.enrol", "GET"): (SELF, "viewer"),
+    ("mfa.confirm_totp", "POST"): (SELF, "viewer"),
+    ("mfa.step_up", "GET"): (SELF, "viewer"),
+    ("mfa.step_up_continue", "GET"): (SELF, "viewer"),
     # The admin's own security page (adminapp/web/security).
-    ("security.index", "GET"): "viewer",
-    ("security.rename_factor", "POST"): "viewer",
-    ("security.remove_factor", "POST"): "viewer",
-    ("security.regenerate_recovery_codes", "POST"): "viewer",
-    ("security.new_totp", "GET"): "viewer",
-    ("security.confirm_totp", "POST"): "viewer",
-    ("mfa.passkey_registration_options", "POST"): "viewer",
-    ("mfa.passkey_authentication_options", "POST"): "viewer",
-    ("mfa.verify_passkey", "POST"): "viewer",
-    ("mfa.enrol_passkey", "POST"): "viewer",
-    ("mfa.new_passkey", "GET"): "viewer",
-    ("mfa.add_passkey", "POST"): "viewer",
+    ("security.index", "GET"): (SELF, "viewer"),
+    ("security.rename_factor", "POST"): (SELF, "viewer"),
+    ("security.remove_factor", "POST"): (SELF, "viewer"),
+    ("security.regenerate_recovery_codes", "POST"): (SELF, "viewer"),
+    ("security.new_totp", "GET"): (SELF, "viewer"),
+    ("security.confirm_totp", "POST"): (SELF, "viewer"),
+    ("mfa.passkey_registration_options", "POST"): (SELF, "viewer"),
+    ("mfa.passkey_authentication_options", "POST"): (SELF, "viewer"),
+    ("mfa.verify_passkey", "POST"): (SELF, "viewer"),
+    ("mfa.enrol_passkey", "POST"): (SELF, "viewer"),
+    ("mfa.new_passkey", "GET"): (SELF, "viewer"),
+    ("mfa.add_passkey", "POST"): (SELF, "viewer"),
     # The per-admin lock on wrong codes, and Firebase's own second factors.
-    ("console.unlock_admin", "POST"): "owner",
-    ("api.unlock_admin", "POST"): "owner",
-    ("api.list_firebase_factors", "GET"): "owner",
-    ("api.trust_firebase_factor", "PUT"): "owner",
-    ("api.distrust_firebase_factor", "DELETE"): "owner",
-    ("security.trust_firebase_factor", "POST"): "viewer",
-    ("security.distrust_firebase_factor", "POST"): "viewer",
+    ("console.unlock_admin", "POST"): ("admins.unlock", "owner"),
+    ("api.unlock_admin", "POST"): ("admins.unlock", "owner"),
+    ("api.list_firebase_factors", "GET"): ("admins.factors.trust", "owner"),
+    ("api.trust_firebase_factor", "PUT"): ("admins.factors.trust", "owner"),
+    ("api.distrust_firebase_factor", "DELETE"): ("admins.factors.trust", "owner"),
+    ("security.trust_firebase_factor", "POST"): (SELF, "viewer"),
+    ("security.distrust_firebase_factor", "POST"): (SELF, "viewer"),
 }
 # The "pending" column: what a session waiting for its second factor may
 # reach (guard.pending_allowed). Everything else answers it as signed out.
@@ -180,6 +189,7 @@ URL_VALUES = {
     "enrolment_id": "no-such-enrolment",
 }
 SAFE = {"GET", "HEAD", "OPTIONS"}
+GUARDED = sorted(key for key, (declared, _) in ACCESS.items() if declared != PUBLIC)
 
 
 def admin_routes(app) -> set[tuple[str, str]]:
@@ -223,15 +233,48 @@ def test_every_admin_route_is_in_the_table(app):
     assert admin_routes(app) == set(ACCESS)
 
 
+def declared_access(app, endpoint: str) -> str:
+    """What a route's view declares, as the table's first column writes it."""
+    view = app.view_functions[endpoint]
+    if getattr(view, "public", False):
+        return PUBLIC
+    access = getattr(view, "access", None)
+    return SELF if isinstance(access, SelfService) else access.name
+
+
+def roles_let_in(app, endpoint: str) -> set[str]:
+    """The built-in roles that the declaration lets reach a route."""
+    declared = declared_access(app, endpoint)
+    if declared == SELF:
+        return set(ROLES)
+    return {role for role in ROLES if declared in app.extensions[PERMISSIONS_KEY].of_role(role)}
+
+
+def test_every_route_declares_the_permission_of_the_table(app):
+    assert {key: declared_access(app, key[0]) for key in ACCESS} == {
+        key: declared for key, (declared, _least) in ACCESS.items()
+    }
+
+
+def test_the_declared_permissions_give_the_least_roles_of_the_table(app):
+    """The built-in roles behave as the ranks did: a route's permission lets
+    in exactly its least role of the table and the roles above it."""
+    for (endpoint, _method), (declared, least) in ACCESS.items():
+        if declared == PUBLIC:
+            continue
+        above = set(ROLES[ROLES.index(least) :])
+        assert roles_let_in(app, endpoint) == above, endpoint
+
+
 def test_every_write_route_is_classified_for_step_up_as_the_table_says(app):
     """Closed by default: a write route missing from STEP_UP, or whose view
     declares something else, fails here (and the app refuses to start with
     an unclassified one: tests/integration/test_step_up_closed.py)."""
     declared = {}
     for endpoint, method in ACCESS:
-        if ACCESS[endpoint, method] == PUBLIC:
+        if ACCESS[endpoint, method][0] == PUBLIC:
             continue
-        found = classification(app.view_functions[endpoint])
+        found = classification(app.view_functions[endpoint], method)
         if found is not None:
             declared[endpoint, method] = found.kind.value
             assert found.kind is StepUp.REQUIRED or found.reason, (endpoint, "needs a reason")
@@ -254,7 +297,7 @@ def people(auth_emulator, store):
 def test_anonymous_visitors(app, clean, endpoint, method):
     url = url_for_rule(app, endpoint)
     response = call(app.test_client(), method, url, with_csrf=True)
-    if ACCESS[endpoint, method] == PUBLIC:
+    if ACCESS[endpoint, method][0] == PUBLIC:
         # The view answered, not the guard (the exchange's own 401 says why).
         assert response.status_code < 500
         assert "/admin/login" not in response.headers.get("Location", "")
@@ -268,14 +311,12 @@ def test_anonymous_visitors(app, clean, endpoint, method):
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(
-    ("endpoint", "method"), sorted(key for key, least in ACCESS.items() if least != PUBLIC)
-)
+@pytest.mark.parametrize(("endpoint", "method"), GUARDED)
 def test_signed_in_roles(app, auth_emulator, people, endpoint, method, role):
     client = app.test_client()
     sign_in(client, auth_emulator, f"{role}@example.com")
     response = call(client, method, url_for_rule(app, endpoint), with_csrf=True)
-    allowed = ROLES.index(role) >= ROLES.index(ACCESS[endpoint, method])
+    allowed = role in roles_let_in(app, endpoint)
     if allowed:
         assert response.status_code not in (401, 403, 500), response.get_data(as_text=True)
     else:
@@ -289,9 +330,7 @@ def test_the_pending_column_names_only_routes_of_the_table(app):
         assert getattr(view, "pending_allowed", False) == any(e == endpoint for e, _ in PENDING)
 
 
-@pytest.mark.parametrize(
-    ("endpoint", "method"), sorted(key for key, least in ACCESS.items() if least != PUBLIC)
-)
+@pytest.mark.parametrize(("endpoint", "method"), GUARDED)
 def test_pending_sessions(app, auth_emulator, people, endpoint, method):
     client = app.test_client()
     assert exchange(client, auth_emulator.sign_in("owner@example.com")).status_code == 200

@@ -11,7 +11,7 @@ import pytest
 from flask import Blueprint
 
 from adminapp import ConfigError, create_app
-from adminapp.web.guard import role_required
+from adminapp.web.guard import self_service
 from devtools.sign_in import AUTHENTICATORS
 from tests.support.firebase import OWNER
 from tests.support.settings import base_config
@@ -140,7 +140,7 @@ unclassified = Blueprint("unclassified", __name__, url_prefix="/admin/unclassifi
 
 
 @unclassified.post("/")
-@role_required("viewer")
+@self_service("a test route")
 def change_something():
     return "changed"
 
@@ -159,7 +159,7 @@ def test_an_unclassified_write_route_stops_the_app_naming_it(clean):
 def test_a_write_route_added_after_start_up_is_refused(app, signed_in_as, store):
     """The guard's backstop: a route the start-up check never saw."""
 
-    @role_required("viewer")
+    @self_service("a test route")
     def late():
         store.add_admin("written@example.com", "viewer")
         return "written"

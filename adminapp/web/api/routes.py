@@ -9,21 +9,30 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from ...addresses import identity_key
+from ...domain.permissions import (
+    ADMINS_DISABLE,
+    ADMINS_FACTORS_RESET,
+    ADMINS_FACTORS_TRUST,
+    ADMINS_INVITE,
+    ADMINS_READ,
+    ADMINS_REMOVE,
+    ADMINS_ROLE,
+    ADMINS_UNLOCK,
+    AUDIT_READ,
+    MissingPermission,
+)
+from ...domain.roles import ROLES
 from ...errors import InvalidInput
-from ...firebase.admins import ROLES, Admin, AdminNotFound
+from ...firebase.admins import Admin, AdminNotFound
 from ...firebase.audit import AuditEntry, audit_target, valid_cursor
 from ...firebase.sessions import SessionRecord
 from ...i18n_marks import N_
 from ..context import request_client, services
-from ..guard import current_admin, current_session, role_required
+from ..guard import current_admin, current_session, permission_required, self_service
 from ..invitation_notices import invitation_warnings
+from ..permissions import may
 from ..request_body import json_object
-from ..step_up import (
-    ENDING_ANOTHERS_SESSION,
-    require_step_up_to_end,
-    step_up_by_rule,
-    step_up_required,
-)
+from ..step_up import ENDING_ANOTHERS_SESSION, require_step_up_to_end, step_up_by_rule
 from . import bp
 
 MAX_AUDIT_LIMIT = 200
@@ -93,7 +102,7 @@ def _actor() -> dict:
 
 
 @bp.get("/me")
-@role_required("viewer")
+@self_service("the caller's own admin record and session")
 def me():
     session = current_session().session
     return jsonify(
@@ -104,14 +113,13 @@ def me():
 
 
 @bp.get("/admins")
-@role_required("viewer")
+@permission_required(ADMINS_READ)
 def list_admins():
     return jsonify(admins=[admin_json(a) for a in services().directory.list()])
 
 
 @bp.post("/admins")
-@role_required("owner")
-@step_up_required
+@permission_required(ADMINS_INVITE)
 def invite_admin():
     body = json_object()
     email, role = identity_key(body.get("email")), _role(body.get("role"))
@@ -133,8 +141,7 @@ def invite_admin():
 
 
 @bp.patch("/admins/<email>")
-@role_required("owner")
-@step_up_required
+@permission_required(ADMINS_ROLE)
 def update_admin(email: str):
     email = identity_key(email)
     body = json_object(allowed={"role", "disabled"})
@@ -142,6 +149,10 @@ def update_admin(email: str):
         raise InvalidInput(N_("Send 'role' and/or 'disabled' (and nothing else)."))
     if "disabled" in body and not isinstance(body["disabled"], bool):
         raise InvalidInput(N_("'disabled' must be true or false."))
+    # The route needs admins.role (the guard checked it); a status change
+    # needs its own permission too.
+    if "disabled" in body and not may(ADMINS_DISABLE):
+        raise MissingPermission(ADMINS_DISABLE, current_admin().role)
     change = services().management.update(
         email,
         role=_role(body["role"]) if "role" in body else None,
@@ -152,8 +163,7 @@ def update_admin(email: str):
 
 
 @bp.delete("/admins/<email>")
-@role_required("owner")
-@step_up_required
+@permission_required(ADMINS_REMOVE)
 def remove_admin(email: str):
     email = identity_key(email)
     services().management.remove(email, **_actor())
@@ -161,8 +171,7 @@ def remove_admin(email: str):
 
 
 @bp.post("/admins/<email>/reset-factors")
-@role_required("owner")
-@step_up_required
+@permission_required(ADMINS_FACTORS_RESET)
 def reset_factors(email: str):
     email = identity_key(email)
     me = current_admin()
@@ -171,8 +180,7 @@ def reset_factors(email: str):
 
 
 @bp.post("/admins/<email>/unlock")
-@role_required("owner")
-@step_up_required
+@permission_required(ADMINS_UNLOCK)
 def unlock_admin(email: str):
     email = identity_key(email)
     was_locked = services().management.unlock(email, **_actor())
@@ -192,7 +200,7 @@ def firebase_factor_json(enrolment) -> dict:
 
 
 @bp.get("/admins/<email>/firebase-factors")
-@role_required("owner")
+@permission_required(ADMINS_FACTORS_TRUST)
 def list_firebase_factors(email: str):
     admin = services().directory.get(identity_key(email))
     if admin is None:
@@ -202,8 +210,7 @@ def list_firebase_factors(email: str):
 
 
 @bp.put("/admins/<email>/firebase-factors/<enrolment_id>")
-@role_required("owner")
-@step_up_required
+@permission_required(ADMINS_FACTORS_TRUST)
 def trust_firebase_factor(email: str, enrolment_id: str):
     email = identity_key(email)
     services().firebase_factors.trust(email, enrolment_id, **_actor())
@@ -211,8 +218,7 @@ def trust_firebase_factor(email: str, enrolment_id: str):
 
 
 @bp.delete("/admins/<email>/firebase-factors/<enrolment_id>")
-@role_required("owner")
-@step_up_required
+@permission_required(ADMINS_FACTORS_TRUST)
 def distrust_firebase_factor(email: str, enrolment_id: str):
     email = identity_key(email)
     services().firebase_factors.distrust(email, enrolment_id, **_actor())
@@ -220,7 +226,7 @@ def distrust_firebase_factor(email: str, enrolment_id: str):
 
 
 @bp.get("/sessions")
-@role_required("viewer")
+@self_service("the caller's own sessions; others' need sessions.read_others (AccessService)")
 def list_sessions():
     raw = request.args.get("email")
     sessions = services().access.sessions_of(current_admin(), identity_key(raw) if raw else None)
@@ -229,7 +235,7 @@ def list_sessions():
 
 
 @bp.delete("/sessions/<key>")
-@role_required("viewer")
+@self_service("ends the caller's own session; others' need sessions.end_others (AccessService)")
 @step_up_by_rule(ENDING_ANOTHERS_SESSION)
 def end_session(key: str):
     require_step_up_to_end(key)
@@ -238,7 +244,7 @@ def end_session(key: str):
 
 
 @bp.get("/audit")
-@role_required("viewer")
+@permission_required(AUDIT_READ)
 def audit():
     args = request.args
     event = args.get("event") or None

@@ -17,7 +17,7 @@ from ...i18n_marks import N_
 from ..bearer import bearer_token
 from ..context import request_client, services, session_cookie
 from ..extensions import limiter
-from ..guard import current_admin, current_session, pending_allowed, public, role_required
+from ..guard import current_admin, current_session, pending_allowed, public, self_service
 from ..headers import signs_in_to_firebase
 from ..i18n import remember_language
 from ..redirects import safe_next
@@ -25,6 +25,9 @@ from ..request_body import json_object
 from ..step_up import step_up_exempt
 from . import bp
 from .firebase_web import GSTATIC_APP_URL, VENDOR_PATH, login_messages, web_config
+
+# Why every signed-in admin may use these (guard.self_service).
+OWN_SESSION = "ends the caller's own session"
 
 
 def _sign_in_limit() -> str:
@@ -70,7 +73,7 @@ def open_session():
 
 
 @bp.post("/logout")
-@role_required("viewer")
+@self_service(OWN_SESSION)
 @pending_allowed
 @step_up_exempt("signing out only ends this session")
 def logout():

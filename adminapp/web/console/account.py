@@ -11,15 +11,18 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from ..context import services
-from ..guard import current_admin, role_required
+from ..guard import current_admin, self_service
 from ..i18n import forget_language, remember_language
 from ..step_up import step_up_exempt
 from . import bp
 from .forms import AccountForm
 
+# Why every signed-in admin may use these (guard.self_service).
+OWN_ACCOUNT = "the caller's own language and time zone"
+
 
 @bp.get("/account")
-@role_required("viewer")
+@self_service(OWN_ACCOUNT)
 def account():
     admin = current_admin()
     form = AccountForm(data={"locale": admin.locale or "", "timezone": admin.timezone or ""})
@@ -27,7 +30,7 @@ def account():
 
 
 @bp.post("/account")
-@role_required("viewer")
+@self_service(OWN_ACCOUNT)
 @step_up_exempt("one's own language and time zone change what one reads, not what one may do")
 def save_account():
     form = AccountForm()

@@ -1,4 +1,4 @@
-"""Admins page: everyone sees the directory; owners change it."""
+"""Admins page: viewers and up see the directory; owners change it."""
 
 from __future__ import annotations
 
@@ -6,14 +6,23 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from ...addresses import InvalidEmail, OutsideAllowedDomains, identity_key
+from ...domain.permissions import (
+    ADMINS_DISABLE,
+    ADMINS_FACTORS_RESET,
+    ADMINS_INVITE,
+    ADMINS_READ,
+    ADMINS_REMOVE,
+    ADMINS_ROLE,
+    ADMINS_UNLOCK,
+)
 from ...firebase.admins import AdminExists, AdminNotFound, LastOwner
 from ...services.management import SignsInOtherwise
 from ..context import request_client, services
-from ..guard import current_admin, role_required
+from ..guard import current_admin, permission_required
 from ..i18n import say
 from ..invitation_notices import invitation_warnings
 from ..labels import role_name
-from ..step_up import step_up_required
+from ..permissions import may
 from . import bp
 from .forms import ConfirmForm, InviteForm, RoleForm
 
@@ -23,8 +32,8 @@ def _listing(status: int = 200, *, invite_form: InviteForm | None = None, error:
     return render_template(
         "console/admins.html",
         admins=services().directory.list(),
-        # Only owners can lift a lock; only they are shown who is locked.
-        locks=services().lockout.locked_admins() if me.can("owner") else {},
+        # Only who may lift a lock is shown who is locked.
+        locks=services().lockout.locked_admins() if may(ADMINS_UNLOCK) else {},
         invite_form=invite_form or _invite_form(),
         role_form=RoleForm(),
         confirm_form=ConfirmForm(),
@@ -51,14 +60,13 @@ def _done(message: str):
 
 
 @bp.get("/admins")
-@role_required("viewer")
+@permission_required(ADMINS_READ)
 def admins():
     return _listing()
 
 
 @bp.post("/admins")
-@role_required("owner")
-@step_up_required
+@permission_required(ADMINS_INVITE)
 def invite_admin():
     form = _invite_form()
     if not form.validate():
@@ -97,8 +105,7 @@ def invite_admin():
 
 
 @bp.post("/admins/<email>/role")
-@role_required("owner")
-@step_up_required
+@permission_required(ADMINS_ROLE)
 def change_role(email: str):
     email = _target(email)
     form = RoleForm()
@@ -113,8 +120,7 @@ def change_role(email: str):
 
 
 @bp.post("/admins/<email>/<any(disable, enable):action>")
-@role_required("owner")
-@step_up_required
+@permission_required(ADMINS_DISABLE)
 def set_admin_status(email: str, action: str):
     email = _target(email)
     disabled = action == "disable"
@@ -129,7 +135,7 @@ def set_admin_status(email: str, action: str):
 
 
 @bp.get("/admins/<email>/remove")
-@role_required("owner")
+@permission_required(ADMINS_REMOVE)
 def confirm_remove_admin(email: str):
     email = _target(email)
     admin = services().directory.get(email)
@@ -139,8 +145,7 @@ def confirm_remove_admin(email: str):
 
 
 @bp.post("/admins/<email>/remove")
-@role_required("owner")
-@step_up_required
+@permission_required(ADMINS_REMOVE)
 def remove_admin(email: str):
     email = _target(email)
     return _apply(
@@ -152,8 +157,7 @@ def remove_admin(email: str):
 
 
 @bp.post("/admins/<email>/reset-factors")
-@role_required("owner")
-@step_up_required
+@permission_required(ADMINS_FACTORS_RESET)
 def reset_factors(email: str):
     email = _target(email)
     me = current_admin()
@@ -171,8 +175,7 @@ def reset_factors(email: str):
 
 
 @bp.post("/admins/<email>/unlock")
-@role_required("owner")
-@step_up_required
+@permission_required(ADMINS_UNLOCK)
 def unlock_admin(email: str):
     email = _target(email)
     services().management.unlock(email, actor=current_admin().email, client=request_client())

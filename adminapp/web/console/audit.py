@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from flask import render_template, request
 
+from ...domain.permissions import AUDIT_READ
 from ...errors import InvalidInput
 from ...firebase.audit import audit_target, valid_cursor
 from ...i18n_marks import N_
 from ..context import services
-from ..guard import role_required
+from ..guard import permission_required
 from . import bp
 from .forms import AuditFilterForm
 
 
 @bp.get("/audit")
-@role_required("viewer")
+@permission_required(AUDIT_READ)
 def audit():
     form = AuditFilterForm(request.args, services().audit.events)
     if not form.validate():

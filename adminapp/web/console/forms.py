@@ -10,7 +10,7 @@ from wtforms.validators import AnyOf, Length, Optional
 from ...addresses import MAX_EMAIL_LENGTH
 from ...catalogs import supported_locales
 from ...config import Settings
-from ...firebase.admins import ROLES
+from ...domain.roles import ROLES, VIEWER
 from ...timezones import zone_names
 from ..form_fields import email_field
 from ..i18n import language_choices
@@ -36,7 +36,7 @@ def _role_field(**kwargs) -> SelectField:
 
 class InviteForm(FlaskForm):
     email = email_field(_l("Enter an email address."))
-    role = _role_field(default="viewer")
+    role = _role_field(default=VIEWER)
     # How they will sign in: "password" or a provider button's id. The
     # choices are the site's (set by the view from the settings).
     provider = SelectField(_l("Signs in with"), validate_choice=True)

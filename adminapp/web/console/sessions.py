@@ -1,4 +1,4 @@
-"""Sessions page: your open sessions (owners: anyone's), ending them."""
+"""Sessions page: your open sessions (with sessions.read_others: anyone's), ending them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from flask_babel import ngettext
 
 from ...addresses import identity_key
 from ..context import request_client, services, session_cookie
-from ..guard import current_admin, current_session, role_required
+from ..guard import current_admin, current_session, self_service
 from ..step_up import (
     ENDING_ANOTHERS_SESSION,
     require_step_up_to_end,
@@ -33,7 +33,7 @@ def _back_to(email: str):
 
 
 @bp.get("/sessions")
-@role_required("viewer")
+@self_service("the caller's own sessions; others' need sessions.read_others (AccessService)")
 def sessions():
     email = _whose()
     return render_template(
@@ -47,7 +47,7 @@ def sessions():
 
 
 @bp.post("/sessions/<key>/end")
-@role_required("viewer")
+@self_service("ends the caller's own session; others' need sessions.end_others (AccessService)")
 @step_up_by_rule(ENDING_ANOTHERS_SESSION)
 def end_session(key: str):
     current = current_session().session
@@ -60,7 +60,7 @@ def end_session(key: str):
 
 
 @bp.post("/sessions/end-others")
-@role_required("viewer")
+@self_service("ends the caller's own other sessions")
 @step_up_exempt("ends only the caller's own other sessions: it takes access away, never gives it")
 def end_other_sessions():
     me = current_session()
@@ -79,7 +79,7 @@ def end_other_sessions():
 
 
 @bp.post("/sessions/end-all")
-@role_required("viewer")
+@self_service("signs the caller out everywhere")
 @step_up_exempt("signs the caller out everywhere: it takes access away, never gives it")
 def sign_out_everywhere():
     count = services().access.sign_out_everywhere(current_session(), request_client())

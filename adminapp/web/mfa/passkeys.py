@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from ...errors import Conflict, InvalidInput
 from ...services.mfa.refusals import SecondFactorSessionOver, TooManyAttempts
 from ..context import request_client, services
-from ..guard import current_session, pending_allowed, role_required
+from ..guard import current_session, pending_allowed, self_service
 from ..i18n import say
 from ..labels import factor_name
 from ..step_up import step_up_by_rule, step_up_exempt, step_up_required
@@ -46,6 +46,10 @@ SIMPLEWEBAUTHN_JS = f"vendor/simplewebauthn/{SIMPLEWEBAUTHN_VERSION}/index.umd.m
 @bp.app_context_processor
 def passkey_script():
     return {"simplewebauthn_js": SIMPLEWEBAUTHN_JS, "passkey_messages": passkey_messages}
+
+
+# Why every signed-in admin may use these (guard.self_service).
+OWN_FACTOR = "proves or adds the caller's own second factor"
 
 
 def passkey_messages() -> dict:
@@ -79,7 +83,7 @@ def _options(json_text: str) -> Response:
 
 @bp.post("/passkeys/registration-options")
 @second_factor_limit
-@role_required("viewer")
+@self_service(OWN_FACTOR)
 @pending_allowed
 @step_up_by_rule(ADDING_A_PASSKEY)
 def passkey_registration_options():
@@ -91,7 +95,7 @@ def passkey_registration_options():
 
 @bp.post("/passkeys/authentication-options")
 @second_factor_limit
-@role_required("viewer")
+@self_service(OWN_FACTOR)
 @pending_allowed
 @step_up_exempt(THE_PROOF_ITSELF)
 def passkey_authentication_options():
@@ -106,7 +110,7 @@ def passkey_authentication_options():
 
 @bp.post("/passkey")
 @second_factor_limit
-@role_required("viewer")
+@self_service(OWN_FACTOR)
 @pending_allowed
 @step_up_exempt(THE_PROOF_ITSELF)
 def verify_passkey():
@@ -131,7 +135,7 @@ def verify_passkey():
 
 @bp.post("/enrol/passkey")
 @second_factor_limit
-@role_required("viewer")
+@self_service(OWN_FACTOR)
 @pending_allowed
 @step_up_by_rule(FIRST_FACTOR)
 def enrol_passkey():
@@ -141,7 +145,7 @@ def enrol_passkey():
 
 
 @bp.get("/passkeys/new")
-@role_required("viewer")
+@self_service(OWN_FACTOR)
 @step_up_required
 def new_passkey():
     """Add a passkey from a full session (the security page links here),
@@ -151,7 +155,7 @@ def new_passkey():
 
 @bp.post("/passkeys/new")
 @second_factor_limit
-@role_required("viewer")
+@self_service(OWN_FACTOR)
 @step_up_required
 def add_passkey():
     return _register(url_for(".new_passkey", next=next_path()))

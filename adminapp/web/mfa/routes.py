@@ -14,7 +14,7 @@ from ...errors import InvalidInput
 from ...services.mfa.refusals import SecondFactorSessionOver, TooManyAttempts
 from ...services.mfa.stages import Stage, stage_of
 from ..context import request_client, services
-from ..guard import current_session, pending_allowed, role_required
+from ..guard import current_session, pending_allowed, self_service
 from ..i18n import say
 from ..step_up import step_up_by_rule, step_up_exempt
 from . import bp
@@ -33,6 +33,9 @@ from .pages import (
 THE_PROOF_ITSELF = "the second-factor proof itself"
 FIRST_FACTOR = "the first factor of a pending session; anything else is refused by the stage rule"
 
+# Why every signed-in admin may use these (guard.self_service).
+OWN_FACTOR = "proves or sets up the caller's own second factor"
+
 
 def _stage():
     current = current_session()
@@ -40,7 +43,7 @@ def _stage():
 
 
 @bp.get("")
-@role_required("viewer")
+@self_service(OWN_FACTOR)
 @pending_allowed
 def challenge():
     stage = _stage()
@@ -53,7 +56,7 @@ def challenge():
 
 @bp.post("/totp")
 @second_factor_limit
-@role_required("viewer")
+@self_service(OWN_FACTOR)
 @pending_allowed
 @step_up_exempt(THE_PROOF_ITSELF)
 def verify_totp():
@@ -71,7 +74,7 @@ def verify_totp():
 
 @bp.post("/recovery")
 @second_factor_limit
-@role_required("viewer")
+@self_service(OWN_FACTOR)
 @pending_allowed
 @step_up_exempt(THE_PROOF_ITSELF)
 def verify_recovery_code():
@@ -88,7 +91,7 @@ def verify_recovery_code():
 
 
 @bp.get("/enrol")
-@role_required("viewer")
+@self_service(OWN_FACTOR)
 @pending_allowed
 def enrol():
     stage = _stage()
@@ -101,7 +104,7 @@ def enrol():
 
 @bp.post("/enrol/totp")
 @second_factor_limit
-@role_required("viewer")
+@self_service(OWN_FACTOR)
 @pending_allowed
 @step_up_by_rule(FIRST_FACTOR)
 def confirm_totp():

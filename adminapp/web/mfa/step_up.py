@@ -20,7 +20,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from ...services.mfa.refusals import StepUpRequired
-from ..guard import current_session, role_required
+from ..guard import current_session, self_service
 from ..i18n import say
 from ..redirects import DASHBOARD, safe_next
 from ..responses import error_response, wants_json
@@ -33,6 +33,9 @@ from .pages import challenge_page
 MAX_RESUME_BYTES = 2048
 # Fields never carried over (secrets, and the token that is renewed).
 _DROPPED = frozenset({"csrf_token", "password", "new_password"})
+
+# Why every signed-in admin may use these (guard.self_service).
+OWN_PROOF = "asks the caller for their own fresh proof"
 
 
 @bp.app_errorhandler(StepUpRequired)
@@ -63,7 +66,7 @@ def _remember_action() -> None:
 
 
 @bp.get("/step-up")
-@role_required("viewer")
+@self_service(OWN_PROOF)
 def step_up():
     """Prove a factor now (for API callers and links), then go to ``next``."""
     if not current_session().session or not step_up_due():
@@ -72,7 +75,7 @@ def step_up():
 
 
 @bp.get("/continue")
-@role_required("viewer")
+@self_service(OWN_PROOF)
 def step_up_continue():
     resume = session.pop(RESUME_KEY, None)
     current = current_session().session

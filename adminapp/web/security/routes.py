@@ -17,7 +17,7 @@ from ...services.mfa.own_factors import MAX_FACTOR_NAME
 from ...services.mfa.recovery_codes import recovery_codes_left
 from ...services.mfa.refusals import SecondFactorSessionOver, TooManyAttempts
 from ..context import request_client, services
-from ..guard import current_session, role_required
+from ..guard import current_session, self_service
 from ..i18n import say
 from ..mfa.forms import TotpEnrolmentForm
 from ..mfa.pages import back_to_login, enrolment_page
@@ -27,6 +27,9 @@ from . import bp
 # The passkey work adds this route (adding a passkey from a full session);
 # the page links to it once it exists.
 ADD_PASSKEY_ENDPOINT = "mfa.new_passkey"
+
+# Why every signed-in admin may use these (guard.self_service).
+OWN_FACTORS = "the caller's own factors and recovery codes"
 
 
 class RenameForm(FlaskForm):
@@ -65,13 +68,13 @@ def _done(message: str):
 
 
 @bp.get("")
-@role_required("viewer")
+@self_service(OWN_FACTORS)
 def index():
     return _page()
 
 
 @bp.post("/factors/<factor_id>/rename")
-@role_required("viewer")
+@self_service(OWN_FACTORS)
 @step_up_exempt("a factor's name is a label for its owner; it proves or opens nothing")
 def rename_factor(factor_id: str):
     form = RenameForm()
@@ -83,7 +86,7 @@ def rename_factor(factor_id: str):
 
 
 @bp.post("/factors/<factor_id>/remove")
-@role_required("viewer")
+@self_service(OWN_FACTORS)
 @step_up_required
 def remove_factor(factor_id: str):
     current = current_session()
@@ -92,7 +95,7 @@ def remove_factor(factor_id: str):
 
 
 @bp.post("/firebase-factors/<enrolment_id>/trust")
-@role_required("viewer")
+@self_service(OWN_FACTORS)
 @step_up_required
 def trust_firebase_factor(enrolment_id: str):
     """Trust one of one's own Firebase second factors, from a full session
@@ -105,7 +108,7 @@ def trust_firebase_factor(enrolment_id: str):
 
 
 @bp.post("/firebase-factors/<enrolment_id>/distrust")
-@role_required("viewer")
+@self_service(OWN_FACTORS)
 @step_up_required
 def distrust_firebase_factor(enrolment_id: str):
     me = current_session().admin
@@ -116,7 +119,7 @@ def distrust_firebase_factor(enrolment_id: str):
 
 
 @bp.post("/recovery-codes")
-@role_required("viewer")
+@self_service(OWN_FACTORS)
 @step_up_required
 def regenerate_recovery_codes():
     current = current_session()
@@ -127,7 +130,7 @@ def regenerate_recovery_codes():
 
 
 @bp.get("/totp")
-@role_required("viewer")
+@self_service(OWN_FACTORS)
 @step_up_required
 def new_totp():
     """A new authenticator key, on the enrolment page of the sign-in."""
@@ -135,7 +138,7 @@ def new_totp():
 
 
 @bp.post("/totp")
-@role_required("viewer")
+@self_service(OWN_FACTORS)
 @step_up_required
 def confirm_totp():
     form = TotpEnrolmentForm()

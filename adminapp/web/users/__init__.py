@@ -11,14 +11,15 @@ from flask_babel import lazy_gettext as _l
 from ...services.users import Actor
 from ..context import request_client
 from ..guard import current_admin
+from ..permissions import held
 from ..products import AdminBlueprint
 from ..step_up import step_up_due
 
 # Which users-console actions need a fresh proof: a service rule
 # (services/users.py), because it depends on the account acted on.
 USERS_CONSOLE_RULE = (
-    "owner actions (claims, delete) and any action on an account that is an admin "
-    "here need a fresh proof (UsersConsole._allowed)"
+    "actions whose permission is declared step_up (users.claims, users.delete) and any "
+    "action on an account that is an admin here need a fresh proof (UsersConsole._allowed)"
 )
 
 bp = AdminBlueprint("users", __name__, prefix="users", nav=(_l("Users"), "index"))
@@ -30,7 +31,11 @@ def acting_admin() -> Actor:
     """The signed-in admin, as the users service knows an actor."""
     admin = current_admin()
     return Actor(
-        name=admin.email, role=admin.role, client=request_client(), step_up_due=step_up_due()
+        name=admin.email,
+        role=admin.role,
+        permissions=held(),
+        client=request_client(),
+        step_up_due=step_up_due(),
     )
 
 

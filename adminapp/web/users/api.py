@@ -7,6 +7,15 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
+from ...domain.permissions import (
+    USERS_CLAIMS,
+    USERS_DELETE,
+    USERS_DISABLE,
+    USERS_READ,
+    USERS_RESET,
+    USERS_REVOKE,
+    USERS_VERIFY,
+)
 from ...errors import InvalidInput
 from ...firebase.users import MAX_PAGE_SIZE, EndUser
 from ...i18n_marks import N_
@@ -14,7 +23,7 @@ from ...services.users import ClaimsTooDeep, UserDetail
 from ..api.routes import iso
 from ..auth.reset import claim_reset_slot
 from ..context import services
-from ..guard import role_required
+from ..guard import permission_required
 from ..request_body import json_object
 from ..step_up import step_up_by_rule
 from . import USERS_CONSOLE_RULE, acting_admin, api_bp
@@ -44,7 +53,7 @@ def user_json(user: EndUser, detail: UserDetail | None = None) -> dict:
 
 
 @api_bp.get("")
-@role_required("viewer")
+@permission_required(USERS_READ)
 def list_users():
     args = request.args
     if args.get("q"):
@@ -63,7 +72,7 @@ def list_users():
 
 
 @api_bp.get("/<uid>")
-@role_required("viewer")
+@permission_required(USERS_READ)
 def get_user(uid: str):
     detail = services().users.show(uid)
     return jsonify(user=user_json(detail.user, detail))
@@ -75,28 +84,28 @@ def _acted(user: EndUser, action: str):
 
 
 @api_bp.post("/<uid>/<any(disable, enable):action>")
-@role_required("admin")
+@permission_required(USERS_DISABLE)
 @step_up_by_rule(USERS_CONSOLE_RULE)
 def set_status(uid: str, action: str):
     return _acted(services().users.set_disabled(uid, action == "disable", acting_admin()), action)
 
 
 @api_bp.post("/<uid>/revoke")
-@role_required("admin")
+@permission_required(USERS_REVOKE)
 @step_up_by_rule(USERS_CONSOLE_RULE)
 def revoke(uid: str):
     return _acted(services().users.revoke_refresh_tokens(uid, acting_admin()), "revoke")
 
 
 @api_bp.post("/<uid>/verify")
-@role_required("admin")
+@permission_required(USERS_VERIFY)
 @step_up_by_rule(USERS_CONSOLE_RULE)
 def verify_email(uid: str):
     return _acted(services().users.mark_email_verified(uid, acting_admin()), "verify")
 
 
 @api_bp.post("/<uid>/reset")
-@role_required("admin")
+@permission_required(USERS_RESET)
 @step_up_by_rule(USERS_CONSOLE_RULE)
 def send_reset(uid: str):
     user = services().users.send_password_reset(uid, acting_admin(), gate=claim_reset_slot)
@@ -104,7 +113,7 @@ def send_reset(uid: str):
 
 
 @api_bp.put("/<uid>/claims")
-@role_required("owner")
+@permission_required(USERS_CLAIMS)
 @step_up_by_rule(USERS_CONSOLE_RULE)
 def set_claims(uid: str):
     # A body too deep to parse is too deep because of its claims.
@@ -114,7 +123,7 @@ def set_claims(uid: str):
 
 
 @api_bp.delete("/<uid>")
-@role_required("owner")
+@permission_required(USERS_DELETE)
 @step_up_by_rule(USERS_CONSOLE_RULE)
 def delete_user(uid: str):
     body = json_object(allowed={"confirm"})

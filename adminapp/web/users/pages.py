@@ -7,6 +7,15 @@ import json
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ...domain.permissions import (
+    USERS_CLAIMS,
+    USERS_DELETE,
+    USERS_DISABLE,
+    USERS_READ,
+    USERS_RESET,
+    USERS_REVOKE,
+    USERS_VERIFY,
+)
 from ...errors import InvalidInput
 from ...firebase.users import MAX_PAGE_TOKEN_LENGTH, UserNotFound
 from ...i18n_marks import N_
@@ -14,7 +23,7 @@ from ...services.users import InvalidClaims
 from ..auth.reset import claim_reset_slot
 from ..console.forms import ConfirmForm
 from ..context import services
-from ..guard import current_admin, role_required
+from ..guard import permission_required
 from ..i18n import say
 from ..step_up import step_up_by_rule
 from . import USERS_CONSOLE_RULE, acting_admin, bp
@@ -36,7 +45,7 @@ def _done(action: str, user, uid: str):
 
 
 @bp.get("/")
-@role_required("viewer")
+@permission_required(USERS_READ)
 def index():
     form = SearchForm(request.args)
     if not form.validate():
@@ -64,20 +73,19 @@ def _user_page(uid: str, *, claims_form: ClaimsForm | None = None, status: int =
         "users/show.html",
         detail=detail,
         user=detail.user,
-        me=current_admin(),
         claims_form=claims_form,
         confirm_form=ConfirmForm(),
     ), status
 
 
 @bp.get("/<uid>")
-@role_required("viewer")
+@permission_required(USERS_READ)
 def show(uid: str):
     return _user_page(uid)
 
 
 @bp.post("/<uid>/<any(disable, enable):action>")
-@role_required("admin")
+@permission_required(USERS_DISABLE)
 @step_up_by_rule(USERS_CONSOLE_RULE)
 def set_status(uid: str, action: str):
     user = services().users.set_disabled(uid, action == "disable", acting_admin())
@@ -85,21 +93,21 @@ def set_status(uid: str, action: str):
 
 
 @bp.post("/<uid>/revoke")
-@role_required("admin")
+@permission_required(USERS_REVOKE)
 @step_up_by_rule(USERS_CONSOLE_RULE)
 def revoke(uid: str):
     return _done("revoke", services().users.revoke_refresh_tokens(uid, acting_admin()), uid)
 
 
 @bp.post("/<uid>/verify")
-@role_required("admin")
+@permission_required(USERS_VERIFY)
 @step_up_by_rule(USERS_CONSOLE_RULE)
 def verify_email(uid: str):
     return _done("verify", services().users.mark_email_verified(uid, acting_admin()), uid)
 
 
 @bp.post("/<uid>/reset")
-@role_required("admin")
+@permission_required(USERS_RESET)
 @step_up_by_rule(USERS_CONSOLE_RULE)
 def send_reset(uid: str):
     user = services().users.send_password_reset(uid, acting_admin(), gate=claim_reset_slot)
@@ -107,7 +115,7 @@ def send_reset(uid: str):
 
 
 @bp.post("/<uid>/claims")
-@role_required("owner")
+@permission_required(USERS_CLAIMS)
 @step_up_by_rule(USERS_CONSOLE_RULE)
 def set_claims(uid: str):
     form = ClaimsForm()
@@ -123,14 +131,14 @@ def set_claims(uid: str):
 
 
 @bp.get("/<uid>/delete")
-@role_required("owner")
+@permission_required(USERS_DELETE)
 def confirm_delete(uid: str):
     detail = services().users.show(uid)
     return render_template("users/delete.html", user=detail.user, form=DeleteForm())
 
 
 @bp.post("/<uid>/delete")
-@role_required("owner")
+@permission_required(USERS_DELETE)
 @step_up_by_rule(USERS_CONSOLE_RULE)
 def delete(uid: str):
     form = DeleteForm()

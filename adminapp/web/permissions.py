@@ -1,0 +1,45 @@
+"""The app's permissions and what the signed-in admin holds.
+
+The declaration is ``adminapp/domain/permissions.py``; this module keeps the
+app's :class:`~adminapp.domain.permissions.Permissions` (the built-in ones,
+and each product's, declared when its blueprint is mounted) and answers
+"may the admin of this request do that?" for views (:func:`may`) and
+templates (``can("users.delete")``). The guard resolves the admin's
+permissions once per request from their role, in memory: no read.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+
+from ..domain.permissions import Permission, Permissions
+from ..firebase.admins import Admin
+
+PERMISSIONS_KEY = "adminapp.permissions"
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[PERMISSIONS_KEY] = Permissions()
+    app.jinja_env.globals["can"] = may
+
+
+def registry() -> Permissions:
+    """The current app's permissions."""
+    return current_app.extensions[PERMISSIONS_KEY]
+
+
+def permissions_of(admin: Admin) -> frozenset[str]:
+    """What ``admin`` may do: their role's permissions; nothing once disabled."""
+    return frozenset() if admin.disabled else registry().of_role(admin.role)
+
+
+def held() -> frozenset[str]:
+    """The signed-in admin's permissions (the guard sets them); none before."""
+    return g.get("permissions", frozenset())
+
+
+def may(permission: Permission | str) -> bool:
+    """Whether the signed-in admin holds ``permission``. A name that is not
+    declared raises KeyError: a typo in a template fails loudly instead of
+    hiding a button from everyone."""
+    return registry()[permission].name in held()
