@@ -4,7 +4,7 @@ a real SMTP server."""
 
 from __future__ import annotations
 
-import time
+import threading
 
 import pytest
 
@@ -93,11 +93,13 @@ def test_the_request_does_not_wait_for_the_delivery(app, client, people, emails)
     # The decision and the delivery happen after the response: the page can
     # be answered before any email exists.
     services = app.extensions["adminapp"]
-    for _ in range(2):  # both workers busy
-        services.background.submit(lambda: time.sleep(1.5), "hold the worker")
+    release = threading.Event()
+    for _ in range(2):  # both workers busy until the test lets them go
+        services.background.submit(lambda: release.wait(60), "hold the worker")
     response = request_reset(client, OWNER)
     assert response.status_code == 200
     assert emails(OWNER) == 0
+    release.set()
     settle(app)
     assert emails(OWNER) == 1
 

@@ -16,7 +16,6 @@ import os
 import signal
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -88,15 +87,25 @@ def test_two_workers_share_the_double_submit_guard(two_workers, auth_emulator, s
     }
 
     assert answers == {address: [200, 409] for address in addresses}
-    pids = {r["id"]: r["pid"] for r in two_workers.served() if r["path"] == "/admin/resetpassword"}
+    # gunicorn writes the access line after the response has gone: wait for
+    # all of them rather than read the log the moment the last answer came.
+    eventually(lambda: len(reset_posts(two_workers)) == 2 * PAIRS, within=30)
+    pids = reset_posts(two_workers)
     split = [n for n in range(PAIRS) if pids[f"{n}-a"] != pids[f"{n}-b"]]
     assert split, "every pair landed on one worker; the guard was not tested across workers"
-    # One email per address (deliveries run after the response, in the worker).
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and len(outbox.sent()) < PAIRS:
-        time.sleep(0.2)
-    time.sleep(1)  # time for a second email, were one on its way
+    # Deliveries run after the response, in the worker, and each is audited
+    # once it is done: when every accepted request has its audit entry, every
+    # email that was going to be sent has been, and a 409 queued none.
+    eventually(lambda: len(store.audit(event="password_reset_requested")) >= PAIRS, within=60)
+    assert sorted(e["target"] for e in store.audit(event="password_reset_requested")) == sorted(
+        addresses
+    )
     assert sorted(code["email"] for code in outbox.sent()) == sorted(addresses)
+
+
+def reset_posts(server) -> dict[str, str]:
+    """X-Test-Request id -> worker pid, for the reset posts logged so far."""
+    return {r["id"]: r["pid"] for r in server.served() if r["path"] == "/admin/resetpassword"}
 
 
 @pytest.mark.parametrize(
@@ -126,11 +135,14 @@ def test_memory_storage_with_one_worker_starts_and_refuses_more_workers():
 
         os.kill(server.process.pid, signal.SIGTTIN)  # "one more worker, please"
 
-        deadline = time.monotonic() + 10
-        while "not adding workers" not in server.output() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        eventually(lambda: "not adding workers" in server.output(), within=60)
         assert "not adding workers: RATELIMIT_STORAGE_URI=memory://" in server.output()
-        time.sleep(1)
+        # The master handles its signals one after the other, each fully
+        # (TTIN forks any new worker in its handler): once it logs that it
+        # handles a TTOU sent afterwards (a no-op with one worker), a worker
+        # that TTIN had added would be there.
+        os.kill(server.process.pid, signal.SIGTTOU)
+        eventually(lambda: "Handling signal: ttou" in server.output(), within=60)
         assert len(server.worker_pids()) == 1
 
 
