@@ -39,6 +39,7 @@ ACCESS = {
     ("console.end_other_sessions", "POST"): "viewer",
     ("console.sign_out_everywhere", "POST"): "viewer",
     ("console.audit", "GET"): "viewer",
+    ("console.audit_verify", "GET"): "owner",
     ("console.account", "GET"): "viewer",
     ("console.save_account", "POST"): "viewer",
     ("api.me", "GET"): "viewer",

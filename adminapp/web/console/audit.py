@@ -35,3 +35,13 @@ def audit():
     chosen = {"event": form.event.data, "actor": form.actor.data, "target": form.target.data}
     filters = {k: v for k, v in chosen.items() if v}
     return render_template("console/audit.html", form=form, page=page, filters=filters)
+
+
+@bp.get("/audit/verify")
+@role_required("owner")
+def audit_verify():
+    """Check every chain of the trail (firebase/audit_chain.py), as `flask
+    audit verify` does. A read: no step-up, no entry; it reads the whole
+    trail, hence owners only."""
+    result = services().audit.verify()
+    return render_template("console/audit_verify.html", result=result), 200 if result.ok else 409
