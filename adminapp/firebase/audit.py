@@ -237,15 +237,14 @@ class AuditedBatch(WriteBatch):
     def commit(self, *args, **kwargs):
         if not self._entries:
             return super().commit(*args, **kwargs)
+        # Each entry's place in its chain, before the writes are staged.
+        failed = self._chain.link((retention, entry) for _ref, entry, retention in self._entries)
+        for reference, entry, _retention in self._entries:
+            self.create(reference, entry)
         try:
-            # The chain is held until the commit answers: within a process
-            # audited commits take turns; across processes they never wait.
-            with self._chain.linking() as link:
-                for reference, entry, retention in self._entries:
-                    link(retention, entry)
-                    self.create(reference, entry)
-                result = super().commit(*args, **kwargs)
+            result = super().commit(*args, **kwargs)
         except Exception:
+            failed()
             for _reference, entry, _retention in self._entries:
                 fields = {name: entry.get(name) for name in LOGGED_FIELDS}
                 log_event(entry["event"], **{**fields, "outcome": "error", "error": "not_saved"})

@@ -3,8 +3,8 @@ before it by a keyed MAC (PIPA safety-measure standard art. 8(3)).
 
 A *chain* is one writer's entries of one retention class. A writer is one
 process: a fresh id at its first entry (and again after a fork), so that
-instances never wait for each other. Within a writer a lock orders the
-entries; each gets the next number ``n``, the MAC of the entry before it
+instances never wait for each other. Within a writer a lock gives each
+entry its place: the next number ``n``, the MAC of the entry before it
 (``prev``; :data:`GENESIS` for the first) and that entry's ``expire_at``
 (``prev_expire_at``), and ``mac``: HMAC-SHA256 under AUDIT_CHAIN_KEY of the
 entry's every field. The key is a setting, never in Firestore: whoever can
@@ -13,7 +13,7 @@ write the trail cannot forge a MAC.
 What verification (:func:`verify`) catches:
 
 * an edited entry: its MAC no longer matches (``edited``);
-* a deleted entry: a gap in ``n`` (``missing``);
+* a deleted entry: a gap in ``n`` that no later entry explains (``missing``);
 * a moved, copied or reordered entry: an id that is not its ``seq``, a
   ``prev`` that is not the MAC before it, or a number seen twice (``moved``).
 
@@ -29,9 +29,11 @@ deleted. Each entry's log line (Cloud Logging, a store the trail's writers
 need not reach) repeats its chain and number, so a chain's last link can be
 compared there (docs/pipa.md).
 
-A batch whose commit fails may or may not have landed (a timed-out commit
-can still apply), so the writer retires and the next entry starts a new
-chain: the old one ends consistently either way.
+The lock is held only while places are given, never during a commit, so
+the commits of one process still race in Firestore as before. A commit that
+fails may or may not have landed (a timed-out commit can still apply): its
+places are then named by the next entry of each chain (``skipped``, under
+that entry's MAC), and a number missing for that reason is not a finding.
 """
 
 from __future__ import annotations
@@ -43,8 +45,7 @@ import os
 import secrets
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -87,6 +88,8 @@ class AuditChain:
         self._lock = threading.Lock()
         self._writer = ""  # none until the first entry
         self._heads: dict[str, _Head] = {}
+        # Places whose commit failed, per class: the next entry names them.
+        self._skipped: dict[str, list[int]] = {}
         _CHAINS.add(self)
 
     def _forked(self) -> None:
@@ -96,50 +99,53 @@ class AuditChain:
         self._lock = threading.Lock()
         self._writer = ""
         self._heads = {}
+        self._skipped = {}
 
     @property
     def writer(self) -> str:
         return self._writer
 
-    def _retire(self) -> None:
-        now = self._clock()
-        self._writer = f"{now:%Y%m%dT%H%M%S}Z-{secrets.token_hex(4)}"
-        self._heads = {}
-
-    @contextmanager
-    def linking(self) -> Iterator[Callable[[str, dict], None]]:
-        """Hold the chain while a batch commits. ``link(class, entry)`` adds
-        the chain fields to an entry; they become the heads when the block
-        ends normally; if it raises (the commit failed), the writer retires."""
+    def link(self, entries: Iterable[tuple[str, dict]]) -> Callable[[], None]:
+        """Give each ``(retention class, entry)`` its place: the chain fields
+        and its MAC, under the lock, which is not held while the commit runs
+        (concurrent commits of one process still race in Firestore). Returns
+        what to call if the commit fails: those places may then be empty,
+        and the next entry of each chain says so (``skipped``)."""
+        placed: list[tuple[str, int, list[int]]] = []
         with self._lock:
             if not self._writer:
-                self._retire()  # a new process, or a forked one: its own writer
-            heads = {name: _Head(h.n, h.mac, h.expire_at) for name, h in self._heads.items()}
-
-            def link(retention_class: str, entry: dict) -> None:
-                head = heads.setdefault(retention_class, _Head())
+                now = self._clock()  # a new process, or a forked one: its own writer
+                self._writer = f"{now:%Y%m%dT%H%M%S}Z-{secrets.token_hex(4)}"
+            for retention_class, entry in entries:
+                head = self._heads.get(retention_class, _Head())
                 expire_at = entry.get("expire_at")
                 if head.expire_at is not None and expire_at is not None:
                     # Never earlier than the entry before: a clock stepping
                     # back must not make a chain's expiry go down.
                     expire_at = entry["expire_at"] = max(expire_at, head.expire_at)
-                chain = f"{self._writer}.{retention_class}"
+                chain, n = f"{self._writer}.{retention_class}", head.n + 1
+                skipped = sorted(self._skipped.pop(retention_class, []))
                 entry.update(
                     chain=chain,
-                    n=head.n + 1,
-                    link=f"{chain}:{head.n + 1:012d}",
+                    n=n,
+                    link=f"{chain}:{n:012d}",
                     prev=head.mac,
                     prev_expire_at=head.expire_at,
                 )
+                if skipped:
+                    entry["skipped"] = skipped
                 entry["mac"] = entry_mac(self._key, entry)
-                heads[retention_class] = _Head(head.n + 1, entry["mac"], expire_at)
+                self._heads[retention_class] = _Head(n, entry["mac"], expire_at)
+                placed.append((retention_class, n, skipped))
 
-            try:
-                yield link
-            except BaseException:
-                self._retire()
-                raise
-            self._heads = heads
+        def failed() -> None:
+            # A failed commit may still have landed (a timeout), or not: its
+            # places, and the skipped places it carried, go to the next entry.
+            with self._lock:
+                for retention_class, n, skipped in placed:
+                    self._skipped.setdefault(retention_class, []).extend([*skipped, n])
+
+        return failed
 
 
 _CHAINS: weakref.WeakSet[AuditChain] = weakref.WeakSet()
@@ -173,11 +179,25 @@ class ChainState:
     first: int  # the oldest surviving entry's number
     last: int = 0
     entries: int = 0
-    # The first problem in this chain; later links are still counted.
+    # The first problem in this chain (by number), once the chain is read.
     finding: Finding | None = None
     # Entries before ``first`` are gone because they expired.
     expired_before: bool = False
     _mac: str = field(default=GENESIS, repr=False)
+    _found: list[Finding] = field(default_factory=list, repr=False)
+    # Numbers absent, and numbers a later entry said its writer failed to commit.
+    _absent: set[int] = field(default_factory=set, repr=False)
+    _skipped: set[int] = field(default_factory=set, repr=False)
+
+    def close(self) -> None:
+        unexplained = sorted(self._absent - self._skipped)
+        if unexplained:
+            self._found.append(
+                Finding(self.chain, unexplained[0], "missing", None,
+                        f"entries {_ranges(unexplained)} are missing")
+            )  # fmt: skip
+        if self._found:
+            self.finding = min(self._found, key=lambda finding: finding.n)
 
 
 @dataclass(frozen=True)
@@ -201,7 +221,9 @@ def verify(
 ) -> Verification:
     """Check ``(document id, entry)`` pairs given in ``link`` order (each
     chain's entries together, by number), naming each chain's first broken
-    or missing link."""
+    or missing link. A missing number is not a finding when a later entry
+    of its chain says its commit failed (``skipped``), or when the entry
+    after it says the one before it had expired (``prev_expire_at``)."""
     chains: list[ChainState] = []
     state: ChainState | None = None
     checked = 0
@@ -209,40 +231,54 @@ def verify(
         checked += 1
         chain, n = entry.get("chain"), entry.get("n")
         if not isinstance(chain, str) or not isinstance(n, int):
-            continue  # "link" without its parts: the MAC below cannot match
+            continue  # "link" without its parts: its MAC cannot have matched
         if state is None or state.chain != chain:
+            if state is not None:
+                state.close()
             state = ChainState(chain=chain, first=n)
             chains.append(state)
-            if n > 1:
-                if _expired(entry.get("prev_expire_at"), now):
-                    state.expired_before = True
-                else:
-                    _find(state, n - 1, "missing", None, f"entries 1 to {n - 1} are missing")
-        else:
-            if n == state.last:
-                _find(state, n, "moved", entry_id, "a second entry with this number")
-            elif n > state.last + 1 and not _expired(entry.get("prev_expire_at"), now):
-                _find(
-                    state, state.last + 1, "missing", None,
-                    f"entries {state.last + 1} to {n - 1} are missing",
-                )  # fmt: skip
-            elif n == state.last + 1 and entry.get("prev") != state._mac:
-                _find(state, n, "moved", entry_id, "its link to the entry before does not match")
-        if not hmac.compare_digest(str(entry.get("mac", "")), entry_mac(key, entry)):
-            _find(state, n, "edited", entry_id, "its MAC does not match its content")
-        elif entry.get("seq") != entry_id:
-            _find(
-                state, n, "moved", entry_id, f"it is stored as {entry_id}, not {entry.get('seq')}"
+        if n == state.last:
+            state._found.append(
+                Finding(chain, n, "moved", entry_id, "a second entry with this number")
             )
+        elif n > state.last + 1:
+            if _expired(entry.get("prev_expire_at"), now):
+                state.expired_before = state.expired_before or state.entries == 0
+            else:
+                state._absent.update(range(state.last + 1, n))
+        elif entry.get("prev") != state._mac:
+            state._found.append(
+                Finding(chain, n, "moved", entry_id, "its link to the entry before does not match")
+            )
+        if not hmac.compare_digest(str(entry.get("mac", "")), entry_mac(key, entry)):
+            state._found.append(
+                Finding(chain, n, "edited", entry_id, "its MAC does not match its content")
+            )
+        else:
+            # Only an entry whose MAC holds may excuse a gap.
+            state._skipped.update(n for n in entry.get("skipped") or () if isinstance(n, int))
+            if entry.get("seq") != entry_id:
+                state._found.append(
+                    Finding(chain, n, "moved", entry_id,
+                            f"it is stored as {entry_id}, not {entry.get('seq')}")
+                )  # fmt: skip
         state.last, state._mac = n, str(entry.get("mac", ""))
         state.entries += 1
+    if state is not None:
+        state.close()
     return Verification(chains=chains, checked=checked, unchained=unchained)
+
+
+def _ranges(numbers: list[int]) -> str:
+    """1, 2, 3, 7 -> "1 to 3, 7 to 7"."""
+    spans: list[list[int]] = []
+    for number in numbers:
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return ", ".join(f"{low} to {high}" for low, high in spans)
 
 
 def _expired(when: object, now: datetime) -> bool:
     return isinstance(when, datetime) and when <= now
-
-
-def _find(state: ChainState, n: int, kind: str, entry_id: str | None, detail: str) -> None:
-    if state.finding is None:
-        state.finding = Finding(state.chain, n, kind, entry_id, detail)

@@ -24,8 +24,7 @@ def written(audit_chain: AuditChain, count: int, *, expire_at=NOW + timedelta(da
     entries = []
     for index in range(count):
         entry = {"seq": f"id-{len(entries)}-{index}", "event": "sign_in", "expire_at": expire_at}
-        with audit_chain.linking() as link:
-            link("records", entry)
+        audit_chain.link([("records", entry)])
         entries.append(entry)
     return entries
 
@@ -40,15 +39,27 @@ def test_each_entry_links_to_the_one_before():
     assert entry_mac(b"x" * 32, entries[0]) != entries[0]["mac"]
 
 
-def test_a_failed_commit_retires_the_writer():
+def test_a_failed_commits_place_is_named_by_the_next_entry():
     audit_chain = chain()
     [first] = written(audit_chain, 1)
-    with pytest.raises(RuntimeError), audit_chain.linking() as link:
-        link("records", {"seq": "lost", "event": "sign_in"})
-        raise RuntimeError("the commit failed")
+    lost = {"seq": "lost", "event": "sign_in"}
+    audit_chain.link([("records", lost)])()  # placed, then its commit failed
     [after] = written(audit_chain, 1)
 
-    assert after["chain"] != first["chain"] and after["n"] == 1 and after["prev"] == GENESIS
+    assert (after["chain"], after["n"], after["skipped"]) == (first["chain"], 3, [2])
+    assert verify(KEY, _pairs([first, after]), now=NOW).ok
+    # Without the key, a deletion cannot be dressed up as a failed commit.
+    forged = {**after, "skipped": [2, 5]}
+    assert [f.kind for f in verify(KEY, _pairs([first, forged]), now=NOW).findings] == ["missing"]
+
+
+def test_places_are_given_in_order_while_commits_run_concurrently():
+    audit_chain = chain()
+    first, second = {"seq": "a", "event": "sign_in"}, {"seq": "b", "event": "sign_in"}
+    audit_chain.link([("records", first)])
+    audit_chain.link([("records", second)])  # before the first's commit answered
+
+    assert (first["n"], second["n"], second["prev"]) == (1, 2, first["mac"])
 
 
 def test_an_expiry_never_goes_down_within_a_chain():
