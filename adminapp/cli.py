@@ -2,8 +2,9 @@
 
 ``flask admins add|remove|list|set-role|disable|enable|factors|reset-factors|unlock|``
 ``firebase-factors|trust-firebase-factor|set-service-account``,
-``flask sessions list|revoke|expiry|backfill-expiry``, ``flask audit tail`` and, with the users
-console, ``flask users find|list|show|disable|enable|revoke|verify|claims|delete``
+``flask sessions list|revoke|expiry|backfill-expiry``, ``flask audit tail|retention|verify``
+and, with the users console,
+``flask users find|list|show|disable|enable|revoke|verify|claims|delete``
 (acting with the owner's rights, like the other commands). Run with the same
 environment as the app (``flask`` loads ``.env``); after ``make run`` the
 defaults act on the local emulators. Changes are audited with the actor
@@ -332,15 +333,22 @@ def sessions_expiry() -> None:
         "their session's planned end (SESSION_RETENTION_DAYS), then Firestore's TTL "
         "policy on expire_at deletes them."
     )
-    for day, count in report.by_day.items():
-        click.echo(f"  {day:%Y-%m-%d}  {count:>6}")
-    if not report.by_day:
-        click.echo("  (none to come)")
-    click.echo(f"Past expire_at, deleted within about a day: {report.overdue}")
-    click.echo(
+    _echo_expiry(
+        {f"{day:%Y-%m-%d}": count for day, count in report.by_day.items()},
+        report.overdue,
         f"Without expire_at (kept until deleted; see 'sessions backfill-expiry'): "
-        f"{report.without_expiry}"
+        f"{report.without_expiry}",
     )
+
+
+def _echo_expiry(counts: dict[str, int], overdue: int, without: str) -> None:
+    """What a TTL policy will delete: counts by period, then the rest."""
+    for period, count in counts.items():
+        click.echo(f"  {period}  {count:>6}")
+    if not counts:
+        click.echo("  (none to come)")
+    click.echo(f"Past expire_at, deleted within about a day: {overdue}")
+    click.echo(without)
 
 
 @sessions_cli.command("backfill-expiry")
@@ -376,6 +384,49 @@ def audit_tail(count: int) -> None:
         )
 
 
+@audit_cli.command("retention")
+def audit_retention() -> None:
+    """When Firestore's TTL policy deletes audit entries: counts by month."""
+    with _outcomes():
+        report = services().audit.retention_report()
+    records, rights = report.retention["records"].days, report.retention["access_rights"].days
+    click.echo(
+        f"Audit entries and access records are kept {records} days "
+        f"(ACCESS_RECORD_RETENTION_DAYS); changes to access rights {rights} days. Then "
+        "Firestore's TTL policy on expire_at deletes them, and 'flask audit verify' starts "
+        "each writer's chain at its oldest entry still kept (docs/pipa.md)."
+    )
+    _echo_expiry(
+        {f"{month:%Y-%m}": count for month, count in report.by_month.items()},
+        report.overdue,
+        f"Without expire_at (written before retention; kept): {report.without_expiry}",
+    )
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Check every chain of the trail; name the first broken or missing link.
+    Exits with 1 when one is found."""
+    with _outcomes():
+        result = services().audit.verify()
+    for chain in result.chains:
+        start = f"from {chain.first}" + (" (older ones expired)" if chain.expired_before else "")
+        status = "ok" if chain.finding is None else f"BROKEN at {chain.finding.n}"
+        click.echo(f"  {chain.chain}  {chain.entries:>8} entries {start} to {chain.last}  {status}")
+    click.echo(
+        f"Checked {result.checked} entries in {len(result.chains)} chains; "
+        f"{result.unchained} written before the chain existed are not checked."
+    )
+    for finding in result.findings:
+        where = f" (entry {finding.entry_id})" if finding.entry_id else ""
+        click.echo(
+            f"{finding.kind}: {finding.chain} #{finding.n}{where}: {finding.detail}", err=True
+        )
+    if not result.ok:
+        raise SystemExit(1)
+    click.echo("Every chain is intact.")
+
+
 # -- users --------------------------------------------------------------------
 
 
@@ -408,7 +459,7 @@ def _show_user(user) -> None:
 def find_user(query: str) -> None:
     """Find a user by email, phone number (+...) or uid."""
     with _outcomes():
-        _show_user(services().users.find(query))
+        _show_user(services().users.find(query, _operator()))
 
 
 @users_cli.command("show")
@@ -416,7 +467,7 @@ def find_user(query: str) -> None:
 def show_user(uid: str) -> None:
     """Show the user UID."""
     with _outcomes():
-        detail = services().users.show(uid)
+        detail = services().users.show(uid, _operator())
     _show_user(detail.user)
     click.echo(f"{'admin:':<14}{detail.admin.role if detail.admin else 'no'}")
 
@@ -427,7 +478,7 @@ def show_user(uid: str) -> None:
 def list_users(token: str | None, limit: int | None) -> None:
     """List users, one page at a time."""
     with _outcomes():
-        page = services().users.page(token, limit)
+        page = services().users.page(token, limit, _operator())
     for user in page.users:
         status = "disabled" if user.disabled else "active"
         click.echo(f"{user.uid}  {user.email or '-'}  {status}")

@@ -15,6 +15,9 @@ class Client:
 
     ip: str
     user_agent: str
+    # The request's id (adminapp/web/context.py request_id): an access record
+    # and the log lines of the request that made it share it.
+    request_id: str | None = None
 
     def __post_init__(self) -> None:
         # Frozen: set once, here, so no caller can store a longer one.

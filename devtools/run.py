@@ -33,27 +33,32 @@ HOST, PORT = "127.0.0.1", 5000
 PUBLIC_HOST = "localhost"
 DEMO_EMAIL = "owner@example.com"
 DEMO_PASSWORD = "adminapp-demo-password"  # noqa: S105  (printed for the emulator demo)
+# 32-byte keys written into .env when missing (SECRET_KEY is made with the file).
+GENERATED_KEYS = ("MFA_ENCRYPTION_KEY", "AUDIT_CHAIN_KEY")
 
 
 def ensure_env_file(env_file: Path = ENV_FILE) -> None:
-    """Create .env from .env.example with a fresh SECRET_KEY and
-    MFA_ENCRYPTION_KEY, once; add the MFA key to an older .env that lacks it
-    (keeping it keeps the TOTP secrets enrolled on the emulators readable)."""
+    """Create .env from .env.example with a fresh SECRET_KEY, MFA_ENCRYPTION_KEY
+    and AUDIT_CHAIN_KEY, once; add a key to an older .env that lacks it
+    (keeping them keeps the TOTP secrets enrolled on the emulators readable
+    and the audit trail verifiable)."""
     if not env_file.exists():
         text = ENV_EXAMPLE.read_text().replace(
             "\nSECRET_KEY=\n", f"\nSECRET_KEY={secrets.token_urlsafe(48)}\n"
         )
         env_file.write_text(text)
         print(f"Created {env_file.name} from {ENV_EXAMPLE.name} (development settings).")
-    if not dotenv_values(env_file).get("MFA_ENCRYPTION_KEY"):
+    for name in GENERATED_KEYS:
+        if dotenv_values(env_file).get(name):
+            continue
         text = env_file.read_text()
-        key = f"MFA_ENCRYPTION_KEY={secrets.token_urlsafe(32)}"
-        if "\nMFA_ENCRYPTION_KEY=\n" in text:
-            text = text.replace("\nMFA_ENCRYPTION_KEY=\n", f"\n{key}\n")
+        key = f"{name}={secrets.token_urlsafe(32)}"
+        if f"\n{name}=\n" in text:
+            text = text.replace(f"\n{name}=\n", f"\n{key}\n")
         else:
             text += f"\n{key}\n"
         env_file.write_text(text)
-        print(f"Added a fresh MFA_ENCRYPTION_KEY to {env_file.name}.")
+        print(f"Added a fresh {name} to {env_file.name}.")
 
 
 def settings_from(env_file: Path) -> dict[str, str]:

@@ -164,6 +164,7 @@ ttl_policies=$(config ttls "$root/firestore.indexes.json")
 service_account=$service-run@$project.iam.gserviceaccount.com
 secret_key_secret=$service-secret-key
 mfa_key_secret=$service-mfa-encryption-key
+audit_key_secret=$service-audit-chain-key
 redis_url_secret=$service-redis-url
 version=$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null || echo unversioned)
 image=$region-docker.pkg.dev/$project/$service/$service:$(date -u +%Y%m%d-%H%M%S)-$version
@@ -259,7 +260,7 @@ enabled_version() {
 
 # A secret with an enabled version is left as it is: a new SECRET_KEY would
 # sign everyone out, a new MFA_ENCRYPTION_KEY would make every enrolled
-# authenticator unreadable (rotate them by hand: docs/deploy.md). A missing
+# authenticator unreadable, a new AUDIT_CHAIN_KEY every audit entry unverifiable (rotate them by hand: docs/deploy.md). A missing
 # one gets a first version from its generator, through a pipe.
 ensure_secret() {
   local name=$1 generate=$2
@@ -276,6 +277,7 @@ ensure_secret() {
 # The generators the app's own error messages name (adminapp/config/readers.py).
 new_secret_key() { python3 -c 'import secrets; print(secrets.token_urlsafe(48), end="")'; }
 new_mfa_key() { python3 -c 'import secrets; print(secrets.token_urlsafe(32), end="")'; }
+new_audit_key() { new_mfa_key; }  # the same shape: 32 bytes in base64url
 # printf is a shell builtin: the URL is never a process's argument.
 the_redis_url() {
   if [[ -n $redis_instance ]]; then
@@ -288,6 +290,7 @@ the_redis_url() {
 step "Secrets in Secret Manager"
 ensure_secret "$secret_key_secret" new_secret_key
 ensure_secret "$mfa_key_secret" new_mfa_key
+ensure_secret "$audit_key_secret" new_audit_key
 if [[ -n $shared_storage ]]; then
   ensure_secret "$redis_url_secret" the_redis_url
   # Not generated: when the URL changed (another instance, a new AUTH
@@ -301,6 +304,7 @@ fi
 # different keys after a change. Each deploy pins the current versions.
 secrets=SECRET_KEY=$secret_key_secret:$(enabled_version "$secret_key_secret")
 secrets+=,MFA_ENCRYPTION_KEY=$mfa_key_secret:$(enabled_version "$mfa_key_secret")
+secrets+=,AUDIT_CHAIN_KEY=$audit_key_secret:$(enabled_version "$audit_key_secret")
 if [[ -n $shared_storage ]]; then
   # SESSION_INVALIDATION_URL defaults to this Redis too (adminapp/config/rules.py).
   secrets+=,RATELIMIT_STORAGE_URI=$redis_url_secret:$(enabled_version "$redis_url_secret")

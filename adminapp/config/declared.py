@@ -121,6 +121,11 @@ class Settings(Record):
     # How long a session record stays after the session's planned end, for
     # investigation; then Firestore's TTL policy deletes it (expire_at).
     session_retention: timedelta
+    # How long an audit entry (an access record among them) is kept; changes
+    # to access rights at least 3 years (firebase/audit.py retention_for).
+    access_record_retention: timedelta
+    # The HMAC key of the audit trail's chain (firebase/audit_chain.py).
+    audit_chain_key: bytes
 
     @property
     def production(self) -> bool:
@@ -696,6 +701,31 @@ SECTIONS = (
             "of `LOG_FORMAT` and `CLOUD_RUN_CPU`",
         ),
         note="Cloud Run behind Firebase Hosting: docs/deploy.md.",
+    ),
+    Section(
+        "Access records (PIPA)",
+        Setting(
+            "ACCESS_RECORD_RETENTION_DAYS",
+            "access_record_retention",
+            days(low=365, high=3650),
+            "days an audit entry (access records included) is kept, then Firestore's TTL "
+            "policy on `expire_at` deletes it; at least 365 (the standard's one year), 730 "
+            "for large or sensitive processing; changes to access rights are kept at least "
+            "3 years whatever this says",
+            default="730",
+        ),
+        Setting(
+            "AUDIT_CHAIN_KEY",
+            "audit_chain_key",
+            readers.optional_key,
+            "HMAC-SHA256 key that chains each audit entry to the one before (tamper "
+            "evidence): 32 random bytes in base64url, kept out of Firestore; required in "
+            "production; elsewhere, unset, derived from `SECRET_KEY`; `make run` writes one "
+            "into `.env`. Changing it makes every older entry fail `flask audit verify`",
+            secret=True,
+            default_doc="required in production; else derived from `SECRET_KEY`",
+        ),
+        note="docs/pipa.md: access records, retention and the chain.",
     ),
     Section(
         "Logging and measuring",

@@ -128,6 +128,13 @@ def mfa_key(source: Source, name: str) -> bytes:
     return _mfa_key(name, source.text(name))
 
 
+def optional_key(source: Source, name: str) -> bytes:
+    """A 32-byte key like MFA_ENCRYPTION_KEY, or b"" when unset (a rule
+    then decides: adminapp/config/rules.py audit_chain_key)."""
+    value = source.text(name)
+    return _mfa_key(name, value) if value else b""
+
+
 def mfa_keys(source: Source, name: str) -> tuple[bytes, ...]:
     return tuple(
         _mfa_key(f"{name} (key {index})", value)

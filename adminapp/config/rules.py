@@ -9,6 +9,8 @@ each rule's first docstring line.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -244,6 +246,22 @@ def mfa_key_ring(values: Values) -> Completed:
     return {"MFA_ENCRYPTION_KEY": ring}
 
 
+def audit_chain_key(values: Values) -> Completed:
+    """`AUDIT_CHAIN_KEY` is required in production; elsewhere, unset, the
+    chain's key is derived from `SECRET_KEY`."""
+    if values["AUDIT_CHAIN_KEY"]:
+        return None
+    if _production(values):
+        raise ConfigError(
+            "AUDIT_CHAIN_KEY is required in production: the audit trail's MACs need a key "
+            'that Firestore does not hold. Generate one with: python -c "import secrets; '
+            'print(secrets.token_urlsafe(32))"'
+        )
+    # Stable across restarts, so development trails verify; never used in production.
+    derived = hmac.new(values["SECRET_KEY"].encode(), b"adminapp audit chain", hashlib.sha256)
+    return {"AUDIT_CHAIN_KEY": derived.digest()}
+
+
 def passkeys_relying_party(values: Values) -> Completed:
     """`WEBAUTHN_RP_ID` must be `PUBLIC_URL`'s host or a parent domain of it, and
     not an IP address; it defaults to that host (`localhost` in development
@@ -311,6 +329,7 @@ RULES = (
     trusted_providers_are_allowed,
     provider_buttons,
     mfa_key_ring,
+    audit_chain_key,
     passkeys_relying_party,
     invalidation_channel,
     cloud_run_defaults,

@@ -93,6 +93,8 @@ SESSIONS_END_OTHERS = P(
     "sessions.end_others", N_("End other admins' sessions"), OWNER, step_up=True
 )
 AUDIT_READ = P("audit.read", N_("Read the audit trail"), VIEWER)
+# Checking the chain reads the whole trail: owners, like the inspector.
+AUDIT_VERIFY = P("audit.verify", N_("Check the audit trail's chain for edits and gaps"), OWNER)
 # The users console: the product's Firebase Auth accounts.
 USERS_READ = P("users.read", N_("See the product's users"), VIEWER)
 USERS_DISABLE = P("users.disable", N_("Disable and enable users"), ADMIN)
@@ -122,6 +124,7 @@ BUILT_IN: tuple[Permission, ...] = (
     SESSIONS_READ_OTHERS,
     SESSIONS_END_OTHERS,
     AUDIT_READ,
+    AUDIT_VERIFY,
     USERS_READ,
     USERS_DISABLE,
     USERS_REVOKE,

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -31,6 +30,7 @@ from ..client import Client
 from ..config import Settings
 from .admins import Admin, AdminDirectory, admin_from_snapshot
 from .backend import FirebaseBackend
+from .expiry import count_expiry
 from .session_cache import SessionCache
 from .session_invalidation import SessionInvalidation, channel_name
 
@@ -283,18 +283,12 @@ class SessionStore:
         query = self._backend.firestore.collection(SESSIONS).select([EXPIRE_AT])
         with self._backend.firestore_call("count session records by expiry"):
             snapshots = list(query.stream(**self._backend.rpc_options()))
-        now = self._clock()
-        by_day: Counter[date] = Counter()
-        overdue = without = 0
-        for snapshot in snapshots:
-            when = (snapshot.to_dict() or {}).get(EXPIRE_AT)
-            if not isinstance(when, datetime):
-                without += 1
-            elif when <= now:
-                overdue += 1
-            else:
-                by_day[when.date()] += 1
-        return ExpiryReport(dict(sorted(by_day.items())), overdue, without)
+        counts = count_expiry(
+            ((snapshot.to_dict() or {}).get(EXPIRE_AT) for snapshot in snapshots),
+            self._clock(),
+            datetime.date,
+        )
+        return ExpiryReport(counts.by_period, counts.overdue, counts.without_expiry)
 
     def backfill_expiry(self) -> int:
         """Give every record without expire_at one (from its expires_at, as

@@ -86,7 +86,12 @@ def build_services(
     identity = Identity(backend, settings, clock)
     directory = AdminDirectory(backend, clock)
     sessions = SessionStore(backend, directory, settings, clock)
-    audit = AuditTrail(backend, clock)
+    audit = AuditTrail(
+        backend,
+        clock,
+        retention=settings.access_record_retention,
+        chain_key=settings.audit_chain_key,
+    )
     background = Background("adminapp-mail")
     templates = EmailTemplates()
     mailer = SmtpMailer(settings.smtp)

@@ -18,12 +18,20 @@ finds it by either. The rules, beyond each route's permission:
 * custom claims are validated before anything is sent (:func:`parse_claims`);
 * an address with a pending invitation (an admin document not bound to a
   uid yet) is not marked verified here: its owner proves it by signing in.
+
+Every look is an access record too (PIPA, docs/pipa.md): a search with its
+query, a list page with the uids it showed, a user's page. A lookup that
+finds nobody is recorded as ``failed`` with what was looked for (probing for
+accounts is what the monthly check looks for); a request refused before the
+lookup (role, bad input) is not, as nothing was looked at. Each record is one
+write and no read.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..addresses import InvalidEmail, identity_key
@@ -41,23 +49,24 @@ from ..domain.permissions import (
 )
 from ..errors import Conflict, Forbidden, InvalidInput, Refused
 from ..firebase.admins import Admin, AdminDirectory
-from ..firebase.audit import AuditTrail
-from ..firebase.users import EndUser, FirebaseUsers, UsersPage
+from ..firebase.audit import AuditTrail, DataSubject
+from ..firebase.users import EndUser, FirebaseUsers, UserNotFound, UsersPage
 from ..i18n_marks import N_
 from ..json_depth import MAX_DEPTH, text_too_deep, value_too_deep
 from ..mail.password_links import LinkDeliveryError
 from .mfa.refusals import StepUpRequired
 from .password_reset import PasswordReset
 
-# action -> (the permission it needs, its audit event)
-ACTIONS: dict[str, tuple[Permission, str]] = {
-    "disable": (USERS_DISABLE, "user_disabled"),
-    "enable": (USERS_DISABLE, "user_enabled"),
-    "revoke": (USERS_REVOKE, "user_tokens_revoked"),
-    "reset": (USERS_RESET, "user_password_reset_sent"),
-    "verify": (USERS_VERIFY, "user_email_verified"),
-    "claims": (USERS_CLAIMS, "user_claims_set"),
-    "delete": (USERS_DELETE, "user_deleted"),
+# action -> (the permission it needs, its audit event, its task in the access
+# records' vocabulary)
+ACTIONS: dict[str, tuple[Permission, str, str]] = {
+    "disable": (USERS_DISABLE, "user_disabled", "edit"),
+    "enable": (USERS_DISABLE, "user_enabled", "edit"),
+    "revoke": (USERS_REVOKE, "user_tokens_revoked", "edit"),
+    "reset": (USERS_RESET, "user_password_reset_sent", "edit"),
+    "verify": (USERS_VERIFY, "user_email_verified", "edit"),
+    "claims": (USERS_CLAIMS, "user_claims_set", "edit"),
+    "delete": (USERS_DELETE, "user_deleted", "delete"),
 }
 # Refusing an action on one's own account, per action (_not_self).
 OWN_ACCOUNT = {
@@ -184,23 +193,60 @@ class UsersConsole:
 
     # -- reading -------------------------------------------------------------
 
-    def find(self, query: str) -> EndUser:
+    def find(self, query: str, actor: Actor) -> EndUser:
         """A user by email (has an @), phone number (starts with +) or uid."""
         query = query.strip()
         if not query:
             raise InvalidInput(N_("Enter an email address, a phone number or a uid."))
-        if "@" in query:
-            return self._users.get_user_by_email(query)
-        if query.startswith("+"):
-            return self._users.get_user_by_phone(query)
-        return self._users.get_user(query)
+        with self._looking("search", actor, query=query):
+            if "@" in query:
+                user = self._users.get_user_by_email(query)
+            elif query.startswith("+"):
+                user = self._users.get_user_by_phone(query)
+            else:
+                user = self._users.get_user(query)
+        self._looked("search", actor, [user], query=query)
+        return user
 
-    def show(self, uid: str) -> UserDetail:
-        user = self._users.get_user(uid)
+    def show(self, uid: str, actor: Actor) -> UserDetail:
+        with self._looking("view", actor, query=uid):
+            user = self._users.get_user(uid)
+        self._looked("view", actor, [user])
         return UserDetail(user=user, admin=self._admin_for(user))
 
-    def page(self, token: str | None = None, size: int | None = None) -> UsersPage:
-        return self._users.list_users(token, size or self.page_size)
+    def page(self, token: str | None, size: int | None, actor: Actor) -> UsersPage:
+        page = self._users.list_users(token, size or self.page_size)
+        if page.users:  # an empty page shows nobody's data
+            self._looked("print", actor, page.users)
+        return page
+
+    @contextmanager
+    def _looking(self, task: str, actor: Actor, *, query: str) -> Iterator[None]:
+        """Record a lookup that finds nobody, then let the refusal through."""
+        try:
+            yield
+        except UserNotFound:
+            self._audit.record_access(
+                task,
+                actor=actor.name,
+                subjects=(),
+                query=query,
+                outcome="failed",
+                reason="not_found",
+                client=actor.client,
+            )
+            raise
+
+    def _looked(
+        self, task: str, actor: Actor, users: list[EndUser], *, query: str | None = None
+    ) -> None:
+        self._audit.record_access(
+            task,
+            actor=actor.name,
+            subjects=[DataSubject(uid=user.uid, email=user.email) for user in users],
+            query=query,
+            client=actor.client,
+        )
 
     # -- actions -------------------------------------------------------------
 
@@ -287,7 +333,7 @@ class UsersConsole:
 
     def _allowed(self, uid: str, action: str, actor: Actor) -> EndUser:
         """The user, once ``actor`` may do ``action`` to them."""
-        permission, _event = ACTIONS[action]
+        permission, _event, _task = ACTIONS[action]
         if not actor.can(permission):
             raise MissingPermission(permission, actor.role)
         user = self._users.get_user(uid)
@@ -326,11 +372,13 @@ class UsersConsole:
         outcome: str = "ok",
         reason: str | None = None,
     ) -> None:
+        _permission, event, task = ACTIONS[action]
         self._audit.record(
-            ACTIONS[action][1],
+            event,
             actor=actor.name,
             target=user.email.lower() if user.email else user.uid,
             target_uid=user.uid,
+            task=task,
             outcome=outcome,
             reason=reason,
             client=actor.client,

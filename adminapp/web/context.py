@@ -3,6 +3,8 @@ cookie codec, and who is asking."""
 
 from __future__ import annotations
 
+import secrets
+
 from flask import current_app, request
 
 from ..client import Client
@@ -12,6 +14,7 @@ from .cookie_jar import JAR_KEY, CookieJar
 
 EXTENSION_KEY = "adminapp"
 COOKIE_KEY = "adminapp.cookie"
+_REQUEST_ID = "adminapp.request_id"
 
 
 def services() -> Services:
@@ -29,5 +32,18 @@ def cookie_jar() -> CookieJar:
     return current_app.extensions[JAR_KEY]
 
 
+def request_id() -> str:
+    """This request's id: random, made on first use. Ours rather than a
+    header's, so that a caller cannot make two requests look like one."""
+    value = request.environ.get(_REQUEST_ID)
+    if value is None:
+        value = request.environ[_REQUEST_ID] = secrets.token_hex(16)
+    return value
+
+
 def request_client() -> Client:
-    return Client(ip=request.remote_addr or "", user_agent=request.user_agent.string or "")
+    return Client(
+        ip=request.remote_addr or "",
+        user_agent=request.user_agent.string or "",
+        request_id=request_id(),
+    )

@@ -65,6 +65,25 @@ EVENT_LABELS = {
     "firebase_factor_refused": _l("Untrusted Firebase second factor refused"),
     "firebase_factor_trusted": _l("Firebase second factor trusted"),
     "firebase_factor_distrusted": _l("Firebase second factor no longer trusted"),
+    "personal_data_accessed": _l("Personal data accessed"),
+}
+
+# The tasks of access records (firebase/audit.py TASKS), as the PIPC's
+# standard names them: 조회, 검색, 출력, 수정, 삭제, 다운로드.
+TASK_LABELS = {
+    "view": _l("View"),
+    "search": _l("Search"),
+    "print": _l("Print or list"),
+    "edit": _l("Edit"),
+    "delete": _l("Delete"),
+    "download": _l("Download"),
+}
+
+# What the audit trail check found (firebase/audit_chain.py).
+FINDING_LABELS = {
+    "edited": _l("Edited"),
+    "missing": _l("Missing"),
+    "moved": _l("Moved"),
 }
 
 OUTCOME_LABELS = {
@@ -100,6 +119,14 @@ def event_label(event: str | None) -> str:
     return _label(EVENT_LABELS, event)
 
 
+def finding_label(kind: str | None) -> str:
+    return _label(FINDING_LABELS, kind)
+
+
+def task_label(task: str | None) -> str:
+    return _label(TASK_LABELS, task)
+
+
 def outcome_label(outcome: str | None) -> str:
     return _label(OUTCOME_LABELS, outcome)
 
@@ -113,4 +140,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(role_name, "role_name")
     app.add_template_filter(event_label, "event_label")
     app.add_template_filter(outcome_label, "outcome_label")
+    app.add_template_filter(task_label, "task_label")
+    app.add_template_filter(finding_label, "finding_label")
     app.add_template_filter(factor_name, "factor_name")

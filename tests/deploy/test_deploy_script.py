@@ -160,8 +160,10 @@ def expected_first_deploy(*, secrets: str) -> list[list[str]]:
         ],
         *new_secret("adminapp-secret-key"),
         *new_secret("adminapp-mfa-encryption-key"),
+        *new_secret("adminapp-audit-chain-key"),
         [*VERSIONS, "adminapp-secret-key", *LATEST],
         [*VERSIONS, "adminapp-mfa-encryption-key", *LATEST],
+        [*VERSIONS, "adminapp-audit-chain-key", *LATEST],
         ["gcloud", "artifacts", "repositories", "describe", "adminapp", f"--location={REGION}"],
         [
             "gcloud", "artifacts", "repositories", "create", "adminapp", f"--location={REGION}",
@@ -187,6 +189,10 @@ def expected_first_deploy(*, secrets: str) -> list[list[str]]:
             f"--location={REGION}", "--type=firestore-native",
         ],
         ["firebase", "deploy", "--only", "firestore", f"--project={PROJECT}", "--non-interactive"],
+        [
+            "gcloud", "firestore", "fields", "ttls", "update", "expire_at",
+            "--collection-group=admin_audit", "--database=(default)", "--enable-ttl", "--async",
+        ],
         [
             "gcloud", "firestore", "fields", "ttls", "update", "expire_at",
             "--collection-group=admin_sessions", "--database=(default)", "--enable-ttl", "--async",
@@ -228,7 +234,10 @@ def existing_secret(name: str) -> list[list[str]]:
     ]  # fmt: skip
 
 
-FIRST_SECRETS = "SECRET_KEY=adminapp-secret-key:1,MFA_ENCRYPTION_KEY=adminapp-mfa-encryption-key:1"
+FIRST_SECRETS = (
+    "SECRET_KEY=adminapp-secret-key:1,MFA_ENCRYPTION_KEY=adminapp-mfa-encryption-key:1,"
+    "AUDIT_CHAIN_KEY=adminapp-audit-chain-key:1"
+)
 
 
 def test_first_deploy_runs_every_step_in_order(deploy):
@@ -265,7 +274,9 @@ def test_the_service_gets_the_production_settings_the_app_accepts(deploy):
     piped = run.piped()
     (secret_key,) = piped["adminapp-secret-key"]
     (mfa_key,) = piped["adminapp-mfa-encryption-key"]
-    loaded = load_settings({**settings, "SECRET_KEY": secret_key, "MFA_ENCRYPTION_KEY": mfa_key})
+    (audit_key,) = piped["adminapp-audit-chain-key"]
+    keys = {"SECRET_KEY": secret_key, "MFA_ENCRYPTION_KEY": mfa_key, "AUDIT_CHAIN_KEY": audit_key}
+    loaded = load_settings({**settings, **keys})
     assert loaded.production
     assert loaded.trusted_proxy_count == 2
     assert loaded.webauthn_rp_id == "admin.acme.example"
@@ -274,8 +285,8 @@ def test_the_service_gets_the_production_settings_the_app_accepts(deploy):
 def test_secrets_travel_through_pipes_never_in_arguments_or_output(deploy):
     run = deploy()
     values = [value for versions in run.piped().values() for value in versions]
-    assert len(values) == 2
-    assert len(set(values)) == 2 and all(len(value) >= 43 for value in values)
+    assert len(values) == 3
+    assert len(set(values)) == 3 and all(len(value) >= 43 for value in values)
     for value in values:
         assert value not in run.output
         for call in run.calls:
@@ -300,7 +311,11 @@ def test_a_second_deploy_updates_and_creates_nothing(deploy):
 def test_a_secret_without_an_enabled_version_gets_one_and_the_newest_is_pinned(deploy):
     world = {
         "service_accounts": {SA: True},
-        "secrets": {"adminapp-secret-key": ["k" * 64, "K" * 64], "adminapp-mfa-encryption-key": []},
+        "secrets": {
+            "adminapp-secret-key": ["k" * 64, "K" * 64],
+            "adminapp-mfa-encryption-key": [],
+            "adminapp-audit-chain-key": ["a" * 43],
+        },
         "repositories": {"adminapp": True},
         "databases": {"(default)": True},
     }
@@ -310,7 +325,8 @@ def test_a_secret_without_an_enabled_version_gets_one_and_the_newest_is_pinned(d
     assert len(run.piped()["adminapp-mfa-encryption-key"]) == 1
     assert (
         "--set-secrets=SECRET_KEY=adminapp-secret-key:2,"
-        "MFA_ENCRYPTION_KEY=adminapp-mfa-encryption-key:1"
+        "MFA_ENCRYPTION_KEY=adminapp-mfa-encryption-key:1,"
+        "AUDIT_CHAIN_KEY=adminapp-audit-chain-key:1"
     ) in run.call("run", "deploy")["args"]
 
 

@@ -19,6 +19,10 @@ FIELDS = {
     *("id", "seq", "time", "event", "actor", "target", "outcome", "reason", "ip", "user_agent"),
     # The target's Firebase uid (users console) and what the target filter matches.
     *("target_uid", "subjects"),
+    # The request that wrote it, and when the TTL policy deletes it.
+    *("request_id", "expire_at"),
+    # Its link in the chain (adminapp/firebase/audit_chain.py).
+    *("chain", "n", "link", "prev", "prev_expire_at", "mac"),
 }
 
 

@@ -48,6 +48,7 @@ ACCESS = {
     ("console.end_other_sessions", "POST"): (SELF, "viewer"),
     ("console.sign_out_everywhere", "POST"): (SELF, "viewer"),
     ("console.audit", "GET"): ("audit.read", "viewer"),
+    ("console.audit_verify", "GET"): ("audit.verify", "owner"),
     ("console.account", "GET"): (SELF, "viewer"),
     ("console.save_account", "POST"): (SELF, "viewer"),
     ("api.me", "GET"): (SELF, "viewer"),

@@ -3,7 +3,6 @@ after, the policy that names it, and what `flask sessions` says about it."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 from adminapp.firebase.sessions import EXPIRE_AT, SESSIONS
 from tests.support.firebase import OWNER
 from tests.support.settings import base_config
+from tests.support.ttl import ttl_policies
 from tests.support.web import sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,9 +24,7 @@ def cli(app):
 
 
 def test_the_ttl_policy_names_the_field_the_app_writes():
-    overrides = json.loads((ROOT / "firestore.indexes.json").read_text())["fieldOverrides"]
-    ttl = [(o["collectionGroup"], o["fieldPath"]) for o in overrides if o.get("ttl") is True]
-    assert (SESSIONS, EXPIRE_AT) in ttl
+    assert (SESSIONS, EXPIRE_AT) in ttl_policies()
 
 
 def test_a_new_session_record_expires_a_week_after_its_planned_end(

@@ -18,13 +18,14 @@ from pathlib import Path
 import pytest
 
 from adminapp import ConfigError, create_app
-from tests.support.settings import MFA_KEY, STRONG
+from tests.support.settings import AUDIT_KEY, MFA_KEY, STRONG
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTH, FIRESTORE = "FIREBASE_AUTH_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST"
 SETTINGS = {
     "SECRET_KEY": STRONG,
     "MFA_ENCRYPTION_KEY": MFA_KEY,
+    "AUDIT_CHAIN_KEY": AUDIT_KEY,
     "FIREBASE_WEB_API_KEY": "web-api-key",
     "FIREBASE_AUTH_DOMAIN": "project.firebaseapp.com",
     "PUBLIC_URL": "https://admin.example.com",

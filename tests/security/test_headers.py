@@ -7,7 +7,7 @@ import re
 import pytest
 
 from adminapp import create_app
-from tests.support.settings import base_config
+from tests.support.settings import AUDIT_KEY, base_config
 
 PRODUCTION = {
     "ADMINAPP_ENV": "production",
@@ -15,6 +15,7 @@ PRODUCTION = {
     "PUBLIC_URL": "https://admin.example.com",
     "FIREBASE_WEB_API_KEY": "web-api-key",
     "FIREBASE_AUTH_DOMAIN": "real-project.firebaseapp.com",
+    "AUDIT_CHAIN_KEY": AUDIT_KEY,  # required in production
 }
 # Pages that need no Firebase call, so a production app can serve them here.
 PAGES = ["/admin/login", "/admin/", "/admin/nope", "/healthz"]

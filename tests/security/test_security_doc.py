@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.named_tests import NODE, ROOT, missing_tests, named_tests
+
 DOC = (ROOT / "SECURITY.md").read_text()
-NODE = re.compile(r"`(tests/[\w/]+\.py)::(?:(\w+)::)?(\w+)(?:\[([\w-]+)\])?`")
 REQUIREMENT_ROW = re.compile(r"^\| (\d\.\d+\.\d+(?:–\d\.\d+\.\d+)?) \|.*\| (.*) \|$", re.M)
 WITHOUT_TEST = ("N/A", "Firebase", "Level 3", "Not met")
 
 
 def test_every_named_test_exists():
-    named = NODE.findall(DOC)
-    assert len(named) > 50
-    missing = []
-    for path, cls, function, case in named:
-        source = ROOT / path
-        text = source.read_text() if source.exists() else ""
-        # A test is a module-level function, or a method of the named class.
-        if cls:
-            body = re.split(rf"^class {cls}\b", text, maxsplit=1, flags=re.M)
-            text = re.split(r"\n(?=\S)", body[1], maxsplit=1)[0] if len(body) == 2 else ""
-        indent = "    " if cls else ""
-        found = re.search(rf"^{indent}def {function}\(", text, re.M)
-        if not found or (case and case not in text):
-            node = "::".join(filter(None, (path, cls, function)))
-            missing.append(node + (f"[{case}]" if case else ""))
-    assert missing == []
+    assert len(named_tests(DOC)) > 50
+    assert missing_tests(DOC) == []
 
 
 def test_every_requirement_row_names_a_test_or_a_reason():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -35,6 +36,14 @@ def events(caplog, name: str) -> list[dict]:
     return lines
 
 
+def assert_linked(line: dict) -> None:
+    """A line of an entry names the request that wrote it and the entry's
+    link in the audit chain (adminapp/firebase/audit_chain.py); both are
+    taken off the line for the comparisons that follow."""
+    assert re.fullmatch(r"[0-9a-f]{32}", line.pop("request_id"))
+    assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{8}\.records:\d{12}", line.pop("link"))
+
+
 def everything_logged(caplog) -> str:
     parts = []
     for record in caplog.records:
@@ -51,6 +60,7 @@ def test_sign_in_and_sign_out_are_logged_once_without_secrets(client, auth_emula
     assert post_form(client, "/admin/logout").status_code == 302
 
     [signed_in] = events(logs, "sign_in")
+    assert_linked(signed_in)
     assert signed_in == {
         "event": "sign_in",
         "actor": OWNER,
@@ -88,6 +98,7 @@ def test_a_sign_in_racing_the_admins_removal_writes_nothing_and_logs_no_success(
     assert store.audit() == []
     assert store.admin(OWNER) is None  # not re-created by the sign-in's write
     [line] = events(logs, "sign_in")
+    assert_linked(line)  # the link it would have had: that chain then ends
     assert line == {
         "event": "sign_in",
         "actor": OWNER,

@@ -21,6 +21,8 @@ PROJECT_ID = "demo-adminapp"
 SECRET_KEY = secrets.token_urlsafe(48)
 # The AES-GCM key for TOTP secrets at rest (32 bytes, base64url), fresh too.
 MFA_KEY = secrets.token_urlsafe(32)
+# The audit chain's key: required in production (elsewhere derived from SECRET_KEY).
+AUDIT_KEY = secrets.token_urlsafe(32)
 # Where the emulators and app processes started by tests write their logs.
 LOG_DIR = Path(__file__).resolve().parent.parent.parent / ".test-logs"
 
@@ -48,6 +50,7 @@ def production(**overrides) -> dict[str, str]:
         "FIREBASE_PROJECT_ID": "acme-prod",
         "SECRET_KEY": STRONG,
         "MFA_ENCRYPTION_KEY": MFA_KEY,
+        "AUDIT_CHAIN_KEY": AUDIT_KEY,
         "FIREBASE_WEB_API_KEY": "AIza-test",
         "FIREBASE_AUTH_DOMAIN": "acme-prod.firebaseapp.com",
         "PUBLIC_URL": "https://admin.acme.example",

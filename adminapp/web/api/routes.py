@@ -81,6 +81,10 @@ def entry_json(entry: AuditEntry) -> dict:
         "reason": entry.reason,
         "ip": entry.ip,
         "user_agent": entry.user_agent,
+        "task": entry.task,
+        "subject_uids": list(entry.subject_uids),
+        "query": entry.query,
+        "request_id": entry.request_id,
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from ...domain.permissions import AUDIT_READ
+from ...domain.permissions import AUDIT_READ, AUDIT_VERIFY
 from ...errors import InvalidInput
 from ...firebase.audit import audit_target, valid_cursor
 from ...i18n_marks import N_
@@ -36,3 +36,13 @@ def audit():
     chosen = {"event": form.event.data, "actor": form.actor.data, "target": form.target.data}
     filters = {k: v for k, v in chosen.items() if v}
     return render_template("console/audit.html", form=form, page=page, filters=filters)
+
+
+@bp.get("/audit/verify")
+@permission_required(AUDIT_VERIFY)
+def audit_verify():
+    """Check every chain of the trail (firebase/audit_chain.py), as `flask
+    audit verify` does. A read: no step-up, no entry; it reads the whole
+    trail, hence owners only."""
+    result = services().audit.verify()
+    return render_template("console/audit_verify.html", result=result), 200 if result.ok else 409

@@ -57,7 +57,7 @@ def user_json(user: EndUser, detail: UserDetail | None = None) -> dict:
 def list_users():
     args = request.args
     if args.get("q"):
-        user = services().users.find(args["q"][:254])
+        user = services().users.find(args["q"][:254], acting_admin())
         return jsonify(users=[user_json(user)], next=None)
     try:
         limit = int(args.get("limit", services().users.page_size))
@@ -67,20 +67,22 @@ def list_users():
         raise InvalidInput(
             N_("limit must be between 1 and %(max)s."), params={"max": MAX_PAGE_SIZE}
         )
-    page = services().users.page(args.get("page") or None, limit)
+    page = services().users.page(args.get("page") or None, limit, acting_admin())
     return jsonify(users=[user_json(user) for user in page.users], next=page.next_token)
 
 
 @api_bp.get("/<uid>")
 @permission_required(USERS_READ)
 def get_user(uid: str):
-    detail = services().users.show(uid)
+    detail = services().users.show(uid, acting_admin())
     return jsonify(user=user_json(detail.user, detail))
 
 
 def _acted(user: EndUser, action: str):
     # The state after the action, read back: what a script would check next.
-    return jsonify(action=action, user=user_json(services().users.show(user.uid).user))
+    return jsonify(
+        action=action, user=user_json(services().users.show(user.uid, acting_admin()).user)
+    )
 
 
 @api_bp.post("/<uid>/<any(disable, enable):action>")

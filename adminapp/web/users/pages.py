@@ -52,19 +52,19 @@ def index():
         raise InvalidInput(N_("Search with an email, a phone number or a uid."))
     if form.q.data:
         try:
-            user = services().users.find(form.q.data)
+            user = services().users.find(form.q.data, acting_admin())
         except UserNotFound as missing:
             return render_template("users/list.html", form=form, page=None, error=say(missing)), 404
         return redirect(url_for(".show", uid=user.uid), code=303)
     token = request.args.get("page") or None
     if token is not None and len(token) > MAX_PAGE_TOKEN_LENGTH:
         raise InvalidInput(N_("That page link is not valid; start from the first page."))
-    page = services().users.page(token)
+    page = services().users.page(token, None, acting_admin())
     return render_template("users/list.html", form=form, page=page, error=None)
 
 
 def _user_page(uid: str, *, claims_form: ClaimsForm | None = None, status: int = 200):
-    detail = services().users.show(uid)
+    detail = services().users.show(uid, acting_admin())
     if claims_form is None:
         claims_form = ClaimsForm(
             formdata=None, claims=json.dumps(detail.user.custom_claims, indent=2, sort_keys=True)
@@ -133,7 +133,7 @@ def set_claims(uid: str):
 @bp.get("/<uid>/delete")
 @permission_required(USERS_DELETE)
 def confirm_delete(uid: str):
-    detail = services().users.show(uid)
+    detail = services().users.show(uid, acting_admin())
     return render_template("users/delete.html", user=detail.user, form=DeleteForm())
 
 
