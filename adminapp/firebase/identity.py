@@ -67,6 +67,16 @@ class ExistingAccount:
     providers: frozenset[str]
 
 
+@dataclass(frozen=True)
+class TakenBack:
+    """What :meth:`Identity.take_back` did to an account."""
+
+    # Firebase's cut-off (``tokens_valid_after``, whole seconds).
+    cutoff: datetime
+    # How many of Firebase's own second factors were removed from it.
+    second_factors_removed: int
+
+
 class AccountChanged(Conflict):
     """The account went away while we were working on it."""
 
@@ -276,15 +286,24 @@ class Identity:
             uid=user.uid, providers=frozenset(info.provider_id for info in user.provider_data)
         )
 
-    def take_back(self, uid: str, *, new_password: str | None) -> datetime:
-        """End every sign-in an account had, and replace its password with
+    def take_back(self, uid: str, *, new_password: str | None) -> TakenBack:
+        """End every sign-in an account had, remove the second factors
+        enrolled on it in Firebase, and replace its password with
         ``new_password`` (None leaves an account without one as it is).
         Revoking the refresh tokens also makes Firebase refuse, for any change
-        to the account, the ID tokens issued before now. Returns Firebase's
-        own cut-off (``tokens_valid_after``, whole seconds): a sign-in after
-        it came from someone who knows the new password or signed in with
-        one of the account's providers since."""
+        to the account, the ID tokens issued before now. The cut-off returned
+        is Firebase's own (``tokens_valid_after``, whole seconds): a sign-in
+        after it came from someone who knows the new password or signed in
+        with one of the account's providers since.
+
+        The factors go because whoever made the account chose them: a phone
+        of theirs, kept, would be asked for a code at the invitee's first
+        sign-in and lock the invitee out (the app does not trust such an
+        enrolment either: services/mfa/firebase_factors.py)."""
         try:
+            enrolled = self.second_factors(uid)
+            if enrolled:
+                self._remove_second_factors(uid)
             if new_password is not None:
                 with self._backend.auth_call("update_user"):
                     self._backend.auth.update_user(uid, password=new_password)
@@ -297,7 +316,18 @@ class Identity:
         if state.tokens_valid_after is None:
             # Never guess a cut-off that could let an earlier sign-in count.
             raise BackendUnavailable("Firebase Authentication", "no tokens_valid_after")
-        return state.tokens_valid_after
+        return TakenBack(state.tokens_valid_after, len(enrolled))
+
+    def _remove_second_factors(self, uid: str) -> None:
+        # firebase-admin 7.7's update_user has no multi-factor argument (the
+        # Node SDK's multiFactor: {enrolledFactors: null}); the request it
+        # would send is accounts:update with an empty ``mfa``, made here
+        # through the SDK's own authorised, timed-out client for the same
+        # project or tenant.
+        with self._backend.auth_call("update_user"):
+            self._backend.auth._user_manager._make_request(
+                "post", "/accounts:update", json={"localId": uid, "mfa": {}}
+            )
 
     def uid_for(self, email: str) -> str | None:
         """The uid of the Firebase user with this email, if there is one."""

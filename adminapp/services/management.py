@@ -179,12 +179,13 @@ class AdminManagement:
             # Before the account is touched: inviting an admin again changes nothing.
             raise AdminExists(N_("%(email)s is already an admin."), params={"email": email})
         account = self._identity.existing_account(email)
-        cutoff = None
+        taken = None
         if account is not None:
             _refuse_other_sign_in_methods(email, account, invited)
-            cutoff = self._identity.take_back(
+            taken = self._identity.take_back(
                 account.uid, new_password=self._replacement_password(account, invited, password)
             )
+        cutoff = taken.cutoff if taken else None
         admin = self._directory.add(
             email, role, display_name, invited_provider=invited, first_sign_in_after=cutoff
         )
@@ -199,7 +200,7 @@ class AdminManagement:
         self._audit.record(
             "admin_invited", actor=actor, target=email, reason="; ".join(details), client=client
         )
-        if account is not None:
+        if taken is not None:
             self._audit.record(
                 "invitation_took_back_account",
                 actor=actor,
@@ -207,8 +208,9 @@ class AdminManagement:
                 target_uid=account.uid,
                 reason=(
                     f"methods: {', '.join(sorted(account.providers)) or '-'}; "
-                    f"refresh tokens revoked; first sign-in with {invited} "
-                    f"after {cutoff.isoformat()}"
+                    f"refresh tokens revoked; second factors removed: "
+                    f"{taken.second_factors_removed}; first sign-in with {invited} "
+                    f"after {taken.cutoff.isoformat()}"
                 ),
                 client=client,
             )

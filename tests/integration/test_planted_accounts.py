@@ -377,3 +377,28 @@ def test_the_cli_refuses_it(app, pending_and_planted, auth_emulator, store):
     assert result.exit_code == 1
     assert "has been invited as an admin and has not signed in yet" in result.output
     assert_still_unverified(auth_emulator, store)
+
+
+def test_a_second_factor_planted_on_the_account_goes_with_the_take_back(
+    app, owner_client, insider_client, auth_emulator, store, smtp
+):
+    # The insider also enrols their own phone as the account's Firebase
+    # second factor: kept, it would stand between the invitee and their
+    # first sign-in (Firebase asks for a code sent to the insider's phone).
+    planted = plant(auth_emulator, insider_client)
+    auth_emulator.enrol_sms_factor(FUTURE, "+15555550100", PLANTED)
+    assert len(auth_emulator.enrolment_ids(FUTURE)) == 1
+
+    response = invite("api", app, owner_client)
+
+    assert response.status_code == 201, response.get_json()
+    assert auth_emulator.enrolment_ids(FUTURE) == []
+    [entry] = store.audit(event="invitation_took_back_account")
+    assert entry["target_uid"] == planted.uid
+    assert "second factors removed: 1" in entry["reason"]
+    # The invitee's first sign-in is the password alone, as for any invitee.
+    [message] = smtp.inbox.to(FUTURE)
+    assert set_password(app.test_client(), code_of(link_in(message)), CHOSEN).status_code == 303
+    after(store.admin(FUTURE)["first_sign_in_after"])
+    accepted = exchange(app.test_client(), auth_emulator.sign_in(FUTURE, CHOSEN))
+    assert accepted.status_code == 200, accepted.get_json()
