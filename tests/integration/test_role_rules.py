@@ -15,6 +15,7 @@ import pytest
 
 from adminapp.web.context import EXTENSION_KEY
 from tests.integration.test_second_factor import confirm_enrolment
+from tests.support.firebase import after_the_admin_read
 from tests.support.settings import base_config
 from tests.support.web import exchange, session_cookie
 
@@ -286,3 +287,40 @@ def test_the_admins_page_says_which_admins_a_rule_made(app, auth_emulator, store
 def _email_of(row: str) -> str | None:
     found = re.search(r'data-label="Email">([^<{\s]+)', row)
     return found.group(1) if found else None
+
+
+def test_an_invitation_racing_a_first_sign_in_wins_and_the_rule_writes_nothing(
+    app, client, auth_emulator, store, monkeypatch
+):
+    staff(auth_emulator, claims={"groups": ["it-admins"]})
+    # An owner invites them as a viewer between the app's read and its write.
+    after_the_admin_read(app, monkeypatch, lambda email: store.add_admin(email, "viewer"))
+
+    response = exchange(client, auth_emulator.sign_in(STAFF))
+
+    assert response.status_code == 409
+    assert response.get_json()["error"] == "uid_conflict"
+    assert store.admin(STAFF)["role"] == "viewer"
+    assert "managed_by_rule" not in store.admin(STAFF)
+    assert store.sessions() == []
+    assert session_cookie(client) is None
+    assert store.audit(event="admin_created_by_rule") == []
+
+
+def test_an_owner_change_racing_a_drop_keeps_the_admin(app, auth_emulator, store, monkeypatch):
+    user = staff(auth_emulator, claims={"groups": ["support"]})
+    signed_in_by_rule(app, auth_emulator)
+    auth_emulator.set_claims(user.uid, None)
+    # An owner sets the role by hand between the app's read and its delete.
+    after_the_admin_read(
+        app,
+        monkeypatch,
+        lambda email: store.update_admin(email, role="viewer", managed_by_rule=False),
+    )
+
+    response = exchange(app.test_client(), auth_emulator.sign_in(STAFF))
+
+    assert response.status_code == 409
+    assert store.admin(STAFF)["role"] == "viewer"
+    assert store.audit(event="admin_role_dropped_by_rule") == []
+    assert len(open_sessions(store)) == 1  # the one opened before is still there
