@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from ..domain.role_rules import RoleRule
 from . import readers
 from .declaration import Record, Section, Setting, check, declared, hide_secrets
 from .readers import COOKIE_MODES, CPU_ALLOCATIONS, DEVELOPMENT, LOG_FORMATS, PRODUCTION, ROLES
@@ -68,6 +69,9 @@ class Settings(Record):
     trust_unverified_email_providers: frozenset[str]
     # Lower-cased domains an admin's address must be in; empty = any.
     allowed_email_domains: tuple[str, ...]
+    # Roles from the identity provider (adminapp/domain/role_rules.py), in
+    # order: the first rule a verified token matches gives its role.
+    role_rules: tuple[RoleRule, ...]
     # Whether Firebase's own second factor (firebase.sign_in_second_factor)
     # counts as the admin's second factor at gate 2.
     accept_firebase_second_factor: bool
@@ -389,6 +393,19 @@ SECTIONS = (
             "providers (of `ALLOWED_SIGN_IN_PROVIDERS`, never `password`) whose tokens may "
             "open a session without `email_verified`, for IdPs that never send it; logged "
             "at start-up and at each such sign-in",
+        ),
+        Setting(
+            "ROLE_RULES",
+            "role_rules",
+            readers.role_rules,
+            "roles from the identity provider: a JSON list of rules, **first match wins**, "
+            'each `{"claim": NAME, "contains": VALUE, "role": ROLE}` (a custom claim of the '
+            'staff account; or `"equals"`) or `{"attribute": NAME, …}` (a SAML attribute, '
+            "`firebase.sign_in_attributes`). A matching staff member's first sign-in makes "
+            "their admin document; when no rule matches any more, one made by a rule is "
+            "removed. Admins added by hand are never touched. Unknown roles or keys, "
+            "reserved claims and repeated conditions stop start-up (docs/role-rules.md)",
+            default_doc="empty (no rules)",
         ),
         Setting(
             "FIREBASE_SMS_SECOND_FACTOR",

@@ -17,6 +17,7 @@ from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from ..catalogs import supported_locales
+from ..domain.role_rules import RoleRule, RuleError, parse_role_rules
 from ..domain.roles import ROLES
 from .source import ConfigError, Source
 
@@ -250,6 +251,14 @@ def roles_or_none(source: Source, name: str) -> frozenset[str]:
             f"(use a comma-separated list of {', '.join(ROLES)}, or none)."
         )
     return frozenset(roles)
+
+
+def role_rules(source: Source, name: str) -> tuple[RoleRule, ...]:
+    """A JSON list of rules, first match wins (adminapp/domain/role_rules.py)."""
+    try:
+        return parse_role_rules(source.text(name))
+    except RuleError as error:
+        raise ConfigError(f"{name} {error}") from None
 
 
 def lower_text(source: Source, name: str) -> str:

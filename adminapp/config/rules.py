@@ -185,6 +185,18 @@ def trusted_providers_are_allowed(values: Values) -> Completed:
     return None
 
 
+def rule_roles_need_a_second_factor(values: Values) -> Completed:
+    """Every role that `ROLE_RULES` gives must be in `MFA_REQUIRED_ROLES`: an
+    admin whom nobody invited is let in only behind the second factor."""
+    for rule in values["ROLE_RULES"]:
+        if rule.role not in values["MFA_REQUIRED_ROLES"]:
+            raise ConfigError(
+                f"ROLE_RULES rule #{rule.position} gives the role {rule.role!r}, which is not "
+                "in MFA_REQUIRED_ROLES: an admin made by a rule must prove a second factor."
+            )
+    return None
+
+
 def provider_buttons(values: Values) -> Completed:
     """`SIGN_IN_PROVIDER_OPTIONS` may only name providers of
     `ALLOWED_SIGN_IN_PROVIDERS` that have a button, and each `oidc.*` or
@@ -327,6 +339,7 @@ RULES = (
     mail_server,
     shared_rate_limits_with_several_workers,
     trusted_providers_are_allowed,
+    rule_roles_need_a_second_factor,
     provider_buttons,
     mfa_key_ring,
     audit_chain_key,

@@ -32,6 +32,7 @@ ADMINS = "admins"
 FIREBASE_FACTORS_FIELD = "firebase_factors"
 INVITED_PROVIDER_FIELD = "invited_provider"
 FIRST_SIGN_IN_AFTER_FIELD = "first_sign_in_after"
+MANAGED_BY_RULE_FIELD = "managed_by_rule"
 # What a hand-edited, unreadable invited_provider reads as: no sign-in has it.
 UNREADABLE_PROVIDER = "(unreadable)"
 
@@ -83,6 +84,10 @@ class Admin:
     # invitation took it back). Unreadable values refuse the first sign-in.
     invited_provider: str | None = None
     first_sign_in_after: datetime | None = None
+    # Made by a ROLE_RULES rule at a first sign-in: the rules keep its role
+    # (and remove it when none matches). False for every admin added by hand,
+    # and once an owner changes its role by hand (services/access.py).
+    managed_by_rule: bool = False
     # The document's update time when read; binding the uid is conditional
     # on it, so two racing first sign-ins cannot both bind.
     version: datetime | None = None
@@ -133,6 +138,8 @@ def admin_from_snapshot(snapshot: DocumentSnapshot) -> Admin | None:
         trusted_firebase_factors=_trusted(data.get(FIREBASE_FACTORS_FIELD)),
         invited_provider=_invited_provider(data.get(INVITED_PROVIDER_FIELD, None)),
         first_sign_in_after=_first_sign_in_after(data.get(FIRST_SIGN_IN_AFTER_FIELD, None)),
+        # Only an explicit true: a hand-written document stays the operator's.
+        managed_by_rule=data.get(MANAGED_BY_RULE_FIELD) is True,
         version=snapshot.update_time,
     )
 
@@ -246,6 +253,11 @@ class AdminDirectory:
                 "role": after.role,
                 "disabled": after.disabled,
             }
+            if role is not None and before.managed_by_rule:
+                # An owner's role change is a decision the rules must not
+                # undo at the next sign-in: the admin is now managed by hand.
+                fields[MANAGED_BY_RULE_FIELD] = False
+                after = replace(after, managed_by_rule=False)
             transaction.update(self.ref(email), fields)
             return AdminChange(before=before, after=after)
 
@@ -341,12 +353,61 @@ class AdminDirectory:
                 params={"email": email},
             )
 
-    def stage_sign_in(self, batch: WriteBatch, admin: Admin, uid: str, when: datetime) -> None:
+    def stage_sign_in(
+        self,
+        batch: WriteBatch,
+        admin: Admin,
+        uid: str,
+        when: datetime,
+        *,
+        rule_role: str | None = None,
+    ) -> None:
         """Record a sign-in, binding the document to the Firebase uid the
-        first time, in the caller's batch."""
+        first time, in the caller's batch. ``rule_role`` is the role a
+        ROLE_RULES rule now gives a rule-made admin: written only if the
+        document is unchanged since it was read (an owner's change wins)."""
         ref = self.ref(admin.email)
+        fields: dict = {"last_sign_in_at": when}
         if admin.uid is None:
+            fields["uid"] = uid
+        if rule_role is not None:
+            fields.update(role=rule_role, updated_at=when)
+        if admin.uid is None or rule_role is not None:
             option = self._backend.firestore.write_option(last_update_time=admin.version)
-            batch.update(ref, {"uid": uid, "last_sign_in_at": when}, option=option)
+            batch.update(ref, fields, option=option)
         else:
-            batch.update(ref, {"last_sign_in_at": when})
+            batch.update(ref, fields)
+
+    def stage_create_by_rule(
+        self, batch: WriteBatch, email: str, role: str, uid: str, when: datetime
+    ) -> Admin:
+        """A just-in-time admin: the document a ROLE_RULES rule makes at a
+        first sign-in, bound to its uid, in the caller's batch. The commit
+        fails if a document appeared meanwhile (an owner's invitation wins)."""
+        data = {
+            "role": role,
+            "disabled": False,
+            "uid": uid,
+            MANAGED_BY_RULE_FIELD: True,
+            "created_at": when,
+            "updated_at": when,
+            "last_sign_in_at": when,
+        }
+        batch.create(self.ref(email), data)
+        return Admin(
+            email=email,
+            role=role,
+            uid=uid,
+            created_at=when,
+            last_sign_in_at=when,
+            managed_by_rule=True,
+        )
+
+    def stage_remove_by_rule(self, batch: WriteBatch, admin: Admin) -> None:
+        """Delete a rule-made admin whom no rule matches any more, if the
+        document is unchanged since it was read: an owner who changed it
+        meanwhile (a role by hand) keeps it. No last-owner check: the
+        identity provider says this person is no longer staff with a role,
+        and an operator can always add an owner with ``flask admins add``."""
+        option = self._backend.firestore.write_option(last_update_time=admin.version)
+        batch.delete(self.ref(admin.email), option=option)

@@ -51,6 +51,12 @@ ADMIN_CHANGES = (
     "admin_disabled",
     "admin_enabled",
     "admin_removed",
+    # Roles from the identity provider (ROLE_RULES, services/access.py): a
+    # first sign-in that a rule admitted, a rule-made admin whose matching
+    # rule now gives another role, and one whom no rule matches any more.
+    "admin_created_by_rule",
+    "admin_role_changed_by_rule",
+    "admin_role_dropped_by_rule",
 )
 security_log = logging.getLogger("adminapp.security")
 # Every event the trail records, for the audit page's filter.

@@ -11,8 +11,8 @@ FIREBASE_TENANT_ID, or the project's own when it is unset.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from firebase_admin import auth, tenant_mgt
@@ -25,6 +25,7 @@ from ..addresses import (
     in_domains,
 )
 from ..config import Settings
+from ..domain.role_rules import RESERVED_CLAIMS
 from ..errors import BackendUnavailable, Conflict, Refused
 from ..i18n_marks import N_
 from .audit import log_event
@@ -48,6 +49,11 @@ class FirebaseIdentity:
     # enrolment it was: firebase.second_factor_identifier.
     second_factor: str | None = None
     second_factor_id: str | None = None
+    # What ROLE_RULES read (adminapp/domain/role_rules.py): the token's custom
+    # claims (everything Firebase did not put there itself), and a SAML
+    # sign-in's attributes (firebase.sign_in_attributes).
+    custom_claims: Mapping = field(default_factory=dict, compare=False)
+    sign_in_attributes: Mapping = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,11 @@ def _wrong_tenant() -> SignInRefused:
         ),
         403,
     )
+
+
+def _mapping(value: object) -> Mapping:
+    # Firebase sends a map; anything else matches no rule.
+    return value if isinstance(value, dict) else {}
 
 
 class Identity:
@@ -186,6 +197,10 @@ class Identity:
             auth_time=datetime.fromtimestamp(auth_time, UTC),
             second_factor=str(firebase.get("sign_in_second_factor") or "") or None,
             second_factor_id=str(firebase.get("second_factor_identifier") or "") or None,
+            custom_claims={
+                name: value for name, value in claims.items() if name not in RESERVED_CLAIMS
+            },
+            sign_in_attributes=_mapping(firebase.get("sign_in_attributes")),
         )
 
     def _verified_claims(self, id_token: str) -> dict:

@@ -7,15 +7,16 @@ session and audit services, which call Firebase.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from google.api_core.exceptions import FailedPrecondition
+from google.api_core.exceptions import AlreadyExists, FailedPrecondition
 from google.api_core.exceptions import NotFound as DocumentGone
 
 from ..client import Client
 from ..config import Settings
 from ..domain.permissions import SESSIONS_END_OTHERS, SESSIONS_READ_OTHERS
+from ..domain.role_rules import RoleRule, first_match
 from ..errors import Forbidden, NotFound, NotSignedIn
 from ..firebase.admins import Admin, AdminDirectory
 from ..firebase.audit import AuditTrail, log_event
@@ -122,6 +123,10 @@ def admission_refusal(admin: Admin | None, uid: str, *, in_session: bool) -> Sig
 INVITED_SIGN_IN_METHOD = N_(
     "This invitation is for signing in with %(provider)s. Sign in that way the first time."
 )
+ROLE_DROPPED = N_(
+    "Your organisation no longer gives this account a role here (no sign-in rule matches "
+    "it any more), so it is no longer an admin of this site."
+)
 SIGN_IN_BEFORE_INVITATION = N_(
     "This Firebase account existed before the invitation, and this sign-in is not newer "
     "than it. Sign in again; for a password, first set one with the link in the invitation "
@@ -182,12 +187,21 @@ class Access:
         Costs one Firebase Auth round trip (verification with the revocation
         check) and two Firestore round trips: read the admin document, then
         one batch with the session, the uid binding and the audit entry.
+        ROLE_RULES add no round trip: a rule's new admin or new role goes in
+        that batch; only dropping a rule-made admin costs more (their
+        sessions are listed and ended).
         """
         identity = self._verified(self._identity.verify_sign_in, id_token, client, "sign_in")
         admin = self._directory.get(identity.email)
+        rule = self._rule_for(identity)
+        if admin is None and rule is not None:
+            return self._sign_in_just_in_time(identity, rule, client)
         refusal = admission_refusal(admin, identity.uid, in_session=False) or (
             first_sign_in_refusal(admin, identity)
         )
+        if refusal is None and admin.managed_by_rule and rule is None:
+            raise self._drop_by_rule(admin, client, auth="sign_in")
+        rule_role = self._rule_role_change(admin, rule) if refusal is None else None
         batch = self._audit.batch()
         if refusal is not None:
             self._audit.stage(
@@ -208,11 +222,22 @@ class Access:
         # The conditional write first. Firestore commits a batch atomically
         # whatever its order; the local emulator applies writes one by one,
         # and this order lets it, too, write nothing when the condition fails.
-        self._directory.stage_sign_in(batch, admin, identity.uid, now)
+        self._directory.stage_sign_in(batch, admin, identity.uid, now, rule_role=rule_role)
+        if rule_role is not None:
+            self._stage_role_change_by_rule(batch, admin, rule, client)
+            admin = replace(admin, role=rule_role)
+        pending = second_factor_due(admin, self._settings) and factor is None
+        claims, session = self._stage_session(batch, identity, client, now, pending, factor)
+        self._commit_sign_in(batch, "sign-in")
+        if rule_role is not None:
+            self._sessions.forget_admin(admin.email)
+        return SignedIn(claims=claims, session=session)
+
+    def _stage_session(self, batch, identity, client, now, pending, factor):
+        """The new session and the sign-in's audit entry, in the caller's batch."""
         # Gate 2's second factor: the session waits for it, and only its
         # pages open (services/mfa/stages.py names the stages). A trusted
         # Firebase factor proved it at gate 1: the admin is not asked twice.
-        pending = second_factor_due(admin, self._settings) and factor is None
         claims, session = self._sessions.stage_open(
             batch,
             uid=identity.uid,
@@ -232,8 +257,89 @@ class Access:
             reason="second_factor_pending" if pending else factor,
             client=client,
         )
-        self._commit_sign_in(batch, "sign-in")
+        return claims, session
+
+    # -- roles from the identity provider (ROLE_RULES) -----------------------
+    #
+    # Evaluated where a fresh, verified ID token is at hand: the exchange and
+    # every bearer call. A cookie request carries no token, so the guard's
+    # hot path does not change; a claim taken away takes effect at the next
+    # token verification (docs/role-rules.md says how to make it sooner).
+
+    def _rule_for(self, identity: FirebaseIdentity) -> RoleRule | None:
+        return first_match(
+            self._settings.role_rules, identity.custom_claims, identity.sign_in_attributes
+        )
+
+    @staticmethod
+    def _rule_role_change(admin: Admin, rule: RoleRule | None) -> str | None:
+        """The role a rule now gives a rule-made admin, when it differs.
+        Admins added by hand (or whose role an owner set) are the operator's."""
+        if admin.managed_by_rule and rule is not None and rule.role != admin.role:
+            return rule.role
+        return None
+
+    def _sign_in_just_in_time(
+        self, identity: FirebaseIdentity, rule: RoleRule, client: Client
+    ) -> SignedIn:
+        """A first sign-in that a rule admits: the admin document, the
+        pending session and both audit entries in one batch. The new admin
+        has no factor yet, so the session waits for one to be enrolled
+        (start-up refuses a rule whose role needs none). Firebase's own
+        second factor is not looked at: no enrolment of theirs is trusted yet."""
+        now = self._clock()
+        batch = self._audit.batch()
+        admin = self._directory.stage_create_by_rule(
+            batch, identity.email, rule.role, identity.uid, now
+        )
+        self._stage_rule_event(batch, "admin_created_by_rule", admin, rule.describe(), client)
+        pending = second_factor_due(admin, self._settings)
+        claims, session = self._stage_session(batch, identity, client, now, pending, None)
+        # If an owner invited them (or another sign-in made the document)
+        # between our read and our write, nothing of ours is written.
+        self._commit_sign_in(batch, "sign-in by a role rule")
         return SignedIn(claims=claims, session=session)
+
+    def _stage_rule_event(self, batch, event: str, admin: Admin, reason: str, client) -> None:
+        """A rule's change to an admin, audited in the change's batch: the
+        person whose token it read is the actor and the target."""
+        self._audit.stage(
+            batch,
+            event,
+            actor=admin.email,
+            target=admin.email,
+            target_uid=admin.uid,
+            reason=reason,
+            client=client,
+        )
+
+    def _stage_role_change_by_rule(
+        self, batch, admin: Admin, rule: RoleRule, client: Client
+    ) -> None:
+        reason = f"{admin.role} -> {rule.role}: {rule.describe()}"
+        self._stage_rule_event(batch, "admin_role_changed_by_rule", admin, reason, client)
+
+    def _drop_by_rule(self, admin: Admin, client: Client, *, auth: str) -> SignInRefused:
+        """No rule matches a rule-made admin any more: the admin document
+        goes (audited with the role it had), then every session of theirs
+        ends. Returns the refusal for this sign-in or call. A disabled one is
+        never here: admission refuses it first, and the owner's choice stays."""
+        batch = self._audit.batch()
+        self._directory.stage_remove_by_rule(batch, admin)
+        reason = f"{admin.role}: no rule matches ({auth})"
+        self._stage_rule_event(batch, "admin_role_dropped_by_rule", admin, reason, client)
+        if auth == "sign_in":
+            self._audit.stage(
+                batch,
+                "sign_in",
+                actor=admin.email,
+                outcome="refused",
+                reason="role_dropped_by_rule",
+                client=client,
+            )
+        self._commit_sign_in(batch, "drop a rule-made admin")
+        self.end_sessions(admin.email, "role_dropped_by_rule", actor=admin.email, client=client)
+        return SignInRefused("role_dropped_by_rule", ROLE_DROPPED, 403)
 
     def authenticate_bearer(self, id_token: str, client: Client) -> Resumed:
         """An API call made with a Firebase ID token rather than a session
@@ -256,9 +362,14 @@ class Access:
             self._identity.verify, id_token, client, "access_refused", auth="bearer"
         )
         admin = self._directory.get(identity.email)
+        # No admin is made here: a just-in-time admin enrols a second factor
+        # on the login page first, and a bearer call has no page to do it on.
         refusal = admission_refusal(admin, identity.uid, in_session=False) or (
             first_sign_in_refusal(admin, identity)
         )
+        rule = self._rule_for(identity) if refusal is None and admin.managed_by_rule else None
+        if refusal is None and admin.managed_by_rule and rule is None:
+            refusal = self._drop_by_rule(admin, client, auth="bearer")
         if refusal is not None:
             log_event(
                 "access_refused",
@@ -268,9 +379,10 @@ class Access:
                 ip=client.ip,
             )
             raise refusal
+        rule_role = self._rule_role_change(admin, rule)
         factor = self._firebase_factors.counted(identity, admin, client)
         if (
-            second_factor_due(admin, self._settings)
+            second_factor_due(replace(admin, role=rule_role or admin.role), self._settings)
             and factor is None
             and not admin.service_account
         ):
@@ -282,19 +394,27 @@ class Access:
                 ip=client.ip,
             )
             raise BearerNeedsSecondFactor(BEARER_SECOND_FACTOR)
-        if admin.uid is None:
-            batch = self._backend.firestore.batch()
-            self._directory.stage_sign_in(batch, admin, identity.uid, self._clock())
+        if admin.uid is None or rule_role is not None:
+            batch = self._audit.batch()
+            self._directory.stage_sign_in(
+                batch, admin, identity.uid, self._clock(), rule_role=rule_role
+            )
+            if rule_role is not None:
+                self._stage_role_change_by_rule(batch, admin, rule, client)
             self._commit_sign_in(batch, "bind admin uid")
+            if rule_role is not None:
+                self._sessions.forget_admin(admin.email)
+                admin = replace(admin, role=rule_role)
         proof = Proof(at=identity.auth_time if factor else None, standing=admin.service_account)
         return Resumed(session=None, admin=admin, proof=proof)
 
     def _commit_sign_in(self, batch, what: str) -> None:
         try:
             self._backend.commit(batch, what)
-        except (FailedPrecondition, DocumentGone):
+        except (FailedPrecondition, DocumentGone, AlreadyExists):
             # Between our read and our write, another sign-in bound this admin
-            # to a uid, or an owner removed the admin.
+            # to a uid, an owner removed or changed the admin, or (a rule's
+            # first sign-in) invited them.
             raise SignInRefused(
                 "uid_conflict", N_("Sign-in could not be completed. Sign in again."), 409
             ) from None

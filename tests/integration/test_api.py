@@ -161,6 +161,7 @@ def test_update_and_remove_an_admin(client, owner_token, store):
         "last_sign_in_at": None,
         "second_factor": False,
         "service_account": False,
+        "managed_by_rule": False,
     }
     # One change, one audit entry that names both parts.
     [entry] = store.audit(target="staff@example.com", event="admin_changed")

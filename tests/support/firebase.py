@@ -185,6 +185,11 @@ class AuthEmulator:
     def _toolkit(self) -> str:
         return f"http://{self.host}/identitytoolkit.googleapis.com"
 
+    def set_claims(self, uid: str, claims: dict | None) -> None:
+        """Custom claims on a user, as a team's blocking function or
+        directory sync sets them with the Admin SDK (None removes them)."""
+        auth.set_custom_user_claims(uid, claims, app=self.app)
+
     def revoke(self, uid: str) -> None:
         auth.revoke_refresh_tokens(uid, app=self.app)
 
@@ -219,21 +224,40 @@ class AuthEmulator:
         return response.json().get("oobCodes", [])
 
     def sign_in_with_idp(
-        self, provider: str, email: str, *, sub: str | None = None, verified: bool | None = True
+        self,
+        provider: str,
+        email: str,
+        *,
+        sub: str | None = None,
+        verified: bool | None = True,
+        saml_attributes: dict | None = None,
     ) -> str:
         """A fresh ID token for a sign-in with an identity provider
         (``google.com``, ``oidc.kakao``, ``saml.acme``), as the JS SDK's
         signInWithCredential gets one. The emulator takes the provider's
         own ID token as plain JSON; ``verified=None`` leaves email_verified
-        out, as some IdPs do. The user is created (or linked) on first use."""
+        out, as some IdPs do. The user is created (or linked) on first use.
+        ``saml_attributes`` (a ``saml.*`` provider) are the assertion's
+        attribute statements, which the emulator hands on as the token's
+        ``firebase.sign_in_attributes``, as Identity Platform does."""
         idp_claims = {"sub": sub or f"{provider}:{email}", "email": email}
         if verified is not None:
             idp_claims["email_verified"] = verified
+        post_body = {"id_token": json.dumps(idp_claims), "providerId": provider}
+        if saml_attributes is not None:
+            post_body["SAMLResponse"] = json.dumps(
+                {
+                    "assertion": {
+                        "subject": {"nameId": email},
+                        "attributeStatements": saml_attributes,
+                    }
+                }
+            )
         response = requests.post(
             f"{self._toolkit}/v1/accounts:signInWithIdp",
             params={"key": "demo-api-key"},
             json={
-                "postBody": urlencode({"id_token": json.dumps(idp_claims), "providerId": provider}),
+                "postBody": urlencode(post_body),
                 "requestUri": "http://localhost",
                 "returnSecureToken": True,
             },

@@ -53,6 +53,8 @@ def admin_json(admin: Admin) -> dict:
         # From the count on the admin document: no read of the factors.
         "second_factor": admin.second_factors > 0,
         "service_account": admin.service_account,
+        # Made by a ROLE_RULES rule, whose rules keep its role (docs/role-rules.md).
+        "managed_by_rule": admin.managed_by_rule,
     }
 
 
