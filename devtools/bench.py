@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,7 +39,7 @@ from adminapp.firebase.admins import AdminDirectory
 from adminapp.firebase.backend import FirebaseBackend
 from adminapp.firebase.factors import TOTP
 from adminapp.firebase.sessions import SessionStore
-from devtools import bench_invalidation, supervisor
+from devtools import bench_invalidation, bench_users, supervisor
 from devtools import emulators as emulator_control
 from devtools.redis_server import RedisServer
 from devtools.sign_in import (
@@ -571,6 +572,18 @@ def run(args: argparse.Namespace) -> dict:
         figures = measure(list(SCENARIOS), args.rounds, "measuring")
 
         rss = [size for server in servers.values() for size in server.worker_rss_mb()]
+        log("Users console, access records on and off…")
+        users_console = bench_users.measure(
+            args,
+            base,
+            emulators.auth_host,
+            data.seeded_session(admins[2], data.uids[admins[2]]),
+            start_server,
+            stop_server,
+            Figures,
+            users_console_load(args),
+            log,
+        )
         invalidation = bench_invalidation.measure(
             args,
             base,
@@ -580,7 +593,9 @@ def run(args: argparse.Namespace) -> dict:
             lambda server, cookie: guarded_load(server, cookie, args),
             log,
         )
-        result = report(args, figures, servers, startup_import, rss, seeding, invalidation)
+        result = report(
+            args, figures, servers, startup_import, rss, seeding, invalidation, users_console
+        )
         # From the start to the figures (stopping what it started follows).
         result["duration_s"] = round(time.monotonic() - began, 1)
         return result
@@ -615,7 +630,28 @@ def guarded_load(server: Server, cookie: str, args: argparse.Namespace) -> dict:
     return figures.summary()
 
 
-def report(args, measured, servers, startup_import, rss, seeding, invalidation) -> dict:
+def users_console_load(args: argparse.Namespace) -> Callable[..., None]:
+    """One wrk run of a users console page, added to its ``Figures``
+    (devtools/bench_users.py)."""
+
+    def load(server: Server, path: str, expected: int, cookie: str, figures: Figures) -> None:
+        cpu_before = server.cpu_seconds()
+        run = wrk(
+            server.url + path,
+            "GET",
+            expected,
+            {"Cookie": cookie},
+            seconds=args.seconds,
+            connections=args.users_connections,
+        )
+        figures.add(run, server.cpu_seconds() - cpu_before)
+
+    return load
+
+
+def report(
+    args, measured, servers, startup_import, rss, seeding, invalidation, users_console
+) -> dict:
     figures = {name: f.summary() for name, f in measured.items()}
     rps = {name: f["rps"] for name, f in figures.items()}
     ratios = {
@@ -684,6 +720,7 @@ def report(args, measured, servers, startup_import, rss, seeding, invalidation) 
         <= 0.1,
         "no errors": all(f["errors"] == 0 for f in figures.values()),
         **bench_invalidation.targets(ratios, noise, invalidation),
+        **bench_users.targets(users_console),
     }
     result = {
         "machine": machine(),
@@ -711,6 +748,7 @@ def report(args, measured, servers, startup_import, rss, seeding, invalidation) 
         },
         "rss_per_worker_mb": rss,
         "invalidation": invalidation,
+        "users_console": users_console,
         "targets": targets,
         "targets_met": all(targets.values()),
     }
@@ -768,6 +806,7 @@ def print_table(result: dict) -> None:
     )
     print(f"RSS per worker (MB): {result['rss_per_worker_mb']}")
     bench_invalidation.print_figures(result["invalidation"])
+    bench_users.print_figures(result["users_console"])
     print("\nTargets")
     for name, met in result["targets"].items():
         print(f"  {'PASS' if met else 'FAIL'}  {name}")
@@ -793,6 +832,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--quiet", action="store_true", help="only the table and the JSON line")
     bench_invalidation.add_arguments(parser)
+    bench_users.add_arguments(parser)
     return parser.parse_args(argv)
 
 

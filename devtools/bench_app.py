@@ -83,11 +83,20 @@ def firebase_page():
     return _page()
 
 
+def _no_access_record(*_args, **_kwargs) -> None:
+    """What a page pays with no access record: nothing."""
+
+
 def create_bench_app():
     """The product app with the benchmark's pages. Settings come from the
-    environment exactly as for ``wsgi:app``."""
+    environment exactly as for ``wsgi:app``; ``BENCH_ACCESS_RECORDS=off``
+    (never a product setting: recording is a legal duty) stops the users
+    console writing access records, for the figure that compares its
+    latency with and without them (devtools/bench_users.py)."""
     app = create_app()
     app.register_blueprint(bp)
+    if os.environ.get("BENCH_ACCESS_RECORDS") == "off":
+        app.extensions["adminapp"].audit.record_access = _no_access_record
 
     @app.after_request
     def name_the_worker(response: Response) -> Response:

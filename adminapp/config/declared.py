@@ -128,6 +128,9 @@ class Settings(Record):
     # How long an audit entry (an access record among them) is kept; changes
     # to access rights at least 3 years (firebase/audit.py retention_for).
     access_record_retention: timedelta
+    # Owners are alerted past this many data subjects per admin per hour
+    # (services/alerts.py); 0: never.
+    access_alert_subjects_per_hour: int
     # The HMAC key of the audit trail's chain (firebase/audit_chain.py).
     audit_chain_key: bytes
 
@@ -742,7 +745,16 @@ SECTIONS = (
             secret=True,
             default_doc="required in production; else derived from `SECRET_KEY`",
         ),
-        note="docs/pipa.md: access records, retention and the chain.",
+        Setting(
+            "ACCESS_ALERT_SUBJECTS_PER_HOUR",
+            "access_alert_subjects_per_hour",
+            whole_number(0, 100000),
+            "owners are emailed when one admin looks at more data subjects than this within "
+            "an hour (each record's subjects counted, in `RATELIMIT_STORAGE_URI`), at most "
+            "once an hour per admin; 0 turns the alert off (0 to 100000)",
+            default="500",
+        ),
+        note="docs/pipa.md: access records, retention, the chain and the owners' alerts.",
     ),
     Section(
         "Logging and measuring",

@@ -198,6 +198,9 @@ class AuditEntry:
     subject_uids: tuple[str, ...] = ()
     query: str | None = None
     request_id: str | None = None
+    # Invitations and role changes: the role given, and the one before.
+    role: str | None = None
+    previous_role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -234,9 +237,13 @@ class AuditedBatch(WriteBatch):
     instead (the response is an error too), keeping what was attempted, by
     whom."""
 
-    def __init__(self, client, chain: AuditChain):
+    def __init__(
+        self, client, chain: AuditChain, listeners: tuple[Callable[[dict], None], ...] = ()
+    ):
         super().__init__(client)
         self._chain = chain
+        # Told of each entry once it is saved (AuditTrail.on_commit).
+        self._listeners = listeners
         # (document, entry, retention class), created at commit, once chained.
         self._entries: list[tuple[firestore.DocumentReference, dict, str]] = []
 
@@ -260,7 +267,18 @@ class AuditedBatch(WriteBatch):
             raise
         for _reference, entry, _retention in self._entries:
             log_event(entry["event"], **{name: entry.get(name) for name in LOGGED_FIELDS})
+        self._tell_listeners()
         return result
+
+    def _tell_listeners(self) -> None:
+        """After the commit, so a listener never acts on a change that was
+        not saved; a listener's failure is logged, never the caller's."""
+        for _reference, entry, _retention in self._entries:
+            for listener in self._listeners:
+                try:
+                    listener(entry)
+                except Exception:
+                    security_log.exception("audit listener failed on %s", entry["event"])
 
 
 class AuditTrail:
@@ -279,6 +297,13 @@ class AuditTrail:
         self._chain = AuditChain(chain_key, clock)
         # EVENTS plus those declared by product blueprints (adminapp.web.products).
         self.events: tuple[str, ...] = EVENTS
+        self._listeners: tuple[Callable[[dict], None], ...] = ()
+
+    def on_commit(self, listener: Callable[[dict], None]) -> None:
+        """Call ``listener(entry)`` for every entry once its batch has
+        committed (the owners' alerts: services/alerts.py). It runs on the
+        committing thread: it must be quick and hand slow work elsewhere."""
+        self._listeners = (*self._listeners, listener)
 
     def declare(self, events: tuple[str, ...]) -> None:
         """Add a product's events: the trail records and filters only declared ones."""
@@ -297,6 +322,8 @@ class AuditTrail:
         task: str | None = None,
         subjects: tuple[DataSubject, ...] = (),
         query: str | None = None,
+        role: str | None = None,
+        previous_role: str | None = None,
     ) -> tuple[str, dict]:
         if event not in self.events:
             # A typo in an event name would hide entries from the filters.
@@ -343,11 +370,17 @@ class AuditTrail:
             entry["subject_count"] = len(entry["subject_uids"])
         if query is not None:
             entry["query"] = query[:MAX_QUERY]
+        # Changes to an admin's role say it as data, not only in ``reason``:
+        # the owners' alerts tell a raise from a lowering by them.
+        if role is not None:
+            entry["role"] = role
+        if previous_role is not None:
+            entry["previous_role"] = previous_role
         return entry_id, entry
 
     def batch(self) -> AuditedBatch:
         """A batch to stage a change and its audit entry in."""
-        return AuditedBatch(self._backend.firestore, self._chain)
+        return AuditedBatch(self._backend.firestore, self._chain, self._listeners)
 
     def stage(
         self,
@@ -363,6 +396,8 @@ class AuditTrail:
         task: str | None = None,
         subjects: tuple[DataSubject, ...] = (),
         query: str | None = None,
+        role: str | None = None,
+        previous_role: str | None = None,
     ) -> None:
         """Add an entry to the caller's batch, so it is written with the change."""
         entry_id, entry = self._entry(
@@ -376,6 +411,8 @@ class AuditTrail:
             task=task,
             subjects=subjects,
             query=query,
+            role=role,
+            previous_role=previous_role,
         )
         batch.add_entry(self._backend.firestore.collection(AUDIT).document(entry_id), entry)
 

@@ -52,6 +52,11 @@ class EmailTemplates:
             html=environment.get_template(f"{name}.html").render(context),
         )
 
+    def gettext(self, locale: str, message: str) -> str:
+        """``message`` (marked with ``N_``) in ``locale``: for text a
+        template shows as it is given."""
+        return self._translations(locale).gettext(message)
+
     def _translations(self, locale: str):
         return translations(self._catalogs or compiled_directory(), locale)
 
@@ -76,6 +81,11 @@ class OwnEmail:
         self._settings = settings
         self._templates = templates
         self._mailer = mailer
+
+    @property
+    def enabled(self) -> bool:
+        """Whether it can be sent: SMTP is configured (a subclass may need more)."""
+        return bool(self._settings.smtp.host)
 
     def _send(
         self,

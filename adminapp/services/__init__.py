@@ -23,10 +23,12 @@ from ..firebase.users import FirebaseUsers
 from ..mail.invitations import SignInInvitations
 from ..mail.messages import EmailTemplates
 from ..mail.notices import ChangeNotices
+from ..mail.owner_alerts import OwnerAlertEmails
 from ..mail.password_links import LinkDelivery
 from ..mail.security_notices import SecurityNotices
 from ..mail.smtp import SmtpMailer
 from .access import Access
+from .alerts import OwnerAlerts
 from .background import Background
 from .management import AdminManagement
 from .mfa.firebase_factors import FirebaseFactors
@@ -68,6 +70,8 @@ class Services:
     own_factors: OwnFactors
     lockout: AdminLockout
     firebase_factors: FirebaseFactors
+    # Emails to the owners when the trail records what they must know.
+    alerts: OwnerAlerts
 
     def close(self) -> None:
         """Finish queued emails, stop the cache's subscriber, then release
@@ -96,13 +100,23 @@ def build_services(
     templates = EmailTemplates()
     mailer = SmtpMailer(settings.smtp)
     notices = SecurityNotices(settings, templates, mailer)
+    throttle = Throttle(settings.ratelimit_storage_uri)
+    alerts = OwnerAlerts(
+        directory=directory,
+        audit=audit,
+        emails=OwnerAlertEmails(settings, templates, mailer),
+        background=background,
+        throttle=throttle,
+        settings=settings,
+        clock=clock,
+    )
     firebase_factors = FirebaseFactors(
         identity=identity,
         directory=directory,
         audit=audit,
         notices=notices,
         background=background,
-        throttle=Throttle(settings.ratelimit_storage_uri),
+        throttle=throttle,
         settings=settings,
         clock=clock,
     )
@@ -188,4 +202,5 @@ def build_services(
         own_factors=own_factors,
         lockout=lockout,
         firebase_factors=firebase_factors,
+        alerts=alerts,
     )

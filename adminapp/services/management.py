@@ -198,7 +198,12 @@ class AdminManagement:
         if label is not None:
             details.append(f"sign in with {provider}")
         self._audit.record(
-            "admin_invited", actor=actor, target=email, reason="; ".join(details), client=client
+            "admin_invited",
+            actor=actor,
+            target=email,
+            reason="; ".join(details),
+            client=client,
+            role=role,
         )
         if taken is not None:
             self._audit.record(
@@ -338,7 +343,13 @@ class AdminManagement:
         if disabled is not None and event == "admin_changed":
             details.append("disabled" if disabled else "enabled")
         self._audit.record(
-            event, actor=actor, target=email, reason="; ".join(details) or None, client=client
+            event,
+            actor=actor,
+            target=email,
+            reason="; ".join(details) or None,
+            client=client,
+            role=role,
+            previous_role=change.before.role if role is not None else None,
         )
         if disabled:
             self._access.end_sessions(email, "admin_disabled", actor=actor, client=client)

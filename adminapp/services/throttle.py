@@ -25,12 +25,13 @@ class Throttle:
         options = STORAGE_OPTIONS if storage_uri.startswith(("redis", "rediss", "unix")) else {}
         self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri, **options))
 
-    def allow(self, limit: str, namespace: str, key: str) -> bool:
-        """Count one more of ``namespace`` for ``key``; whether it is within
-        ``limit``. When the storage cannot answer, it is allowed: these
-        bounds keep notices from piling up, they guard no access."""
+    def allow(self, limit: str, namespace: str, key: str, *, cost: int = 1) -> bool:
+        """Count ``cost`` more of ``namespace`` for ``key``; whether they fit
+        within ``limit`` (a moving window: what does not fit is not counted).
+        When the storage cannot answer, it is allowed: these bounds keep
+        notices from piling up, they guard no access."""
         try:
-            return self._limiter.hit(limits.parse(limit), namespace, key)
+            return self._limiter.hit(limits.parse(limit), namespace, key, cost=cost)
         except Exception as error:  # the storage's own errors vary by backend
             log.warning("throttle storage unreachable (%s): allowing", type(error).__name__)
             return True

@@ -64,6 +64,8 @@ def wrong(code: str) -> str:
 def test_wrong_codes_across_sessions_and_addresses_lock_the_admins_codes(
     app, auth_emulator, staff, store, smtp
 ):
+    # An owner who reads Korean: the tripped lock alerts them (services/alerts.py).
+    store.add_admin("sajang@example.com", "owner", locale="ko")
     right = pyotp.TOTP(staff.secret).now()
     sessions = [pending(app, auth_emulator, f"198.51.100.{n}") for n in range(3)]
     for client in sessions:
@@ -85,6 +87,11 @@ def test_wrong_codes_across_sessions_and_addresses_lock_the_admins_codes(
     assert notice["Subject"] == "Your admin second factor is locked after wrong codes"
     text = notice.get_body(("plain",)).get_content()
     assert f"{LIMIT} wrong second-factor codes" in text and "203.0.113" not in text
+    [alert] = smtp.inbox.to("sajang@example.com")
+    assert alert["Subject"] == "관리자 영역: 관리자의 2단계 인증이 잠겼습니다"
+    assert f"{STAFF} 계정에 잘못된 2단계 인증 코드가" in alert.get_body(("plain",)).get_content()
+    # The staff admin is no owner: their only email is their own notice.
+    assert len(smtp.inbox.to(STAFF)) == 1
 
 
 def test_a_recovery_code_is_refused_while_locked_too(app, auth_emulator, staff, store):

@@ -9,7 +9,7 @@ from ...errors import InvalidInput
 from ...firebase.audit import audit_target, valid_cursor
 from ...i18n_marks import N_
 from ..context import services
-from ..guard import permission_required
+from ..guard import current_admin, permission_required
 from . import bp
 from .forms import AuditFilterForm
 
@@ -44,5 +44,5 @@ def audit_verify():
     """Check every chain of the trail (firebase/audit_chain.py), as `flask
     audit verify` does. A read: no step-up, no entry; it reads the whole
     trail, hence owners only."""
-    result = services().audit.verify()
+    result = services().alerts.verify_trail(by=current_admin().email)
     return render_template("console/audit_verify.html", result=result), 200 if result.ok else 409
