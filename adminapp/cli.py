@@ -2,7 +2,7 @@
 
 ``flask admins add|remove|list|set-role|disable|enable|factors|reset-factors|unlock|``
 ``firebase-factors|trust-firebase-factor|set-service-account``,
-``flask sessions list|revoke|expiry|backfill-expiry``, ``flask audit tail|retention|verify``
+``flask sessions list|revoke|expiry|backfill-expiry``, ``flask audit tail|retention|verify|export``
 and, with the users console,
 ``flask users find|list|show|disable|enable|revoke|verify|claims|delete``
 (acting with the owner's rights, like the other commands). Run with the same
@@ -26,6 +26,7 @@ from .addresses import InvalidEmail, identity_key
 from .domain.roles import OWNER, ROLES
 from .errors import BackendUnavailable, Refused
 from .firebase.sessions import valid_session_key
+from .services.exports import FORMATS, MAX_REASON, audit_filters
 from .services.mfa.recovery_codes import recovery_codes_left
 from .services.password_reset import MIN_PASSWORD_LENGTH
 from .services.users import Actor
@@ -427,6 +428,32 @@ def audit_verify() -> None:
     if not result.ok:
         raise SystemExit(1)
     click.echo("Every chain is intact.")
+
+
+@audit_cli.command("export")
+@click.option("--reason", required=True, help=f"Why (recorded; at most {MAX_REASON} characters).")
+@click.option("--format", "format_", type=click.Choice(FORMATS), default="csv", show_default=True)
+@click.option("--event", default=None, help="Only this event.")
+@click.option("--actor", default=None, help="Only this actor's entries.")
+@click.option("--target", default=None, help="Only entries about this email or uid.")
+@click.option("--since", default=None, help="From this UTC day (2026-11-01).")
+@click.option("--until", default=None, help="To this UTC day, included.")
+@click.option("--bom", is_flag=True, help="Start a CSV with a byte order mark (for Excel).")
+@click.option(
+    "--output", "-o", type=click.File("wb"), default="-", help="A file (default: stdout)."
+)
+def audit_export(reason, format_, event, actor, target, since, until, bom, output) -> None:
+    """Write the entries the filters select, newest first, as CSV or JSON
+    Lines; recorded with the reason, as the page's export is."""
+    with _outcomes():
+        filters = audit_filters(
+            services().audit.events,
+            event=event, actor=actor, target=target, since=since, until=until,
+        )  # fmt: skip
+        export = services().exports.audit_trail(filters, format_, reason, _operator(), bom=bom)
+        for chunk in export.chunks:
+            output.write(chunk)
+    output.flush()
 
 
 # -- users --------------------------------------------------------------------

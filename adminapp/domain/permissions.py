@@ -95,8 +95,13 @@ SESSIONS_END_OTHERS = P(
 AUDIT_READ = P("audit.read", N_("Read the audit trail"), VIEWER)
 # Checking the chain reads the whole trail: owners, like the inspector.
 AUDIT_VERIFY = P("audit.verify", N_("Check the audit trail's chain for edits and gaps"), OWNER)
+# A download of the trail (access records name data subjects and admins'
+# addresses) or of the users list is a bulk copy of personal data leaving the
+# system: owners only, with a fresh proof, and a reason (services/exports.py).
+AUDIT_EXPORT = P("audit.export", N_("Download the audit trail, with a reason"), OWNER, step_up=True)
 # The users console: the product's Firebase Auth accounts.
 USERS_READ = P("users.read", N_("See the product's users"), VIEWER)
+USERS_EXPORT = P("users.export", N_("Download the users list, with a reason"), OWNER, step_up=True)
 USERS_DISABLE = P("users.disable", N_("Disable and enable users"), ADMIN)
 USERS_REVOKE = P("users.revoke", N_("Sign users out everywhere"), ADMIN)
 USERS_RESET = P("users.reset", N_("Send users a password reset email"), ADMIN)
@@ -125,7 +130,9 @@ BUILT_IN: tuple[Permission, ...] = (
     SESSIONS_END_OTHERS,
     AUDIT_READ,
     AUDIT_VERIFY,
+    AUDIT_EXPORT,
     USERS_READ,
+    USERS_EXPORT,
     USERS_DISABLE,
     USERS_REVOKE,
     USERS_RESET,

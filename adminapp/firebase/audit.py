@@ -97,8 +97,16 @@ EVENTS = (
     "firebase_factor_distrusted",
     # An access record: an admin looked at personal data (record_access).
     "personal_data_accessed",
+    # A download of the trail or the users list, with its reason
+    # (services/exports.py): one entry before the first byte, one at the end.
+    "data_exported",
 )
 ACCESS_EVENT = "personal_data_accessed"
+EXPORT_EVENT = "data_exported"
+# The fields an export's entries add (services/exports.py), read by the
+# monthly review: which data set, in which format, filtered how, how many
+# rows (on the closing entry), and the id that pairs the two entries.
+EXPORT_FIELDS = ("dataset", "format", "filters", "rows", "export_id")
 # The events that grant, change or revoke an admin's access rights (PIPA
 # safety-measure standard art. 5(3)): kept at least ACCESS_RIGHTS_MINIMUM
 # (3 years), whatever ACCESS_RECORD_RETENTION_DAYS says. Declared here once;
@@ -134,8 +142,10 @@ PAGE_SIZE = 50
 # chain's last link, which the trail alone cannot vouch for (audit_chain.py).
 LOGGED_FIELDS = (
     "actor", "target", "target_uid", "task", "subject_count", "outcome", "reason", "ip",
-    "request_id", "link",
+    "request_id", "link", "dataset", "format", "rows", "export_id",
 )  # fmt: skip
+# How many entries an export reads per query: what it holds in memory.
+EXPORT_CHUNK = 500
 # How many entries verification reads per query.
 VERIFY_PAGE = 500
 # Entry ids look like 20261122T235958123456Z-1a2b3c4d: time-ordered, unique.
@@ -262,11 +272,11 @@ class AuditedBatch(WriteBatch):
         except Exception:
             failed()
             for _reference, entry, _retention in self._entries:
-                fields = {name: entry.get(name) for name in LOGGED_FIELDS}
+                fields = _logged(entry)
                 log_event(entry["event"], **{**fields, "outcome": "error", "error": "not_saved"})
             raise
         for _reference, entry, _retention in self._entries:
-            log_event(entry["event"], **{name: entry.get(name) for name in LOGGED_FIELDS})
+            log_event(entry["event"], **_logged(entry))
         self._tell_listeners()
         return result
 
@@ -279,6 +289,16 @@ class AuditedBatch(WriteBatch):
                     listener(entry)
                 except Exception:
                     security_log.exception("audit listener failed on %s", entry["event"])
+
+
+def _logged(entry: dict) -> dict:
+    """The fields of an entry its log line repeats. An export's reason is
+    text a person typed (it may name someone): it stays in the entry, under
+    its MAC, and out of the log."""
+    fields = {name: entry.get(name) for name in LOGGED_FIELDS}
+    if entry["event"] == EXPORT_EVENT:
+        fields.pop("reason")
+    return fields
 
 
 class AuditTrail:
@@ -324,6 +344,7 @@ class AuditTrail:
         query: str | None = None,
         role: str | None = None,
         previous_role: str | None = None,
+        export: dict | None = None,
     ) -> tuple[str, dict]:
         if event not in self.events:
             # A typo in an event name would hide entries from the filters.
@@ -376,6 +397,12 @@ class AuditTrail:
             entry["role"] = role
         if previous_role is not None:
             entry["previous_role"] = previous_role
+        if export is not None:
+            if set(export) - set(EXPORT_FIELDS):
+                raise ValueError(
+                    f"unknown export fields {sorted(set(export) - set(EXPORT_FIELDS))}"
+                )
+            entry.update(export)
         return entry_id, entry
 
     def batch(self) -> AuditedBatch:
@@ -398,6 +425,7 @@ class AuditTrail:
         query: str | None = None,
         role: str | None = None,
         previous_role: str | None = None,
+        export: dict | None = None,
     ) -> None:
         """Add an entry to the caller's batch, so it is written with the change."""
         entry_id, entry = self._entry(
@@ -413,6 +441,7 @@ class AuditTrail:
             query=query,
             role=role,
             previous_role=previous_role,
+            export=export,
         )
         batch.add_entry(self._backend.firestore.collection(AUDIT).document(entry_id), entry)
 
@@ -432,10 +461,12 @@ class AuditTrail:
         outcome: str = "ok",
         reason: str | None = None,
         client: Client | None = None,
+        export_id: str | None = None,
     ) -> None:
         """Write an access record: ``actor`` did ``task`` (:data:`TASKS`) to
         the personal data of ``subjects``. One write, no read. A single
-        subject is also the entry's target, so the trail shows them by name."""
+        subject is also the entry's target, so the trail shows them by name.
+        ``export_id`` ties a ``download`` to its export's entries."""
         subjects = tuple(subjects)
         if len(subjects) > MAX_SUBJECTS:
             raise ValueError(f"an access record names at most {MAX_SUBJECTS} data subjects")
@@ -451,6 +482,7 @@ class AuditTrail:
             outcome=outcome,
             reason=reason,
             client=client,
+            export={"export_id": export_id} if export_id else None,
         )
 
     def verify(self) -> Verification:
@@ -484,6 +516,50 @@ class AuditTrail:
             if len(snapshots) < VERIFY_PAGE:
                 return
             after = snapshots[-1].get("link")
+
+    def export_chunks(
+        self,
+        *,
+        event: str | None = None,
+        actor: str | None = None,
+        target: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        chunk: int = EXPORT_CHUNK,
+    ) -> Iterator[list[dict]]:
+        """The entries the trail's filters select, newest first, as stored,
+        ``chunk`` at a time: one query per chunk, keyed on the entry id as
+        :meth:`page` is, so no more than one chunk is ever held. ``since``
+        and ``until`` bound the entry ids (``since <= seq < until``): an id
+        begins with its UTC time, so a date prefix such as ``20261101`` is a
+        time bound."""
+        before = until
+        while True:
+            query = self._filtered(event=event, actor=actor, target=target)
+            if since:
+                query = query.where(filter=FieldFilter("seq", ">=", since))
+            if before:
+                query = query.where(filter=FieldFilter("seq", "<", before))
+            query = query.order_by("seq", direction=firestore.Query.DESCENDING).limit(chunk)
+            with self._backend.firestore_call("export audit entries"):
+                snapshots = list(query.stream(**self._backend.rpc_options()))
+            entries = [snapshot.to_dict() or {} for snapshot in snapshots]
+            if entries:
+                yield entries
+            if len(snapshots) < chunk:
+                return
+            before = entries[-1]["seq"]
+
+    def _filtered(self, *, event: str | None, actor: str | None, target: str | None):
+        """The trail's filters (the page's, the API's and the export's)."""
+        query = self._backend.firestore.collection(AUDIT)
+        if event:
+            query = query.where(filter=FieldFilter("event", "==", event))
+        if actor:
+            query = query.where(filter=FieldFilter("actor", "==", actor))
+        if target:
+            query = query.where(filter=FieldFilter("subjects", "array_contains", target))
+        return query
 
     def retention_report(self) -> RetentionReport:
         """Count the entries by the month their expire_at falls in."""
@@ -524,13 +600,7 @@ class AuditTrail:
         Firestore query cursors would do the same, but the local emulator
         does not implement them.
         """
-        query = self._backend.firestore.collection(AUDIT)
-        if event:
-            query = query.where(filter=FieldFilter("event", "==", event))
-        if actor:
-            query = query.where(filter=FieldFilter("actor", "==", actor))
-        if target:
-            query = query.where(filter=FieldFilter("subjects", "array_contains", target))
+        query = self._filtered(event=event, actor=actor, target=target)
         if after:
             query = query.where(filter=FieldFilter("seq", ">", after)).order_by(
                 "seq", direction=firestore.Query.ASCENDING

@@ -30,6 +30,7 @@ from ..mail.smtp import SmtpMailer
 from .access import Access
 from .alerts import OwnerAlerts
 from .background import Background
+from .exports import Exports
 from .management import AdminManagement
 from .mfa.firebase_factors import FirebaseFactors
 from .mfa.lockout import AdminLockout
@@ -62,6 +63,7 @@ class Services:
     resets: PasswordReset
     background: Background
     users: UsersConsole
+    exports: Exports
     factors: FactorStore
     # The second factor, one service per kind over shared steps (services/mfa/).
     totp: Totp
@@ -175,13 +177,15 @@ def build_services(
         settings=settings,
         invitations=SignInInvitations(settings, templates, mailer),
     )
+    firebase_users = FirebaseUsers(backend)
     users = UsersConsole(
-        users=FirebaseUsers(backend),
+        users=firebase_users,
         directory=directory,
         audit=audit,
         resets=resets,
         page_size=settings.users_page_size,
     )
+    exports = Exports(audit=audit, users=firebase_users, clock=clock)
     return Services(
         settings=settings,
         clock=clock,
@@ -195,6 +199,7 @@ def build_services(
         resets=resets,
         background=background,
         users=users,
+        exports=exports,
         factors=factors,
         totp=Totp(steps, recovery_codes),
         recovery_codes=recovery_codes,

@@ -69,6 +69,7 @@ EVENT_LABELS = {
     "firebase_factor_trusted": _l("Firebase second factor trusted"),
     "firebase_factor_distrusted": _l("Firebase second factor no longer trusted"),
     "personal_data_accessed": _l("Personal data accessed"),
+    "data_exported": _l("Data exported"),
 }
 
 # The tasks of access records (firebase/audit.py TASKS), as the PIPC's
@@ -94,6 +95,8 @@ OUTCOME_LABELS = {
     "refused": _l("Refused"),
     "failed": _l("Failed"),
     "error": _l("Error"),
+    # The first entry of an export (services/exports.py); its last says ok or failed.
+    "started": _l("Started"),
 }
 
 # The names a factor gets when its admin gives none; an admin's own name is

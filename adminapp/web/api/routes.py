@@ -18,6 +18,7 @@ from ...domain.permissions import (
     ADMINS_REMOVE,
     ADMINS_ROLE,
     ADMINS_UNLOCK,
+    AUDIT_EXPORT,
     AUDIT_READ,
     MissingPermission,
 )
@@ -27,7 +28,10 @@ from ...firebase.admins import Admin, AdminNotFound
 from ...firebase.audit import AuditEntry, audit_target, valid_cursor
 from ...firebase.sessions import SessionRecord
 from ...i18n_marks import N_
+from ...services.exports import audit_filters
+from ..actor import acting_admin
 from ..context import request_client, services
+from ..downloads import download, flag
 from ..guard import current_admin, current_session, permission_required, self_service
 from ..invitation_notices import invitation_warnings
 from ..permissions import may
@@ -288,3 +292,22 @@ def audit():
     return jsonify(
         entries=[entry_json(entry) for entry in page.entries], newer=page.newer, older=page.older
     )
+
+
+AUDIT_EXPORT_FIELDS = {"reason", "format", "bom", "event", "actor", "target", "since", "until"}
+
+
+@bp.post("/audit/export")
+@permission_required(AUDIT_EXPORT)
+def audit_export():
+    """``{"reason", "format": "csv"|"jsonl", "bom"?, "event"?, "actor"?,
+    "target"?, "since"?, "until"?}``: the entries as a streamed file."""
+    body = json_object(allowed=AUDIT_EXPORT_FIELDS)
+    filters = audit_filters(
+        services().audit.events,
+        **{name: body.get(name) for name in ("event", "actor", "target", "since", "until")},
+    )
+    export = services().exports.audit_trail(
+        filters, body.get("format"), body.get("reason"), acting_admin(), bom=flag(body.get("bom"))
+    )
+    return download(export)

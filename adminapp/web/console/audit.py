@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from ...domain.permissions import AUDIT_READ, AUDIT_VERIFY
+from ...domain.permissions import AUDIT_EXPORT, AUDIT_READ, AUDIT_VERIFY
 from ...errors import InvalidInput
 from ...firebase.audit import audit_target, valid_cursor
 from ...i18n_marks import N_
+from ...services.exports import audit_filters
+from ..actor import acting_admin
 from ..context import services
+from ..downloads import download, flag
 from ..guard import current_admin, permission_required
 from . import bp
-from .forms import AuditFilterForm
+from .forms import AuditExportForm, AuditFilterForm
 
 
 @bp.get("/audit")
@@ -46,3 +49,29 @@ def audit_verify():
     trail, hence owners only."""
     result = services().alerts.verify_trail(by=current_admin().email)
     return render_template("console/audit_verify.html", result=result), 200 if result.ok else 409
+
+
+@bp.get("/audit/export")
+@permission_required(AUDIT_EXPORT)
+def audit_export_form():
+    """The export form, with the trail's filters of the link that led here."""
+    form = AuditExportForm(None, services().audit.events, data=_filters_of(request.args))
+    return render_template("console/audit_export.html", form=form)
+
+
+@bp.post("/audit/export")
+@permission_required(AUDIT_EXPORT)
+def audit_export():
+    """Stream the entries the filters select; recorded with the reason
+    before the first byte (services/exports.py)."""
+    form = request.form
+    filters = audit_filters(services().audit.events, **_filters_of(form))
+    export = services().exports.audit_trail(
+        filters, form.get("format", ""), form.get("reason", ""), acting_admin(),
+        bom=flag(form.get("bom")),
+    )  # fmt: skip
+    return download(export)
+
+
+def _filters_of(values) -> dict:
+    return {name: values.get(name) for name in ("event", "actor", "target", "since", "until")}

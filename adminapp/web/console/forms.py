@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField, StringField
+from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, Length, Optional
 
 from ...addresses import MAX_EMAIL_LENGTH
 from ...catalogs import supported_locales
 from ...config import Settings
 from ...domain.roles import ROLES, VIEWER
+from ...services.exports import MAX_REASON
 from ...timezones import zone_names
 from ..form_fields import email_field
 from ..i18n import language_choices
@@ -104,6 +105,43 @@ class AuditFilterForm(FlaskForm):
 
     def __init__(self, formdata, events: tuple[str, ...]):
         super().__init__(formdata)
+        self.event.choices = [SelectChoice("", _l("All events"))] + [
+            SelectChoice(event, event_label(event)) for event in events
+        ]
+
+
+class ExportForm(FlaskForm):
+    """A download with a reason (services/exports.py checks every field:
+    the pages, the API and the CLI share its rules). Posted, so the reason
+    is in no URL."""
+
+    reason = TextAreaField(
+        _l("Why are you exporting this data?"), validators=[Length(max=MAX_REASON)]
+    )
+    format = SelectField(
+        _l("Format"),
+        choices=[SelectChoice("csv", _l("CSV")), SelectChoice("jsonl", _l("JSON Lines"))],
+        validate_choice=False,
+        default="csv",
+    )
+    # Excel reads a CSV without a byte order mark in the system's code page
+    # (CP949 on Korean Windows), garbling Hangul: on by default on the page.
+    bom = BooleanField(_l("For Excel (UTF-8 with a byte order mark)"), default=True)
+
+
+class AuditExportForm(ExportForm):
+    """The trail's filters, and a range of days (UTC)."""
+
+    event = SelectField(_l("Event"), validators=[Optional()], validate_choice=False)
+    actor = StringField(_l("Actor"), validators=[Optional(), Length(max=MAX_EMAIL_LENGTH)])
+    target = StringField(
+        _l("Target (email or uid)"), validators=[Optional(), Length(max=MAX_EMAIL_LENGTH)]
+    )
+    since = DateField(_l("From (UTC)"), validators=[Optional()])
+    until = DateField(_l("To (UTC, included)"), validators=[Optional()])
+
+    def __init__(self, formdata, events: tuple[str, ...], **kwargs):
+        super().__init__(formdata, **kwargs)
         self.event.choices = [SelectChoice("", _l("All events"))] + [
             SelectChoice(event, event_label(event)) for event in events
         ]

@@ -11,6 +11,7 @@ from ...domain.permissions import (
     USERS_CLAIMS,
     USERS_DELETE,
     USERS_DISABLE,
+    USERS_EXPORT,
     USERS_READ,
     USERS_RESET,
     USERS_REVOKE,
@@ -23,6 +24,7 @@ from ...services.users import ClaimsTooDeep, UserDetail
 from ..api.routes import iso
 from ..auth.reset import claim_reset_slot
 from ..context import services
+from ..downloads import download, flag
 from ..guard import permission_required
 from ..request_body import json_object
 from ..step_up import step_up_by_rule
@@ -132,3 +134,15 @@ def delete_user(uid: str):
     confirm = body.get("confirm")
     user = services().users.delete(uid, confirm if isinstance(confirm, str) else "", acting_admin())
     return jsonify(deleted=user.uid, email=user.email)
+
+
+@api_bp.post("/export")
+@permission_required(USERS_EXPORT)
+def export_users():
+    """``{"reason", "format": "csv"|"jsonl", "bom"?}``: every user, streamed;
+    recorded with the reason, each chunk a ``download`` access record."""
+    body = json_object(allowed={"reason", "format", "bom"})
+    export = services().exports.users_list(
+        body.get("format"), body.get("reason"), acting_admin(), bom=flag(body.get("bom"))
+    )
+    return download(export)

@@ -11,6 +11,7 @@ from ...domain.permissions import (
     USERS_CLAIMS,
     USERS_DELETE,
     USERS_DISABLE,
+    USERS_EXPORT,
     USERS_READ,
     USERS_RESET,
     USERS_REVOKE,
@@ -21,8 +22,9 @@ from ...firebase.users import MAX_PAGE_TOKEN_LENGTH, UserNotFound
 from ...i18n_marks import N_
 from ...services.users import InvalidClaims
 from ..auth.reset import claim_reset_slot
-from ..console.forms import ConfirmForm
+from ..console.forms import ConfirmForm, ExportForm
 from ..context import services
+from ..downloads import download, flag
 from ..guard import permission_required
 from ..i18n import say
 from ..step_up import step_up_by_rule
@@ -60,7 +62,9 @@ def index():
     if token is not None and len(token) > MAX_PAGE_TOKEN_LENGTH:
         raise InvalidInput(N_("That page link is not valid; start from the first page."))
     page = services().users.page(token, None, acting_admin())
-    return render_template("users/list.html", form=form, page=page, error=None)
+    return render_template(
+        "users/list.html", form=form, page=page, error=None, export_form=ExportForm()
+    )
 
 
 def _user_page(uid: str, *, claims_form: ClaimsForm | None = None, status: int = 200):
@@ -76,6 +80,18 @@ def _user_page(uid: str, *, claims_form: ClaimsForm | None = None, status: int =
         claims_form=claims_form,
         confirm_form=ConfirmForm(),
     ), status
+
+
+@bp.post("/export")
+@permission_required(USERS_EXPORT)
+def export():
+    """The list page's export form: every user, streamed (a POST: no GET
+    route at this path, so a user whose uid is "export" keeps their page)."""
+    form = request.form
+    export = services().exports.users_list(
+        form.get("format", ""), form.get("reason", ""), acting_admin(), bom=flag(form.get("bom"))
+    )
+    return download(export)
 
 
 @bp.get("/<uid>")
