@@ -24,7 +24,7 @@ SUBJECT = N_("Your admin password was changed")
 class ChangeNotices(OwnEmail):
     @property
     def enabled(self) -> bool:
-        return bool(self._settings.smtp.host)
+        return bool(self.settings.smtp.host)
 
     def password_changed(
         self,
@@ -46,5 +46,5 @@ class ChangeNotices(OwnEmail):
             when={"when": when},
             email=email,
             ip=client.ip,
-            login_url=login_url(self._settings),
+            login_url=login_url(self.settings),
         )

@@ -24,7 +24,7 @@ UNTRUSTED_SUBJECT = N_("A sign-in to your admin account used an unknown second f
 class SecurityNotices(OwnEmail):
     @property
     def enabled(self) -> bool:
-        return bool(self._settings.smtp.host)
+        return bool(self.settings.smtp.host)
 
     def second_factor_locked(
         self,
@@ -47,7 +47,7 @@ class SecurityNotices(OwnEmail):
             email=email,
             failures=failures,
             ip=client.ip if client else "-",
-            login_url=login_url(self._settings),
+            login_url=login_url(self.settings),
         )
 
     def untrusted_firebase_factor(
@@ -71,5 +71,5 @@ class SecurityNotices(OwnEmail):
             email=email,
             kind=kind,
             ip=client.ip if client else "-",
-            login_url=login_url(self._settings),
+            login_url=login_url(self.settings),
         )

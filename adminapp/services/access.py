@@ -152,27 +152,16 @@ def first_sign_in_refusal(admin: Admin, identity: FirebaseIdentity) -> SignInRef
     return None
 
 
+@dataclass(frozen=True, kw_only=True)
 class Access:
-    def __init__(
-        self,
-        *,
-        backend: FirebaseBackend,
-        identity: Identity,
-        directory: AdminDirectory,
-        sessions: SessionStore,
-        audit: AuditTrail,
-        firebase_factors: FirebaseFactors,
-        settings: Settings,
-        clock: Callable[[], datetime],
-    ):
-        self._backend = backend
-        self._identity = identity
-        self._directory = directory
-        self._sessions = sessions
-        self._audit = audit
-        self._firebase_factors = firebase_factors
-        self._settings = settings
-        self._clock = clock
+    backend: FirebaseBackend
+    identity: Identity
+    directory: AdminDirectory
+    sessions: SessionStore
+    audit: AuditTrail
+    firebase_factors: FirebaseFactors
+    settings: Settings
+    clock: Callable[[], datetime]
 
     # -- sign-in -------------------------------------------------------------
 
@@ -183,14 +172,14 @@ class Access:
         check) and two Firestore round trips: read the admin document, then
         one batch with the session, the uid binding and the audit entry.
         """
-        identity = self._verified(self._identity.verify_sign_in, id_token, client, "sign_in")
-        admin = self._directory.get(identity.email)
+        identity = self._verified(self.identity.verify_sign_in, id_token, client, "sign_in")
+        admin = self.directory.get(identity.email)
         refusal = admission_refusal(admin, identity.uid, in_session=False) or (
             first_sign_in_refusal(admin, identity)
         )
-        batch = self._audit.batch()
+        batch = self.audit.batch()
         if refusal is not None:
-            self._audit.stage(
+            self.audit.stage(
                 batch,
                 "sign_in",
                 actor=identity.email,
@@ -198,22 +187,22 @@ class Access:
                 reason=refusal.code,
                 client=client,
             )
-            self._backend.commit(batch, "refused sign-in")
+            self.backend.commit(batch, "refused sign-in")
             raise refusal
         # Firebase's own second factor counts only under the one rule
         # (services/mfa/firebase_factors.py), which refuses, audits and
         # emails for an enrolment nobody approved.
-        factor = self._firebase_factors.counted(identity, admin, client)
-        now = self._clock()
+        factor = self.firebase_factors.counted(identity, admin, client)
+        now = self.clock()
         # The conditional write first. Firestore commits a batch atomically
         # whatever its order; the local emulator applies writes one by one,
         # and this order lets it, too, write nothing when the condition fails.
-        self._directory.stage_sign_in(batch, admin, identity.uid, now)
+        self.directory.stage_sign_in(batch, admin, identity.uid, now)
         # Gate 2's second factor: the session waits for it, and only its
         # pages open (services/mfa/stages.py names the stages). A trusted
         # Firebase factor proved it at gate 1: the admin is not asked twice.
-        pending = second_factor_due(admin, self._settings) and factor is None
-        claims, session = self._sessions.stage_open(
+        pending = second_factor_due(admin, self.settings) and factor is None
+        claims, session = self.sessions.stage_open(
             batch,
             uid=identity.uid,
             email=identity.email,
@@ -225,7 +214,7 @@ class Access:
             pending=pending,
             factor=factor,
         )
-        self._audit.stage(
+        self.audit.stage(
             batch,
             "sign_in",
             actor=identity.email,
@@ -253,9 +242,9 @@ class Access:
         fresh for a service account, which an operator vouched for.
         """
         identity = self._verified(
-            self._identity.verify, id_token, client, "access_refused", auth="bearer"
+            self.identity.verify, id_token, client, "access_refused", auth="bearer"
         )
-        admin = self._directory.get(identity.email)
+        admin = self.directory.get(identity.email)
         refusal = admission_refusal(admin, identity.uid, in_session=False) or (
             first_sign_in_refusal(admin, identity)
         )
@@ -268,12 +257,8 @@ class Access:
                 ip=client.ip,
             )
             raise refusal
-        factor = self._firebase_factors.counted(identity, admin, client)
-        if (
-            second_factor_due(admin, self._settings)
-            and factor is None
-            and not admin.service_account
-        ):
+        factor = self.firebase_factors.counted(identity, admin, client)
+        if second_factor_due(admin, self.settings) and factor is None and not admin.service_account:
             log_event(
                 "access_refused",
                 auth="bearer",
@@ -283,15 +268,15 @@ class Access:
             )
             raise BearerNeedsSecondFactor(BEARER_SECOND_FACTOR)
         if admin.uid is None:
-            batch = self._backend.firestore.batch()
-            self._directory.stage_sign_in(batch, admin, identity.uid, self._clock())
+            batch = self.backend.firestore.batch()
+            self.directory.stage_sign_in(batch, admin, identity.uid, self.clock())
             self._commit_sign_in(batch, "bind admin uid")
         proof = Proof(at=identity.auth_time if factor else None, standing=admin.service_account)
         return Resumed(session=None, admin=admin, proof=proof)
 
     def _commit_sign_in(self, batch, what: str) -> None:
         try:
-            self._backend.commit(batch, what)
+            self.backend.commit(batch, what)
         except (FailedPrecondition, DocumentGone):
             # Between our read and our write, another sign-in bound this admin
             # to a uid, or an owner removed the admin.
@@ -315,11 +300,11 @@ class Access:
         """Check a session on a guarded request: one Firestore round trip (none
         on a session cache hit), plus a write at most every few minutes to
         record activity."""
-        session, admin = self._sessions.load(claims)
-        now = self._clock()
+        session, admin = self.sessions.load(claims)
+        now = self.clock()
         if session is None or session.email != claims.email:
             raise self._refuse("unknown_session", SIGNED_OUT, client)
-        over = session.why_over(now, self._settings.session_idle_timeout)
+        over = session.why_over(now, self.settings.session_idle_timeout)
         if over is not None:
             raise self._refuse(over, _OVER[over], client, actor=session.email)
         refusal = admission_refusal(admin, session.uid, in_session=True)
@@ -332,7 +317,7 @@ class Access:
                 forbidden=True,
                 params=refusal.params,
             )
-        if stage_of(session, admin, self._settings) is Stage.SIGN_IN_AGAIN:
+        if stage_of(session, admin, self.settings) is Stage.SIGN_IN_AGAIN:
             # A full session that never proved a second factor, for a role
             # that now needs one (opened before MFA_REQUIRED_ROLES named it).
             raise self._refuse("second_factor_required", SIGN_IN_AGAIN, client, end=session)
@@ -355,9 +340,9 @@ class Access:
         if end is None:
             log_event("access_refused", actor=actor, reason=reason, ip=client.ip)
         else:
-            batch = self._audit.batch()
-            self._sessions.stage_end(batch, end.key, reason)
-            self._audit.stage(
+            batch = self.audit.batch()
+            self.sessions.stage_end(batch, end.key, reason)
+            self.audit.stage(
                 batch,
                 "access_refused",
                 actor=end.email,
@@ -365,15 +350,15 @@ class Access:
                 reason=reason,
                 client=client,
             )
-            self._backend.commit(batch, "end refused session")
+            self.backend.commit(batch, "end refused session")
         return AccessRefused(reason, message, forbidden=forbidden, params=params)
 
     def _keep_alive(self, session: SessionRecord, now: datetime, client: Client) -> None:
         """Re-check the Firebase account now and then, and record activity
         (sliding idle timeout) without a write on every request."""
-        recheck_due = now - session.auth_checked_at >= self._settings.auth_recheck_interval
+        recheck_due = now - session.auth_checked_at >= self.settings.auth_recheck_interval
         if recheck_due:
-            state = self._identity.account_state(session.uid)
+            state = self.identity.account_state(session.uid)
             reason = None
             if state is None:
                 reason = "user_deleted"
@@ -383,16 +368,16 @@ class Access:
                 reason = "tokens_revoked"
             if reason:
                 raise self._refuse(reason, SIGNED_OUT, client, end=session)
-        if recheck_due or now - session.last_seen_at >= self._settings.session_activity_interval:
-            self._sessions.record_activity(session, auth_checked=recheck_due)
+        if recheck_due or now - session.last_seen_at >= self.settings.session_activity_interval:
+            self.sessions.record_activity(session, auth_checked=recheck_due)
 
     # -- sign-out ------------------------------------------------------------
 
     def sign_out(self, resumed: Resumed, client: Client) -> None:
-        batch = self._audit.batch()
-        self._sessions.stage_end(batch, resumed.session.key, "signed_out")
-        self._audit.stage(batch, "sign_out", actor=resumed.admin.email, client=client)
-        self._backend.commit(batch, "sign-out")
+        batch = self.audit.batch()
+        self.sessions.stage_end(batch, resumed.session.key, "signed_out")
+        self.audit.stage(batch, "sign_out", actor=resumed.admin.email, client=client)
+        self.backend.commit(batch, "sign-out")
 
     @staticmethod
     def may_see_sessions_of(viewer: Admin, email: str) -> bool:
@@ -414,7 +399,7 @@ class Access:
         email = email or viewer.email
         if not self.may_see_sessions_of(viewer, email):
             raise Forbidden(N_("Only owners can see other admins' sessions."))
-        return self._sessions.open_for(email)
+        return self.sessions.open_for(email)
 
     def end_session(
         self, key: str, *, by: Admin | None, client: Client | None, actor: str | None = None
@@ -423,7 +408,7 @@ class Access:
         :meth:`may_end_sessions_of` allows); None is an operator on the
         command line, who may end any (``actor`` then names them). A session
         they may not see is as good as missing: :class:`SessionNotFound`."""
-        session = self._sessions.get(key) if valid_session_key(key) else None
+        session = self.sessions.get(key) if valid_session_key(key) else None
         if (
             session is None
             or session.ended_at is not None
@@ -432,12 +417,12 @@ class Access:
             raise SessionNotFound()
         actor = actor or by.email
         reason = "ended_by_self" if session.email == actor else "ended_by_owner"
-        batch = self._audit.batch()
-        self._sessions.stage_end(batch, key, reason)
-        self._audit.stage(
+        batch = self.audit.batch()
+        self.sessions.stage_end(batch, key, reason)
+        self.audit.stage(
             batch, "session_ended", actor=actor, target=session.email, reason=reason, client=client
         )
-        self._backend.commit(batch, "end session")
+        self.backend.commit(batch, "end session")
         return session
 
     def sign_out_everywhere(self, resumed: Resumed, client: Client) -> int:
@@ -446,7 +431,7 @@ class Access:
         ended = self.end_sessions(
             resumed.admin.email, "signed_out_everywhere", actor=resumed.admin.email, client=client
         )
-        self._identity.revoke_refresh_tokens(resumed.session.uid)
+        self.identity.revoke_refresh_tokens(resumed.session.uid)
         return ended
 
     def end_sessions(
@@ -461,20 +446,20 @@ class Access:
         """End every open session of ``email`` (but ``keep_key``), with one
         audit entry when there were any; returns how many were ended. Their
         cookies stop working at their next request."""
-        ended = [s for s in self._sessions.open_for(email) if s.key != keep_key]
+        ended = [s for s in self.sessions.open_for(email) if s.key != keep_key]
         if keep_key is None:
             # Also whatever this process cached that the query did not list.
-            self._sessions.forget_admin(email)
+            self.sessions.forget_admin(email)
         # A batch holds at most 500 writes; leave room for the audit entry.
         for start in range(0, len(ended), 400):
-            batch = self._audit.batch()
+            batch = self.audit.batch()
             for session in ended[start : start + 400]:
-                self._sessions.stage_end(batch, session.key, reason)
+                self.sessions.stage_end(batch, session.key, reason)
             if start == 0:
-                self._audit.stage(
+                self.audit.stage(
                     batch, "sessions_ended", actor=actor, target=email, reason=reason, client=client
                 )
-            self._backend.commit(batch, "end sessions")
+            self.backend.commit(batch, "end sessions")
         return len(ended)
 
     def forget_admin(self, email: str) -> None:
@@ -482,4 +467,4 @@ class Access:
         request: call after a change to the admin or their account has been
         written (role, status, removal, password; a second-factor reset too,
         once factors exist)."""
-        self._sessions.forget_admin(email)
+        self.sessions.forget_admin(email)

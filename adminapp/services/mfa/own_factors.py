@@ -5,6 +5,7 @@ renames, removes and resets."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from google.api_core.exceptions import NotFound as DocumentGone
 
@@ -25,16 +26,16 @@ def has_factor(factors: list[Factor]) -> bool:
     return any(factor.counted for factor in factors)
 
 
+@dataclass(frozen=True, kw_only=True)
 class OwnFactors:
-    def __init__(self, steps: ProofSteps):
-        self._steps = steps
+    steps: ProofSteps
 
     def of(self, email: str) -> list[Factor]:
-        return self._steps.factors.of(email)
+        return self.steps.factors.of(email)
 
     def own_factor(self, admin: Admin, factor_id: str) -> Factor:
         """One of ``admin``'s factors; anyone else's is as good as missing."""
-        factors = self._steps.factors
+        factors = self.steps.factors
         factor = factors.get(factor_id) if _FACTOR_ID.fullmatch(factor_id) else None
         if factor is None or factor.email != admin.email:
             raise NotFound(N_("That factor does not exist."), code="factor_not_found")
@@ -46,7 +47,7 @@ class OwnFactors:
             raise InvalidInput(
                 N_("Give a name of 1 to %(max)s characters."), params={"max": MAX_FACTOR_NAME}
             )
-        steps = self._steps
+        steps = self.steps
         factor = self.own_factor(admin, factor_id)
         batch = steps.audit.batch()
         steps.factors.stage_update(batch, factor, {"name": name})
@@ -66,7 +67,7 @@ class OwnFactors:
         refused while their role needs a second factor. Conditional on the
         admin document (its count) being unchanged since read, so two
         removals at once cannot both take the last but one."""
-        steps = self._steps
+        steps = self.steps
         factor = self.own_factor(admin, factor_id)
         current = steps.current_admin(admin.email)
         if (
@@ -98,7 +99,7 @@ class OwnFactors:
         document, audited; they enrol again at their next sign-in. Returns
         how many factor documents went. Their sessions are ended by the
         caller (AdminManagement.reset_factors)."""
-        steps = self._steps
+        steps = self.steps
         if steps.directory.get(email) is None:
             raise AdminNotFound(email)
         factors = steps.factors.of(email)

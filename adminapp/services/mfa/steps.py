@@ -49,7 +49,7 @@ class Passed:
     claims: CookieClaims | None
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class ProofSteps:
     """What the factor kinds share: the stores they write and the steps."""
 
