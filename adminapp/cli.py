@@ -209,7 +209,7 @@ def reset_factors(email: str) -> None:
     up a new one at their next sign-in (break-glass for a locked-out owner)."""
     email = _email(email)
     with _outcomes():
-        removed = services().management.reset_factors(email, actor=_actor(), client=None)
+        removed = services().management.reset_factors_by_operator(email, operator=_actor())
     click.echo(
         f"Removed {removed} second-factor record{'s' if removed != 1 else ''} of {email} "
         "and ended their sessions. They set up a new factor at their next sign-in."

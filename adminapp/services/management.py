@@ -339,18 +339,23 @@ class AdminManagement:
         self.access.end_sessions(email, "admin_removed", actor=actor, client=client)
         return change
 
-    def reset_factors(
-        self, email: str, *, actor: str, client: Client | None, by: Admin | None = None
-    ) -> int:
-        """Remove every second factor of ``email`` and end their sessions:
-        they enrol again at their next sign-in. ``by`` is the owner asking
-        (their own factors are changed on their security page, not here);
-        None is an operator at the command line, the break-glass path for a
-        locked-out last owner. Returns how many factor documents went."""
-        if by is not None and by.email == email:
+    def reset_factors(self, email: str, *, by: Admin, client: Client) -> int:
+        """An owner removes every second factor of ``email`` and ends their
+        sessions: they enrol again at their next sign-in. Their own factors
+        are changed on their security page, not here. Returns how many
+        factor documents went."""
+        if by.email == email:
             raise Conflict(
                 N_("Change your own second factors on your security page."), code="own_account"
             )
+        return self._reset_factors(email, actor=by.email, client=client)
+
+    def reset_factors_by_operator(self, email: str, *, operator: str) -> int:
+        """The same, by an operator at the command line: the break-glass
+        path for a locked-out last owner."""
+        return self._reset_factors(email, actor=operator, client=None)
+
+    def _reset_factors(self, email: str, *, actor: str, client: Client | None) -> int:
         removed = self.own_factors.reset(email, actor=actor, client=client)
         self.access.end_sessions(email, "second_factors_reset", actor=actor, client=client)
         return removed

@@ -178,8 +178,9 @@ def remove_admin(email: str):
 @permission_required(ADMINS_FACTORS_RESET)
 def reset_factors(email: str):
     email = identity_key(email)
-    me = current_admin()
-    removed = services().management.reset_factors(email, by=me, **_actor())
+    removed = services().management.reset_factors(
+        email, by=current_admin(), client=request_client()
+    )
     return jsonify(reset=email, factors_removed=removed)
 
 

@@ -160,9 +160,8 @@ def remove_admin(email: str):
 @permission_required(ADMINS_FACTORS_RESET)
 def reset_factors(email: str):
     email = _target(email)
-    me = current_admin()
     removed = services().management.reset_factors(
-        email, actor=me.email, client=request_client(), by=me
+        email, by=current_admin(), client=request_client()
     )
     return _done(
         _(
