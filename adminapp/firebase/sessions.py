@@ -400,6 +400,29 @@ class SessionStore:
             option=option,
         )
 
+    def stage_rotate(
+        self,
+        batch: WriteBatch,
+        pending: SessionRecord,
+        *,
+        client: Client,
+        now: datetime,
+        factor: str,
+    ) -> tuple[CookieClaims, SessionRecord]:
+        """A pending session's second factor was proved: spend its record
+        (once, :meth:`stage_end_once`) and open a full session for the same
+        sign-in under a new id (privilege changes rotate the session id)."""
+        self.stage_end_once(batch, pending, "second_factor_passed")
+        return self.stage_open(
+            batch,
+            uid=pending.uid,
+            email=pending.email,
+            auth_time=pending.auth_time,
+            client=client,
+            now=now,
+            factor=factor,
+        )
+
     def stage_step_up(self, batch: WriteBatch, key: str, now: datetime) -> None:
         """Record a second-factor proof on a full session (a step-up)."""
         self.forget(key)

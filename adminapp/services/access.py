@@ -10,9 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from google.api_core.exceptions import FailedPrecondition
-from google.api_core.exceptions import NotFound as DocumentGone
-
 from ..client import Client
 from ..config import Settings
 from ..domain.permissions import SESSIONS_END_OTHERS, SESSIONS_READ_OTHERS
@@ -275,14 +272,12 @@ class Access:
         return Resumed(session=None, admin=admin, proof=proof)
 
     def _commit_sign_in(self, batch, what: str) -> None:
-        try:
-            self.backend.commit(batch, what)
-        except (FailedPrecondition, DocumentGone):
-            # Between our read and our write, another sign-in bound this admin
-            # to a uid, or an owner removed the admin.
-            raise SignInRefused(
-                "uid_conflict", N_("Sign-in could not be completed. Sign in again."), 409
-            ) from None
+        # Between our read and our write, another sign-in bound this admin
+        # to a uid, or an owner removed the admin.
+        lost_race = SignInRefused(
+            "uid_conflict", N_("Sign-in could not be completed. Sign in again."), 409
+        )
+        self.backend.commit(batch, what, lost_race=lost_race)
 
     @staticmethod
     def _verified(verify, id_token: str, client: Client, event: str, **log_fields):

@@ -7,14 +7,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from google.api_core.exceptions import NotFound as DocumentGone
-
 from ...client import Client
-from ...errors import Conflict, InvalidInput, NotFound
+from ...errors import InvalidInput, NotFound
 from ...firebase.admins import Admin, AdminNotFound
 from ...firebase.factors import Factor
 from ...i18n_marks import N_
-from .refusals import LastFactor
+from .refusals import ChangedMeanwhile, LastFactor
 from .stages import second_factor_due
 from .steps import ProofSteps
 
@@ -51,14 +49,7 @@ class OwnFactors:
         factor = self.own_factor(admin, factor_id)
         batch = steps.audit.batch()
         steps.factors.stage_update(batch, factor, {"name": name})
-        steps.audit.stage(
-            batch,
-            "second_factor_renamed",
-            actor=admin.email,
-            target=admin.email,
-            reason=factor.kind,
-            client=client,
-        )
+        steps.stage_factor_change(batch, "second_factor_renamed", admin, factor.kind, client)
         steps.backend.commit(batch, "rename second factor")
         return factor
 
@@ -83,15 +74,8 @@ class OwnFactors:
             )
         batch = steps.audit.batch()
         steps.factors.stage_remove(batch, factor, admin_version=current.version)
-        steps.audit.stage(
-            batch,
-            "second_factor_removed",
-            actor=admin.email,
-            target=admin.email,
-            reason=factor.kind,
-            client=client,
-        )
-        steps.commit(batch, "remove second factor", Conflict(N_("Try again."), code="changed"))
+        steps.stage_factor_change(batch, "second_factor_removed", admin, factor.kind, client)
+        steps.commit(batch, "remove second factor", ChangedMeanwhile())
         return factor
 
     def reset(self, email: str, *, actor: str, client: Client | None) -> int:
@@ -113,8 +97,5 @@ class OwnFactors:
             reason=f"{len(factors)} removed",
             client=client,
         )
-        try:
-            steps.backend.commit(batch, "reset second factors")
-        except DocumentGone:
-            raise AdminNotFound(email) from None
+        steps.commit(batch, "reset second factors", AdminNotFound(email))
         return len(factors)

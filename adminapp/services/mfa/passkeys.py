@@ -230,7 +230,7 @@ class Passkeys:
             # The first factor of an admin is added once, by one request.
             admin_version=current.version if session.mfa_pending else None,
         )
-        steps.stage_factor_added(batch, admin, PASSKEY, client)
+        steps.stage_factor_change(batch, "second_factor_added", admin, PASSKEY, client)
         codes = []
         if session.mfa_pending or not any(f.kind == RECOVERY_CODES for f in factors):
             codes = self.recovery_codes.stage_new(batch, current, factors, now, client)

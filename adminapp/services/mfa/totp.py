@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 import pyotp
 
 from ...client import Client
-from ...errors import Conflict, InvalidInput
+from ...errors import InvalidInput
 from ...firebase.admins import Admin
 from ...firebase.audit import log_event
 from ...firebase.factors import TOTP, Factor
@@ -30,7 +30,7 @@ from ...firebase.sessions import SessionRecord
 from ...i18n_marks import N_
 from ...sealing import SealBroken, SecretBox
 from .recovery_codes import RecoveryCodes
-from .refusals import AlreadyEnrolled, CodeAlreadyUsed, WrongCode
+from .refusals import AlreadyEnrolled, ChangedMeanwhile, CodeAlreadyUsed, WrongCode
 from .stages import Stage, require_may_add_factor, stage_of
 from .steps import Passed, ProofSteps
 
@@ -139,7 +139,7 @@ class Totp:
             steps.failed(session, client, ENROLMENT, ENROLMENT)
         batch = steps.audit.batch()
         self._stage_new(batch, current, secret, step, now, current.version)
-        steps.stage_factor_added(batch, admin, TOTP, client)
+        steps.stage_factor_change(batch, "second_factor_added", admin, TOTP, client)
         codes = self.recovery_codes.stage_new(batch, current, factors, now, client)
         passed = steps.stage_passed(batch, session, current, TOTP, client)
         steps.commit(batch, "enrol TOTP", AlreadyEnrolled(N_("Enrolment was already completed.")))
@@ -180,8 +180,10 @@ class Totp:
             )
         else:
             factor_id = self._stage_new(batch, current, secret, step, now, current.version)
-        steps.stage_factor_added(batch, admin, f"{TOTP} (replaced)" if old else TOTP, client)
-        steps.commit(batch, "replace TOTP", Conflict(N_("Try again."), code="changed"))
+        steps.stage_factor_change(
+            batch, "second_factor_added", admin, f"{TOTP} (replaced)" if old else TOTP, client
+        )
+        steps.commit(batch, "replace TOTP", ChangedMeanwhile())
         return steps.factors.get(factor_id)
 
     # -- proof -------------------------------------------------------------------
