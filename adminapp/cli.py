@@ -24,8 +24,8 @@ from flask.cli import AppGroup
 
 from .addresses import InvalidEmail, identity_key
 from .domain.roles import OWNER, ROLES
+from .domain.sessions import valid_session_key
 from .errors import BackendUnavailable, Refused
-from .firebase.sessions import valid_session_key
 from .services.mfa.recovery_codes import recovery_codes_left
 from .services.password_reset import MIN_PASSWORD_LENGTH
 from .services.users import Actor

@@ -12,13 +12,15 @@ from datetime import datetime
 
 from ..client import Client
 from ..config import Settings
+from ..domain.admins import Admin
 from ..domain.permissions import SESSIONS_END_OTHERS, SESSIONS_READ_OTHERS
+from ..domain.sessions import CookieClaims, SessionRecord, valid_session_key
 from ..errors import Forbidden, NotFound, NotSignedIn
-from ..firebase.admins import Admin, AdminDirectory
+from ..firebase.admins import AdminDirectory
 from ..firebase.audit import AuditTrail, log_event
 from ..firebase.backend import FirebaseBackend
 from ..firebase.identity import FirebaseIdentity, Identity, SignInRefused
-from ..firebase.sessions import CookieClaims, SessionRecord, SessionStore, valid_session_key
+from ..firebase.sessions import SessionStore
 from ..i18n_marks import N_
 from .mfa.firebase_factors import FirebaseFactors
 from .mfa.stages import Proof, Stage, second_factor_due, stage_of

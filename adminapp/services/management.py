@@ -15,15 +15,9 @@ from ..addresses import OutsideAllowedDomains, in_domains
 from ..catalogs import supported_locale
 from ..client import Client
 from ..config import Settings
+from ..domain.admins import Admin, AdminChange, AdminExists, AdminNotFound, LastOwner
 from ..errors import BackendUnavailable, Conflict, InvalidInput
-from ..firebase.admins import (
-    Admin,
-    AdminChange,
-    AdminDirectory,
-    AdminExists,
-    AdminNotFound,
-    LastOwner,
-)
+from ..firebase.admins import AdminDirectory
 from ..firebase.audit import AuditTrail
 from ..firebase.identity import ExistingAccount, Identity
 from ..i18n_marks import N_, Message
@@ -154,7 +148,7 @@ class AdminManagement:
         invitation then emails the set-password link: only the mailbox can
         sign in. Audited as ``invitation_took_back_account``.
 
-        Raises :class:`~adminapp.admins.AdminExists` when it is an admin
+        Raises :class:`~adminapp.domain.admins.AdminExists` when it is an admin
         already, :class:`OutsideAllowedDomains` for an address outside
         ALLOWED_EMAIL_DOMAINS, :class:`SignsInOtherwise`; nothing is
         written then.

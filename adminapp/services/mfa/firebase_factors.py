@@ -29,8 +29,9 @@ from datetime import datetime
 
 from ...client import Client
 from ...config import Settings
+from ...domain.admins import Admin, AdminNotFound
 from ...errors import NotFound
-from ...firebase.admins import Admin, AdminDirectory, AdminNotFound
+from ...firebase.admins import AdminDirectory
 from ...firebase.audit import AuditTrail
 from ...firebase.identity import FirebaseIdentity, Identity
 from ...firebase.users import SecondFactor

@@ -8,8 +8,8 @@ import re
 from dataclasses import dataclass
 
 from ...client import Client
+from ...domain.admins import Admin, AdminNotFound
 from ...errors import InvalidInput, NotFound
-from ...firebase.admins import Admin, AdminNotFound
 from ...firebase.factors import Factor
 from ...i18n_marks import N_
 from .refusals import ChangedMeanwhile, LastFactor

@@ -58,11 +58,11 @@ from webauthn.helpers.structs import (
 )
 
 from ...client import Client
+from ...domain.admins import Admin
+from ...domain.sessions import SessionRecord
 from ...errors import InvalidInput
-from ...firebase.admins import Admin
 from ...firebase.audit import log_event
 from ...firebase.factors import PASSKEY, RECOVERY_CODES, Factor
-from ...firebase.sessions import SessionRecord
 from ...i18n_marks import N_
 from .recovery_codes import RecoveryCodes
 from .refusals import AlreadyEnrolled, PasskeyExists, PasskeyRefused, WrongCode

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ...client import Client
-from ...firebase.admins import Admin
+from ...domain.admins import Admin
+from ...domain.sessions import SessionRecord
 from ...firebase.audit import log_event
 from ...firebase.factors import RECOVERY_CODES, Factor
-from ...firebase.sessions import SessionRecord
 from ...i18n_marks import N_
 from .refusals import CodeAlreadyUsed, WrongCode
 from .stages import require_may_add_factor

@@ -25,11 +25,13 @@ from typing import NoReturn
 
 from ...client import Client
 from ...config import Settings
-from ...firebase.admins import Admin, AdminDirectory
+from ...domain.admins import Admin
+from ...domain.sessions import CookieClaims, SessionRecord
+from ...firebase.admins import AdminDirectory
 from ...firebase.audit import AuditTrail, log_event
 from ...firebase.backend import FirebaseBackend
 from ...firebase.factors import FactorStore
-from ...firebase.sessions import CookieClaims, SessionRecord, SessionStore
+from ...firebase.sessions import SessionStore
 from ...i18n_marks import N_
 from .lockout import AdminLockout
 from .refusals import SecondFactorSessionOver, TooManyAttempts, WrongCode

@@ -22,11 +22,11 @@ from datetime import datetime, timedelta
 import pyotp
 
 from ...client import Client
+from ...domain.admins import Admin
+from ...domain.sessions import SessionRecord
 from ...errors import InvalidInput
-from ...firebase.admins import Admin
 from ...firebase.audit import log_event
 from ...firebase.factors import TOTP, Factor
-from ...firebase.sessions import SessionRecord
 from ...i18n_marks import N_
 from ...sealing import SealBroken, SecretBox
 from .recovery_codes import RecoveryCodes

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from ...addresses import identity_key
+from ...domain.admins import Admin, AdminNotFound
 from ...domain.permissions import (
     ADMINS_DISABLE,
     ADMINS_FACTORS_RESET,
@@ -22,10 +23,9 @@ from ...domain.permissions import (
     MissingPermission,
 )
 from ...domain.roles import ROLES
+from ...domain.sessions import SessionRecord
 from ...errors import InvalidInput
-from ...firebase.admins import Admin, AdminNotFound
 from ...firebase.audit import AuditEntry, audit_target, valid_cursor
-from ...firebase.sessions import SessionRecord
 from ...i18n_marks import N_
 from ..context import request_client, services
 from ..guard import current_admin, current_session, permission_required, self_service
