@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+from google.api_core.exceptions import FailedPrecondition
 from google.cloud.firestore import DocumentSnapshot, FieldFilter, Increment, WriteBatch
 
 from ..client import Client
@@ -340,18 +341,21 @@ class SessionStore:
         [count] = result.transform_results
         return count.integer_value
 
-    def take_challenge(self, session: SessionRecord) -> SessionRecord:
+    def take_challenge(self, session: SessionRecord, *, lost_race: Exception) -> SessionRecord:
         """Clear the WebAuthn challenge of ``session``, only if the record is
         unchanged since it was read: of two requests holding one challenge,
-        one gets it (the other's write fails with FailedPrecondition). The
-        record as it is now, its version included."""
+        one gets it (the other gets ``lost_race``). The record as it is now,
+        its version included."""
         self.forget(session.key)
         cleared = {"mfa_challenge": None, "mfa_challenge_at": None}
         option = self._backend.firestore.write_option(last_update_time=session.version)
-        with self._backend.firestore_call("take WebAuthn challenge"):
-            result = self._ref(session.key).update(
-                cleared, option=option, **self._backend.rpc_options()
-            )
+        try:
+            with self._backend.firestore_call("take WebAuthn challenge"):
+                result = self._ref(session.key).update(
+                    cleared, option=option, **self._backend.rpc_options()
+                )
+        except FailedPrecondition:
+            raise lost_race from None
         return replace(session, **cleared, version=result.update_time)
 
     def record_activity(self, session: SessionRecord, *, auth_checked: bool) -> None:

@@ -118,3 +118,24 @@ def test_each_form_of_import_is_found(source):
 def test_a_sibling_module_named_like_firebase_is_not_storage():
     # adminapp/web/auth/firebase_web.py is the login page's SDK set-up.
     assert not storage_imports(WEB / "auth" / "routes.py", "from .firebase_web import web_config\n")
+
+
+def test_services_and_views_import_nothing_of_google():
+    """The stores turn Google's errors into the caller's refusals
+    (``FirebaseBackend.commit(..., lost_race=)``, ``take_challenge``): no
+    service or view catches ``google.api_core`` exceptions itself."""
+    found = []
+    for folder in ("services", "web"):
+        for path in sorted((ROOT / "adminapp" / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and not node.level:
+                    names = [node.module or ""]
+                found += [
+                    f"{path.relative_to(ROOT)}: {name}"
+                    for name in names
+                    if name == "google" or name.startswith("google.")
+                ]
+    assert not found, found

@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import NoReturn
 
-from google.api_core.exceptions import FailedPrecondition
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -312,13 +311,11 @@ class Passkeys:
         challenge, issued = session.mfa_challenge, session.mfa_challenge_at
         if not challenge or issued is None:
             raise PasskeyRefused(N_("No passkey request is waiting. Try again."))
-        try:
-            session = self.steps.sessions.take_challenge(session)
-        except FailedPrecondition:
-            # Another request with the same session took it first.
-            raise PasskeyRefused(
-                N_("This passkey request was already answered. Try again.")
-            ) from None
+        # Another request with the same session may take it first.
+        session = self.steps.sessions.take_challenge(
+            session,
+            lost_race=PasskeyRefused(N_("This passkey request was already answered. Try again.")),
+        )
         if self.steps.clock() - issued > CHALLENGE_MAX_AGE:
             raise PasskeyRefused(N_("The passkey request expired. Try again."))
         return session, base64url_to_bytes(challenge)
