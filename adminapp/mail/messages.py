@@ -78,6 +78,12 @@ class OwnEmail:
     templates: EmailTemplates
     mailer: SmtpMailer
 
+    @property
+    def enabled(self) -> bool:
+        """Whether this email can be sent (SMTP is set up); a subclass may
+        need more."""
+        return bool(self.settings.smtp.host)
+
     def _send(
         self,
         name: str,

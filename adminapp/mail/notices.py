@@ -22,10 +22,6 @@ SUBJECT = N_("Your admin password was changed")
 
 
 class ChangeNotices(OwnEmail):
-    @property
-    def enabled(self) -> bool:
-        return bool(self.settings.smtp.host)
-
     def password_changed(
         self,
         email: str,

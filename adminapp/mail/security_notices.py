@@ -22,10 +22,6 @@ UNTRUSTED_SUBJECT = N_("A sign-in to your admin account used an unknown second f
 
 
 class SecurityNotices(OwnEmail):
-    @property
-    def enabled(self) -> bool:
-        return bool(self.settings.smtp.host)
-
     def second_factor_locked(
         self,
         email: str,
