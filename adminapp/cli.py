@@ -24,8 +24,8 @@ from flask.cli import AppGroup
 
 from .addresses import InvalidEmail, identity_key
 from .domain.roles import OWNER, ROLES
+from .domain.sessions import valid_session_key
 from .errors import BackendUnavailable, Refused
-from .firebase.sessions import valid_session_key
 from .services.exports import FORMATS, MAX_REASON, audit_filters
 from .services.mfa.recovery_codes import recovery_codes_left
 from .services.password_reset import MIN_PASSWORD_LENGTH
@@ -210,7 +210,7 @@ def reset_factors(email: str) -> None:
     up a new one at their next sign-in (break-glass for a locked-out owner)."""
     email = _email(email)
     with _outcomes():
-        removed = services().management.reset_factors(email, actor=_actor(), client=None)
+        removed = services().management.reset_factors_by_operator(email, operator=_actor())
     click.echo(
         f"Removed {removed} second-factor record{'s' if removed != 1 else ''} of {email} "
         "and ended their sessions. They set up a new factor at their next sign-in."

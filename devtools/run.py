@@ -85,7 +85,7 @@ def refuse_busy_ports(*ports: int) -> None:
 
 
 def seed_demo_owner(app) -> None:
-    from adminapp.firebase.admins import AdminExists
+    from adminapp.domain.admins import AdminExists
     from adminapp.web.context import EXTENSION_KEY
 
     services = app.extensions[EXTENSION_KEY]

@@ -28,7 +28,7 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
 from adminapp.config import Settings
-from adminapp.firebase.sessions import CookieClaims
+from adminapp.domain.sessions import CookieClaims
 from adminapp.web.cookie import SessionCookie
 from adminapp.web.cookie_jar import SESSION, CookieJar, make_cookie_jar
 

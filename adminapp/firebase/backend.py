@@ -162,13 +162,26 @@ class FirebaseBackend:
             return credentials.Certificate(self.settings.credentials_file)
         return credentials.ApplicationDefault()
 
-    def commit(self, batch: WriteBatch, what: str) -> None:
+    def commit(self, batch: WriteBatch, what: str, *, lost_race: Exception | None = None) -> None:
         """Commit a write batch: one Firestore round trip, bounded in time.
         Then run what was registered with :meth:`after_commit`, whether or
-        not the commit answered (a timed-out commit may still have landed)."""
+        not the commit answered (a timed-out commit may still have landed).
+
+        With ``lost_race``, a batch whose condition no longer holds (a
+        document it updates changed or went since it was read, or one it
+        creates was made meanwhile: another request wrote first) raises that
+        refusal instead of Google's error."""
         try:
             with self.firestore_call(what):
                 batch.commit(**self.rpc_options())
+        except (
+            api_exceptions.FailedPrecondition,
+            api_exceptions.NotFound,
+            api_exceptions.AlreadyExists,
+        ):
+            if lost_race is None:
+                raise
+            raise lost_race from None
         finally:
             with self._lock:
                 callbacks = self._after_commit.pop(batch, [])

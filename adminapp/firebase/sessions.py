@@ -17,17 +17,17 @@ Records written before the field existed have none, and stay until
 
 from __future__ import annotations
 
-import hashlib
-import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
+from google.api_core.exceptions import FailedPrecondition
 from google.cloud.firestore import DocumentSnapshot, FieldFilter, Increment, WriteBatch
 
 from ..client import Client
 from ..config import Settings
+from ..domain.sessions import CookieClaims, SessionRecord
 from .admins import Admin, AdminDirectory, admin_from_snapshot
 from .backend import FirebaseBackend
 from .expiry import count_expiry
@@ -40,32 +40,6 @@ EXPIRE_AT = "expire_at"
 SESSION_ID_BYTES = 32
 # Firestore's limit on the writes of one batch.
 MAX_BATCH_WRITES = 500
-_SESSION_KEY = re.compile(r"[0-9a-f]{64}")
-
-
-def session_key(session_id: str) -> str:
-    """The Firestore document id of a session: a hash, never the id itself.
-
-    Two words, kept apart: the session *id* is the secret in the cookie; the
-    session *key* is its hash, safe to show (pages, API, CLI) and to send
-    back to end that session.
-    """
-    return hashlib.sha256(session_id.encode()).hexdigest()
-
-
-def valid_session_key(value: object) -> bool:
-    """Whether ``value`` has the form of a session key (64 hex characters)."""
-    return isinstance(value, str) and _SESSION_KEY.fullmatch(value) is not None
-
-
-@dataclass(frozen=True)
-class CookieClaims:
-    session_id: str
-    email: str
-
-    @property
-    def key(self) -> str:
-        return session_key(self.session_id)
 
 
 @dataclass(frozen=True)
@@ -78,89 +52,6 @@ class ExpiryReport:
     overdue: int
     # Written before expire_at existed: kept until backfilled or deleted.
     without_expiry: int
-
-
-@dataclass(frozen=True)
-class SessionRecord:
-    key: str
-    uid: str
-    email: str
-    created_at: datetime
-    last_seen_at: datetime
-    expires_at: datetime
-    auth_time: datetime
-    auth_checked_at: datetime
-    ip: str = ""
-    user_agent: str = ""
-    ended_at: datetime | None = None
-    ended_reason: str | None = None
-    # How gate 1 was passed: Firebase's sign_in_provider ("google.com"), and
-    # Firebase's own second factor ("phone", "totp") when the project uses
-    # Identity Platform MFA. ACCEPT_FIREBASE_SECOND_FACTOR decides whether
-    # the latter counts as the admin's second factor.
-    sign_in_provider: str = ""
-    firebase_second_factor: str | None = None
-    # -- the second factor (adminapp/services/mfa/) --------------
-    # Kept apart from the fields above: the guard reads them with the
-    # record, so a second factor costs no read of its own.
-    # Waiting for the second factor: only its pages and sign-out open.
-    mfa_pending: bool = False
-    # The kind of factor that opened this full session ("totp", "passkey",
-    # "recovery_codes"), and when; None for a session that never proved one.
-    mfa_factor: str | None = None
-    mfa_verified_at: datetime | None = None
-    # The last second-factor proof (sign-in or step-up), for STEP_UP_MINUTES.
-    mfa_step_up_at: datetime | None = None
-    # Wrong codes in this session; at MAX_FAILURES the session is ended.
-    mfa_failures: int = 0
-    # The WebAuthn challenge issued to this session (base64url), single use.
-    mfa_challenge: str | None = None
-    mfa_challenge_at: datetime | None = None
-    # The record's update time when read (not stored): see stage_end_once.
-    version: datetime | None = None
-
-    @property
-    def proved_at(self) -> datetime | None:
-        """When this session last proved a second factor."""
-        return self.mfa_step_up_at or self.mfa_verified_at
-
-    def to_document(self) -> dict:
-        return {
-            "uid": self.uid,
-            "email": self.email,
-            "created_at": self.created_at,
-            "last_seen_at": self.last_seen_at,
-            "expires_at": self.expires_at,
-            "auth_time": self.auth_time,
-            "auth_checked_at": self.auth_checked_at,
-            "ip": self.ip,
-            "user_agent": self.user_agent,
-            "ended_at": self.ended_at,
-            "ended_reason": self.ended_reason,
-            "sign_in_provider": self.sign_in_provider,
-            "firebase_second_factor": self.firebase_second_factor,
-            "mfa_pending": self.mfa_pending,
-            "mfa_factor": self.mfa_factor,
-            "mfa_verified_at": self.mfa_verified_at,
-            "mfa_step_up_at": self.mfa_step_up_at,
-            "mfa_failures": self.mfa_failures,
-            "mfa_challenge": self.mfa_challenge,
-            "mfa_challenge_at": self.mfa_challenge_at,
-            # Queryable flag for "open sessions of this admin": Firestore
-            # cannot filter on a missing or null field the same way everywhere.
-            "active": self.ended_at is None,
-        }
-
-    def why_over(self, now: datetime, idle_timeout: timedelta) -> str | None:
-        """Why this session no longer opens anything (``session_ended``,
-        ``session_expired``, ``session_idle``), or None while it is live."""
-        if self.ended_at is not None:
-            return "session_ended"
-        if now >= self.expires_at:
-            return "session_expired"
-        if now - self.last_seen_at > idle_timeout:
-            return "session_idle"
-        return None
 
 
 def record_from_snapshot(snapshot: DocumentSnapshot) -> SessionRecord | None:
@@ -400,6 +291,29 @@ class SessionStore:
             option=option,
         )
 
+    def stage_rotate(
+        self,
+        batch: WriteBatch,
+        pending: SessionRecord,
+        *,
+        client: Client,
+        now: datetime,
+        factor: str,
+    ) -> tuple[CookieClaims, SessionRecord]:
+        """A pending session's second factor was proved: spend its record
+        (once, :meth:`stage_end_once`) and open a full session for the same
+        sign-in under a new id (privilege changes rotate the session id)."""
+        self.stage_end_once(batch, pending, "second_factor_passed")
+        return self.stage_open(
+            batch,
+            uid=pending.uid,
+            email=pending.email,
+            auth_time=pending.auth_time,
+            client=client,
+            now=now,
+            factor=factor,
+        )
+
     def stage_step_up(self, batch: WriteBatch, key: str, now: datetime) -> None:
         """Record a second-factor proof on a full session (a step-up)."""
         self.forget(key)
@@ -427,18 +341,21 @@ class SessionStore:
         [count] = result.transform_results
         return count.integer_value
 
-    def take_challenge(self, session: SessionRecord) -> SessionRecord:
+    def take_challenge(self, session: SessionRecord, *, lost_race: Exception) -> SessionRecord:
         """Clear the WebAuthn challenge of ``session``, only if the record is
         unchanged since it was read: of two requests holding one challenge,
-        one gets it (the other's write fails with FailedPrecondition). The
-        record as it is now, its version included."""
+        one gets it (the other gets ``lost_race``). The record as it is now,
+        its version included."""
         self.forget(session.key)
         cleared = {"mfa_challenge": None, "mfa_challenge_at": None}
         option = self._backend.firestore.write_option(last_update_time=session.version)
-        with self._backend.firestore_call("take WebAuthn challenge"):
-            result = self._ref(session.key).update(
-                cleared, option=option, **self._backend.rpc_options()
-            )
+        try:
+            with self._backend.firestore_call("take WebAuthn challenge"):
+                result = self._ref(session.key).update(
+                    cleared, option=option, **self._backend.rpc_options()
+                )
+        except FailedPrecondition:
+            raise lost_race from None
         return replace(session, **cleared, version=result.update_time)
 
     def record_activity(self, session: SessionRecord, *, auth_checked: bool) -> None:

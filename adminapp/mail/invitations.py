@@ -18,11 +18,11 @@ from .password_links import login_url
 class SignInInvitations(OwnEmail):
     @property
     def enabled(self) -> bool:
-        return bool(self._settings.smtp.host and self._settings.public_url)
+        return bool(self.settings.smtp.host and self.settings.public_url)
 
     def where_to_sign_in(self, provider_label: str) -> Message:
         """What to tell the person: "Sign in with Google at <link>"."""
-        link = login_url(self._settings)
+        link = login_url(self.settings)
         if link is None:
             return Message(
                 N_("Sign in with %(provider)s at the admin sign-in page"),
@@ -36,16 +36,16 @@ class SignInInvitations(OwnEmail):
 
     def send(self, email: str, provider_label: str) -> None:
         """Send the invitation now; raises ``MailError`` when SMTP fails."""
-        self._mailer.send(
-            self._templates.render(
+        self.mailer.send(
+            self.templates.render(
                 "invite_provider",
                 to=email,
                 # A new invitee has no language of their own yet.
-                locale=self._settings.default_locale,
+                locale=self.settings.default_locale,
                 subject=N_("You are an admin: sign in with %(provider)s"),
                 subject_params={"provider": provider_label},
                 email=email,
                 provider=provider_label,
-                login_url=login_url(self._settings),
+                login_url=login_url(self.settings),
             )
         )

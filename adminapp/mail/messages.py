@@ -11,6 +11,7 @@ background threads never share a language by accident.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -73,19 +74,20 @@ class EmailTemplates:
         return environment
 
 
+@dataclass(frozen=True, kw_only=True)
 class OwnEmail:
     """An email of ours (not Firebase's), rendered from ``templates/email``
     and sent through SMTP; subclasses say when and what."""
 
-    def __init__(self, settings: Settings, templates: EmailTemplates, mailer: SmtpMailer):
-        self._settings = settings
-        self._templates = templates
-        self._mailer = mailer
+    settings: Settings
+    templates: EmailTemplates
+    mailer: SmtpMailer
 
     @property
     def enabled(self) -> bool:
-        """Whether it can be sent: SMTP is configured (a subclass may need more)."""
-        return bool(self._settings.smtp.host)
+        """Whether this email can be sent (SMTP is set up); a subclass may
+        need more."""
+        return bool(self.settings.smtp.host)
 
     def _send(
         self,
@@ -101,9 +103,9 @@ class OwnEmail:
         """Render ``name`` in the reader's language (the defaults when None),
         with each time in ``when`` shown in their zone, and send it now;
         raises ``MailError`` when SMTP fails."""
-        locale = locale or self._settings.default_locale
-        zone = timezone or self._settings.default_timezone
+        locale = locale or self.settings.default_locale
+        zone = timezone or self.settings.default_timezone
         times = {key: format_when(value, locale, zone) for key, value in (when or {}).items()}
-        self._mailer.send(
-            self._templates.render(name, locale=locale, to=to, subject=subject, **times, **context)
+        self.mailer.send(
+            self.templates.render(name, locale=locale, to=to, subject=subject, **times, **context)
         )

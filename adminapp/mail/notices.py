@@ -42,5 +42,5 @@ class ChangeNotices(OwnEmail):
             when={"when": when},
             email=email,
             ip=client.ip,
-            login_url=login_url(self._settings),
+            login_url=login_url(self.settings),
         )

@@ -33,7 +33,7 @@ class OwnerAlertEmails(OwnEmail):
         """One alert, now; ``subject`` and ``summary`` are English marked
         with ``N_`` (``summary`` filled from ``params``), translated here.
         Raises ``MailError`` when SMTP fails."""
-        language = locale or self._settings.default_locale
+        language = locale or self.settings.default_locale
         self._send(
             "owner_alert",
             to=to,
@@ -41,7 +41,7 @@ class OwnerAlertEmails(OwnEmail):
             locale=language,
             timezone=timezone,
             when={"when": when},
-            summary=self._templates.gettext(language, summary) % params,
+            summary=self.templates.gettext(language, summary) % params,
             facts={name: value for name, value in facts.items() if value},
-            login_url=login_url(self._settings),
+            login_url=login_url(self.settings),
         )

@@ -15,6 +15,7 @@ code, so both land on the same confirmation page.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from firebase_admin import auth
@@ -64,24 +65,17 @@ def code_from_link(link: str) -> str:
     return codes[0]
 
 
+@dataclass(frozen=True, kw_only=True)
 class LinkDelivery:
-    def __init__(
-        self,
-        backend: FirebaseBackend,
-        toolkit: IdentityToolkit,
-        settings: Settings,
-        templates: EmailTemplates,
-        mailer: SmtpMailer,
-    ):
-        self._backend = backend
-        self._toolkit = toolkit
-        self._settings = settings
-        self._templates = templates
-        self._mailer = mailer
+    backend: FirebaseBackend
+    toolkit: IdentityToolkit
+    settings: Settings
+    templates: EmailTemplates
+    mailer: SmtpMailer
 
     @property
     def mode(self) -> str:
-        return self._settings.reset_delivery
+        return self.settings.reset_delivery
 
     def send(self, email: str, purpose: str = "reset", locale: str | None = None) -> None:
         """Send a password link to ``email``, in ``locale`` (the recipient's
@@ -89,7 +83,7 @@ class LinkDelivery:
         May also raise ``BackendUnavailable`` when Firebase does not answer."""
         if purpose not in PURPOSES:
             raise ValueError(f"unknown purpose {purpose!r}")
-        locale = locale or self._settings.default_locale
+        locale = locale or self.settings.default_locale
         if self.mode == "smtp":
             self._send_own_email(email, purpose, locale)
         else:
@@ -100,17 +94,17 @@ class LinkDelivery:
         # "reset your password" wording as a reset, in the project's
         # translation of it for this language.
         try:
-            self._toolkit.send_password_reset(email, login_url(self._settings), locale)
+            self.toolkit.send_password_reset(email, login_url(self.settings), locale)
         except ToolkitError as refusal:
             raise LinkDeliveryError(refusal.code) from None
 
     def _send_own_email(self, email: str, purpose: str, locale: str) -> None:
-        settings = auth.ActionCodeSettings(url=login_url(self._settings))
-        with self._backend.auth_call("generate_password_reset_link"):
+        settings = auth.ActionCodeSettings(url=login_url(self.settings))
+        with self.backend.auth_call("generate_password_reset_link"):
             # Firebase's refusals are caught inside the call, so that only
             # "Firebase did not answer" becomes BackendUnavailable.
             try:
-                link = self._backend.auth.generate_password_reset_link(email, settings)
+                link = self.backend.auth.generate_password_reset_link(email, settings)
             except (
                 auth.UserNotFoundError,
                 auth.ResetPasswordExceedLimitError,
@@ -119,20 +113,20 @@ class LinkDelivery:
             ) as error:
                 raise LinkDeliveryError(type(error).__name__) from None
         mail = self.render(
-            email, purpose, confirm_link(self._settings.public_url, code_from_link(link)), locale
+            email, purpose, confirm_link(self.settings.public_url, code_from_link(link)), locale
         )
         try:
-            self._mailer.send(mail)
+            self.mailer.send(mail)
         except MailError as error:
             raise LinkDeliveryError(f"smtp: {error}") from None
 
     def render(self, email: str, purpose: str, link: str, locale: str | None = None) -> Mail:
-        return self._templates.render(
+        return self.templates.render(
             _TEMPLATE_FOR[purpose],
-            locale=locale or self._settings.default_locale,
+            locale=locale or self.settings.default_locale,
             to=email,
             subject=_SUBJECT_FOR[purpose],
             email=email,
             link=link,
-            login_url=login_url(self._settings),
+            login_url=login_url(self.settings),
         )

@@ -43,7 +43,7 @@ class SecurityNotices(OwnEmail):
             email=email,
             failures=failures,
             ip=client.ip if client else "-",
-            login_url=login_url(self._settings),
+            login_url=login_url(self.settings),
         )
 
     def untrusted_firebase_factor(
@@ -67,5 +67,5 @@ class SecurityNotices(OwnEmail):
             email=email,
             kind=kind,
             ip=client.ip if client else "-",
-            login_url=login_url(self._settings),
+            login_url=login_url(self.settings),
         )

@@ -101,12 +101,13 @@ def build_services(
     background = Background("adminapp-mail")
     templates = EmailTemplates()
     mailer = SmtpMailer(settings.smtp)
-    notices = SecurityNotices(settings, templates, mailer)
+    email_parts = {"settings": settings, "templates": templates, "mailer": mailer}
+    notices = SecurityNotices(**email_parts)
     throttle = Throttle(settings.ratelimit_storage_uri)
     alerts = OwnerAlerts(
         directory=directory,
         audit=audit,
-        emails=OwnerAlertEmails(settings, templates, mailer),
+        emails=OwnerAlertEmails(**email_parts),
         background=background,
         throttle=throttle,
         settings=settings,
@@ -137,8 +138,8 @@ def build_services(
         directory=directory,
         identity=identity,
         toolkit=toolkit,
-        delivery=LinkDelivery(backend, toolkit, settings, templates, mailer),
-        notices=ChangeNotices(settings, templates, mailer),
+        delivery=LinkDelivery(backend=backend, toolkit=toolkit, **email_parts),
+        notices=ChangeNotices(**email_parts),
         access=access,
         audit=audit,
         background=background,
@@ -164,8 +165,8 @@ def build_services(
         settings=settings,
         clock=clock,
     )
-    recovery_codes = RecoveryCodes(steps)
-    own_factors = OwnFactors(steps)
+    recovery_codes = RecoveryCodes(steps=steps)
+    own_factors = OwnFactors(steps=steps)
     management = AdminManagement(
         directory=directory,
         identity=identity,
@@ -175,7 +176,7 @@ def build_services(
         own_factors=own_factors,
         lockout=lockout,
         settings=settings,
-        invitations=SignInInvitations(settings, templates, mailer),
+        invitations=SignInInvitations(**email_parts),
     )
     firebase_users = FirebaseUsers(backend)
     users = UsersConsole(
@@ -201,9 +202,9 @@ def build_services(
         users=users,
         exports=exports,
         factors=factors,
-        totp=Totp(steps, recovery_codes),
+        totp=Totp(steps=steps, recovery_codes=recovery_codes),
         recovery_codes=recovery_codes,
-        passkeys=Passkeys(steps, recovery_codes),
+        passkeys=Passkeys(steps=steps, recovery_codes=recovery_codes),
         own_factors=own_factors,
         lockout=lockout,
         firebase_factors=firebase_factors,

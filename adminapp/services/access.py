@@ -10,19 +10,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from google.api_core.exceptions import AlreadyExists, FailedPrecondition
-from google.api_core.exceptions import NotFound as DocumentGone
-
 from ..client import Client
 from ..config import Settings
+from ..domain.admins import Admin
 from ..domain.permissions import SESSIONS_END_OTHERS, SESSIONS_READ_OTHERS
 from ..domain.role_rules import RoleRule, first_match
+from ..domain.sessions import CookieClaims, SessionRecord, valid_session_key
 from ..errors import Forbidden, NotFound, NotSignedIn
-from ..firebase.admins import Admin, AdminDirectory
+from ..firebase.admins import AdminDirectory
 from ..firebase.audit import AuditTrail, log_event
 from ..firebase.backend import FirebaseBackend
 from ..firebase.identity import FirebaseIdentity, Identity, SignInRefused
-from ..firebase.sessions import CookieClaims, SessionRecord, SessionStore, valid_session_key
+from ..firebase.sessions import SessionStore
 from ..i18n_marks import N_
 from .mfa.firebase_factors import FirebaseFactors
 from .mfa.stages import Proof, Stage, second_factor_due, stage_of
@@ -157,27 +156,16 @@ def first_sign_in_refusal(admin: Admin, identity: FirebaseIdentity) -> SignInRef
     return None
 
 
+@dataclass(frozen=True, kw_only=True)
 class Access:
-    def __init__(
-        self,
-        *,
-        backend: FirebaseBackend,
-        identity: Identity,
-        directory: AdminDirectory,
-        sessions: SessionStore,
-        audit: AuditTrail,
-        firebase_factors: FirebaseFactors,
-        settings: Settings,
-        clock: Callable[[], datetime],
-    ):
-        self._backend = backend
-        self._identity = identity
-        self._directory = directory
-        self._sessions = sessions
-        self._audit = audit
-        self._firebase_factors = firebase_factors
-        self._settings = settings
-        self._clock = clock
+    backend: FirebaseBackend
+    identity: Identity
+    directory: AdminDirectory
+    sessions: SessionStore
+    audit: AuditTrail
+    firebase_factors: FirebaseFactors
+    settings: Settings
+    clock: Callable[[], datetime]
 
     # -- sign-in -------------------------------------------------------------
 
@@ -191,8 +179,8 @@ class Access:
         that batch; only dropping a rule-made admin costs more (their
         sessions are listed and ended).
         """
-        identity = self._verified(self._identity.verify_sign_in, id_token, client, "sign_in")
-        admin = self._directory.get(identity.email)
+        identity = self._verified(self.identity.verify_sign_in, id_token, client, "sign_in")
+        admin = self.directory.get(identity.email)
         rule = self._rule_for(identity)
         if admin is None and rule is not None:
             return self._sign_in_just_in_time(identity, rule, client)
@@ -202,9 +190,9 @@ class Access:
         if refusal is None and admin.managed_by_rule and rule is None:
             raise self._drop_by_rule(admin, client, auth="sign_in")
         rule_role = self._rule_role_change(admin, rule) if refusal is None else None
-        batch = self._audit.batch()
+        batch = self.audit.batch()
         if refusal is not None:
-            self._audit.stage(
+            self.audit.stage(
                 batch,
                 "sign_in",
                 actor=identity.email,
@@ -212,25 +200,25 @@ class Access:
                 reason=refusal.code,
                 client=client,
             )
-            self._backend.commit(batch, "refused sign-in")
+            self.backend.commit(batch, "refused sign-in")
             raise refusal
         # Firebase's own second factor counts only under the one rule
         # (services/mfa/firebase_factors.py), which refuses, audits and
         # emails for an enrolment nobody approved.
-        factor = self._firebase_factors.counted(identity, admin, client)
-        now = self._clock()
+        factor = self.firebase_factors.counted(identity, admin, client)
+        now = self.clock()
         # The conditional write first. Firestore commits a batch atomically
         # whatever its order; the local emulator applies writes one by one,
         # and this order lets it, too, write nothing when the condition fails.
-        self._directory.stage_sign_in(batch, admin, identity.uid, now, rule_role=rule_role)
+        self.directory.stage_sign_in(batch, admin, identity.uid, now, rule_role=rule_role)
         if rule_role is not None:
             self._stage_role_change_by_rule(batch, admin, rule, client)
             admin = replace(admin, role=rule_role)
-        pending = second_factor_due(admin, self._settings) and factor is None
+        pending = second_factor_due(admin, self.settings) and factor is None
         claims, session = self._stage_session(batch, identity, client, now, pending, factor)
         self._commit_sign_in(batch, "sign-in")
         if rule_role is not None:
-            self._sessions.forget_admin(admin.email)
+            self.sessions.forget_admin(admin.email)
         return SignedIn(claims=claims, session=session)
 
     def _stage_session(self, batch, identity, client, now, pending, factor):
@@ -238,7 +226,7 @@ class Access:
         # Gate 2's second factor: the session waits for it, and only its
         # pages open (services/mfa/stages.py names the stages). A trusted
         # Firebase factor proved it at gate 1: the admin is not asked twice.
-        claims, session = self._sessions.stage_open(
+        claims, session = self.sessions.stage_open(
             batch,
             uid=identity.uid,
             email=identity.email,
@@ -250,7 +238,7 @@ class Access:
             pending=pending,
             factor=factor,
         )
-        self._audit.stage(
+        self.audit.stage(
             batch,
             "sign_in",
             actor=identity.email,
@@ -268,7 +256,7 @@ class Access:
 
     def _rule_for(self, identity: FirebaseIdentity) -> RoleRule | None:
         return first_match(
-            self._settings.role_rules, identity.custom_claims, identity.sign_in_attributes
+            self.settings.role_rules, identity.custom_claims, identity.sign_in_attributes
         )
 
     @staticmethod
@@ -287,13 +275,13 @@ class Access:
         has no factor yet, so the session waits for one to be enrolled
         (start-up refuses a rule whose role needs none). Firebase's own
         second factor is not looked at: no enrolment of theirs is trusted yet."""
-        now = self._clock()
-        batch = self._audit.batch()
-        admin = self._directory.stage_create_by_rule(
+        now = self.clock()
+        batch = self.audit.batch()
+        admin = self.directory.stage_create_by_rule(
             batch, identity.email, rule.role, identity.uid, now
         )
         self._stage_rule_event(batch, "admin_created_by_rule", admin, rule.describe(), client)
-        pending = second_factor_due(admin, self._settings)
+        pending = second_factor_due(admin, self.settings)
         claims, session = self._stage_session(batch, identity, client, now, pending, None)
         # If an owner invited them (or another sign-in made the document)
         # between our read and our write, nothing of ours is written.
@@ -303,7 +291,7 @@ class Access:
     def _stage_rule_event(self, batch, event: str, admin: Admin, reason: str, client) -> None:
         """A rule's change to an admin, audited in the change's batch: the
         person whose token it read is the actor and the target."""
-        self._audit.stage(
+        self.audit.stage(
             batch,
             event,
             actor=admin.email,
@@ -324,12 +312,12 @@ class Access:
         goes (audited with the role it had), then every session of theirs
         ends. Returns the refusal for this sign-in or call. A disabled one is
         never here: admission refuses it first, and the owner's choice stays."""
-        batch = self._audit.batch()
-        self._directory.stage_remove_by_rule(batch, admin)
+        batch = self.audit.batch()
+        self.directory.stage_remove_by_rule(batch, admin)
         reason = f"{admin.role}: no rule matches ({auth})"
         self._stage_rule_event(batch, "admin_role_dropped_by_rule", admin, reason, client)
         if auth == "sign_in":
-            self._audit.stage(
+            self.audit.stage(
                 batch,
                 "sign_in",
                 actor=admin.email,
@@ -359,9 +347,9 @@ class Access:
         fresh for a service account, which an operator vouched for.
         """
         identity = self._verified(
-            self._identity.verify, id_token, client, "access_refused", auth="bearer"
+            self.identity.verify, id_token, client, "access_refused", auth="bearer"
         )
-        admin = self._directory.get(identity.email)
+        admin = self.directory.get(identity.email)
         # No admin is made here: a just-in-time admin enrols a second factor
         # on the login page first, and a bearer call has no page to do it on.
         refusal = admission_refusal(admin, identity.uid, in_session=False) or (
@@ -380,9 +368,9 @@ class Access:
             )
             raise refusal
         rule_role = self._rule_role_change(admin, rule)
-        factor = self._firebase_factors.counted(identity, admin, client)
+        factor = self.firebase_factors.counted(identity, admin, client)
         if (
-            second_factor_due(replace(admin, role=rule_role or admin.role), self._settings)
+            second_factor_due(replace(admin, role=rule_role or admin.role), self.settings)
             and factor is None
             and not admin.service_account
         ):
@@ -395,29 +383,27 @@ class Access:
             )
             raise BearerNeedsSecondFactor(BEARER_SECOND_FACTOR)
         if admin.uid is None or rule_role is not None:
-            batch = self._audit.batch()
-            self._directory.stage_sign_in(
-                batch, admin, identity.uid, self._clock(), rule_role=rule_role
+            batch = self.audit.batch()
+            self.directory.stage_sign_in(
+                batch, admin, identity.uid, self.clock(), rule_role=rule_role
             )
             if rule_role is not None:
                 self._stage_role_change_by_rule(batch, admin, rule, client)
             self._commit_sign_in(batch, "bind admin uid")
             if rule_role is not None:
-                self._sessions.forget_admin(admin.email)
+                self.sessions.forget_admin(admin.email)
                 admin = replace(admin, role=rule_role)
         proof = Proof(at=identity.auth_time if factor else None, standing=admin.service_account)
         return Resumed(session=None, admin=admin, proof=proof)
 
     def _commit_sign_in(self, batch, what: str) -> None:
-        try:
-            self._backend.commit(batch, what)
-        except (FailedPrecondition, DocumentGone, AlreadyExists):
-            # Between our read and our write, another sign-in bound this admin
-            # to a uid, an owner removed or changed the admin, or (a rule's
-            # first sign-in) invited them.
-            raise SignInRefused(
-                "uid_conflict", N_("Sign-in could not be completed. Sign in again."), 409
-            ) from None
+        # Between our read and our write, another sign-in bound this admin
+        # to a uid, an owner removed or changed the admin, or (a rule's
+        # first sign-in) invited them.
+        lost_race = SignInRefused(
+            "uid_conflict", N_("Sign-in could not be completed. Sign in again."), 409
+        )
+        self.backend.commit(batch, what, lost_race=lost_race)
 
     @staticmethod
     def _verified(verify, id_token: str, client: Client, event: str, **log_fields):
@@ -435,11 +421,11 @@ class Access:
         """Check a session on a guarded request: one Firestore round trip (none
         on a session cache hit), plus a write at most every few minutes to
         record activity."""
-        session, admin = self._sessions.load(claims)
-        now = self._clock()
+        session, admin = self.sessions.load(claims)
+        now = self.clock()
         if session is None or session.email != claims.email:
             raise self._refuse("unknown_session", SIGNED_OUT, client)
-        over = session.why_over(now, self._settings.session_idle_timeout)
+        over = session.why_over(now, self.settings.session_idle_timeout)
         if over is not None:
             raise self._refuse(over, _OVER[over], client, actor=session.email)
         refusal = admission_refusal(admin, session.uid, in_session=True)
@@ -452,7 +438,7 @@ class Access:
                 forbidden=True,
                 params=refusal.params,
             )
-        if stage_of(session, admin, self._settings) is Stage.SIGN_IN_AGAIN:
+        if stage_of(session, admin, self.settings) is Stage.SIGN_IN_AGAIN:
             # A full session that never proved a second factor, for a role
             # that now needs one (opened before MFA_REQUIRED_ROLES named it).
             raise self._refuse("second_factor_required", SIGN_IN_AGAIN, client, end=session)
@@ -475,9 +461,9 @@ class Access:
         if end is None:
             log_event("access_refused", actor=actor, reason=reason, ip=client.ip)
         else:
-            batch = self._audit.batch()
-            self._sessions.stage_end(batch, end.key, reason)
-            self._audit.stage(
+            batch = self.audit.batch()
+            self.sessions.stage_end(batch, end.key, reason)
+            self.audit.stage(
                 batch,
                 "access_refused",
                 actor=end.email,
@@ -485,15 +471,15 @@ class Access:
                 reason=reason,
                 client=client,
             )
-            self._backend.commit(batch, "end refused session")
+            self.backend.commit(batch, "end refused session")
         return AccessRefused(reason, message, forbidden=forbidden, params=params)
 
     def _keep_alive(self, session: SessionRecord, now: datetime, client: Client) -> None:
         """Re-check the Firebase account now and then, and record activity
         (sliding idle timeout) without a write on every request."""
-        recheck_due = now - session.auth_checked_at >= self._settings.auth_recheck_interval
+        recheck_due = now - session.auth_checked_at >= self.settings.auth_recheck_interval
         if recheck_due:
-            state = self._identity.account_state(session.uid)
+            state = self.identity.account_state(session.uid)
             reason = None
             if state is None:
                 reason = "user_deleted"
@@ -503,16 +489,16 @@ class Access:
                 reason = "tokens_revoked"
             if reason:
                 raise self._refuse(reason, SIGNED_OUT, client, end=session)
-        if recheck_due or now - session.last_seen_at >= self._settings.session_activity_interval:
-            self._sessions.record_activity(session, auth_checked=recheck_due)
+        if recheck_due or now - session.last_seen_at >= self.settings.session_activity_interval:
+            self.sessions.record_activity(session, auth_checked=recheck_due)
 
     # -- sign-out ------------------------------------------------------------
 
     def sign_out(self, resumed: Resumed, client: Client) -> None:
-        batch = self._audit.batch()
-        self._sessions.stage_end(batch, resumed.session.key, "signed_out")
-        self._audit.stage(batch, "sign_out", actor=resumed.admin.email, client=client)
-        self._backend.commit(batch, "sign-out")
+        batch = self.audit.batch()
+        self.sessions.stage_end(batch, resumed.session.key, "signed_out")
+        self.audit.stage(batch, "sign_out", actor=resumed.admin.email, client=client)
+        self.backend.commit(batch, "sign-out")
 
     @staticmethod
     def may_see_sessions_of(viewer: Admin, email: str) -> bool:
@@ -534,7 +520,7 @@ class Access:
         email = email or viewer.email
         if not self.may_see_sessions_of(viewer, email):
             raise Forbidden(N_("Only owners can see other admins' sessions."))
-        return self._sessions.open_for(email)
+        return self.sessions.open_for(email)
 
     def end_session(
         self, key: str, *, by: Admin | None, client: Client | None, actor: str | None = None
@@ -543,7 +529,7 @@ class Access:
         :meth:`may_end_sessions_of` allows); None is an operator on the
         command line, who may end any (``actor`` then names them). A session
         they may not see is as good as missing: :class:`SessionNotFound`."""
-        session = self._sessions.get(key) if valid_session_key(key) else None
+        session = self.sessions.get(key) if valid_session_key(key) else None
         if (
             session is None
             or session.ended_at is not None
@@ -552,12 +538,12 @@ class Access:
             raise SessionNotFound()
         actor = actor or by.email
         reason = "ended_by_self" if session.email == actor else "ended_by_owner"
-        batch = self._audit.batch()
-        self._sessions.stage_end(batch, key, reason)
-        self._audit.stage(
+        batch = self.audit.batch()
+        self.sessions.stage_end(batch, key, reason)
+        self.audit.stage(
             batch, "session_ended", actor=actor, target=session.email, reason=reason, client=client
         )
-        self._backend.commit(batch, "end session")
+        self.backend.commit(batch, "end session")
         return session
 
     def sign_out_everywhere(self, resumed: Resumed, client: Client) -> int:
@@ -566,7 +552,7 @@ class Access:
         ended = self.end_sessions(
             resumed.admin.email, "signed_out_everywhere", actor=resumed.admin.email, client=client
         )
-        self._identity.revoke_refresh_tokens(resumed.session.uid)
+        self.identity.revoke_refresh_tokens(resumed.session.uid)
         return ended
 
     def end_sessions(
@@ -581,20 +567,20 @@ class Access:
         """End every open session of ``email`` (but ``keep_key``), with one
         audit entry when there were any; returns how many were ended. Their
         cookies stop working at their next request."""
-        ended = [s for s in self._sessions.open_for(email) if s.key != keep_key]
+        ended = [s for s in self.sessions.open_for(email) if s.key != keep_key]
         if keep_key is None:
             # Also whatever this process cached that the query did not list.
-            self._sessions.forget_admin(email)
+            self.sessions.forget_admin(email)
         # A batch holds at most 500 writes; leave room for the audit entry.
         for start in range(0, len(ended), 400):
-            batch = self._audit.batch()
+            batch = self.audit.batch()
             for session in ended[start : start + 400]:
-                self._sessions.stage_end(batch, session.key, reason)
+                self.sessions.stage_end(batch, session.key, reason)
             if start == 0:
-                self._audit.stage(
+                self.audit.stage(
                     batch, "sessions_ended", actor=actor, target=email, reason=reason, client=client
                 )
-            self._backend.commit(batch, "end sessions")
+            self.backend.commit(batch, "end sessions")
         return len(ended)
 
     def forget_admin(self, email: str) -> None:
@@ -602,4 +588,4 @@ class Access:
         request: call after a change to the admin or their account has been
         written (role, status, removal, password; a second-factor reset too,
         once factors exist)."""
-        self._sessions.forget_admin(email)
+        self.sessions.forget_admin(email)

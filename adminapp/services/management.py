@@ -15,15 +15,9 @@ from ..addresses import OutsideAllowedDomains, in_domains
 from ..catalogs import supported_locale
 from ..client import Client
 from ..config import Settings
+from ..domain.admins import Admin, AdminChange, AdminExists, AdminNotFound, LastOwner
 from ..errors import BackendUnavailable, Conflict, InvalidInput
-from ..firebase.admins import (
-    Admin,
-    AdminChange,
-    AdminDirectory,
-    AdminExists,
-    AdminNotFound,
-    LastOwner,
-)
+from ..firebase.admins import AdminDirectory
 from ..firebase.audit import AuditTrail
 from ..firebase.identity import ExistingAccount, Identity
 from ..i18n_marks import N_, Message
@@ -108,29 +102,17 @@ class Invitation:
         return Message(TOOK_BACK_FOR_PASSWORD, {"email": self.admin.email})
 
 
+@dataclass(frozen=True, kw_only=True)
 class AdminManagement:
-    def __init__(
-        self,
-        *,
-        directory: AdminDirectory,
-        identity: Identity,
-        access: Access,
-        audit: AuditTrail,
-        resets: PasswordReset,
-        own_factors: OwnFactors,
-        lockout: AdminLockout,
-        settings: Settings,
-        invitations: SignInInvitations,
-    ):
-        self._own_factors = own_factors
-        self._lockout = lockout
-        self._directory = directory
-        self._identity = identity
-        self._access = access
-        self._audit = audit
-        self._resets = resets
-        self._settings = settings
-        self._invitations = invitations
+    directory: AdminDirectory
+    identity: Identity
+    access: Access
+    audit: AuditTrail
+    resets: PasswordReset
+    own_factors: OwnFactors
+    lockout: AdminLockout
+    settings: Settings
+    invitations: SignInInvitations
 
     def invite(
         self,
@@ -166,38 +148,38 @@ class AdminManagement:
         invitation then emails the set-password link: only the mailbox can
         sign in. Audited as ``invitation_took_back_account``.
 
-        Raises :class:`~adminapp.admins.AdminExists` when it is an admin
+        Raises :class:`~adminapp.domain.admins.AdminExists` when it is an admin
         already, :class:`OutsideAllowedDomains` for an address outside
         ALLOWED_EMAIL_DOMAINS, :class:`SignsInOtherwise`; nothing is
         written then.
         """
         label = self._provider_label(provider, create_user)
-        if not in_domains(email, self._settings.allowed_email_domains):
-            raise OutsideAllowedDomains(self._settings.allowed_email_domains)
+        if not in_domains(email, self.settings.allowed_email_domains):
+            raise OutsideAllowedDomains(self.settings.allowed_email_domains)
         invited = provider if label is not None else "password"
-        if self._directory.get(email) is not None:
+        if self.directory.get(email) is not None:
             # Before the account is touched: inviting an admin again changes nothing.
             raise AdminExists(N_("%(email)s is already an admin."), params={"email": email})
-        account = self._identity.existing_account(email)
+        account = self.identity.existing_account(email)
         taken = None
         if account is not None:
             _refuse_other_sign_in_methods(email, account, invited)
-            taken = self._identity.take_back(
+            taken = self.identity.take_back(
                 account.uid, new_password=self._replacement_password(account, invited, password)
             )
         cutoff = taken.cutoff if taken else None
-        admin = self._directory.add(
+        admin = self.directory.add(
             email, role, display_name, invited_provider=invited, first_sign_in_after=cutoff
         )
         created = False
         if create_user and label is None and account is None:
-            _, created = self._identity.ensure_user(email, password)
+            _, created = self.identity.ensure_user(email, password)
         details = [f"role {role}"]
         if created:
             details.append("new Firebase user")
         if label is not None:
             details.append(f"sign in with {provider}")
-        self._audit.record(
+        self.audit.record(
             "admin_invited",
             actor=actor,
             target=email,
@@ -206,7 +188,7 @@ class AdminManagement:
             role=role,
         )
         if taken is not None:
-            self._audit.record(
+            self.audit.record(
                 "invitation_took_back_account",
                 actor=actor,
                 target=email,
@@ -247,9 +229,9 @@ class AdminManagement:
     def _provider_label(self, provider: str | None, create_user: bool) -> str | None:
         """The button label of the provider an invitation names (None for a
         password), or a refusal naming the choices."""
-        buttons = {button.id: button.label for button in self._settings.provider_buttons}
+        buttons = {button.id: button.label for button in self.settings.provider_buttons}
         if provider in (None, "password"):
-            if create_user and not self._settings.password_sign_in:
+            if create_user and not self.settings.password_sign_in:
                 raise InvalidInput(
                     N_(
                         "Password sign-in is not allowed on this site: invite them to sign in "
@@ -260,7 +242,7 @@ class AdminManagement:
                 )
             return None
         if provider not in buttons:
-            choices = (["password"] if self._settings.password_sign_in else []) + list(buttons)
+            choices = (["password"] if self.settings.password_sign_in else []) + list(buttons)
             raise InvalidInput(
                 N_("%(provider)s is not a sign-in method of this site; use one of %(choices)s."),
                 code="unknown_provider",
@@ -269,8 +251,8 @@ class AdminManagement:
         return buttons[provider]
 
     def _send_provider_invitation(self, email: str, label: str) -> tuple[bool, Message | None]:
-        where = self._invitations.where_to_sign_in(label)
-        if not self._invitations.enabled:
+        where = self.invitations.where_to_sign_in(label)
+        if not self.invitations.enabled:
             return False, Message(
                 N_(
                     "No email was sent (that needs SMTP_HOST and PUBLIC_URL); tell them: %(where)s."
@@ -278,7 +260,7 @@ class AdminManagement:
                 {"where": where},
             )
         try:
-            self._invitations.send(email, label)
+            self.invitations.send(email, label)
         except MailError as error:
             log.warning("invitation email not sent to %s: %s", email, error)
             return False, Message(
@@ -289,7 +271,7 @@ class AdminManagement:
 
     def _send_invitation(self, email: str) -> tuple[bool, Message | None]:
         try:
-            self._resets.send_link(email, purpose="invite")
+            self.resets.send_link(email, purpose="invite")
         except (LinkDeliveryError, BackendUnavailable) as error:
             log.warning("invitation email not sent to %s: %s", email, error)
             return False, INVITATION_NOT_SENT
@@ -302,9 +284,9 @@ class AdminManagement:
             raise InvalidInput(N_("Choose a language from the list."), code="bad_language")
         if timezone and valid_zone(timezone) is None:
             raise InvalidInput(N_("Choose a time zone from the list."), code="bad_timezone")
-        self._directory.set_preferences(email, locale=locale or None, timezone=timezone or None)
+        self.directory.set_preferences(email, locale=locale or None, timezone=timezone or None)
         # The guard's cached copy of the admin must not keep the old choice.
-        self._access.forget_admin(email)
+        self.access.forget_admin(email)
 
     def change_role(
         self, email: str, role: str, *, actor: str, client: Client | None
@@ -334,15 +316,15 @@ class AdminManagement:
             email,
             actor,
             client,
-            lambda: self._directory.update(email, role=role, disabled=disabled),
+            lambda: self.directory.update(email, role=role, disabled=disabled),
         )
-        self._access.forget_admin(email)
+        self.access.forget_admin(email)
         details = []
         if role is not None:
             details.append(f"{change.before.role} -> {role}")
         if disabled is not None and event == "admin_changed":
             details.append("disabled" if disabled else "enabled")
-        self._audit.record(
+        self.audit.record(
             event,
             actor=actor,
             target=email,
@@ -352,47 +334,52 @@ class AdminManagement:
             previous_role=change.before.role if role is not None else None,
         )
         if disabled:
-            self._access.end_sessions(email, "admin_disabled", actor=actor, client=client)
+            self.access.end_sessions(email, "admin_disabled", actor=actor, client=client)
         return change
 
     def remove(self, email: str, *, actor: str, client: Client | None) -> AdminChange:
         change = self._guarded(
-            "admin_removed", email, actor, client, lambda: self._directory.remove(email)
+            "admin_removed", email, actor, client, lambda: self.directory.remove(email)
         )
-        self._access.forget_admin(email)
-        self._audit.record("admin_removed", actor=actor, target=email, client=client)
-        self._access.end_sessions(email, "admin_removed", actor=actor, client=client)
+        self.access.forget_admin(email)
+        self.audit.record("admin_removed", actor=actor, target=email, client=client)
+        self.access.end_sessions(email, "admin_removed", actor=actor, client=client)
         return change
 
-    def reset_factors(
-        self, email: str, *, actor: str, client: Client | None, by: Admin | None = None
-    ) -> int:
-        """Remove every second factor of ``email`` and end their sessions:
-        they enrol again at their next sign-in. ``by`` is the owner asking
-        (their own factors are changed on their security page, not here);
-        None is an operator at the command line, the break-glass path for a
-        locked-out last owner. Returns how many factor documents went."""
-        if by is not None and by.email == email:
+    def reset_factors(self, email: str, *, by: Admin, client: Client) -> int:
+        """An owner removes every second factor of ``email`` and ends their
+        sessions: they enrol again at their next sign-in. Their own factors
+        are changed on their security page, not here. Returns how many
+        factor documents went."""
+        if by.email == email:
             raise Conflict(
                 N_("Change your own second factors on your security page."), code="own_account"
             )
-        removed = self._own_factors.reset(email, actor=actor, client=client)
-        self._access.end_sessions(email, "second_factors_reset", actor=actor, client=client)
+        return self._reset_factors(email, actor=by.email, client=client)
+
+    def reset_factors_by_operator(self, email: str, *, operator: str) -> int:
+        """The same, by an operator at the command line: the break-glass
+        path for a locked-out last owner."""
+        return self._reset_factors(email, actor=operator, client=None)
+
+    def _reset_factors(self, email: str, *, actor: str, client: Client | None) -> int:
+        removed = self.own_factors.reset(email, actor=actor, client=client)
+        self.access.end_sessions(email, "second_factors_reset", actor=actor, client=client)
         return removed
 
     def unlock(self, email: str, *, actor: str, client: Client | None) -> bool:
         """Lift the per-admin lock on wrong codes (an owner, the CLI);
         whether there was a lock."""
-        if self._directory.get(email) is None:
+        if self.directory.get(email) is None:
             raise AdminNotFound(email)
-        return self._lockout.unlock(email, actor=actor, client=client)
+        return self.lockout.unlock(email, actor=actor, client=client)
 
     def set_service_account(self, email: str, on: bool, *, actor: str) -> None:
         """Mark ``email`` as a service account (its bearer calls need no
         Firebase second-factor claim) or unmark it; the CLI only."""
-        self._directory.set_service_account(email, on)
-        self._access.forget_admin(email)
-        self._audit.record(
+        self.directory.set_service_account(email, on)
+        self.access.forget_admin(email)
+        self.audit.record(
             "service_account_changed", actor=actor, target=email, reason="on" if on else "off"
         )
 
@@ -401,7 +388,7 @@ class AdminManagement:
         try:
             return apply()
         except LastOwner:
-            self._audit.record(
+            self.audit.record(
                 event,
                 actor=actor,
                 target=email,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from ..addresses import InvalidEmail, identity_key
@@ -57,36 +58,24 @@ class PasswordRefused(InvalidInput):
 MIN_PASSWORD_LENGTH = 12
 
 
+@dataclass(frozen=True, kw_only=True)
 class PasswordReset:
-    def __init__(
-        self,
-        *,
-        directory: AdminDirectory,
-        identity: Identity,
-        toolkit: IdentityToolkit,
-        delivery: LinkDelivery,
-        notices: ChangeNotices,
-        access: Access,
-        audit: AuditTrail,
-        background: Background,
-        clock: Callable[[], datetime],
-    ):
-        self._directory = directory
-        self._identity = identity
-        self._toolkit = toolkit
-        self._delivery = delivery
-        self._notices = notices
-        self._access = access
-        self._audit = audit
-        self._background = background
-        self._clock = clock
+    directory: AdminDirectory
+    identity: Identity
+    toolkit: IdentityToolkit
+    delivery: LinkDelivery
+    notices: ChangeNotices
+    access: Access
+    audit: AuditTrail
+    background: Background
+    clock: Callable[[], datetime]
 
     # -- request -------------------------------------------------------------
 
     def request(self, email: str, client: Client) -> None:
         """Queue a reset email for ``email`` if it belongs to an enabled admin.
         Returns at once, whatever the address: see the module docstring."""
-        self._background.submit(lambda: self._handle_request(email, client), "password reset")
+        self.background.submit(lambda: self._handle_request(email, client), "password reset")
 
     def _handle_request(self, email: str, client: Client) -> None:
         try:
@@ -96,13 +85,13 @@ class PasswordReset:
             log.warning("password reset request for %s dropped: %s", email, error)
 
     def _decide_and_send(self, email: str, client: Client) -> None:
-        admin = self._directory.get(email)
+        admin = self.directory.get(email)
         reason = None
         if admin is None:
             reason = "not_admin"
         elif admin.disabled:
             reason = "admin_disabled"
-        elif self._identity.uid_for(email) is None:
+        elif self.identity.uid_for(email) is None:
             reason = "no_firebase_user"
         if reason:
             # Not written to the trail: anyone can type any address, and
@@ -117,38 +106,38 @@ class PasswordReset:
             return
         outcome, cause = "ok", None
         try:
-            self._delivery.send(email, "reset", admin.locale)
+            self.delivery.send(email, "reset", admin.locale)
         except (LinkDeliveryError, BackendUnavailable) as error:
             outcome, cause = "failed", getattr(error, "cause", None) or str(error)
             log.warning("password reset email not sent to %s: %s", email, cause)
-        self._audit.record(
+        self.audit.record(
             "password_reset_requested",
             # Anyone can type an address: the requester is not known.
             actor=None,
             target=email,
             outcome=outcome,
-            reason=f"{self._delivery.mode}: {cause}" if cause else self._delivery.mode,
+            reason=f"{self.delivery.mode}: {cause}" if cause else self.delivery.mode,
             client=client,
         )
 
     def send_link(self, email: str, purpose: str = "invite") -> None:
         """Send a password link now (an owner invited ``email``); raises
         :class:`LinkDeliveryError` or ``BackendUnavailable`` on failure."""
-        self._delivery.send(email, purpose)
+        self.delivery.send(email, purpose)
 
     # -- confirmation --------------------------------------------------------
 
     def check(self, code: str) -> str:
         """The email a code belongs to, or :class:`CodeRefused`."""
         try:
-            return self._toolkit.check_reset_code(code)
+            return self.toolkit.check_reset_code(code)
         except ToolkitError as error:
             raise _code_refusal(error) from None
 
     def complete(self, code: str, new_password: str, client: Client) -> None:
         """Set the new password, then end what the old one opened."""
         try:
-            account_email = self._toolkit.reset_password(code, new_password)
+            account_email = self.toolkit.reset_password(code, new_password)
         except WeakPassword as weak:
             if weak.detail:
                 raise PasswordRefused(
@@ -171,15 +160,15 @@ class PasswordReset:
             # session can be open for it: nothing of ours to end.
             log_event("password_reset_completed", outcome="ignored", reason="not_plain_email")
             return
-        changed_at = self._clock()
-        self._background.submit(
+        changed_at = self.clock()
+        self.background.submit(
             lambda: self._notify(email, changed_at, client), "password change notice"
         )
-        ended = self._access.end_sessions(email, "password_reset", actor=email, client=client)
-        uid = self._identity.uid_for(email)
+        ended = self.access.end_sessions(email, "password_reset", actor=email, client=client)
+        uid = self.identity.uid_for(email)
         if uid is not None:
-            self._identity.revoke_refresh_tokens(uid)
-        self._audit.record(
+            self.identity.revoke_refresh_tokens(uid)
+        self.audit.record(
             "password_reset_completed",
             actor=email,
             target=email,
@@ -188,15 +177,15 @@ class PasswordReset:
         )
 
     def _notify(self, email: str, changed_at: datetime, client: Client) -> None:
-        if not self._notices.enabled:
+        if not self.notices.enabled:
             log_event("password_change_notice", target=email, outcome="skipped", reason="no_smtp")
             return
         try:
-            admin = self._directory.get(email)  # the reader's language and zone
+            admin = self.directory.get(email)  # the reader's language and zone
         except BackendUnavailable:
             admin = None  # the notice still goes out, in the defaults
         try:
-            self._notices.password_changed(
+            self.notices.password_changed(
                 email,
                 changed_at,
                 client,

@@ -181,21 +181,13 @@ def parse_claims(value: object) -> dict:
     return value
 
 
+@dataclass(frozen=True, kw_only=True)
 class UsersConsole:
-    def __init__(
-        self,
-        *,
-        users: FirebaseUsers,
-        directory: AdminDirectory,
-        audit: AuditTrail,
-        resets: PasswordReset,
-        page_size: int,
-    ):
-        self._users = users
-        self._directory = directory
-        self._audit = audit
-        self._resets = resets
-        self.page_size = page_size
+    users: FirebaseUsers
+    directory: AdminDirectory
+    audit: AuditTrail
+    resets: PasswordReset
+    page_size: int
 
     # -- reading -------------------------------------------------------------
 
@@ -206,17 +198,17 @@ class UsersConsole:
             raise InvalidInput(N_("Enter an email address, a phone number or a uid."))
         with self._looking("search", actor, query=query):
             if "@" in query:
-                user = self._users.get_user_by_email(query)
+                user = self.users.get_user_by_email(query)
             elif query.startswith("+"):
-                user = self._users.get_user_by_phone(query)
+                user = self.users.get_user_by_phone(query)
             else:
-                user = self._users.get_user(query)
+                user = self.users.get_user(query)
         self._looked("search", actor, [user], query=query)
         return user
 
     def show(self, uid: str, actor: Actor) -> UserDetail:
         with self._looking("view", actor, query=uid):
-            user = self._users.get_user(uid)
+            user = self.users.get_user(uid)
         # The record's write and the admin read need nothing of each other:
         # side by side, the record adds little to the page's wait
         # (docs/performance.md). The page still waits for both: a look that
@@ -229,7 +221,7 @@ class UsersConsole:
         return UserDetail(user=user, admin=admin)
 
     def page(self, token: str | None, size: int | None, actor: Actor) -> UsersPage:
-        page = self._users.list_users(token, size or self.page_size)
+        page = self.users.list_users(token, size or self.page_size)
         if page.users:  # an empty page shows nobody's data
             self._looked("print", actor, page.users)
         return page
@@ -240,7 +232,7 @@ class UsersConsole:
         try:
             yield
         except UserNotFound:
-            self._audit.record_access(
+            self.audit.record_access(
                 task,
                 actor=actor.name,
                 subjects=(),
@@ -254,7 +246,7 @@ class UsersConsole:
     def _looked(
         self, task: str, actor: Actor, users: list[EndUser], *, query: str | None = None
     ) -> None:
-        self._audit.record_access(
+        self.audit.record_access(
             task,
             actor=actor.name,
             subjects=[DataSubject(uid=user.uid, email=user.email) for user in users],
@@ -267,13 +259,13 @@ class UsersConsole:
     def set_disabled(self, uid: str, disabled: bool, actor: Actor) -> EndUser:
         user = self._allowed(uid, "disable" if disabled else "enable", actor)
         self._not_self(user, actor, "disable" if disabled else "enable")
-        self._users.set_disabled(uid, disabled)
+        self.users.set_disabled(uid, disabled)
         self._record("disable" if disabled else "enable", user, actor)
         return user
 
     def revoke_refresh_tokens(self, uid: str, actor: Actor) -> EndUser:
         user = self._allowed(uid, "revoke", actor)
-        self._users.revoke_refresh_tokens(uid)
+        self.users.revoke_refresh_tokens(uid)
         self._record("revoke", user, actor)
         return user
 
@@ -288,7 +280,7 @@ class UsersConsole:
             raise Conflict(
                 PENDING_INVITATION, code="pending_invitation", params={"user": user.label}
             )
-        self._users.mark_email_verified(uid)
+        self.users.mark_email_verified(uid)
         self._record("verify", user, actor)
         return user
 
@@ -307,7 +299,7 @@ class UsersConsole:
         if gate is not None:
             gate(user.email)
         try:
-            self._resets.send_link(user.email, "reset")
+            self.resets.send_link(user.email, "reset")
         except LinkDeliveryError as error:
             self._record("reset", user, actor, outcome="failed", reason=error.cause)
             raise ResetNotSent(
@@ -319,7 +311,7 @@ class UsersConsole:
     def set_custom_claims(self, uid: str, claims: object, actor: Actor) -> EndUser:
         claims = parse_claims(claims)  # validated before anything is read or sent
         user = self._allowed(uid, "claims", actor)
-        self._users.set_custom_user_claims(uid, claims)
+        self.users.set_custom_user_claims(uid, claims)
         self._record("claims", user, actor, reason=f"keys: {', '.join(sorted(claims)) or '-'}")
         return user
 
@@ -339,7 +331,7 @@ class UsersConsole:
                 code="user_is_admin",
                 params={"expected": expected},
             )
-        self._users.delete_user(uid)
+        self.users.delete_user(uid)
         self._record("delete", user, actor)
         return user
 
@@ -350,7 +342,7 @@ class UsersConsole:
         permission, _event, _task = ACTIONS[action]
         if not actor.can(permission):
             raise MissingPermission(permission, actor.role)
-        user = self._users.get_user(uid)
+        user = self.users.get_user(uid)
         target_is_admin = self._admin_for(user) is not None
         if target_is_admin and not actor.can(USERS_ADMIN_ACCOUNTS):
             self._record(action, user, actor, outcome="refused", reason="target_is_admin")
@@ -375,7 +367,7 @@ class UsersConsole:
 
     def _admin_for(self, user: EndUser) -> Admin | None:
         key = _admin_key(user)
-        return self._directory.get(key) if key else None
+        return self.directory.get(key) if key else None
 
     def _record(
         self,
@@ -387,7 +379,7 @@ class UsersConsole:
         reason: str | None = None,
     ) -> None:
         _permission, event, task = ACTIONS[action]
-        self._audit.record(
+        self.audit.record(
             event,
             actor=actor.name,
             target=user.email.lower() if user.email else user.uid,

@@ -17,7 +17,7 @@ from datetime import datetime
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from ..config import Settings
-from ..firebase.sessions import CookieClaims
+from ..domain.sessions import CookieClaims
 from .cookie_jar import SESSION, CookieJar
 
 COOKIE_SALT = "adminapp.session.v1"

@@ -34,9 +34,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from ..domain.admins import Admin
 from ..domain.permissions import PAGES_UNDECLARED, MissingPermission, Permission
 from ..errors import Forbidden
-from ..firebase.admins import Admin
 from ..firebase.audit import log_event
 from ..i18n_marks import N_
 from ..services.access import AccessRefused, Resumed

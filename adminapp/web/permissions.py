@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g
 
+from ..domain.admins import Admin
 from ..domain.permissions import Permission, Permissions
-from ..firebase.admins import Admin
 
 PERMISSIONS_KEY = "adminapp.permissions"
 

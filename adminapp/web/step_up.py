@@ -43,7 +43,7 @@ from typing import TypeVar
 from flask import Flask, g
 
 from ..domain.permissions import SESSIONS_END_OTHERS, Permission
-from ..firebase.sessions import valid_session_key
+from ..domain.sessions import valid_session_key
 from ..services.mfa.refusals import StepUpRequired
 from ..services.mfa.stages import step_up_due as _step_up_due
 from .context import services

@@ -76,7 +76,10 @@ def test_without_the_setting_the_reset_answers_at_once_and_mails_after(
     with fresh_app(base_config(**smtp.config())) as app:
         resets = app.extensions["adminapp"].resets
         real = resets._decide_and_send
-        monkeypatch.setattr(resets, "_decide_and_send", lambda *a: (release.wait(30), real(*a)))
+        # On the class: a service is a frozen dataclass, its instance fixed.
+        monkeypatch.setattr(
+            type(resets), "_decide_and_send", lambda _self, *a: (release.wait(30), real(*a))
+        )
         client = app.test_client()
 
         response = request_reset(client, OWNER)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Response
 
-from adminapp.firebase.sessions import CookieClaims
+from adminapp.domain.sessions import CookieClaims
 from adminapp.web.context import COOKIE_KEY
 from adminapp.web.cookie_jar import (
     HOSTING_COOKIE,

@@ -236,7 +236,7 @@ class TestKoreanEmails:
 
         from adminapp.client import Client
 
-        notices = app.extensions["adminapp"].resets._notices
+        notices = app.extensions["adminapp"].resets.notices
         notices.password_changed(
             STAFF,
             datetime(2026, 11, 30, 0, 5, tzinfo=UTC),

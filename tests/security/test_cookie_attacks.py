@@ -19,7 +19,7 @@ import pytest
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from adminapp import create_app
-from adminapp.firebase.sessions import CookieClaims
+from adminapp.domain.sessions import CookieClaims
 from adminapp.services import build_services
 from adminapp.web.context import COOKIE_KEY, EXTENSION_KEY
 from adminapp.web.cookie import COOKIE_SALT

@@ -36,6 +36,12 @@ def link_in(message: EmailMessage) -> str:
     return match.group(0)
 
 
+def carries_a_link(message: EmailMessage) -> bool:
+    """Whether one of our emails carries a confirmation link (an invitation
+    or a reset; not a notice or an alert)."""
+    return _LINK.search(message.get_body(("plain",)).get_content()) is not None
+
+
 def code_of(link: str) -> str:
     return parse_qs(urlsplit(link).query)["oobCode"][0]
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adminapp.config import load_settings
-from adminapp.firebase.admins import Admin
-from adminapp.firebase.sessions import SessionRecord
+from adminapp.domain.admins import Admin
+from adminapp.domain.sessions import SessionRecord
 from adminapp.services.mfa.refusals import AlreadyEnrolled, StepUpRequired
 from adminapp.services.mfa.stages import (
     Proof,

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from adminapp.config import load_settings
-from adminapp.firebase.sessions import CookieClaims, session_key
+from adminapp.domain.sessions import CookieClaims, session_key
 from adminapp.web.cookie import SessionCookie
 from adminapp.web.cookie_jar import HOSTING_COOKIE, SESSION
 from tests.support.cookies import COOKIE_MODES, jar_for

@@ -29,8 +29,9 @@ from datetime import datetime
 
 from ...client import Client
 from ...config import Settings
+from ...domain.admins import Admin, AdminNotFound
 from ...errors import NotFound
-from ...firebase.admins import Admin, AdminDirectory, AdminNotFound
+from ...firebase.admins import AdminDirectory
 from ...firebase.audit import AuditTrail
 from ...firebase.identity import FirebaseIdentity, Identity
 from ...firebase.users import SecondFactor
@@ -56,39 +57,28 @@ class FirebaseEnrolment:
     trusted: bool
 
 
+@dataclass(frozen=True, kw_only=True)
 class FirebaseFactors:
-    def __init__(
-        self,
-        *,
-        identity: Identity,
-        directory: AdminDirectory,
-        audit: AuditTrail,
-        notices: SecurityNotices,
-        background: Background,
-        throttle: Throttle,
-        settings: Settings,
-        clock: Callable[[], datetime],
-    ):
-        self._identity = identity
-        self._directory = directory
-        self._audit = audit
-        self._notices = notices
-        self._background = background
-        self._throttle = throttle
-        self._settings = settings
-        self._clock = clock
+    identity: Identity
+    directory: AdminDirectory
+    audit: AuditTrail
+    notices: SecurityNotices
+    background: Background
+    throttle: Throttle
+    settings: Settings
+    clock: Callable[[], datetime]
 
     def counted(self, identity: FirebaseIdentity, admin: Admin, client: Client) -> str | None:
         """The factor this sign-in proved, as a session records it
         (``firebase_phone``), when it counts as the admin's second factor;
         None when it does not count. Raises :class:`UntrustedFirebaseFactor`
         (audited, the admin emailed) for an enrolment nobody approved."""
-        if not self._settings.accept_firebase_second_factor or identity.second_factor is None:
+        if not self.settings.accept_firebase_second_factor or identity.second_factor is None:
             return None
         enrolment = identity.second_factor_id
         if enrolment and enrolment in admin.trusted_firebase_factors:
             return f"firebase_{identity.second_factor}"
-        self._audit.record(
+        self.audit.record(
             "firebase_factor_refused",
             actor=admin.email,
             target=admin.email,
@@ -103,8 +93,8 @@ class FirebaseFactors:
 
     def enrolments(self, admin: Admin) -> list[FirebaseEnrolment]:
         """The Firebase MFA enrolments of the admin's account, trusted or not."""
-        uid = admin.uid or self._identity.uid_for(admin.email)
-        factors = self._identity.second_factors(uid) if uid else ()
+        uid = admin.uid or self.identity.uid_for(admin.email)
+        factors = self.identity.second_factors(uid) if uid else ()
         return [
             FirebaseEnrolment(factor=f, trusted=f.enrolment_id in admin.trusted_firebase_factors)
             for f in factors
@@ -122,8 +112,8 @@ class FirebaseFactors:
                 N_("That second factor is not on this admin's Firebase account."),
                 code="firebase_factor_not_found",
             )
-        self._directory.set_firebase_factor_trust(email, enrolment_id, trusted_by=actor)
-        self._audit.record(
+        self.directory.set_firebase_factor_trust(email, enrolment_id, trusted_by=actor)
+        self.audit.record(
             "firebase_factor_trusted", actor=actor, target=email, reason=enrolment_id, client=client
         )
 
@@ -135,8 +125,8 @@ class FirebaseFactors:
                 N_("That second factor is not trusted for this admin."),
                 code="firebase_factor_not_found",
             )
-        self._directory.set_firebase_factor_trust(email, enrolment_id, trusted_by=None)
-        self._audit.record(
+        self.directory.set_firebase_factor_trust(email, enrolment_id, trusted_by=None)
+        self.audit.record(
             "firebase_factor_distrusted",
             actor=actor,
             target=email,
@@ -145,22 +135,22 @@ class FirebaseFactors:
         )
 
     def _admin(self, email: str) -> Admin:
-        admin = self._directory.get(email)
+        admin = self.directory.get(email)
         if admin is None:
             raise AdminNotFound(email)
         return admin
 
     def _tell(self, admin: Admin, identity: FirebaseIdentity, client: Client) -> None:
         key = f"{admin.email}|{identity.second_factor_id}"
-        if not self._notices.enabled:
+        if not self.notices.enabled:
             log.warning("untrusted Firebase factor for %s; no SMTP, no email sent", admin.email)
             return
-        if not self._throttle.allow(NOTICE_LIMIT, "untrusted-firebase-factor-notice", key):
+        if not self.throttle.allow(NOTICE_LIMIT, "untrusted-firebase-factor-notice", key):
             return
-        when = self._clock()
+        when = self.clock()
 
         def send() -> None:
-            self._notices.untrusted_firebase_factor(
+            self.notices.untrusted_firebase_factor(
                 admin.email,
                 when=when,
                 kind=identity.second_factor or "",
@@ -169,4 +159,4 @@ class FirebaseFactors:
                 timezone=admin.timezone,
             )
 
-        self._background.submit(send, "untrusted Firebase factor notice")
+        self.background.submit(send, "untrusted Firebase factor notice")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from ...client import Client
@@ -38,38 +39,28 @@ log = logging.getLogger(__name__)
 GUESSABLE = frozenset({TOTP, RECOVERY_CODES})
 
 
+@dataclass(frozen=True, kw_only=True)
 class AdminLockout:
-    def __init__(
-        self,
-        *,
-        store: LockoutStore,
-        directory: AdminDirectory,
-        audit: AuditTrail,
-        notices: SecurityNotices,
-        background: Background,
-        settings: Settings,
-        clock: Callable[[], datetime],
-    ):
-        self._store = store
-        self._directory = directory
-        self._audit = audit
-        self._notices = notices
-        self._background = background
-        self._settings = settings
-        self._clock = clock
+    store: LockoutStore
+    directory: AdminDirectory
+    audit: AuditTrail
+    notices: SecurityNotices
+    background: Background
+    settings: Settings
+    clock: Callable[[], datetime]
 
     def status(self, email: str) -> Lockout:
-        return self._store.get(email)
+        return self.store.get(email)
 
     def locked_admins(self) -> dict[str, Lockout]:
         """Who is locked out of codes now (the admins page shows it)."""
-        return self._store.locked()
+        return self.store.locked()
 
     def refuse_if_locked(self, email: str, kind: str) -> None:
         """Refuse a code of a guessable kind while the admin is locked."""
         if kind not in GUESSABLE:
             return
-        if self._store.get(email).locked(self._clock()):
+        if self.store.get(email).locked(self.clock()):
             raise SecondFactorLocked(self._lock_minutes)
 
     def count_failure(self, email: str, kind: str, client: Client) -> None:
@@ -77,8 +68,8 @@ class AdminLockout:
         lock is audited, and the admin is told by email."""
         if kind not in GUESSABLE:
             return
-        settings = self._settings
-        counted = self._store.count_failure(
+        settings = self.settings
+        counted = self.store.count_failure(
             email,
             limit=settings.mfa_admin_max_failures,
             window=settings.mfa_admin_failure_window,
@@ -87,7 +78,7 @@ class AdminLockout:
         if not counted.tripped:
             return
         lockout = counted.lockout
-        self._audit.record(
+        self.audit.record(
             "second_factor_locked",
             actor=email,
             target=email,
@@ -100,9 +91,9 @@ class AdminLockout:
     def unlock(self, email: str, *, actor: str, client: Client | None) -> bool:
         """Lift the lock and forget the count (an owner, or the CLI);
         whether there was a lock to lift."""
-        before = self._store.lift(email)
-        was_locked = before.locked(self._clock())
-        self._audit.record(
+        before = self.store.lift(email)
+        was_locked = before.locked(self.clock())
+        self.audit.record(
             "second_factor_unlocked",
             actor=actor,
             target=email,
@@ -113,22 +104,22 @@ class AdminLockout:
 
     @property
     def _lock_minutes(self) -> int:
-        return int(self._settings.mfa_admin_lock.total_seconds() // 60)
+        return int(self.settings.mfa_admin_lock.total_seconds() // 60)
 
     def _tell(self, email: str, lockout: Lockout, client: Client) -> None:
-        if not self._notices.enabled:
+        if not self.notices.enabled:
             log.warning("second factor of %s locked; no SMTP, so no email was sent", email)
             return
-        admin = self._directory.get(email)
+        admin = self.directory.get(email)
 
         def send() -> None:
-            self._notices.second_factor_locked(
+            self.notices.second_factor_locked(
                 email,
-                failures=self._settings.mfa_admin_max_failures,
+                failures=self.settings.mfa_admin_max_failures,
                 until=lockout.locked_until,
                 client=client,
                 locale=admin.locale if admin else None,
                 timezone=admin.timezone if admin else None,
             )
 
-        self._background.submit(send, "second-factor lock notice")
+        self.background.submit(send, "second-factor lock notice")

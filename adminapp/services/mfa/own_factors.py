@@ -5,15 +5,14 @@ renames, removes and resets."""
 from __future__ import annotations
 
 import re
-
-from google.api_core.exceptions import NotFound as DocumentGone
+from dataclasses import dataclass
 
 from ...client import Client
-from ...errors import Conflict, InvalidInput, NotFound
-from ...firebase.admins import Admin, AdminNotFound
+from ...domain.admins import Admin, AdminNotFound
+from ...errors import InvalidInput, NotFound
 from ...firebase.factors import Factor
 from ...i18n_marks import N_
-from .refusals import LastFactor
+from .refusals import ChangedMeanwhile, LastFactor
 from .stages import second_factor_due
 from .steps import ProofSteps
 
@@ -25,16 +24,16 @@ def has_factor(factors: list[Factor]) -> bool:
     return any(factor.counted for factor in factors)
 
 
+@dataclass(frozen=True, kw_only=True)
 class OwnFactors:
-    def __init__(self, steps: ProofSteps):
-        self._steps = steps
+    steps: ProofSteps
 
     def of(self, email: str) -> list[Factor]:
-        return self._steps.factors.of(email)
+        return self.steps.factors.of(email)
 
     def own_factor(self, admin: Admin, factor_id: str) -> Factor:
         """One of ``admin``'s factors; anyone else's is as good as missing."""
-        factors = self._steps.factors
+        factors = self.steps.factors
         factor = factors.get(factor_id) if _FACTOR_ID.fullmatch(factor_id) else None
         if factor is None or factor.email != admin.email:
             raise NotFound(N_("That factor does not exist."), code="factor_not_found")
@@ -46,18 +45,11 @@ class OwnFactors:
             raise InvalidInput(
                 N_("Give a name of 1 to %(max)s characters."), params={"max": MAX_FACTOR_NAME}
             )
-        steps = self._steps
+        steps = self.steps
         factor = self.own_factor(admin, factor_id)
         batch = steps.audit.batch()
         steps.factors.stage_update(batch, factor, {"name": name})
-        steps.audit.stage(
-            batch,
-            "second_factor_renamed",
-            actor=admin.email,
-            target=admin.email,
-            reason=factor.kind,
-            client=client,
-        )
+        steps.stage_factor_change(batch, "second_factor_renamed", admin, factor.kind, client)
         steps.backend.commit(batch, "rename second factor")
         return factor
 
@@ -66,7 +58,7 @@ class OwnFactors:
         refused while their role needs a second factor. Conditional on the
         admin document (its count) being unchanged since read, so two
         removals at once cannot both take the last but one."""
-        steps = self._steps
+        steps = self.steps
         factor = self.own_factor(admin, factor_id)
         current = steps.current_admin(admin.email)
         if (
@@ -82,15 +74,8 @@ class OwnFactors:
             )
         batch = steps.audit.batch()
         steps.factors.stage_remove(batch, factor, admin_version=current.version)
-        steps.audit.stage(
-            batch,
-            "second_factor_removed",
-            actor=admin.email,
-            target=admin.email,
-            reason=factor.kind,
-            client=client,
-        )
-        steps.commit(batch, "remove second factor", Conflict(N_("Try again."), code="changed"))
+        steps.stage_factor_change(batch, "second_factor_removed", admin, factor.kind, client)
+        steps.commit(batch, "remove second factor", ChangedMeanwhile())
         return factor
 
     def reset(self, email: str, *, actor: str, client: Client | None) -> int:
@@ -98,7 +83,7 @@ class OwnFactors:
         document, audited; they enrol again at their next sign-in. Returns
         how many factor documents went. Their sessions are ended by the
         caller (AdminManagement.reset_factors)."""
-        steps = self._steps
+        steps = self.steps
         if steps.directory.get(email) is None:
             raise AdminNotFound(email)
         factors = steps.factors.of(email)
@@ -112,8 +97,5 @@ class OwnFactors:
             reason=f"{len(factors)} removed",
             client=client,
         )
-        try:
-            steps.backend.commit(batch, "reset second factors")
-        except DocumentGone:
-            raise AdminNotFound(email) from None
+        steps.commit(batch, "reset second factors", AdminNotFound(email))
         return len(factors)

@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import NoReturn
 
-from google.api_core.exceptions import FailedPrecondition
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -58,11 +57,11 @@ from webauthn.helpers.structs import (
 )
 
 from ...client import Client
+from ...domain.admins import Admin
+from ...domain.sessions import SessionRecord
 from ...errors import InvalidInput
-from ...firebase.admins import Admin
 from ...firebase.audit import log_event
 from ...firebase.factors import PASSKEY, RECOVERY_CODES, Factor
-from ...firebase.sessions import SessionRecord
 from ...i18n_marks import N_
 from .recovery_codes import RecoveryCodes
 from .refusals import AlreadyEnrolled, PasskeyExists, PasskeyRefused, WrongCode
@@ -120,19 +119,19 @@ def passkey_name(raw: str | None) -> str:
     return name or DEFAULT_NAME
 
 
+@dataclass(frozen=True, kw_only=True)
 class Passkeys:
     """The passkey ceremonies, on the steps every factor shares."""
 
-    def __init__(self, steps: ProofSteps, recovery_codes: RecoveryCodes):
-        self._steps = steps
-        self._recovery_codes = recovery_codes
+    steps: ProofSteps
+    recovery_codes: RecoveryCodes
 
     # -- options: what the page hands to navigator.credentials ---------------------
 
     def registration_options(self, session: SessionRecord, admin: Admin, client: Client) -> str:
         """Options JSON for ``navigator.credentials.create()``: for a pending
         session's first factor, or from a full session with a fresh proof."""
-        steps = self._steps
+        steps = self.steps
         session = steps.fresh(session)
         current = steps.current_admin(admin.email)
         require_may_add_factor(session, current, steps.settings, steps.clock())
@@ -157,7 +156,7 @@ class Passkeys:
     def authentication_options(self, session: SessionRecord, admin: Admin, client: Client) -> str:
         """Options JSON for ``navigator.credentials.get()``, naming only this
         admin's passkeys."""
-        steps = self._steps
+        steps = self.steps
         session = steps.fresh(session)
         passkeys = passkeys_among(steps.factors.of(admin.email))
         if not passkeys:
@@ -187,7 +186,7 @@ class Passkeys:
         From a pending session this is enrolment: only without a factor, and
         it completes the sign-in; from a full session it needs a fresh
         proof. Recovery codes are made when the admin has none."""
-        steps = self._steps
+        steps = self.steps
         name = passkey_name(name)
         session, challenge = self._take_challenge(steps.fresh(session))
         current = steps.current_admin(admin.email)
@@ -230,10 +229,10 @@ class Passkeys:
             # The first factor of an admin is added once, by one request.
             admin_version=current.version if session.mfa_pending else None,
         )
-        steps.stage_factor_added(batch, admin, PASSKEY, client)
+        steps.stage_factor_change(batch, "second_factor_added", admin, PASSKEY, client)
         codes = []
         if session.mfa_pending or not any(f.kind == RECOVERY_CODES for f in factors):
-            codes = self._recovery_codes.stage_new(batch, current, factors, now, client)
+            codes = self.recovery_codes.stage_new(batch, current, factors, now, client)
         passed = None
         if session.mfa_pending:
             passed = steps.stage_passed(batch, session, current, PASSKEY, client)
@@ -246,7 +245,7 @@ class Passkeys:
         self, session: SessionRecord, admin: Admin, response: str, *, origin: str, client: Client
     ) -> Passed:
         """Prove the second factor with one of the admin's passkeys."""
-        steps = self._steps
+        steps = self.steps
         session, challenge = self._take_challenge(steps.fresh(session))
         try:
             credential = parse_authentication_credential_json(response)
@@ -298,11 +297,11 @@ class Passkeys:
     # -- the challenge ---------------------------------------------------------------
 
     def _keep_challenge(self, session: SessionRecord, challenge: bytes) -> None:
-        self._steps.sessions.update_second_factor(
+        self.steps.sessions.update_second_factor(
             session.key,
             {
                 "mfa_challenge": bytes_to_base64url(challenge),
-                "mfa_challenge_at": self._steps.clock(),
+                "mfa_challenge_at": self.steps.clock(),
             },
         )
 
@@ -312,21 +311,19 @@ class Passkeys:
         challenge, issued = session.mfa_challenge, session.mfa_challenge_at
         if not challenge or issued is None:
             raise PasskeyRefused(N_("No passkey request is waiting. Try again."))
-        try:
-            session = self._steps.sessions.take_challenge(session)
-        except FailedPrecondition:
-            # Another request with the same session took it first.
-            raise PasskeyRefused(
-                N_("This passkey request was already answered. Try again.")
-            ) from None
-        if self._steps.clock() - issued > CHALLENGE_MAX_AGE:
+        # Another request with the same session may take it first.
+        session = self.steps.sessions.take_challenge(
+            session,
+            lost_race=PasskeyRefused(N_("This passkey request was already answered. Try again.")),
+        )
+        if self.steps.clock() - issued > CHALLENGE_MAX_AGE:
             raise PasskeyRefused(N_("The passkey request expired. Try again."))
         return session, base64url_to_bytes(challenge)
 
     def _refuse(self, session: SessionRecord, client: Client, reason: str) -> NoReturn:
         """A wrong answer: counted as a wrong code is (MAX_FAILURES)."""
         try:
-            self._steps.failed(session, client, reason, PASSKEY)
+            self.steps.failed(session, client, reason, PASSKEY)
         except WrongCode:
             raise PasskeyRefused(
                 N_("Your passkey was not accepted. Try again, or use another factor.")

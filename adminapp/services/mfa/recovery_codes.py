@@ -12,13 +12,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 from ...client import Client
-from ...firebase.admins import Admin
+from ...domain.admins import Admin
+from ...domain.sessions import SessionRecord
 from ...firebase.audit import log_event
 from ...firebase.factors import RECOVERY_CODES, Factor
-from ...firebase.sessions import SessionRecord
 from ...i18n_marks import N_
 from .refusals import CodeAlreadyUsed, WrongCode
 from .stages import require_may_add_factor
@@ -54,12 +55,12 @@ def recovery_codes_left(factors: list[Factor]) -> int:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
 class RecoveryCodes:
-    def __init__(self, steps: ProofSteps):
-        self._steps = steps
+    steps: ProofSteps
 
     def verify(self, session: SessionRecord, admin: Admin, raw: str, client: Client) -> Passed:
-        steps = self._steps
+        steps = self.steps
         code = normalise_recovery_code(raw)
         if len(code) != RECOVERY_CODE_LENGTH:
             raise WrongCode(N_("Enter one of your recovery codes, such as ABCD-EFGH-JKLM-NPQR."))
@@ -95,7 +96,7 @@ class RecoveryCodes:
     def regenerate(self, session: SessionRecord, admin: Admin, client: Client) -> list[str]:
         """Ten new recovery codes (shown once); the old ones stop working.
         Replacing a factor: a fresh proof first."""
-        steps = self._steps
+        steps = self.steps
         session = steps.fresh(session)
         current = steps.current_admin(admin.email)
         require_may_add_factor(session, current, steps.settings, steps.clock())
@@ -109,7 +110,7 @@ class RecoveryCodes:
     ) -> list[str]:
         """Replace the admin's recovery codes with new ones in the caller's
         batch; the codes, to show once."""
-        steps = self._steps
+        steps = self.steps
         for old in (f for f in factors if f.kind == RECOVERY_CODES):
             steps.factors.stage_remove(batch, old)
         codes = [

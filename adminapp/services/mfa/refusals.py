@@ -32,6 +32,16 @@ class LastFactor(Conflict):
     code = "last_factor"
 
 
+class ChangedMeanwhile(Conflict):
+    """Another request changed the admin's factors between our read and our
+    write (the write was conditional on them being unchanged)."""
+
+    code = "changed"
+
+    def __init__(self):
+        super().__init__(N_("Try again."))
+
+
 class StepUpRequired(NotSignedIn):
     """A dangerous action, and the caller's last second-factor proof is older
     than STEP_UP_MINUTES (see :func:`adminapp.services.mfa.stages.step_up_due`)."""

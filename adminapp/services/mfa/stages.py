@@ -30,8 +30,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from ...config import Settings
-from ...firebase.admins import Admin
-from ...firebase.sessions import SessionRecord
+from ...domain.admins import Admin
+from ...domain.sessions import SessionRecord
 from ...i18n_marks import N_
 from .refusals import AlreadyEnrolled, StepUpRequired
 

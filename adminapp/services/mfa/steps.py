@@ -23,16 +23,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NoReturn
 
-from google.api_core.exceptions import FailedPrecondition
-from google.api_core.exceptions import NotFound as DocumentGone
-
 from ...client import Client
 from ...config import Settings
-from ...firebase.admins import Admin, AdminDirectory
+from ...domain.admins import Admin
+from ...domain.sessions import CookieClaims, SessionRecord
+from ...firebase.admins import AdminDirectory
 from ...firebase.audit import AuditTrail, log_event
 from ...firebase.backend import FirebaseBackend
 from ...firebase.factors import FactorStore
-from ...firebase.sessions import CookieClaims, SessionRecord, SessionStore
+from ...firebase.sessions import SessionStore
 from ...i18n_marks import N_
 from .lockout import AdminLockout
 from .refusals import SecondFactorSessionOver, TooManyAttempts, WrongCode
@@ -49,7 +48,7 @@ class Passed:
     claims: CookieClaims | None
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class ProofSteps:
     """What the factor kinds share: the stores they write and the steps."""
 
@@ -120,36 +119,25 @@ class ProofSteps:
             return Passed(session=session, claims=None)
         # The pending record is spent once (conditional on it being
         # unchanged) and a new one opens: a new session id.
-        self.sessions.stage_end_once(batch, session, "second_factor_passed")
-        claims, full = self.sessions.stage_open(
-            batch,
-            uid=session.uid,
-            email=session.email,
-            auth_time=session.auth_time,
-            client=client,
-            now=now,
-            factor=kind,
+        claims, full = self.sessions.stage_rotate(
+            batch, session, client=client, now=now, factor=kind
         )
         self.audit.stage(
             batch, "second_factor_passed", actor=admin.email, reason=kind, client=client
         )
         return Passed(session=full, claims=claims)
 
-    def stage_factor_added(self, batch, admin: Admin, kind: str, client: Client) -> None:
-        """The audit entry of a new factor, in the batch that adds it."""
+    def stage_factor_change(
+        self, batch, event: str, admin: Admin, kind: str, client: Client
+    ) -> None:
+        """The audit entry of a change to the admin's own factors (added,
+        renamed, removed), in the batch that makes it."""
         self.audit.stage(
-            batch,
-            "second_factor_added",
-            actor=admin.email,
-            target=admin.email,
-            reason=kind,
-            client=client,
+            batch, event, actor=admin.email, target=admin.email, reason=kind, client=client
         )
 
     def commit(self, batch, what: str, lost_race: Exception) -> None:
-        try:
-            self.backend.commit(batch, what)
-        except (FailedPrecondition, DocumentGone):
-            # Another request spent the code, the step, the challenge or the
-            # pending session between our read and our write.
-            raise lost_race from None
+        """Commit, or raise ``lost_race`` when another request spent the
+        code, the step, the challenge or the pending session (or removed the
+        admin) between our read and our write."""
+        self.backend.commit(batch, what, lost_race=lost_race)

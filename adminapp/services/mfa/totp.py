@@ -16,21 +16,21 @@ from __future__ import annotations
 
 import base64
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pyotp
 
 from ...client import Client
-from ...errors import Conflict, InvalidInput
-from ...firebase.admins import Admin
+from ...domain.admins import Admin
+from ...domain.sessions import SessionRecord
+from ...errors import InvalidInput
 from ...firebase.audit import log_event
 from ...firebase.factors import TOTP, Factor
-from ...firebase.sessions import SessionRecord
 from ...i18n_marks import N_
 from ...sealing import SealBroken, SecretBox
 from .recovery_codes import RecoveryCodes
-from .refusals import AlreadyEnrolled, CodeAlreadyUsed, WrongCode
+from .refusals import AlreadyEnrolled, ChangedMeanwhile, CodeAlreadyUsed, WrongCode
 from .stages import Stage, require_may_add_factor, stage_of
 from .steps import Passed, ProofSteps
 
@@ -90,11 +90,16 @@ def matching_step(secret: str, code: str, now: datetime) -> int | None:
     return None
 
 
+@dataclass(frozen=True, kw_only=True)
 class Totp:
-    def __init__(self, steps: ProofSteps, recovery_codes: RecoveryCodes):
-        self._steps = steps
-        self._recovery_codes = recovery_codes
-        self._box = SecretBox(steps.settings.mfa_encryption_keys)
+    steps: ProofSteps
+    recovery_codes: RecoveryCodes
+
+    _box: SecretBox = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Built with the service, so that unusable keys stop the app at start.
+        object.__setattr__(self, "_box", SecretBox(self.steps.settings.mfa_encryption_keys))
 
     # -- enrolment ---------------------------------------------------------------
 
@@ -102,11 +107,11 @@ class Totp:
         """A fresh secret for this session to confirm. Nothing is stored yet:
         the secret travels sealed (bound to this session) in the form."""
         secret = pyotp.random_base32()
-        issued = int(self._steps.clock().timestamp())
+        issued = int(self.steps.clock().timestamp())
         sealed = self._box.seal(f"{secret}|{issued}".encode(), _enrolment_context(session))
         uri = pyotp.TOTP(secret, digits=TOTP_DIGITS).provisioning_uri(
             name=session.email,
-            issuer_name=f"{TOTP_ISSUER} ({self._steps.settings.webauthn_rp_id})",
+            issuer_name=f"{TOTP_ISSUER} ({self.steps.settings.webauthn_rp_id})",
         )
         return TotpEnrolment(secret=secret, uri=uri, sealed=_b64(sealed))
 
@@ -116,7 +121,7 @@ class Totp:
         """The first factor of a pending session: store the secret once
         ``code`` proves the app has it, with ten recovery codes, and
         complete the sign-in."""
-        steps = self._steps
+        steps = self.steps
         code = totp_code(code)
         secret = self._open_enrolment(session, sealed)
         session = steps.fresh(session)
@@ -134,8 +139,8 @@ class Totp:
             steps.failed(session, client, ENROLMENT, ENROLMENT)
         batch = steps.audit.batch()
         self._stage_new(batch, current, secret, step, now, current.version)
-        steps.stage_factor_added(batch, admin, TOTP, client)
-        codes = self._recovery_codes.stage_new(batch, current, factors, now, client)
+        steps.stage_factor_change(batch, "second_factor_added", admin, TOTP, client)
+        codes = self.recovery_codes.stage_new(batch, current, factors, now, client)
         passed = steps.stage_passed(batch, session, current, TOTP, client)
         steps.commit(batch, "enrol TOTP", AlreadyEnrolled(N_("Enrolment was already completed.")))
         return Enrolled(passed=passed, recovery_codes=codes)
@@ -146,7 +151,7 @@ class Totp:
         """A new key (confirmed with a code from the app) in place of the
         admin's current one, or as their first authenticator app, from a
         full session with a fresh proof."""
-        steps = self._steps
+        steps = self.steps
         code = totp_code(code)
         secret = self._open_enrolment(session, sealed)
         session = steps.fresh(session)
@@ -175,14 +180,16 @@ class Totp:
             )
         else:
             factor_id = self._stage_new(batch, current, secret, step, now, current.version)
-        steps.stage_factor_added(batch, admin, f"{TOTP} (replaced)" if old else TOTP, client)
-        steps.commit(batch, "replace TOTP", Conflict(N_("Try again."), code="changed"))
+        steps.stage_factor_change(
+            batch, "second_factor_added", admin, f"{TOTP} (replaced)" if old else TOTP, client
+        )
+        steps.commit(batch, "replace TOTP", ChangedMeanwhile())
         return steps.factors.get(factor_id)
 
     # -- proof -------------------------------------------------------------------
 
     def verify(self, session: SessionRecord, admin: Admin, code: str, client: Client) -> Passed:
-        steps = self._steps
+        steps = self.steps
         code = totp_code(code)
         steps.lockout.refuse_if_locked(admin.email, TOTP)
         session = steps.fresh(session)
@@ -213,7 +220,7 @@ class Totp:
         """Add a TOTP factor (its secret sealed to the new document) in the
         caller's batch, counted only if the admin document is unchanged
         since ``admin_version``; its id."""
-        factors = self._steps.factors
+        factors = self.steps.factors
         factor_id = factors.new_id()
         factors.stage_add(
             batch,
@@ -240,7 +247,7 @@ class Totp:
                 N_("This enrolment form is not valid any more. Reload the page."),
                 code="bad_enrolment",
             ) from None
-        age = self._steps.clock().timestamp() - int(issued)
+        age = self.steps.clock().timestamp() - int(issued)
         if not 0 <= age <= ENROLMENT_MAX_AGE.total_seconds():
             raise InvalidInput(
                 N_("This enrolment form has expired. Reload the page for a new key."),

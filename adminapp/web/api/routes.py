@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from ...addresses import identity_key
+from ...domain.admins import Admin, AdminNotFound
 from ...domain.permissions import (
     ADMINS_DISABLE,
     ADMINS_FACTORS_RESET,
@@ -23,10 +24,9 @@ from ...domain.permissions import (
     MissingPermission,
 )
 from ...domain.roles import ROLES
+from ...domain.sessions import SessionRecord
 from ...errors import InvalidInput
-from ...firebase.admins import Admin, AdminNotFound
 from ...firebase.audit import AuditEntry, audit_target, valid_cursor
-from ...firebase.sessions import SessionRecord
 from ...i18n_marks import N_
 from ...services.exports import audit_filters
 from ..actor import acting_admin
@@ -184,8 +184,9 @@ def remove_admin(email: str):
 @permission_required(ADMINS_FACTORS_RESET)
 def reset_factors(email: str):
     email = identity_key(email)
-    me = current_admin()
-    removed = services().management.reset_factors(email, by=me, **_actor())
+    removed = services().management.reset_factors(
+        email, by=current_admin(), client=request_client()
+    )
     return jsonify(reset=email, factors_removed=removed)
 
 

@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from ...addresses import InvalidEmail, OutsideAllowedDomains, identity_key
+from ...domain.admins import AdminExists, AdminNotFound, LastOwner
 from ...domain.permissions import (
     ADMINS_DISABLE,
     ADMINS_FACTORS_RESET,
@@ -15,7 +16,6 @@ from ...domain.permissions import (
     ADMINS_ROLE,
     ADMINS_UNLOCK,
 )
-from ...firebase.admins import AdminExists, AdminNotFound, LastOwner
 from ...services.management import SignsInOtherwise
 from ..context import request_client, services
 from ..guard import current_admin, permission_required
@@ -160,9 +160,8 @@ def remove_admin(email: str):
 @permission_required(ADMINS_FACTORS_RESET)
 def reset_factors(email: str):
     email = _target(email)
-    me = current_admin()
     removed = services().management.reset_factors(
-        email, actor=me.email, client=request_client(), by=me
+        email, by=current_admin(), client=request_client()
     )
     return _done(
         _(
