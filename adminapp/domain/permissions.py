@@ -95,6 +95,15 @@ SESSIONS_END_OTHERS = P(
 AUDIT_READ = P("audit.read", N_("Read the audit trail"), VIEWER)
 # Checking the chain reads the whole trail: owners, like the inspector.
 AUDIT_VERIFY = P("audit.verify", N_("Check the audit trail's chain for edits and gaps"), OWNER)
+# The monthly review of access records (PIPA art. 8(2)): it reads a whole
+# month of the trail, and marking a month reviewed is an owner's attestation,
+# made with a fresh second-factor proof.
+AUDIT_REVIEW = P(
+    "audit.review",
+    N_("Review a month of access records and mark it reviewed"),
+    OWNER,
+    step_up=True,
+)
 # The users console: the product's Firebase Auth accounts.
 USERS_READ = P("users.read", N_("See the product's users"), VIEWER)
 USERS_DISABLE = P("users.disable", N_("Disable and enable users"), ADMIN)
@@ -125,6 +134,7 @@ BUILT_IN: tuple[Permission, ...] = (
     SESSIONS_END_OTHERS,
     AUDIT_READ,
     AUDIT_VERIFY,
+    AUDIT_REVIEW,
     USERS_READ,
     USERS_DISABLE,
     USERS_REVOKE,

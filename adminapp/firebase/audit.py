@@ -91,6 +91,12 @@ EVENTS = (
     "firebase_factor_distrusted",
     # An access record: an admin looked at personal data (record_access).
     "personal_data_accessed",
+    # A download of personal data or of the trail, with its reason (PIPA
+    # art. 8(2)): fields reason, dataset, format, rows.
+    "data_exported",
+    # An owner marked a month's access records reviewed (target: the month,
+    # reason: their note; services/access_review.py).
+    "access_review_completed",
 )
 ACCESS_EVENT = "personal_data_accessed"
 # The events that grant, change or revoke an admin's access rights (PIPA

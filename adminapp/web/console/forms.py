@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField, StringField
+from wtforms import HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, Length, Optional
 
 from ...addresses import MAX_EMAIL_LENGTH
@@ -107,3 +107,11 @@ class AuditFilterForm(FlaskForm):
         self.event.choices = [SelectChoice("", _l("All events"))] + [
             SelectChoice(event, event_label(event)) for event in events
         ]
+
+
+class MarkReviewedForm(FlaskForm):
+    """Marking a month reviewed. The month and the note are checked by the
+    service (services/access_review.py), where the rule lives."""
+
+    month = HiddenField()
+    note = TextAreaField(_l("Note"))
