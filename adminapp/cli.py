@@ -2,7 +2,8 @@
 
 ``flask admins add|remove|list|set-role|disable|enable|factors|reset-factors|unlock|``
 ``firebase-factors|trust-firebase-factor|set-service-account``,
-``flask sessions list|revoke|expiry|backfill-expiry``, ``flask audit tail|retention|verify|export``
+``flask sessions list|revoke|expiry|backfill-expiry``,
+``flask audit tail|retention|verify|export|review``
 and, with the users console,
 ``flask users find|list|show|disable|enable|revoke|verify|claims|delete``
 (acting with the owner's rights, like the other commands). Run with the same
@@ -13,10 +14,12 @@ defaults act on the local emulators. Changes are audited with the actor
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask
@@ -26,10 +29,12 @@ from .addresses import InvalidEmail, identity_key
 from .domain.roles import OWNER, ROLES
 from .domain.sessions import valid_session_key
 from .errors import BackendUnavailable, Refused
+from .services.access_review import MonthlyReview
 from .services.exports import FORMATS, MAX_REASON, audit_filters
 from .services.mfa.recovery_codes import recovery_codes_left
 from .services.password_reset import MIN_PASSWORD_LENGTH
 from .services.users import Actor
+from .timezones import valid_zone
 from .web.context import services
 from .web.permissions import registry
 
@@ -454,6 +459,118 @@ def audit_export(reason, format_, event, actor, target, since, until, bom, outpu
         for chunk in export.chunks:
             output.write(chunk)
     output.flush()
+
+
+@audit_cli.command("review")
+@click.option("--month", default=None, help="YYYY-MM; the last month that is over if omitted.")
+@click.option(
+    "--timezone",
+    "zone",
+    default=None,
+    help="The IANA zone the month runs in (the reviewer's); DEFAULT_TIMEZONE if omitted.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object instead of text.")
+def audit_review(month: str | None, zone: str | None, as_json: bool) -> None:
+    """Summarise a month of access records for the monthly review (PIPA art.
+    8(2)): per admin, out-of-hours access, bulk lookups, exports, failed
+    sign-ins and locks, changes to access rights, and who marked it reviewed."""
+    settings = services().settings
+    if zone is not None and valid_zone(zone) is None:
+        raise click.BadParameter(
+            "not an IANA time zone such as Asia/Seoul", param_hint="--timezone"
+        )
+    with _outcomes():
+        review = services().access_review
+        summary = review.summarise(review.month(month, zone or settings.default_timezone))
+    if as_json:
+        click.echo(json.dumps(_review_as_json(summary), ensure_ascii=False, indent=2))
+        return
+    for line in _review_as_text(summary):
+        click.echo(line)
+
+
+def _review_as_json(review: MonthlyReview) -> dict:
+    data = dataclasses.asdict(review)
+    data["month"] = {
+        "month": review.month.label,
+        "zone": review.month.zone,
+        "start": review.month.start.isoformat(),
+        "end": review.month.end.isoformat(),
+    }
+    data["working_hours"] = str(review.working_hours)
+    data["bulk_window_minutes"] = int(review.bulk_window.total_seconds() // 60)
+    del data["bulk_window"]
+    data["out_of_hours"] = review.out_of_hours
+    return json.loads(json.dumps(data, default=str))
+
+
+def _review_as_text(review: MonthlyReview) -> Iterator[str]:
+    """The summary as lines: each finding with the ids of its entries
+    (``flask audit tail`` and the trail page's ``before=`` find them)."""
+    month = review.month
+    yield f"Access review of {month.label} ({month.zone}; {review.entries_read} entries read)"
+    if not review.over:
+        yield "The month is not over yet: this is the month so far."
+    minutes = int(review.bulk_window.total_seconds() // 60)
+    yield (
+        f"Working hours {review.working_hours} in each admin's time zone; bulk lookup: more "
+        f"than {review.bulk_subjects} data subjects within {minutes} minutes."
+    )
+    yield ""
+    yield f"Per admin ({len(review.admins)}):"
+    for admin in review.admins:
+        hours = " ".join(f"{hour:02d}h:{count}" for hour, count in enumerate(admin.hours) if count)
+        yield (
+            f"  {admin.actor}  {admin.subjects} data subjects in {admin.records} records  "
+            f"outside working hours: {admin.out_of_hours}  ({admin.zone}) {hours}"
+        )
+        for entry in admin.out_of_hours_entries:
+            local = entry.time.astimezone(ZoneInfo(admin.zone))
+            yield f"    outside working hours: {local:%a %Y-%m-%d %H:%M %Z}  {entry.seq}"
+    yield ""
+    yield f"Bulk lookups: {review.bulk_lookups.total}"
+    for lookup in review.bulk_lookups.items:
+        yield (
+            f"  {lookup.actor}  {lookup.start:%Y-%m-%d %H:%M:%S} to {lookup.end:%H:%M:%S} UTC  "
+            f"{lookup.subjects} data subjects (at most {lookup.peak} within the window) in "
+            f"{lookup.records} records"
+        )
+        yield "    entries: " + " ".join(entry.seq for entry in lookup.entries)
+    yield ""
+    yield f"Exports: {review.exports.total}"
+    for export in review.exports.items:
+        rows = f"{export.rows} rows" if export.rows is not None else "rows unknown"
+        yield (
+            f"  {export.entry.time:%Y-%m-%d %H:%M} UTC  {export.entry.actor or '-'}  "
+            f"{export.dataset or '-'} ({export.format or '-'}, {rows})  "
+            f"reason: {export.reason or 'NO REASON GIVEN'}  {export.entry.seq}"
+        )
+    for title, listing in (
+        ("Failed sign-ins and locks", review.sign_in_failures),
+        ("Changes to access rights", review.access_right_changes),
+    ):
+        yield ""
+        yield f"{title}: {listing.total}"
+        for incident in listing.items:
+            outcome = incident.outcome + (f" ({incident.reason})" if incident.reason else "")
+            yield (
+                f"  {incident.entry.time:%Y-%m-%d %H:%M} UTC  {incident.entry.event:<24} "
+                f"{incident.entry.actor or '-'} -> {incident.target or '-'}  {outcome}  "
+                f"{incident.ip or ''}  {incident.entry.seq}"
+            )
+    for kind, listing in (
+        ("bulk lookups", review.bulk_lookups),
+        ("exports", review.exports),
+        ("failed sign-ins and locks", review.sign_in_failures),
+        ("changes to access rights", review.access_right_changes),
+    ):
+        if listing.total > len(listing.items):
+            yield f"({listing.total - len(listing.items)} more {kind} not listed)"
+    yield ""
+    if not review.reviews:
+        yield "Not marked reviewed yet (an owner marks it on /admin/audit/review)."
+    for done in review.reviews:
+        yield f"Reviewed by {done.entry.actor} at {done.entry.time:%Y-%m-%d %H:%M} UTC: {done.note}"
 
 
 # -- users --------------------------------------------------------------------

@@ -11,14 +11,23 @@ setting without a field. docs/configuration.md says how to add one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 
 from ..domain.role_rules import RoleRule
 from . import readers
 from .declaration import Record, Section, Setting, check, declared, hide_secrets
 from .readers import COOKIE_MODES, CPU_ALLOCATIONS, DEVELOPMENT, LOG_FORMATS, PRODUCTION, ROLES
 from .rules import ProviderButton, smtp_in_use
-from .source import Source, days, number, one_of, optional_choice, seconds, whole_number
+from .source import (
+    Source,
+    days,
+    minutes_between,
+    number,
+    one_of,
+    optional_choice,
+    seconds,
+    whole_number,
+)
 
 
 @dataclass(frozen=True, repr=False)
@@ -133,6 +142,13 @@ class Settings(Record):
     access_alert_subjects_per_hour: int
     # The HMAC key of the audit trail's chain (firebase/audit_chain.py).
     audit_chain_key: bytes
+    # The monthly access review (services/access_review.py): when staff are
+    # expected to work (in each admin's own time zone), and what counts as
+    # a bulk lookup (more than this many data subjects within this window).
+    working_hours: tuple[time, time]
+    working_days: frozenset[int]
+    access_bulk_subjects: int
+    access_bulk_window: timedelta
 
     @property
     def production(self) -> bool:
@@ -754,7 +770,42 @@ SECTIONS = (
             "once an hour per admin; 0 turns the alert off (0 to 100000)",
             default="500",
         ),
-        note="docs/pipa.md: access records, retention, the chain and the owners' alerts.",
+        Setting(
+            "WORKING_HOURS",
+            "working_hours",
+            readers.hours_of_the_day,
+            "the hours of the working day, `HH:MM-HH:MM` (start before end), in each admin's "
+            "own time zone: the monthly access review flags looks at personal data outside "
+            "them",
+            default="09:00-18:00",
+        ),
+        Setting(
+            "WORKING_DAYS",
+            "working_days",
+            readers.days_of_the_week,
+            "the working days of `WORKING_HOURS`, e.g. `mon-fri` or `mon,wed,fri` (public "
+            "holidays are not known)",
+            default="mon-fri",
+        ),
+        Setting(
+            "ACCESS_BULK_SUBJECTS",
+            "access_bulk_subjects",
+            whole_number(1, 100000),
+            "the monthly access review flags an admin who looked at more than this many "
+            "different data subjects within `ACCESS_BULK_MINUTES` (1 to 100000)",
+            default="100",
+        ),
+        Setting(
+            "ACCESS_BULK_MINUTES",
+            "access_bulk_window",
+            minutes_between(1, 1440),
+            "the window, in minutes (1 to 1440), of a bulk lookup (`ACCESS_BULK_SUBJECTS`)",
+            default="10",
+        ),
+        note=(
+            "docs/pipa.md: access records, retention, the chain, the owners' alerts and "
+            "the monthly review."
+        ),
     ),
     Section(
         "Logging and measuring",

@@ -13,12 +13,14 @@ import binascii
 import json
 import os
 import re
+from datetime import time
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from ..catalogs import supported_locales
 from ..domain.role_rules import RoleRule, RuleError, parse_role_rules
 from ..domain.roles import ROLES
+from ..domain.working_hours import parse_days, parse_hours
 from .source import ConfigError, Source
 
 PRODUCTION = "production"
@@ -316,6 +318,27 @@ def import_paths(source: Source, name: str) -> tuple[str, ...]:
                 f"{name}: {path!r} is not an import path such as 'myproduct.admin:bp'."
             )
     return tuple(paths)
+
+
+def hours_of_the_day(source: Source, name: str) -> tuple[time, time]:
+    """``09:00-18:00``: (start, end), the start before the end."""
+    try:
+        return parse_hours(source.text(name))
+    except ValueError as error:
+        raise ConfigError(
+            f"{name}={source.text(name)!r} is not a span of the day such as 09:00-18:00 ({error})."
+        ) from None
+
+
+def days_of_the_week(source: Source, name: str) -> frozenset[int]:
+    """``mon-fri`` or ``mon,wed,fri``: weekday numbers (Monday 0)."""
+    try:
+        return parse_days(source.text(name))
+    except ValueError as error:
+        raise ConfigError(
+            f"{name}={source.text(name)!r} is not a list of days such as mon-fri or "
+            f"mon,wed,fri ({error})."
+        ) from None
 
 
 def locale(source: Source, name: str) -> str:

@@ -165,5 +165,9 @@ def whole_number(low: int, high: int) -> Reader:
     return lambda source, name: source.integer(name, low=low, high=high)
 
 
+def minutes_between(low: int, high: int) -> Reader:
+    return lambda source, name: timedelta(minutes=source.integer(name, low=low, high=high))
+
+
 def seconds(low: float, high: float) -> Reader:
     return lambda source, name: timedelta(seconds=source.number(name, low=low, high=high))

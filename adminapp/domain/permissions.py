@@ -99,6 +99,15 @@ AUDIT_VERIFY = P("audit.verify", N_("Check the audit trail's chain for edits and
 # addresses) or of the users list is a bulk copy of personal data leaving the
 # system: owners only, with a fresh proof, and a reason (services/exports.py).
 AUDIT_EXPORT = P("audit.export", N_("Download the audit trail, with a reason"), OWNER, step_up=True)
+# The monthly review of access records (PIPA art. 8(2)): it reads a whole
+# month of the trail, and marking a month reviewed is an owner's attestation,
+# made with a fresh second-factor proof.
+AUDIT_REVIEW = P(
+    "audit.review",
+    N_("Review a month of access records and mark it reviewed"),
+    OWNER,
+    step_up=True,
+)
 # The users console: the product's Firebase Auth accounts.
 USERS_READ = P("users.read", N_("See the product's users"), VIEWER)
 USERS_EXPORT = P("users.export", N_("Download the users list, with a reason"), OWNER, step_up=True)
@@ -131,6 +140,7 @@ BUILT_IN: tuple[Permission, ...] = (
     AUDIT_READ,
     AUDIT_VERIFY,
     AUDIT_EXPORT,
+    AUDIT_REVIEW,
     USERS_READ,
     USERS_EXPORT,
     USERS_DISABLE,

@@ -100,6 +100,9 @@ EVENTS = (
     # A download of the trail or the users list, with its reason
     # (services/exports.py): one entry before the first byte, one at the end.
     "data_exported",
+    # An owner marked a month's access records reviewed (target: the month,
+    # reason: their note; services/access_review.py).
+    "access_review_completed",
 )
 ACCESS_EVENT = "personal_data_accessed"
 EXPORT_EVENT = "data_exported"

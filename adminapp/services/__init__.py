@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from ..config import Settings
 from ..firebase.admins import AdminDirectory
 from ..firebase.audit import AuditTrail
+from ..firebase.audit_months import TrailMonths
 from ..firebase.backend import FirebaseBackend
 from ..firebase.factors import FactorStore
 from ..firebase.identity import Identity
@@ -28,6 +29,7 @@ from ..mail.password_links import LinkDelivery
 from ..mail.security_notices import SecurityNotices
 from ..mail.smtp import SmtpMailer
 from .access import Access
+from .access_review import AccessReview
 from .alerts import OwnerAlerts
 from .background import Background
 from .exports import Exports
@@ -58,6 +60,8 @@ class Services:
     directory: AdminDirectory
     sessions: SessionStore
     audit: AuditTrail
+    # The monthly review of access records (PIPA art. 8(2)).
+    access_review: AccessReview
     access: Access
     management: AdminManagement
     resets: PasswordReset
@@ -195,6 +199,13 @@ def build_services(
         directory=directory,
         sessions=sessions,
         audit=audit,
+        access_review=AccessReview(
+            months=TrailMonths(backend),
+            directory=directory,
+            audit=audit,
+            settings=settings,
+            clock=clock,
+        ),
         access=access,
         management=management,
         resets=resets,

@@ -70,6 +70,7 @@ EVENT_LABELS = {
     "firebase_factor_distrusted": _l("Firebase second factor no longer trusted"),
     "personal_data_accessed": _l("Personal data accessed"),
     "data_exported": _l("Data exported"),
+    "access_review_completed": _l("Monthly access review completed"),
 }
 
 # The tasks of access records (firebase/audit.py TASKS), as the PIPC's

@@ -82,6 +82,8 @@ def test_owner_only_writes_need_a_step_up_and_the_others_do_not():
         # Downloads of personal data in bulk (services/exports.py).
         "audit.export",
         "users.export",
+        # Marking a month's access records reviewed: an owner's attestation.
+        "audit.review",
     }
 
 

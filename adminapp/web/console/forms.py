@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import AnyOf, Length, Optional
 
 from ...addresses import MAX_EMAIL_LENGTH
@@ -145,3 +153,11 @@ class AuditExportForm(ExportForm):
         self.event.choices = [SelectChoice("", _l("All events"))] + [
             SelectChoice(event, event_label(event)) for event in events
         ]
+
+
+class MarkReviewedForm(FlaskForm):
+    """Marking a month reviewed. The month and the note are checked by the
+    service (services/access_review.py), where the rule lives."""
+
+    month = HiddenField()
+    note = TextAreaField(_l("Note"))
