@@ -52,6 +52,9 @@ ADMIN_CHANGES = (
     "admin_enabled",
     "admin_removed",
 )
+# Defining what a custom role grants changes the access of everyone holding
+# it (services/roles.py): access rights too.
+ROLE_CHANGES = ("role_created", "role_changed", "role_deleted")
 security_log = logging.getLogger("adminapp.security")
 # Every event the trail records, for the audit page's filter.
 EVENTS = (
@@ -61,6 +64,7 @@ EVENTS = (
     "session_ended",
     "sessions_ended",
     *ADMIN_CHANGES,
+    *ROLE_CHANGES,
     "password_reset_requested",
     "password_reset_completed",
     # The users console (adminapp/services/users.py): actions on end users.
@@ -100,6 +104,7 @@ ACCESS_EVENT = "personal_data_accessed"
 ACCESS_RIGHT_EVENTS = frozenset(
     {
         *ADMIN_CHANGES,
+        *ROLE_CHANGES,
         "second_factors_reset",
         "second_factor_locked",
         "second_factor_unlocked",

@@ -28,6 +28,17 @@ ROLE_NAMES = {
     "viewer": _l("viewer"),
 }
 
+# The role editor's groups of permissions, by the first part of their names;
+# a product's group shows under its own name.
+PERMISSION_GROUPS = {
+    "admins": _l("Admins"),
+    "sessions": _l("Sessions"),
+    "audit": _l("Audit trail"),
+    "users": _l("Users"),
+    "roles": _l("Roles"),
+    "pages": _l("Product pages"),
+}
+
 EVENT_LABELS = {
     "sign_in": _l("Sign-in"),
     "sign_out": _l("Sign-out"),
@@ -41,6 +52,9 @@ EVENT_LABELS = {
     "admin_disabled": _l("Admin disabled"),
     "admin_enabled": _l("Admin enabled"),
     "admin_removed": _l("Admin removed"),
+    "role_created": _l("Custom role created"),
+    "role_changed": _l("Custom role changed"),
+    "role_deleted": _l("Custom role deleted"),
     "password_reset_requested": _l("Password reset requested"),
     "password_reset_completed": _l("Password reset completed"),
     "user_disabled": _l("User disabled"),

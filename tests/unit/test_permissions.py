@@ -79,6 +79,7 @@ def test_owner_only_writes_need_a_step_up_and_the_others_do_not():
         "users.claims",
         "users.delete",
         "users.admin_accounts",
+        "roles.manage",
     }
 
 

@@ -8,12 +8,8 @@ adminapp/services/users.py; these views only translate requests.
 
 from flask_babel import lazy_gettext as _l
 
-from ...services.users import Actor
-from ..context import request_client
-from ..guard import current_admin
-from ..permissions import held
+from ..actor import acting_admin
 from ..products import AdminBlueprint
-from ..step_up import step_up_due
 
 # Which users-console actions need a fresh proof: a service rule
 # (services/users.py), because it depends on the account acted on.
@@ -26,17 +22,6 @@ bp = AdminBlueprint("users", __name__, prefix="users", nav=(_l("Users"), "index"
 api_bp = AdminBlueprint("users_api", __name__, prefix="api/users", api=True)
 blueprints = (bp, api_bp)
 
-
-def acting_admin() -> Actor:
-    """The signed-in admin, as the users service knows an actor."""
-    admin = current_admin()
-    return Actor(
-        name=admin.email,
-        role=admin.role,
-        permissions=held(),
-        client=request_client(),
-        step_up_due=step_up_due(),
-    )
-
+__all__ = ["USERS_CONSOLE_RULE", "acting_admin", "api_bp", "blueprints", "bp"]
 
 from . import api, pages  # noqa: E402,F401  (register views)
