@@ -26,6 +26,7 @@ from flask.cli import AppGroup
 from .addresses import InvalidEmail, identity_key
 from .domain.roles import OWNER
 from .errors import BackendUnavailable, Refused
+from .firebase.admins import UnknownRole
 from .firebase.sessions import valid_session_key
 from .services.mfa.recovery_codes import recovery_codes_left
 from .services.password_reset import MIN_PASSWORD_LENGTH
@@ -83,6 +84,15 @@ def _outcomes() -> Iterator[None]:
         raise click.ClickException(refusal.message) from None
 
 
+@contextmanager
+def _role_hint(param: str) -> Iterator[None]:
+    """A role that does not exist is a usage error, like any bad option."""
+    try:
+        yield
+    except UnknownRole as refusal:
+        raise click.BadParameter(refusal.message, param_hint=param) from None
+
+
 # -- admins -------------------------------------------------------------------
 
 
@@ -113,7 +123,7 @@ def add_admin(
         raise click.BadParameter(
             f"use at least {MIN_PASSWORD_LENGTH} characters", param_hint="--password"
         )
-    with _outcomes():
+    with _outcomes(), _role_hint("--role"):
         invitation = services().management.invite(
             email,
             role,
@@ -154,7 +164,7 @@ def set_role(email: str, role: str) -> None:
     """Change EMAIL's role to ROLE: viewer, admin, owner or a custom role
     (takes effect at their next request)."""
     email = _email(email)
-    with _outcomes():
+    with _outcomes(), _role_hint("ROLE"):
         services().management.change_role(
             email, role, actor=_actor(), client=None, holds=_operator().permissions
         )
