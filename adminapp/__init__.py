@@ -96,7 +96,7 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     limiter.init_app(app)
     cookie_jar.init_app(app, jar)
     # The built-in permissions; each product's join when it is mounted.
-    permissions.init_app(app)
+    permissions.init_app(app, app.extensions[EXTENSION_KEY].permissions)
     guard.init_app(app)
     csrf.init_app(app)
     register_error_handlers(app)

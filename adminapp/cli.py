@@ -3,10 +3,11 @@
 ``flask admins add|remove|list|set-role|disable|enable|factors|reset-factors|unlock|``
 ``firebase-factors|trust-firebase-factor|set-service-account``,
 ``flask sessions list|revoke|expiry|backfill-expiry``,
-``flask audit tail|retention|verify|export|review``
-and, with the users console,
-``flask users find|list|show|disable|enable|revoke|verify|claims|delete``
-(acting with the owner's rights, like the other commands). Run with the same
+``flask audit tail|retention|verify|export|review``,
+``flask roles list|create|update|delete`` and, with the users console,
+``flask users find|list|show|disable|enable|revoke|verify|reset|claims|delete``
+(acting with the owner's rights, like the other commands, or with one
+admin's: ``flask users --as EMAIL …``). Run with the same
 environment as the app (``flask`` loads ``.env``); after ``make run`` the
 defaults act on the local emulators. Changes are audited with the actor
 ``cli:<operating-system user>``.
@@ -26,7 +27,8 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from .addresses import InvalidEmail, identity_key
-from .domain.roles import OWNER, ROLES
+from .domain.admins import UnknownRole
+from .domain.roles import OWNER
 from .domain.sessions import valid_session_key
 from .errors import BackendUnavailable, Refused
 from .services.access_review import MonthlyReview
@@ -36,12 +38,29 @@ from .services.password_reset import MIN_PASSWORD_LENGTH
 from .services.users import Actor
 from .timezones import valid_zone
 from .web.context import services
-from .web.permissions import registry
+from .web.permissions import permissions_of, registry
 
 admins_cli = AppGroup("admins", help="Manage who may enter the admin area.")
 sessions_cli = AppGroup("sessions", help="See and end admin sessions.")
 audit_cli = AppGroup("audit", help="Read the audit trail.")
-users_cli = AppGroup("users", help="Find and look after the product's Firebase users.")
+roles_cli = AppGroup("roles", help="Define the custom roles owners give admins.")
+# Where `flask users --as EMAIL` keeps the admin whose permissions to act with.
+ACTING_AS = "adminapp.acting_as"
+ROLE_HELP = "viewer, admin, owner or a custom role (flask roles list)."
+
+
+@click.group("users", cls=AppGroup)
+@click.option(
+    "--as",
+    "acting_as",
+    default=None,
+    metavar="EMAIL",
+    help="Act with this admin's permissions (their role's) instead of an owner's.",
+)
+@click.pass_context
+def users_cli(context: click.Context, acting_as: str | None) -> None:
+    """Find and look after the product's Firebase users."""
+    context.meta[ACTING_AS] = acting_as
 
 
 def _actor() -> str:
@@ -71,12 +90,21 @@ def _outcomes() -> Iterator[None]:
         raise click.ClickException(refusal.message) from None
 
 
+@contextmanager
+def _role_hint(param: str) -> Iterator[None]:
+    """A role that does not exist is a usage error, like any bad option."""
+    try:
+        yield
+    except UnknownRole as refusal:
+        raise click.BadParameter(refusal.message, param_hint=param) from None
+
+
 # -- admins -------------------------------------------------------------------
 
 
 @admins_cli.command("add")
 @click.argument("email")
-@click.option("--role", type=click.Choice(ROLES), required=True, help="What the admin may do.")
+@click.option("--role", required=True, help=f"What the admin may do: {ROLE_HELP}")
 @click.option(
     "--password",
     default=None,
@@ -101,7 +129,7 @@ def add_admin(
         raise click.BadParameter(
             f"use at least {MIN_PASSWORD_LENGTH} characters", param_hint="--password"
         )
-    with _outcomes():
+    with _outcomes(), _role_hint("--role"):
         invitation = services().management.invite(
             email,
             role,
@@ -111,6 +139,7 @@ def add_admin(
             password=password,
             display_name=display_name,
             provider=provider,
+            holds=_operator().permissions,
         )
     if password is not None:
         state = "created" if invitation.user_created else "already exists"
@@ -136,12 +165,15 @@ def remove_admin(email: str) -> None:
 
 @admins_cli.command("set-role")
 @click.argument("email")
-@click.argument("role", type=click.Choice(ROLES))
+@click.argument("role")
 def set_role(email: str, role: str) -> None:
-    """Change EMAIL's role to ROLE (takes effect at their next request)."""
+    """Change EMAIL's role to ROLE: viewer, admin, owner or a custom role
+    (takes effect at their next request)."""
     email = _email(email)
-    with _outcomes():
-        services().management.change_role(email, role, actor=_actor(), client=None)
+    with _outcomes(), _role_hint("ROLE"):
+        services().management.change_role(
+            email, role, actor=_actor(), client=None, holds=_operator().permissions
+        )
     click.echo(f"{email} is now {role}.")
 
 
@@ -578,8 +610,18 @@ def _review_as_text(review: MonthlyReview) -> Iterator[str]:
 
 def _operator() -> Actor:
     """The operator at the command line: an owner's permissions, and no
-    step-up to give (their access to the environment is the proof)."""
-    return Actor(name=_actor(), role=OWNER, permissions=registry().of_role(OWNER))
+    step-up to give (their access to the environment is the proof); or,
+    under ``flask users --as EMAIL``, that enabled admin's permissions,
+    audited as ``cli:<user> as EMAIL``."""
+    context = click.get_current_context(silent=True)
+    acting_as = context.find_root().meta.get(ACTING_AS) if context else None
+    if acting_as is None:
+        return Actor(name=_actor(), role=OWNER, permissions=registry().of_role(OWNER))
+    email = _email(acting_as)
+    admin = services().directory.get(email)
+    if admin is None or admin.disabled:
+        raise click.ClickException(f"{email} is not an enabled admin.")
+    return Actor(name=f"{_actor()} as {email}", role=admin.role, permissions=permissions_of(admin))
 
 
 def _show_user(user) -> None:
@@ -666,6 +708,13 @@ def verify_user(uid: str) -> None:
     _act("email marked verified", uid, lambda users, me: users.mark_email_verified(uid, me))
 
 
+@users_cli.command("reset")
+@click.argument("uid")
+def reset_user(uid: str) -> None:
+    """Send UID a password reset email (through RESET_DELIVERY)."""
+    _act("password reset email sent", uid, lambda users, me: users.send_password_reset(uid, me))
+
+
 @users_cli.command("claims")
 @click.argument("uid")
 @click.argument("claims_json")
@@ -684,6 +733,90 @@ def delete_user(uid: str, confirm: str) -> None:
     _act("deleted", uid, lambda users, me: users.delete(uid, confirm, me))
 
 
+# -- roles --------------------------------------------------------------------
+
+
+def _permission_names(values: tuple[str, ...]) -> list[str] | None:
+    """-p users.read -p users.reset, or -p users.read,users.reset; None when none given."""
+    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
+    return names or None
+
+
+@roles_cli.command("list")
+def list_roles() -> None:
+    """List the custom roles: name, who holds them, permissions, description."""
+    with _outcomes():
+        book = services().roles.book()
+        holders: dict[str, int] = {}
+        for admin in services().directory.list():
+            holders[admin.role] = holders.get(admin.role, 0) + 1
+    if not book.roles:
+        click.echo("No custom roles yet. Add one with: flask roles create NAME -p users.read")
+        return
+    for name in book.names():
+        role = book.roles[name]
+        click.echo(f"{name}  held by {holders.get(name, 0)}  {', '.join(sorted(role.permissions))}")
+        if role.description:
+            click.echo(f"    {role.description}")
+
+
+_PERMISSION_OPTION = click.option(
+    "-p",
+    "--permission",
+    "permissions",
+    multiple=True,
+    help="A permission the role grants (repeat, or separate with commas); "
+    "flask roles permissions lists them.",
+)
+
+
+@roles_cli.command("permissions")
+def list_permissions() -> None:
+    """List the permissions a custom role may grant (built-in and products')."""
+    for permission in registry():
+        step_up = "  (step-up)" if permission.step_up else ""
+        click.echo(f"{permission.name:<24} {permission.least_role:<6} {permission.label}{step_up}")
+
+
+@roles_cli.command("create")
+@click.argument("name")
+@_PERMISSION_OPTION
+@click.option("--description", default="", help="What the role is for.")
+def create_role(name: str, permissions: tuple[str, ...], description: str) -> None:
+    """Create the custom role NAME granting the given permissions."""
+    with _outcomes():
+        role = services().roles.create(
+            name, description, _permission_names(permissions), _operator()
+        )
+    click.echo(f"Role {role.name} created: {', '.join(sorted(role.permissions))}.")
+
+
+@roles_cli.command("update")
+@click.argument("name")
+@_PERMISSION_OPTION
+@click.option("--description", default=None, help="A new description.")
+def update_role(name: str, permissions: tuple[str, ...], description: str | None) -> None:
+    """Change NAME's description and/or replace its permissions; its
+    holders get the new permissions at their next request."""
+    with _outcomes():
+        role = services().roles.update(
+            name,
+            _operator(),
+            description=description,
+            permissions=_permission_names(permissions),
+        )
+    click.echo(f"Role {role.name} now grants: {', '.join(sorted(role.permissions))}.")
+
+
+@roles_cli.command("delete")
+@click.argument("name")
+def delete_role(name: str) -> None:
+    """Delete the custom role NAME (refused while an admin holds it)."""
+    with _outcomes():
+        services().roles.delete(name, _operator())
+    click.echo(f"Role {name} deleted.")
+
+
 def register_commands(app: Flask) -> None:
-    for group in (admins_cli, sessions_cli, audit_cli, users_cli):
+    for group in (admins_cli, sessions_cli, audit_cli, roles_cli, users_cli):
         app.cli.add_command(group)

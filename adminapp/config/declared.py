@@ -450,7 +450,7 @@ SECTIONS = (
             "mfa_required_roles",
             readers.roles_or_none,
             "roles (comma-separated) that must prove a second factor at sign-in; `none` "
-            "turns it off",
+            "turns it off. Custom roles need one unless it is `none`",
             default=",".join(ROLES),
         ),
         Setting(

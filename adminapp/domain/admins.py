@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, InvalidInput, NotFound
 from ..i18n_marks import N_
 from .permissions import Permission, role_holds
-from .roles import OWNER
+from .roles import OWNER, ROLES, RoleBook
 
 
 class AdminExists(Conflict):
@@ -67,10 +67,17 @@ class Admin:
     # The document's update time when read; binding the uid is conditional
     # on it, so two racing first sign-ins cannot both bind.
     version: datetime | None = None
+    # A custom role's permission names, read in the same batch as this
+    # document (admin_roles/custom); None for a built-in role.
+    granted: frozenset[str] | None = None
 
     def holds(self, permission: Permission) -> bool:
         """Whether this admin's role holds ``permission``; nothing once disabled."""
-        return not self.disabled and role_holds(self.role, permission)
+        if self.disabled:
+            return False
+        if self.granted is not None:
+            return permission.name in self.granted
+        return role_holds(self.role, permission)
 
     @property
     def active_owner(self) -> bool:
@@ -83,3 +90,20 @@ class AdminChange:
 
     before: Admin
     after: Admin | None
+
+
+class UnknownRole(InvalidInput):
+    """A role that is neither built in nor one of the custom roles."""
+
+    code = "unknown_role"
+
+    def __init__(self, role: str, book: RoleBook):
+        super().__init__(
+            N_("%(role)s is not a role; choose one of %(roles)s."),
+            params={"role": repr(role), "roles": ", ".join(role_names(book))},
+        )
+
+
+def role_names(book: RoleBook) -> list[str]:
+    """Every role an admin may be given: the built-in ones, then the custom ones."""
+    return [*ROLES, *book.names()]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from ..errors import Forbidden
 from ..i18n_marks import N_
-from .roles import ADMIN, OWNER, VIEWER, at_least, is_built_in
+from .roles import ADMIN, OWNER, VIEWER, RoleBook, at_least, is_built_in
 
 # "users.reset", "admins.factors.reset", "notes.write": lower-case words and
 # underscores, at least two parts separated by dots.
@@ -60,10 +60,17 @@ class MissingPermission(Forbidden):
     """The caller's role does not hold the permission this needs (403)."""
 
     def __init__(self, permission: Permission, role: str):
-        super().__init__(
-            N_("This needs the %(least)s role; your role is %(role)s."),
-            params={"least": permission.least_role, "role": role},
-        )
+        if is_built_in(role):
+            super().__init__(
+                N_("This needs the %(least)s role; your role is %(role)s."),
+                params={"least": permission.least_role, "role": role},
+            )
+        else:
+            # A custom role: a rank would not say what is missing, the name does.
+            super().__init__(
+                N_("Your role %(role)s does not include the permission %(permission)s."),
+                params={"role": role, "permission": permission.name},
+            )
         self.permission = permission
 
 
@@ -122,6 +129,9 @@ USERS_DELETE = P("users.delete", N_("Delete users"), OWNER, step_up=True)
 USERS_ADMIN_ACCOUNTS = P(
     "users.admin_accounts", N_("Act on users who are admins of this area"), OWNER, step_up=True
 )
+# Custom roles (adminapp/services/roles.py): defining one decides what others
+# may do, so it is an owner's act with a fresh proof, like changing a role.
+ROLES_MANAGE = P("roles.manage", N_("Create, change and delete custom roles"), OWNER, step_up=True)
 # A product route that declares no permission is closed, not open: it needs
 # this one, which only the top role holds (adminapp/web/guard.py).
 PAGES_UNDECLARED = P("pages.undeclared", N_("Open product pages that declare no permission"), OWNER)
@@ -150,6 +160,7 @@ BUILT_IN: tuple[Permission, ...] = (
     USERS_CLAIMS,
     USERS_DELETE,
     USERS_ADMIN_ACCOUNTS,
+    ROLES_MANAGE,
     PAGES_UNDECLARED,
 )
 
@@ -201,3 +212,13 @@ class Permissions:
             if is_built_in(role):  # only these are cached: the cache stays bounded
                 self._of_role[role] = held
         return held
+
+    def granted_by(self, role: str, book: RoleBook) -> frozenset[str] | None:
+        """What ``role`` grants: a built-in role's permissions, or a custom
+        role's that this app declares; None for a role that is neither."""
+        if is_built_in(role):
+            return self.of_role(role)
+        custom = book.get(role)
+        if custom is None:
+            return None
+        return frozenset(name for name in custom.permissions if name in self._declared)

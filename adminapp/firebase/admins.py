@@ -19,11 +19,19 @@ from google.cloud import firestore
 from google.cloud.firestore import DocumentSnapshot, FieldFilter, WriteBatch
 
 from ..catalogs import supported_locale
-from ..domain.admins import Admin, AdminChange, AdminExists, AdminNotFound, LastOwner
-from ..domain.roles import OWNER, ROLES, is_built_in
+from ..domain.admins import (
+    Admin,
+    AdminChange,
+    AdminExists,
+    AdminNotFound,
+    LastOwner,
+    UnknownRole,
+)
+from ..domain.roles import NO_CUSTOM_ROLES, OWNER, RoleBook, is_built_in
 from ..i18n_marks import N_
 from ..timezones import valid_zone
 from .backend import FirebaseBackend
+from .roles import RoleStore, book_from_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +44,19 @@ MANAGED_BY_RULE_FIELD = "managed_by_rule"
 UNREADABLE_PROVIDER = "(unreadable)"
 
 
-def admin_from_snapshot(snapshot: DocumentSnapshot) -> Admin | None:
-    """Read an admin document; None if it is missing or has no valid role."""
+def admin_from_snapshot(
+    snapshot: DocumentSnapshot, book: RoleBook = NO_CUSTOM_ROLES
+) -> Admin | None:
+    """Read an admin document; None if it is missing or has no valid role
+    (built in, or one of ``book``'s custom roles read with it)."""
     if not snapshot.exists:
         return None
     data = snapshot.to_dict() or {}
     role = str(data.get("role") or "").strip().lower()
-    if not is_built_in(role):
+    if not book.known(role):
         log.warning("admin document %s has no valid role; access refused", snapshot.id)
         return None
+    custom = book.get(role)
     disabled = data.get("disabled", False)
     uid = data.get("uid")
     return Admin(
@@ -68,6 +80,7 @@ def admin_from_snapshot(snapshot: DocumentSnapshot) -> Admin | None:
         # Only an explicit true: a hand-written document stays the operator's.
         managed_by_rule=data.get(MANAGED_BY_RULE_FIELD) is True,
         version=snapshot.update_time,
+        granted=custom.permissions if custom is not None else None,
     )
 
 
@@ -97,26 +110,45 @@ def _trusted(value: object) -> frozenset[str]:
 
 
 class AdminDirectory:
-    def __init__(self, backend: FirebaseBackend, clock: Callable[[], datetime]):
+    def __init__(self, backend: FirebaseBackend, roles: RoleStore, clock: Callable[[], datetime]):
         self._backend = backend
+        self._roles = roles
         self._clock = clock
 
     def ref(self, email: str):
         return self._backend.firestore.collection(ADMINS).document(email)
 
     def get(self, email: str) -> Admin | None:
+        """An admin, read with the custom roles in one batched round trip."""
+        refs = [self.ref(email), self._roles.ref()]
         with self._backend.firestore_call("get admin"):
-            snapshot = self.ref(email).get(**self._backend.rpc_options())
-        return admin_from_snapshot(snapshot)
+            snapshots = {
+                snapshot.reference.path: snapshot
+                for snapshot in self._backend.firestore.get_all(refs, **self._backend.rpc_options())
+            }
+        admin_snapshot = snapshots.get(refs[0].path)
+        if admin_snapshot is None:
+            return None
+        return admin_from_snapshot(admin_snapshot, book_from_snapshot(snapshots.get(refs[1].path)))
 
     def list(self) -> list[Admin]:
         query = self._backend.firestore.collection(ADMINS)
+        book = self._roles.read()
         with self._backend.firestore_call("list admins"):
             snapshots = list(query.stream(**self._backend.rpc_options()))
         return sorted(
-            (admin for admin in map(admin_from_snapshot, snapshots) if admin),
+            (admin for snapshot in snapshots if (admin := admin_from_snapshot(snapshot, book))),
             key=lambda admin: admin.email,
         )
+
+    def holders(self, transaction, role: str) -> list[str]:
+        """The emails of the admins whose document names ``role``, read in
+        ``transaction`` (a role is deleted only while nobody holds it)."""
+        query = self._backend.firestore.collection(ADMINS).where(
+            filter=FieldFilter("role", "==", role)
+        )
+        snapshots = query.get(transaction=transaction, **self._backend.rpc_options())
+        return sorted(snapshot.id for snapshot in snapshots)
 
     def add(
         self,
@@ -127,9 +159,11 @@ class AdminDirectory:
         invited_provider: str | None = None,
         first_sign_in_after: datetime | None = None,
     ) -> Admin:
-        """Create an admin document; :class:`AdminExists` if there is one."""
-        if not is_built_in(role):
-            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        """Create an admin document; :class:`AdminExists` if there is one,
+        :class:`UnknownRole` for a role that is not there."""
+        book = NO_CUSTOM_ROLES if is_built_in(role) else self._roles.read()
+        if not book.known(role):
+            raise UnknownRole(role, book)
         now = self._clock()
         data = {"role": role, "disabled": False, "created_at": now, "updated_at": now}
         if display_name:
@@ -145,9 +179,11 @@ class AdminDirectory:
             raise AdminExists(
                 N_("%(email)s is already an admin."), params={"email": email}
             ) from None
+        custom = book.get(role)
         return Admin(
             email=email,
             role=role,
+            granted=custom.permissions if custom is not None else None,
             display_name=display_name,
             created_at=now,
             invited_provider=invited_provider,
@@ -163,15 +199,21 @@ class AdminDirectory:
         would leave no enabled owner (checked in the same transaction as the
         write, so two owners demoting each other at once cannot both win).
         """
-        if role is not None and not is_built_in(role):
-            raise ValueError(f"role must be one of {', '.join(ROLES)}")
 
         def change(transaction) -> AdminChange:
-            before = self._read(transaction, email)
+            # The custom roles are read in this transaction: a role deleted
+            # meanwhile (roles.py reads its holders in its own) aborts one of
+            # the two, so nobody is left holding a role that is gone.
+            book, before = self._read_with_roles(transaction, email)
+            if role is not None and not book.known(role):
+                raise UnknownRole(role, book)
+            new_role = before.role if role is None else role
+            custom = book.get(new_role)
             after = replace(
                 before,
-                role=before.role if role is None else role,
+                role=new_role,
                 disabled=before.disabled if disabled is None else disabled,
+                granted=custom.permissions if custom is not None else None,
             )
             if before.active_owner and not after.active_owner:
                 self._refuse_last_owner(transaction, email)
@@ -222,9 +264,8 @@ class AdminDirectory:
         names who approved it), or stop trusting it (None)."""
 
         def change(transaction) -> None:
+            self._read(transaction, email)  # an admin (with a custom role, too) or a refusal
             snapshot = self.ref(email).get(transaction=transaction, **self._backend.rpc_options())
-            if admin_from_snapshot(snapshot) is None:
-                raise AdminNotFound(email)
             trusted = dict((snapshot.to_dict() or {}).get(FIREBASE_FACTORS_FIELD) or {})
             if trusted_by is None:
                 trusted.pop(enrolment_id, None)
@@ -257,11 +298,21 @@ class AdminDirectory:
             return firestore.transactional(work)(transaction)
 
     def _read(self, transaction, email: str) -> Admin:
-        snapshot = self.ref(email).get(transaction=transaction, **self._backend.rpc_options())
-        admin = admin_from_snapshot(snapshot)
+        return self._read_with_roles(transaction, email)[1]
+
+    def _read_with_roles(self, transaction, email: str) -> tuple[RoleBook, Admin]:
+        """The custom roles and an admin, in ``transaction`` (one batched read)."""
+        refs = [self.ref(email), self._roles.ref()]
+        snapshots = {
+            snapshot.reference.path: snapshot
+            for snapshot in transaction.get_all(refs, **self._backend.rpc_options())
+        }
+        book = book_from_snapshot(snapshots.get(refs[1].path))
+        snapshot = snapshots.get(refs[0].path)
+        admin = admin_from_snapshot(snapshot, book) if snapshot is not None else None
         if admin is None:
             raise AdminNotFound(email)
-        return admin
+        return book, admin
 
     def _refuse_last_owner(self, transaction, email: str) -> None:
         owners = (

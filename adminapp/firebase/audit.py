@@ -58,6 +58,9 @@ ADMIN_CHANGES = (
     "admin_role_changed_by_rule",
     "admin_role_dropped_by_rule",
 )
+# Defining what a custom role grants changes the access of everyone holding
+# it (services/roles.py): access rights too.
+ROLE_CHANGES = ("role_created", "role_changed", "role_deleted")
 security_log = logging.getLogger("adminapp.security")
 # Every event the trail records, for the audit page's filter.
 EVENTS = (
@@ -67,6 +70,7 @@ EVENTS = (
     "session_ended",
     "sessions_ended",
     *ADMIN_CHANGES,
+    *ROLE_CHANGES,
     "password_reset_requested",
     "password_reset_completed",
     # The users console (adminapp/services/users.py): actions on end users.
@@ -117,6 +121,7 @@ EXPORT_FIELDS = ("dataset", "format", "filters", "rows", "export_id")
 ACCESS_RIGHT_EVENTS = frozenset(
     {
         *ADMIN_CHANGES,
+        *ROLE_CHANGES,
         "second_factors_reset",
         "second_factor_locked",
         "second_factor_unlocked",

@@ -140,6 +140,12 @@ class SessionCache(Generic[Session, Admin]):
             for key in stale:
                 del self._entries[key]
 
+    def forget_all(self) -> None:
+        """Drop every session (a custom role changed: any admin may hold it)."""
+        with self._lock:
+            self._generation += 1
+            self._entries.clear()
+
     def trust(self) -> bool:
         """The channel is live again: start afresh (whatever was missed while
         it was not is gone with the old entries). True if this changed it."""

@@ -2,7 +2,8 @@
 
 Every change that affects a cached session or admin (an ended session, a
 changed, disabled or removed admin, a reset password) is published, after its
-Firestore write, as the session keys and emails it affects. Each worker
+Firestore write, as the session keys and emails it affects; a change to a
+custom role, which any cached admin may hold, as ``everyone``. Each worker
 process runs one subscriber (a daemon thread, started on the first guarded
 request, so after gunicorn's fork) that drops those entries from its cache.
 
@@ -96,10 +97,16 @@ class SessionInvalidation:
 
     # -- publishing (any thread) ---------------------------------------------
 
-    def publish(self, *, keys: Iterable[str] = (), emails: Iterable[str] = ()) -> None:
+    def publish(
+        self, *, keys: Iterable[str] = (), emails: Iterable[str] = (), everyone: bool = False
+    ) -> None:
         """Tell every process to drop these sessions and these admins'
-        sessions. Never raises: the change it reports has already happened."""
-        message = json.dumps({"keys": sorted(keys), "emails": sorted(emails)})
+        sessions (all of them, with ``everyone``). Never raises: the change
+        it reports has already happened."""
+        payload = {"keys": sorted(keys), "emails": sorted(emails)}
+        if everyone:
+            payload["everyone"] = True
+        message = json.dumps(payload)
         try:
             self._publisher_client().publish(self._channel, message)
         except redis.RedisError as error:
@@ -225,11 +232,14 @@ class SessionInvalidation:
         try:
             payload = json.loads(data)
             keys, emails = list(payload["keys"]), list(payload["emails"])
+            everyone = payload.get("everyone", False) is True
         except (ValueError, KeyError, TypeError):
             # Something we cannot read may have been about anything.
             log.warning("unreadable session invalidation message: emptying the session cache")
             self._cache.trust()
             return
+        if everyone:
+            self._cache.forget_all()
         for key in keys:
             self._cache.forget(key)
         for email in emails:

@@ -31,6 +31,7 @@ from ..domain.sessions import CookieClaims, SessionRecord
 from .admins import Admin, AdminDirectory, admin_from_snapshot
 from .backend import FirebaseBackend
 from .expiry import count_expiry
+from .roles import RoleStore, book_from_snapshot
 from .session_cache import SessionCache
 from .session_invalidation import SessionInvalidation, channel_name
 
@@ -94,11 +95,13 @@ class SessionStore:
         self,
         backend: FirebaseBackend,
         directory: AdminDirectory,
+        roles: RoleStore,
         settings: Settings,
         clock: Callable[[], datetime],
     ):
         self._backend = backend
         self._directory = directory
+        self._roles = roles
         self._settings = settings
         self._clock = clock
         # Off (TTL 0) by default: then every guarded request reads Firestore.
@@ -204,14 +207,17 @@ class SessionStore:
 
     def load(self, claims: CookieClaims) -> tuple[SessionRecord | None, Admin | None]:
         """The session record and its admin's document, in one round trip, or
-        none when this process read a live pair within SESSION_CACHE_SECONDS."""
+        none when this process read a live pair within SESSION_CACHE_SECONDS.
+        The custom roles' document comes in the same batch: an admin with a
+        custom role carries its permissions (``Admin.granted``), and a cached
+        admin is dropped with every role change (:meth:`forget_everyone`)."""
         if self._invalidation is not None:
             self._invalidation.ensure_running()
         cached = self._cache.get(claims.key)
         if cached is not None:
             return cached
         stamp = self._cache.stamp()
-        refs = [self._ref(claims.key), self._directory.ref(claims.email)]
+        refs = [self._ref(claims.key), self._directory.ref(claims.email), self._roles.ref()]
         with self._backend.firestore_call("load session and admin"):
             snapshots = {
                 snapshot.reference.path: snapshot
@@ -219,8 +225,9 @@ class SessionStore:
             }
         session_snapshot = snapshots.get(refs[0].path)
         admin_snapshot = snapshots.get(refs[1].path)
+        book = book_from_snapshot(snapshots.get(refs[2].path))
         session = record_from_snapshot(session_snapshot) if session_snapshot else None
-        admin = admin_from_snapshot(admin_snapshot) if admin_snapshot else None
+        admin = admin_from_snapshot(admin_snapshot, book) if admin_snapshot else None
         if session is not None and admin is not None and session.email == claims.email:
             # Only complete pairs: a refusal is re-read, never served from memory.
             self._cache.put(claims.key, session.email, session, admin, stamp)
@@ -241,6 +248,13 @@ class SessionStore:
         self._cache.forget_admin(email)
         if self._invalidation is not None:
             self._invalidation.publish(emails=[email])
+
+    def forget_everyone(self) -> None:
+        """Drop every cached session from every process's cache: call after
+        a custom role changed (any cached admin may hold it), once written."""
+        self._cache.forget_all()
+        if self._invalidation is not None:
+            self._invalidation.publish(everyone=True)
 
     def close(self) -> None:
         """Stop this process's subscriber (tests and shutdown)."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..config import Settings
+from ..domain.permissions import Permissions
 from ..firebase.admins import AdminDirectory
 from ..firebase.audit import AuditTrail
 from ..firebase.audit_months import TrailMonths
@@ -19,6 +20,7 @@ from ..firebase.factors import FactorStore
 from ..firebase.identity import Identity
 from ..firebase.identity_toolkit import IdentityToolkit
 from ..firebase.lockouts import LockoutStore
+from ..firebase.roles import RoleStore
 from ..firebase.sessions import SessionStore
 from ..firebase.users import FirebaseUsers
 from ..mail.invitations import SignInInvitations
@@ -42,6 +44,7 @@ from .mfa.recovery_codes import RecoveryCodes
 from .mfa.steps import ProofSteps
 from .mfa.totp import Totp
 from .password_reset import PasswordReset
+from .roles import RoleAdministration
 from .throttle import Throttle
 from .users import UsersConsole
 
@@ -78,6 +81,10 @@ class Services:
     firebase_factors: FirebaseFactors
     # Emails to the owners when the trail records what they must know.
     alerts: OwnerAlerts
+    # The app's permissions (built-in, then each product's as it is mounted)
+    # and the owners' custom roles made of them.
+    permissions: Permissions
+    roles: RoleAdministration
 
     def close(self) -> None:
         """Finish queued emails, stop the cache's subscriber, then release
@@ -94,13 +101,22 @@ def build_services(
     build (the fast tests' in-memory Firestore)."""
     backend = FirebaseBackend(settings, firestore_client)
     identity = Identity(backend, settings, clock)
-    directory = AdminDirectory(backend, clock)
-    sessions = SessionStore(backend, directory, settings, clock)
+    role_store = RoleStore(backend, clock)
+    directory = AdminDirectory(backend, role_store, clock)
+    sessions = SessionStore(backend, directory, role_store, settings, clock)
     audit = AuditTrail(
         backend,
         clock,
         retention=settings.access_record_retention,
         chain_key=settings.audit_chain_key,
+    )
+    permissions = Permissions()
+    roles = RoleAdministration(
+        store=role_store,
+        directory=directory,
+        sessions=sessions,
+        audit=audit,
+        permissions=permissions,
     )
     background = Background("adminapp-mail")
     templates = EmailTemplates()
@@ -181,6 +197,7 @@ def build_services(
         lockout=lockout,
         settings=settings,
         invitations=SignInInvitations(**email_parts),
+        roles=roles,
     )
     firebase_users = FirebaseUsers(backend)
     users = UsersConsole(
@@ -220,4 +237,6 @@ def build_services(
         lockout=lockout,
         firebase_factors=firebase_factors,
         alerts=alerts,
+        permissions=permissions,
+        roles=roles,
     )

@@ -320,7 +320,7 @@ class AccessReview:
         subjects: dict[str, set[str]] = {}
         watches: dict[str, _BulkWatch] = {}
         bulk, exports, failures, rights = Listing(), Listing(), Listing(), Listing()
-        started: dict[str, Export] = {}  # export_id -> the export its first entry opened
+        exports_seen: dict[str, Export] = {}  # export_id -> its one finding
         read = 0
         for entry in self._months.between(month.start, month.end):
             read += 1
@@ -350,7 +350,7 @@ class AccessReview:
                         admin.out_of_hours_entries.append(ref)
                 watches[actor].see(ref, uids)
             if event == EXPORT_EVENT:
-                self._count_export(exports, started, ref, entry)
+                self._count_export(exports, exports_seen, ref, entry)
             if self._sign_in_trouble(entry):
                 failures.add(self._incident(ref, entry))
             if event in ACCESS_RIGHT_EVENTS:
@@ -376,17 +376,21 @@ class AccessReview:
 
     @staticmethod
     def _count_export(
-        exports: Listing, started: dict[str, Export], ref: EntryRef, entry: dict
+        exports: Listing, seen: dict[str, Export], ref: EntryRef, entry: dict
     ) -> None:
-        """An export is listed once: its closing entry (same ``export_id``)
-        fills in the rows and the outcome of the one its first entry opened.
-        A closing entry whose start fell in the month before is listed on
-        its own."""
+        """An export is listed once: services/exports.py writes an entry when
+        it starts and one when it ends (the same ``export_id``, the rows sent
+        and the outcome), and the two are one finding, linked to the first.
+        Entries written in the same microsecond may come in either order. A
+        closing entry whose start fell in the month before is listed alone."""
         export_id = entry.get("export_id")
-        opened = started.get(export_id) if export_id else None
-        if opened is not None:
-            opened.rows = _rows(entry.get("rows"))
-            opened.outcome = entry.get("outcome")
+        known = seen.get(export_id) if export_id else None
+        if known is not None:
+            if entry.get("outcome") == "started":
+                known.entry = ref
+            else:
+                known.rows = _rows(entry.get("rows"))
+                known.outcome = entry.get("outcome")
             return
         export = Export(
             entry=ref,
@@ -397,8 +401,8 @@ class AccessReview:
             outcome=entry.get("outcome"),
         )
         exports.add(export)
-        if export_id and entry.get("outcome") == "started":
-            started[export_id] = export
+        if export_id:
+            seen[export_id] = export
 
     @staticmethod
     def _sign_in_trouble(entry: dict) -> bool:

@@ -29,6 +29,7 @@ from .access import Access
 from .mfa.lockout import AdminLockout
 from .mfa.own_factors import OwnFactors
 from .password_reset import PasswordReset
+from .roles import RoleAdministration
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ class AdminManagement:
     lockout: AdminLockout
     settings: Settings
     invitations: SignInInvitations
+    roles: RoleAdministration
 
     def invite(
         self,
@@ -125,8 +127,10 @@ class AdminManagement:
         password: str | None = None,
         display_name: str | None = None,
         provider: str | None = None,
+        holds: frozenset[str],
     ) -> Invitation:
-        """Make ``email`` an admin.
+        """Make ``email`` an admin with ``role``, which must grant nothing
+        the actor does not hold (``holds``: their permissions).
 
         With a ``provider`` (``google.com``, ``oidc.kakao``, …) they are
         told to sign in with it ("Sign in with Google at <link>") and no
@@ -154,6 +158,7 @@ class AdminManagement:
         written then.
         """
         label = self._provider_label(provider, create_user)
+        self.roles.require_grantable(role, holds)
         if not in_domains(email, self.settings.allowed_email_domains):
             raise OutsideAllowedDomains(self.settings.allowed_email_domains)
         invited = provider if label is not None else "password"
@@ -289,14 +294,14 @@ class AdminManagement:
         self.access.forget_admin(email)
 
     def change_role(
-        self, email: str, role: str, *, actor: str, client: Client | None
+        self, email: str, role: str, *, actor: str, client: Client | None, holds: frozenset[str]
     ) -> AdminChange:
-        return self.update(email, role=role, actor=actor, client=client)
+        return self.update(email, role=role, actor=actor, client=client, holds=holds)
 
     def set_disabled(
         self, email: str, disabled: bool, *, actor: str, client: Client | None
     ) -> AdminChange:
-        return self.update(email, disabled=disabled, actor=actor, client=client)
+        return self.update(email, disabled=disabled, actor=actor, client=client, holds=frozenset())
 
     def update(
         self,
@@ -306,11 +311,15 @@ class AdminManagement:
         disabled: bool | None = None,
         actor: str,
         client: Client | None,
+        holds: frozenset[str],
     ) -> AdminChange:
         """Change an admin's role and/or disabled flag: one transaction and
         one audit entry, so a refused part saves nothing. Disabling also ends
-        their open sessions."""
+        their open sessions. A new role must grant nothing the actor does
+        not hold (``holds``: their permissions)."""
         event = _event_for(role, disabled)
+        if role is not None:
+            self.roles.require_grantable(role, holds)
         change = self._guarded(
             event,
             email,

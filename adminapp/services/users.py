@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 from ..addresses import InvalidEmail, identity_key
 from ..client import Client
+from ..domain.admins import Admin
 from ..domain.permissions import (
     USERS_ADMIN_ACCOUNTS,
     USERS_CLAIMS,
@@ -50,7 +51,7 @@ from ..domain.permissions import (
     Permission,
 )
 from ..errors import Conflict, Forbidden, InvalidInput, Refused
-from ..firebase.admins import Admin, AdminDirectory
+from ..firebase.admins import AdminDirectory
 from ..firebase.audit import AuditTrail, DataSubject
 from ..firebase.users import EndUser, FirebaseUsers, UserNotFound, UsersPage
 from ..i18n_marks import N_

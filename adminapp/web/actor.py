@@ -1,5 +1,6 @@
-"""The signed-in admin as the services know an actor (services/users.py
-``Actor``): the users console and the exports act through it."""
+"""The signed-in admin as the services know an actor: who, with which
+permissions, from where, and whether a step-up is due. The users console and
+the role editor pass it to their services, which hold the rules."""
 
 from __future__ import annotations
 

@@ -28,6 +28,17 @@ ROLE_NAMES = {
     "viewer": _l("viewer"),
 }
 
+# The role editor's groups of permissions, by the first part of their names;
+# a product's group shows under its own name.
+PERMISSION_GROUPS = {
+    "admins": _l("Admins"),
+    "sessions": _l("Sessions"),
+    "audit": _l("Audit trail"),
+    "users": _l("Users"),
+    "roles": _l("Roles"),
+    "pages": _l("Product pages"),
+}
+
 EVENT_LABELS = {
     "sign_in": _l("Sign-in"),
     "sign_out": _l("Sign-out"),
@@ -44,6 +55,9 @@ EVENT_LABELS = {
     "admin_created_by_rule": _l("Admin created by a sign-in rule"),
     "admin_role_changed_by_rule": _l("Role changed by a sign-in rule"),
     "admin_role_dropped_by_rule": _l("Admin removed: no sign-in rule matches"),
+    "role_created": _l("Custom role created"),
+    "role_changed": _l("Custom role changed"),
+    "role_deleted": _l("Custom role deleted"),
     "password_reset_requested": _l("Password reset requested"),
     "password_reset_completed": _l("Password reset completed"),
     "user_disabled": _l("User disabled"),

@@ -18,9 +18,11 @@ from ..domain.permissions import Permission, Permissions
 PERMISSIONS_KEY = "adminapp.permissions"
 
 
-def init_app(app: Flask) -> None:
-    app.extensions[PERMISSIONS_KEY] = Permissions()
+def init_app(app: Flask, permissions: Permissions) -> None:
+    """``permissions``: the services' registry, which custom roles read too."""
+    app.extensions[PERMISSIONS_KEY] = permissions
     app.jinja_env.globals["can"] = may
+    app.jinja_env.globals["role_permissions"] = role_permissions
 
 
 def registry() -> Permissions:
@@ -28,9 +30,24 @@ def registry() -> Permissions:
     return current_app.extensions[PERMISSIONS_KEY]
 
 
+def granted(admin: Admin) -> frozenset[str]:
+    """What ``admin``'s role grants: a built-in role's permissions, or the
+    custom role's (read with the admin) that this app declares."""
+    if admin.granted is not None:
+        known = registry()
+        return frozenset(name for name in admin.granted if name in known)
+    return registry().of_role(admin.role)
+
+
 def permissions_of(admin: Admin) -> frozenset[str]:
     """What ``admin`` may do: their role's permissions; nothing once disabled."""
-    return frozenset() if admin.disabled else registry().of_role(admin.role)
+    return frozenset() if admin.disabled else granted(admin)
+
+
+def role_permissions(admin: Admin) -> list[Permission]:
+    """Their role's permissions, declared order (the admins page lists them)."""
+    names = granted(admin)
+    return [permission for permission in registry() if permission.name in names]
 
 
 def held() -> frozenset[str]:

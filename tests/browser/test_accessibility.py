@@ -171,6 +171,13 @@ def make_people(auth_emulator, store) -> str:
         app=auth_emulator.app,
     )
     auth.set_custom_user_claims(customer.uid, {"plan": "pro"}, app=auth_emulator.app)
+    # A custom role, for its editor page (and the roles list's row).
+    store.client.collection("admin_roles").document("custom").set(
+        {
+            "version": 1,
+            "roles": {"support": {"description": "Helps users", "permissions": ["users.read"]}},
+        }
+    )
     return customer.uid
 
 
@@ -185,6 +192,7 @@ def real_values(store, customer_uid: str) -> dict[str, str]:
         "uid": customer_uid,
         "key": session["id"],
         "factor_id": factor["id"],
+        "name": "support",
     }
 
 

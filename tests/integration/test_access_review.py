@@ -326,7 +326,9 @@ def test_a_real_export_is_listed_once_with_the_rows_it_sent(app, monkeypatch, re
 
     response = reviewer.get(PAGE, query_string={"month": label(year, month)})
 
-    [listed] = rows(response, "review-exports")
+    listed_rows = rows(response, "review-exports")
+    assert len(listed_rows) == 1, listed_rows
+    [listed] = listed_rows
     text = unescape(re.sub(r"<[^>]+>", " ", listed))
     assert "Auditor's sample" in text and "audit (csv)" in text
     assert re.search(r"\b2\b", text), text  # the two access records it sent
@@ -367,7 +369,13 @@ def test_role_and_factor_changes_are_listed(app, monkeypatch, reviewer, store, a
 
     def changes(audit):
         management = services().management
-        management.change_role("promoted@example.com", "admin", actor=REVIEWER, client=None)
+        management.change_role(
+            "promoted@example.com",
+            "admin",
+            actor=REVIEWER,
+            client=None,
+            holds=services().permissions.of_role("owner"),
+        )
         management.reset_factors_by_operator("reset@example.com", operator=REVIEWER)
         look(audit, REVIEWER, "not-a-change", task="edit")
 

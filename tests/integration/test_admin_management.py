@@ -55,7 +55,7 @@ def test_invite_of_existing_firebase_user_keeps_the_account_but_not_its_password
     [
         ({"email": "not-an-email", "role": "admin"}, "Enter a valid email address"),
         ({"email": "", "role": "admin"}, "Enter an email address."),
-        ({"email": "a@example.com", "role": "emperor"}, "Choose owner, admin or viewer."),
+        ({"email": "a@example.com", "role": "emperor"}, "Choose a role from the list."),
         (
             {"email": "x" * 300 + "@example.com", "role": "admin"},
             "An email address has at most 254 characters",

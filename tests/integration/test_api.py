@@ -156,6 +156,16 @@ def test_update_and_remove_an_admin(client, owner_token, store):
     assert response.get_json()["admin"] == {
         "email": "staff@example.com",
         "role": "admin",
+        # What the role grants (adminapp/domain/permissions.py), disabled or not.
+        "permissions": [
+            "admins.read",
+            "audit.read",
+            "users.disable",
+            "users.read",
+            "users.reset",
+            "users.revoke",
+            "users.verify",
+        ],
         "disabled": True,
         "display_name": None,
         "last_sign_in_at": None,

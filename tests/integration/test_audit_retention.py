@@ -43,7 +43,10 @@ def _role_change(app, store, auth_emulator):
     with app.app_context():
         from adminapp.web.context import services
 
-        services().management.change_role(STAFF, "admin", actor=OWNER, client=None)
+        owner_holds = services().permissions.of_role("owner")
+        services().management.change_role(
+            STAFF, "admin", actor=OWNER, client=None, holds=owner_holds
+        )
 
 
 @pytest.mark.parametrize(

@@ -258,7 +258,13 @@ def test_an_owner_role_change_takes_the_admin_out_of_the_rules(app, auth_emulato
     user = staff(auth_emulator, claims={"groups": ["support"]})
     signed_in_by_rule(app, auth_emulator)
     services = app.extensions[EXTENSION_KEY]
-    services.management.change_role(STAFF, "viewer", actor="boss@acme.com", client=None)
+    services.management.change_role(
+        STAFF,
+        "viewer",
+        actor="boss@acme.com",
+        client=None,
+        holds=services.permissions.of_role("owner"),
+    )
     assert store.admin(STAFF)["managed_by_rule"] is False
 
     auth_emulator.set_claims(user.uid, None)

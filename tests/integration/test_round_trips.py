@@ -64,6 +64,31 @@ def test_with_cache_repeat_requests_cost_no_round_trip(client, auth_emulator, ow
     assert client.get(GUARDED).get_json()["admin"]["role"] == "owner"
 
 
+@pytest.mark.parametrize(
+    ("config", "repeated"),
+    [
+        (base_config(SERVER_TIMING="true"), 1),
+        (base_config(SERVER_TIMING="true", SESSION_CACHE_SECONDS="60"), 0),
+    ],
+)
+def test_a_custom_role_costs_no_round_trip_of_its_own(client, auth_emulator, store, repeated):
+    """The custom roles' document comes in the guard's one batched read."""
+    store.client.collection("admin_roles").document("custom").set(
+        {"version": 1, "roles": {"support": {"description": "", "permissions": ["users.read"]}}}
+    )
+    auth_emulator.create_user(STAFF)
+    store.add_admin(STAFF, "support")
+    sign_in(client, auth_emulator, STAFF)
+
+    first = client.get(GUARDED)
+    assert first.get_json()["admin"]["permissions"] == ["users.read"]
+    assert round_trips(first) == {"firestore": 1, "auth": 0}
+    for _ in range(3):
+        response = client.get(GUARDED)
+        assert response.status_code == 200
+        assert round_trips(response) == {"firestore": repeated, "auth": 0}
+
+
 @pytest.mark.parametrize("cookie", ["forged.value.here", "x" * 2000, ""])
 def test_a_forged_cookie_costs_no_round_trip(client, clean, cookie):
     client.set_cookie(SESSION_COOKIE, cookie)

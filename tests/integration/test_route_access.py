@@ -116,6 +116,18 @@ ACCESS = {
     ("api.distrust_firebase_factor", "DELETE"): ("admins.factors.trust", "owner"),
     ("security.trust_firebase_factor", "POST"): (SELF, "viewer"),
     ("security.distrust_firebase_factor", "POST"): (SELF, "viewer"),
+    # The custom-role editor and its API (adminapp/web/console/roles.py, api/roles.py).
+    ("console.roles", "GET"): ("roles.manage", "owner"),
+    ("console.new_role", "GET"): ("roles.manage", "owner"),
+    ("console.create_role", "POST"): ("roles.manage", "owner"),
+    ("console.edit_role", "GET"): ("roles.manage", "owner"),
+    ("console.update_role", "POST"): ("roles.manage", "owner"),
+    ("console.delete_role", "POST"): ("roles.manage", "owner"),
+    ("api.list_roles", "GET"): ("roles.manage", "owner"),
+    ("api.get_role", "GET"): ("roles.manage", "owner"),
+    ("api.create_role", "POST"): ("roles.manage", "owner"),
+    ("api.update_role", "PATCH"): ("roles.manage", "owner"),
+    ("api.delete_role", "DELETE"): ("roles.manage", "owner"),
 }
 # The "pending" column: what a session waiting for its second factor may
 # reach (guard.pending_allowed). Everything else answers it as signed out.
@@ -191,6 +203,12 @@ STEP_UP = {
     ("security.confirm_totp", "POST"): REQUIRED,
     ("security.trust_firebase_factor", "POST"): REQUIRED,
     ("security.distrust_firebase_factor", "POST"): REQUIRED,
+    ("console.create_role", "POST"): REQUIRED,
+    ("console.update_role", "POST"): REQUIRED,
+    ("console.delete_role", "POST"): REQUIRED,
+    ("api.create_role", "POST"): REQUIRED,
+    ("api.update_role", "PATCH"): REQUIRED,
+    ("api.delete_role", "DELETE"): REQUIRED,
 }
 # Values for URL parts: they name nothing that exists, so an allowed request
 # reaches the view and gets its 404 or 400 without changing anything.
@@ -201,6 +219,7 @@ URL_VALUES = {
     "uid": "no-such-user",
     "factor_id": "0" * 24,
     "enrolment_id": "no-such-enrolment",
+    "name": "no-such-role",
 }
 SAFE = {"GET", "HEAD", "OPTIONS"}
 GUARDED = sorted(key for key, (declared, _) in ACCESS.items() if declared != PUBLIC)

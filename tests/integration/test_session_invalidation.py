@@ -192,6 +192,38 @@ def test_a_role_change_reaches_the_other_instance_within_a_second(
     assert took <= BOUND
 
 
+def test_a_custom_role_edit_reaches_the_other_instance_within_a_second(
+    two_instances, auth_emulator, owner, staff, store
+):
+    """A role edit changes what every holder may do: B, serving the holder
+    from its cache, applies it within the channel's bound."""
+    a, b = two_instances
+    created = requests.post(
+        f"{a.url}/admin/api/roles",
+        headers=bearer(auth_emulator),
+        json={"name": "support", "permissions": ["users.read"]},
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+    store.update_admin(STAFF, role="support")
+    cookie = cached_on(b, b.sign_in(auth_emulator.sign_in(STAFF)))
+    assert b.get(ME, cookie).json()["admin"]["permissions"] == ["users.read"]
+
+    changed = requests.patch(
+        f"{a.url}/admin/api/roles/support",
+        headers=bearer(auth_emulator),
+        json={"permissions": ["users.read", "users.reset"]},
+        timeout=10,
+    )
+    assert changed.status_code == 200, changed.text
+
+    took = eventually(
+        lambda: b.get(ME, cookie).json()["admin"]["permissions"] == ["users.read", "users.reset"],
+        BOUND,
+    )
+    assert took <= BOUND
+
+
 def test_enabling_an_admin_is_published(two_instances, auth_emulator, owner, staff, redis):
     # A disabled admin has no session left to serve from a cache, so what
     # enabling must do is tell the other instances; listen to the channel.

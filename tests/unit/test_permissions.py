@@ -17,7 +17,14 @@ from adminapp.domain.permissions import (
     Permissions,
     role_holds,
 )
-from adminapp.domain.roles import ROLES, at_least, rank
+from adminapp.domain.roles import (
+    ROLES,
+    CustomRole,
+    RoleBook,
+    at_least,
+    rank,
+    valid_custom_name,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = ROOT / "adminapp" / "domain"
@@ -84,6 +91,8 @@ def test_owner_only_writes_need_a_step_up_and_the_others_do_not():
         "users.export",
         # Marking a month's access records reviewed: an owner's attestation.
         "audit.review",
+        # Defining roles: what they hold can be an owner's.
+        "roles.manage",
     }
 
 
@@ -174,3 +183,20 @@ def test_a_changed_row_in_the_docs_table_is_found(tmp_path, monkeypatch):
     assert "users.delete" in permissions_docs.difference()
     readme.write_text(text)
     assert permissions_docs.difference() == ""
+
+
+def test_custom_role_names_are_slugs_that_are_not_built_in():
+    assert valid_custom_name("support") and valid_custom_name("billing-2")
+    for name in ("owner", "admin", "viewer", "Support", "s", "2fa", "a b", "-x", "x" * 33, None):
+        assert not valid_custom_name(name), name
+
+
+def test_a_custom_role_grants_its_declared_permissions_and_an_unknown_role_nothing():
+    registry = Permissions()
+    book = RoleBook(
+        roles={"support": CustomRole("support", "", frozenset({"users.read", "gone.product"}))}
+    )
+    assert registry.granted_by("support", book) == {"users.read"}  # undeclared names give nothing
+    assert registry.granted_by("owner", book) == OWNER
+    assert registry.granted_by("ghost", book) is None
+    assert book.known("support") and book.known("viewer") and not book.known("ghost")

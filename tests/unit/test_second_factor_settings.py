@@ -8,7 +8,7 @@ import pytest
 
 from adminapp import config
 from adminapp.config import load_settings
-from adminapp.firebase.admins import ROLES
+from adminapp.domain.roles import ROLES
 from adminapp.sealing import SealBroken, SecretBox
 from tests.support.settings import development, production, refusal
 

@@ -84,6 +84,21 @@ def test_a_published_key_or_email_is_dropped_by_every_other_worker(worker):
     assert cache_b.get("k3") == ("session k3", "admin")  # another admin's stays
 
 
+def test_a_role_change_drops_every_session_on_every_other_worker(worker):
+    """A custom role may be held by any cached admin: "everyone" empties the
+    other workers' caches, and a read stamped before it is not stored."""
+    (_, a), (cache_b, _) = worker(live=True), worker(live=True)
+    cached(cache_b, "k1", "a@example.com")
+    cached(cache_b, "k2", "b@example.com")
+    stamp = cache_b.stamp()
+
+    a.publish(everyone=True)
+    took = eventually(lambda: cache_b.get("k1") is None and cache_b.get("k2") is None, DEADLINE)
+    assert took < 1.0
+    cache_b.put("k3", "c@example.com", "session k3", "admin", stamp)
+    assert cache_b.get("k3") is None
+
+
 def test_redis_down_empties_and_bypasses_the_cache_and_it_is_logged_once(worker, server, caplog):
     caplog.set_level(logging.WARNING, "adminapp")
     cache, _ = worker(live=True)

@@ -49,7 +49,11 @@ class Stage(StrEnum):
 
 
 def second_factor_due(admin: Admin, settings: Settings) -> bool:
-    """Whether this admin's role needs a second factor (MFA_REQUIRED_ROLES)."""
+    """Whether this admin's role needs a second factor (MFA_REQUIRED_ROLES).
+    A custom role may hold any permission, so it needs one whenever any
+    role does: only ``none`` lets its holders in without."""
+    if admin.granted is not None:
+        return bool(settings.mfa_required_roles)
     return admin.role in settings.mfa_required_roles
 
 

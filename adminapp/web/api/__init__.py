@@ -35,4 +35,4 @@ def protect_api(blueprint: Blueprint) -> Blueprint:
 
 bp = protect_api(Blueprint("api", __name__, url_prefix="/admin/api"))
 
-from . import routes  # noqa: E402,F401  (registers the views on bp)
+from . import roles, routes  # noqa: E402,F401  (registers the views on bp)

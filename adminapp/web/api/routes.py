@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from ...addresses import identity_key
-from ...domain.admins import Admin, AdminNotFound
+from ...domain.admins import Admin, AdminNotFound, role_names
 from ...domain.permissions import (
     ADMINS_DISABLE,
     ADMINS_FACTORS_RESET,
@@ -23,7 +23,7 @@ from ...domain.permissions import (
     AUDIT_READ,
     MissingPermission,
 )
-from ...domain.roles import ROLES
+from ...domain.roles import is_built_in, valid_custom_name
 from ...domain.sessions import SessionRecord
 from ...errors import InvalidInput
 from ...firebase.audit import AuditEntry, audit_target, valid_cursor
@@ -34,7 +34,7 @@ from ..context import request_client, services
 from ..downloads import download, flag
 from ..guard import current_admin, current_session, permission_required, self_service
 from ..invitation_notices import invitation_warnings
-from ..permissions import may
+from ..permissions import granted, held, may
 from ..request_body import json_object
 from ..step_up import ENDING_ANOTHERS_SESSION, require_step_up_to_end, step_up_by_rule
 from . import bp
@@ -51,6 +51,8 @@ def admin_json(admin: Admin) -> dict:
     return {
         "email": admin.email,
         "role": admin.role,
+        # What the role grants (a custom role's, or a built-in one's).
+        "permissions": sorted(granted(admin)),
         "disabled": admin.disabled,
         "display_name": admin.display_name,
         "last_sign_in_at": iso(admin.last_sign_in_at),
@@ -95,9 +97,12 @@ def entry_json(entry: AuditEntry) -> dict:
 
 
 def _role(raw: object) -> str:
-    if raw not in ROLES:
+    """A role's name as sent: built in or shaped like a custom one (the
+    service checks that the custom one exists)."""
+    if not (isinstance(raw, str) and (is_built_in(raw) or valid_custom_name(raw))):
         raise InvalidInput(
-            N_("role must be one of: %(roles)s."), params={"roles": ", ".join(ROLES)}
+            N_("role must be one of: %(roles)s."),
+            params={"roles": ", ".join(role_names(services().roles.book()))},
         )
     return raw
 
@@ -109,6 +114,11 @@ def _current_key() -> str | None:
 
 def _actor() -> dict:
     return {"actor": current_admin().email, "client": request_client()}
+
+
+def _granting() -> dict:
+    """Who acts, and what they hold: a role they give must grant no more."""
+    return {**_actor(), "holds": held()}
 
 
 @bp.get("/me")
@@ -136,7 +146,7 @@ def invite_admin():
     provider = body.get("provider")
     if provider is not None and not isinstance(provider, str):
         raise InvalidInput(N_("'provider' must be a sign-in method such as google.com."))
-    invitation = services().management.invite(email, role, provider=provider, **_actor())
+    invitation = services().management.invite(email, role, provider=provider, **_granting())
     warnings = invitation_warnings(invitation)
     payload = jsonify(
         admin=admin_json(invitation.admin),
@@ -167,7 +177,7 @@ def update_admin(email: str):
         email,
         role=_role(body["role"]) if "role" in body else None,
         disabled=body.get("disabled"),
-        **_actor(),
+        **_granting(),
     )
     return jsonify(admin=admin_json(change.after))
 

@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from ...addresses import InvalidEmail, OutsideAllowedDomains, identity_key
-from ...domain.admins import AdminExists, AdminNotFound, LastOwner
+from ...domain.admins import AdminExists, AdminNotFound, LastOwner, UnknownRole
 from ...domain.permissions import (
     ADMINS_DISABLE,
     ADMINS_FACTORS_RESET,
@@ -16,34 +16,38 @@ from ...domain.permissions import (
     ADMINS_ROLE,
     ADMINS_UNLOCK,
 )
+from ...domain.roles import RoleBook
 from ...services.management import SignsInOtherwise
+from ...services.roles import GrantBeyondOwn
 from ..context import request_client, services
 from ..guard import current_admin, permission_required
 from ..i18n import say
 from ..invitation_notices import invitation_warnings
 from ..labels import role_name
-from ..permissions import may
+from ..permissions import held, may
 from . import bp
 from .forms import ConfirmForm, InviteForm, RoleForm
 
 
 def _listing(status: int = 200, *, invite_form: InviteForm | None = None, error: str | None = None):
     me = current_admin()
+    book = services().roles.book()
     return render_template(
         "console/admins.html",
         admins=services().directory.list(),
         # Only who may lift a lock is shown who is locked.
         locks=services().lockout.locked_admins() if may(ADMINS_UNLOCK) else {},
-        invite_form=invite_form or _invite_form(),
-        role_form=RoleForm(),
+        invite_form=invite_form or _invite_form(book),
+        role_form=RoleForm().offer_roles(book),
         confirm_form=ConfirmForm(),
         error=error,
         me=me,
     ), status
 
 
-def _invite_form() -> InviteForm:
-    return InviteForm().offer_sign_in_methods(services().settings)
+def _invite_form(book: RoleBook | None = None) -> InviteForm:
+    form = InviteForm().offer_sign_in_methods(services().settings)
+    return form.offer_roles(book if book is not None else services().roles.book())
 
 
 def _target(email: str) -> str:
@@ -79,10 +83,14 @@ def invite_admin():
             actor=current_admin().email,
             client=request_client(),
             provider=form.provider.data,
+            holds=held(),
         )
-    except OutsideAllowedDomains as refusal:
+    except (OutsideAllowedDomains, UnknownRole) as refusal:
         form.email.errors.append(say(refusal))
         return _listing(400, invite_form=form)
+    except GrantBeyondOwn as refusal:
+        form.role.errors.append(say(refusal))
+        return _listing(403, invite_form=form)
     except (AdminExists, SignsInOtherwise) as refusal:
         form.email.errors.append(say(refusal))
         return _listing(409, invite_form=form)
@@ -108,12 +116,16 @@ def invite_admin():
 @permission_required(ADMINS_ROLE)
 def change_role(email: str):
     email = _target(email)
-    form = RoleForm()
+    form = RoleForm().offer_roles(services().roles.book())
     if not form.validate():
-        return _listing(400, error=_("Choose owner, admin or viewer."))
+        return _listing(400, error=form.role.errors[0])
     return _apply(
         lambda: services().management.change_role(
-            email, form.role.data, actor=current_admin().email, client=request_client()
+            email,
+            form.role.data,
+            actor=current_admin().email,
+            client=request_client(),
+            holds=held(),
         ),
         _("%(email)s is now %(role)s.", email=email, role=role_name(form.role.data)),
     )
@@ -184,7 +196,7 @@ def unlock_admin(email: str):
 def _apply(change, message: str):
     try:
         change()
-    except LastOwner as refusal:
+    except (LastOwner, UnknownRole, GrantBeyondOwn) as refusal:
         # Shown on the page the owner acted on, not on an error page.
-        return _listing(409, error=say(refusal))
+        return _listing(refusal.status, error=say(refusal))
     return _done(message)

@@ -10,40 +10,49 @@ from wtforms import (
     HiddenField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import AnyOf, Length, Optional
+from wtforms.validators import AnyOf, Length, Optional, ValidationError
 
 from ...addresses import MAX_EMAIL_LENGTH
 from ...catalogs import supported_locales
 from ...config import Settings
-from ...domain.roles import ROLES, VIEWER
+from ...domain.roles import ROLES, VIEWER, RoleBook
 from ...services.exports import MAX_REASON
 from ...timezones import zone_names
 from ..form_fields import email_field
 from ..i18n import language_choices
 from ..labels import ROLE_LABELS, event_label
 
-CHOOSE_ROLE = _l("Choose owner, admin or viewer.")
+CHOOSE_ROLE = _l("Choose a role from the list.")
 
 
-def role_choices() -> list[SelectChoice]:
-    return [SelectChoice(role, ROLE_LABELS[role]) for role in ROLES]
+def role_choices(book: RoleBook) -> list[SelectChoice]:
+    """The built-in roles, then the custom ones (shown by their names)."""
+    built_in = [SelectChoice(role, ROLE_LABELS[role]) for role in ROLES]
+    return built_in + [SelectChoice(name, name) for name in book.names()]
+
+
+def _listed(form, field) -> None:
+    # Our own message instead of WTForms' "Not a valid choice".
+    if field.data not in {choice.value for choice in field.choices}:
+        raise ValidationError(CHOOSE_ROLE)
 
 
 def _role_field(**kwargs) -> SelectField:
-    # Our own message instead of WTForms' "Not a valid choice".
-    return SelectField(
-        _l("Role"),
-        choices=role_choices,
-        validate_choice=False,
-        validators=[AnyOf(ROLES, message=CHOOSE_ROLE)],
-        **kwargs,
-    )
+    # The choices are the view's: they include the custom roles (offer_roles).
+    return SelectField(_l("Role"), validate_choice=False, validators=[_listed], **kwargs)
 
 
-class InviteForm(FlaskForm):
+class _OffersRoles:
+    def offer_roles(self, book: RoleBook):
+        self.role.choices = role_choices(book)
+        return self
+
+
+class InviteForm(_OffersRoles, FlaskForm):
     email = email_field(_l("Enter an email address."))
     role = _role_field(default=VIEWER)
     # How they will sign in: "password" or a provider button's id. The
@@ -60,7 +69,7 @@ class InviteForm(FlaskForm):
         return self
 
 
-class RoleForm(FlaskForm):
+class RoleForm(_OffersRoles, FlaskForm):
     role = _role_field()
 
 
@@ -161,3 +170,12 @@ class MarkReviewedForm(FlaskForm):
 
     month = HiddenField()
     note = TextAreaField(_l("Note"))
+
+
+class RoleEditorForm(FlaskForm):
+    """A custom role: its name (fixed once created), description and
+    permissions (checkboxes; the role service validates the names)."""
+
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=64)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=1000)])
+    permissions = SelectMultipleField(_l("Permissions"), validate_choice=False)
