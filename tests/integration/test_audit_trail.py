@@ -24,6 +24,12 @@ FIELDS = {
     # Its link in the chain (adminapp/firebase/audit_chain.py).
     *("chain", "n", "link", "prev", "prev_expire_at", "mac"),
 }
+# Invitations and role changes also say the role given and the one before, as
+# data (the owners' alerts tell a raise from a lowering by them).
+ROLE_FIELDS = {
+    "admin_invited": {"role"},
+    "admin_role_changed": {"role", "previous_role"},
+}
 
 
 @pytest.fixture
@@ -49,10 +55,12 @@ def test_entries_have_every_field_and_nothing_secret(app, owner_client, store, a
     events = {e["event"] for e in entries}
     assert {"sign_in", "admin_invited", "admin_role_changed", "sign_out"} <= events
     for entry in entries:
-        assert set(entry) == FIELDS, entry
+        assert set(entry) == FIELDS | ROLE_FIELDS.get(entry["event"], set()), entry
         assert isinstance(entry["time"], datetime)
         assert entry["outcome"] in ("ok", "refused")
         assert entry["ip"] == "127.0.0.1"
+    changed = next(e for e in entries if e["event"] == "admin_role_changed")
+    assert (changed["role"], changed["previous_role"]) == ("admin", "viewer")
     refused = next(e for e in entries if e["outcome"] == "refused")
     assert refused["event"] == "sign_in" and refused["reason"] == "not_admin"
     assert refused["actor"] == "outsider@example.com"
