@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
 from flask import Flask, redirect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import logs
+from . import layout, logs
 from .config import ConfigError, Settings, load_settings
 from .services import build_services
 from .serving_process import claim_serving_process
@@ -35,7 +34,6 @@ from .web.step_up import unclassified_writes, weakened_writes
 
 __all__ = ["ConfigError", "create_app"]
 
-ROOT = Path(__file__).resolve().parent.parent
 # Cap request bodies: our largest legitimate form is a few hundred bytes.
 MAX_CONTENT_LENGTH = 64 * 1024
 # Seconds a rate-limit check may wait for Redis before the in-memory fallback.
@@ -58,7 +56,7 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     claim_serving_process(settings)
     app = Flask(
         __name__,
-        template_folder=str(ROOT / "templates"),
+        template_folder=str(layout.templates()),  # the checkout's or the package's
         static_url_path="/admin/static",
     )
     _configure_flask(app, settings)
@@ -113,7 +111,7 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(mfa_bp)
     app.register_blueprint(security_bp)
     # After the built-in routes, so a product cannot shadow one of them.
-    mount_products(app, settings, app.extensions[EXTENSION_KEY].audit)
+    mount_products(app, settings, app.extensions[EXTENSION_KEY])
     _refuse_routes_it_cannot_enforce(app)
 
     @app.get("/")

@@ -39,16 +39,16 @@ from adminapp.firebase.admins import AdminDirectory
 from adminapp.firebase.backend import FirebaseBackend
 from adminapp.firebase.factors import TOTP
 from adminapp.firebase.sessions import SessionStore
-from devtools import bench_invalidation, bench_users, supervisor
-from devtools import emulators as emulator_control
-from devtools.redis_server import RedisServer
-from devtools.sign_in import (
+from adminapp.testing import emulator_control, supervisor
+from adminapp.testing.sign_in import (
     INSECURE_SESSION_COOKIE,
     LiveBrowser,
     exchange_headers,
     session_cookie_header,
     sign_in,
 )
+from devtools import bench_invalidation, bench_users
+from devtools.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = ROOT / ".bench-logs"

@@ -31,7 +31,7 @@ from collections.abc import Callable
 
 import requests
 
-from devtools import emulators as emulator_control
+from adminapp.testing import emulator_control
 from devtools.redis_server import RedisServer
 
 GUARDED, OPEN = "/admin/bench/guarded", "/admin/bench/open"

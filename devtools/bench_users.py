@@ -36,7 +36,7 @@ from collections.abc import Callable
 
 import requests
 
-from devtools import emulators as emulator_control
+from adminapp.testing import emulator_control
 
 # Latency with records on, at most this many times that with them off.
 TARGET = 1.3
@@ -171,7 +171,8 @@ def print_figures(users: dict) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """This round alone: its own emulators, an admin, the two servers."""
-    from devtools import bench, supervisor
+    from adminapp.testing import supervisor
+    from devtools import bench
 
     supervisor.stop_all_on_exit()
     args = bench.parse_args(argv)

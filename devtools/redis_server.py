@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import redis
 
-from devtools import supervisor
+from adminapp.testing import supervisor
 
 START_TIMEOUT = 30
 

@@ -23,7 +23,7 @@ os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # quiet gRPC connection chatte
 from dotenv import dotenv_values
 from werkzeug.serving import run_simple
 
-from devtools import emulators as emulator_control
+from adminapp.testing import emulator_control
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_FILE = ROOT / ".env"

@@ -1,4 +1,5 @@
-"""Fixtures shared by every test: real emulators, started once per run."""
+"""Fixtures shared by every test: real emulators, started once per run
+(adminapp.testing), and what only adminapp's own tests need."""
 
 from __future__ import annotations
 
@@ -9,43 +10,17 @@ os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 
 import pytest
 
-from adminapp import create_app
-from adminapp.web.extensions import limiter
-from devtools import emulators as emulator_control
-from tests.support.cookies import COOKIE_MODES
-from tests.support.firebase import OWNER, AuthEmulator, Store, firestore_client
-from tests.support.settings import LOG_DIR, PROJECT_ID, base_config
+# Before anything imports it (hence E402 below), so that its helpers'
+# asserts explain themselves.
+pytest.register_assert_rewrite("adminapp.testing")
 
+from adminapp.testing import running_app  # noqa: E402
+from adminapp.testing.firebase import OWNER  # noqa: E402
+from tests.support.cookies import COOKIE_MODES  # noqa: E402
 
-@pytest.fixture(scope="session")
-def emulators():
-    running = emulator_control.start(PROJECT_ID, log_dir=LOG_DIR)
-    saved = {name: os.environ.get(name) for name in running.env}
-    os.environ.update(running.env)
-    yield running
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    running.stop()
-
-
-@pytest.fixture
-def clean(emulators):
-    """Empty emulators and fresh rate limits for each test that uses them."""
-    emulators.clear()
-    yield emulators
-
-
-@pytest.fixture
-def auth_emulator(clean) -> AuthEmulator:
-    return AuthEmulator(clean.auth_host, PROJECT_ID)
-
-
-@pytest.fixture
-def store(clean) -> Store:
-    return Store(firestore_client(PROJECT_ID))
+# The emulators, their stores, config, client, site and signed_in: the same
+# fixtures a product's tests use. This file adds adminapp's own.
+pytest_plugins = ["adminapp.testing"]
 
 
 @pytest.fixture
@@ -78,17 +53,10 @@ def cookie_mode() -> str:
 
 
 @pytest.fixture
-def config() -> dict[str, str]:
-    return base_config()
-
-
-@pytest.fixture
 def app(clean, config, cookie_mode):
-    application = create_app({"COOKIE_MODE": cookie_mode, **config})
-    application.config["TESTING"] = True
-    limiter.reset()
-    yield application
-    application.extensions["adminapp"].close()
+    """adminapp.testing's app, in each cookie mode where a test asks."""
+    with running_app({"COOKIE_MODE": cookie_mode, **config}) as application:
+        yield application
 
 
 @pytest.fixture
@@ -97,19 +65,9 @@ def client(app):
 
 
 @pytest.fixture
-def site(app):
-    """The app served over real HTTP on a loopback port, named localhost
-    (the passkeys' RP ID in development); its base URL."""
-    from tests.support.live import serve_on_localhost
-
-    with serve_on_localhost(app) as url:
-        yield url
-
-
-@pytest.fixture
 def signed_in_as(app, auth_emulator, store):
     """Make an admin with a role and return a test client signed in as them."""
-    from tests.support.web import sign_in
+    from adminapp.testing.flask_client import sign_in
 
     def make(email: str, role: str, **fields):
         auth_emulator.create_user(email)

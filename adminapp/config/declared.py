@@ -662,7 +662,7 @@ SECTIONS = (
             readers.import_paths,
             "product blueprints to mount behind the gate, comma-separated "
             "`package.module:attribute` (a Blueprint or a list of them), e.g. "
-            "`examples.notes:bp` (docs/extending.md)",
+            "`adminapp_notes:bp` (docs/extending.md)",
         ),
         Setting(
             "USERS_CONSOLE",

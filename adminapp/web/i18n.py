@@ -37,12 +37,13 @@ from .responses import API_PREFIX
 LANGUAGE_KEPT_FOR = timedelta(days=365)
 SETTINGS_KEY = "adminapp.i18n.settings"
 
-babel = Babel()
-
 
 def init_app(app: Flask, settings: Settings) -> None:
     app.extensions[SETTINGS_KEY] = settings
-    babel.init_app(
+    # One Babel per app, not one for the module: Flask-Babel caches the
+    # merged catalogs on its instance, and each app reads its own products'
+    # catalogs (adminapp/web/products.py) beside adminapp's.
+    Babel().init_app(
         app,
         default_locale=settings.default_locale,
         default_timezone=settings.default_timezone,

@@ -34,10 +34,10 @@ from firebase_admin import auth
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from devtools.sign_in import AUTHENTICATORS
+from adminapp.testing.firebase import DEFAULT_PASSWORD
+from adminapp.testing.sign_in import AUTHENTICATORS
 from tests.integration import test_route_access as route_table
 from tests.support.axe import Violation, report, scan
-from tests.support.firebase import DEFAULT_PASSWORD
 from tests.support.pages import fill_login, pass_second_factor
 from tests.support.reset import settle
 from tests.support.settings import LOG_DIR, base_config

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.firebase import DEFAULT_PASSWORD
+from adminapp.testing.firebase import DEFAULT_PASSWORD
 from tests.support.pages import screenshot, session_cookie, sign_in_with_password
 
 OWNER = "owner@example.com"

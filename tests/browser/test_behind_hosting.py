@@ -13,17 +13,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from devtools.emulators import free_port
-from devtools.sign_in import AUTHENTICATORS
+from adminapp.testing.emulator_control import free_port
+from adminapp.testing.firebase import DEFAULT_PASSWORD, OWNER
+from adminapp.testing.live import serve
+from adminapp.testing.sign_in import AUTHENTICATORS
 from tests.browser.test_passkeys import (
     add_authenticator,
     credentials,
     enrol_a_passkey_at_the_first_sign_in,
     sign_in_with_passkey,
 )
-from tests.support.firebase import DEFAULT_PASSWORD, OWNER
 from tests.support.hosting_proxy import FORWARDED_COOKIE, hosting_proxy
-from tests.support.live import serve
 from tests.support.pages import fill_login, login_error, pass_second_factor, sign_in_with_password
 from tests.support.reset import fresh_app, link_in, settle
 from tests.support.settings import base_config

@@ -13,8 +13,8 @@ from contextlib import contextmanager
 
 from werkzeug.wrappers import Response
 
-from tests.support.firebase import DEFAULT_PASSWORD, OWNER
-from tests.support.live import serve
+from adminapp.testing.firebase import DEFAULT_PASSWORD, OWNER
+from adminapp.testing.live import serve
 from tests.support.pages import session_cookie, sign_in_with_password
 
 

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.support.firebase import DEFAULT_PASSWORD, OWNER
+from adminapp.testing.firebase import DEFAULT_PASSWORD, OWNER
 from tests.support.pages import (
     fill_login,
     login_error,

@@ -9,7 +9,7 @@ import base64
 
 import pytest
 
-from tests.support.firebase import DEFAULT_PASSWORD, OWNER
+from adminapp.testing.firebase import DEFAULT_PASSWORD, OWNER
 from tests.support.pages import fill_login, screenshot
 from tests.support.passkeys import unb64
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from devtools.emulators import free_port
-from tests.support.firebase import DEFAULT_PASSWORD, OWNER
-from tests.support.live import serve
+from adminapp.testing.emulator_control import free_port
+from adminapp.testing.firebase import DEFAULT_PASSWORD, OWNER
+from adminapp.testing.live import serve
 from tests.support.pages import (
     fill_login,
     login_error,

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tests.support.firebase import DEFAULT_PASSWORD, OWNER
+from adminapp.testing.firebase import DEFAULT_PASSWORD, OWNER
 from tests.support.pages import fill_login, pass_second_factor, session_cookie
 
 

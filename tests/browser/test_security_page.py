@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from devtools.sign_in import AUTHENTICATORS
-from tests.support.firebase import DEFAULT_PASSWORD, OWNER
+from adminapp.testing.firebase import DEFAULT_PASSWORD, OWNER
+from adminapp.testing.sign_in import AUTHENTICATORS
 from tests.support.pages import screenshot, sign_in_with_password
 
 

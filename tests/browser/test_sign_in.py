@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.support.firebase import DEFAULT_PASSWORD
-from tests.support.firebase import OWNER as ADMIN
+from adminapp.testing.firebase import DEFAULT_PASSWORD
+from adminapp.testing.firebase import OWNER as ADMIN
 from tests.support.pages import (
     fill_login,
     login_error,

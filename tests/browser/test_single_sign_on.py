@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import base_config
-from tests.support.firebase import DEFAULT_PASSWORD
+from adminapp.testing.firebase import DEFAULT_PASSWORD
 from tests.support.pages import login_error, screenshot, session_cookie
 from tests.support.providers import fake_provider_sign_in, idp_claims
+from tests.support.settings import base_config
 
 ADMIN = "alice@acme.com"
 SSO = {

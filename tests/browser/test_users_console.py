@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from firebase_admin import auth
 
-from tests.support.firebase import DEFAULT_PASSWORD
+from adminapp.testing.firebase import DEFAULT_PASSWORD
 from tests.support.pages import screenshot, sign_in_with_password
 
 OWNER = "owner@example.com"

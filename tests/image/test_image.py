@@ -30,8 +30,8 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from devtools.emulators import free_port
-from tests.support.firebase import DEFAULT_PASSWORD, OWNER
+from adminapp.testing.emulator_control import free_port
+from adminapp.testing.firebase import DEFAULT_PASSWORD, OWNER
 from tests.support.instances import Instance
 from tests.support.settings import LOG_DIR, base_config
 

@@ -15,7 +15,7 @@ from adminapp.domain.permissions import Permission
 from adminapp.web.access_records import DataSubject, record_access
 from adminapp.web.guard import permission_required
 from adminapp.web.products import AdminBlueprint
-from tests.conftest import base_config
+from tests.support.settings import base_config
 from tests.support.web import ORIGIN, SESSION_COOKIE, csrf_token
 
 VIEWER = "watcher@example.com"

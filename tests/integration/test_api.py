@@ -8,7 +8,7 @@ import pytest
 from google.api_core.exceptions import FailedPrecondition
 from google.cloud.firestore import WriteBatch
 
-from tests.support.firebase import rewrite_claims
+from adminapp.testing.firebase import rewrite_claims
 from tests.support.web import ORIGIN, csrf_token
 
 OWNER = "boss@example.com"

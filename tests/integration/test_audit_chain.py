@@ -19,8 +19,8 @@ from google.cloud.firestore import WriteBatch
 from adminapp.errors import BackendUnavailable
 from adminapp.firebase.audit import AUDIT, EXPIRE_AT, DataSubject
 from adminapp.firebase.audit_chain import GENESIS
+from adminapp.testing.firebase import OWNER
 from adminapp.web.context import services
-from tests.support.firebase import OWNER
 
 ENTRIES = 6
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from adminapp.firebase.audit import ACCESS_RIGHT_EVENTS, AUDIT, EVENTS, EXPIRE_AT
-from tests.support.firebase import OWNER
+from adminapp.testing.firebase import OWNER
 from tests.support.settings import base_config
 from tests.support.ttl import ttl_policies
 from tests.support.web import sign_in

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.support.firebase import DEFAULT_PASSWORD
+from adminapp.testing.firebase import DEFAULT_PASSWORD
 from tests.support.web import csrf_token, exchange, post_form, session_cookie
 
 OWNER = "boss@example.com"

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from adminapp.testing.firebase import rewrite_claims, token_claims
 from tests.integration.test_route_access import ACCESS, PUBLIC, URL_VALUES
-from tests.support.firebase import rewrite_claims, token_claims
 from tests.support.reset import settle
 from tests.support.settings import base_config
 from tests.support.web import ORIGIN, csrf_token, exchange, post_form, session_cookie

@@ -1,7 +1,7 @@
 """``make bench`` leaves no process behind, however it ends.
 
 A small tool started here uses the bench's process supervisor
-(``devtools/supervisor.py``) as the bench does: it starts a real Firestore
+(``adminapp/testing/supervisor.py``) as the bench does: it starts a real Firestore
 emulator and a real redis-server the bench's way, plus a process group whose
 leader and child ignore SIGTERM (so that only the SIGKILL after the grace
 period stops them), then ends by a signal (SIGTERM, Ctrl-C's SIGINT, SIGHUP),
@@ -33,16 +33,16 @@ STARTED = {"node", "redis-server", "sh", "sleep"}
 TOOL = """
 import sys
 
-from devtools import emulators, supervisor
+from adminapp.testing import emulator_control, supervisor
 from devtools.redis_server import RedisServer
 
 supervisor.stop_all_on_exit()
 supervisor.TERM_GRACE = 1  # the escalation to SIGKILL is tested, not its timing
-store = emulators.Emulators(
-    "demo-cleanup", auth_host="unused:0", firestore_host=f"127.0.0.1:{emulators.free_port()}"
+store = emulator_control.Emulators(
+    "demo-cleanup", auth_host="unused:0", firestore_host=f"127.0.0.1:{emulator_control.free_port()}"
 )
 store.start_firestore()
-RedisServer(port=emulators.free_port()).start()
+RedisServer(port=emulator_control.free_port()).start()
 supervisor.spawn(["sh", "-c", "trap '' TERM; sleep 600 & wait"])
 print("ready", flush=True)
 sys.stdin.readline()  # the test looks at what runs, then signals or says "end"

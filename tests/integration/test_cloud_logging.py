@@ -7,8 +7,8 @@ import json
 
 import requests
 
-from tests.conftest import LOG_DIR, PROJECT_ID, base_config
 from tests.support.instances import SHIPPED_CONF, instance
+from tests.support.settings import LOG_DIR, PROJECT_ID, base_config
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 

@@ -19,8 +19,8 @@ import pytest
 import redis as redis_client
 
 from adminapp.services.background import settle
+from adminapp.testing.firebase import OWNER
 from adminapp.web.auth.reset import RESET_ANSWER_SECONDS
-from tests.support.firebase import OWNER
 from tests.support.instances import redis_server
 from tests.support.reset import fresh_app, request_reset
 from tests.support.settings import base_config

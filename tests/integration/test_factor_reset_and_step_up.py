@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from devtools.sign_in import AUTHENTICATORS
-from tests.support.firebase import OWNER
+from adminapp.testing.firebase import OWNER
+from adminapp.testing.sign_in import AUTHENTICATORS
 from tests.support.web import ORIGIN, csrf_token, exchange, post_form
 
 # Every test here runs with each cookie mode (tests/support/cookies.py): the

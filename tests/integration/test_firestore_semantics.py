@@ -6,7 +6,7 @@ use with its audit entry in one batch, and checks the last owner in a
 transaction. Firestore refuses a stale precondition, commits a batch whole
 or not at all, and aborts a transaction whose reads changed. The upstream
 emulator (``@firestore-emulator/server``) does none of this, so
-``scripts/firestore-semantics.mjs`` adds it; these tests speak to it with a
+``adminapp/testing/emulator/firestore-semantics.mjs`` adds it; these tests speak to it with a
 raw ``google.cloud.firestore`` client, as the app's SDK does.
 
 The tests marked with both emulators also run against the emulator started
@@ -25,9 +25,9 @@ import pytest
 from google.api_core.exceptions import AlreadyExists, FailedPrecondition
 from google.cloud import firestore
 
-from devtools import emulators as emulator_control
+from adminapp.testing import emulator_control
+from adminapp.testing.firebase import firestore_client
 from tests.support.concurrency import DEADLINE_SECONDS, at_once
-from tests.support.firebase import firestore_client
 from tests.support.settings import LOG_DIR, PROJECT_ID
 
 CLAIMANTS = 8

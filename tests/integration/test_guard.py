@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.firebase import OWNER as ADMIN
+from adminapp.testing.firebase import OWNER as ADMIN
 from tests.support.web import present_session, session_cookie, sign_in
 
 # Every test here runs with each cookie mode (tests/support/cookies.py).

@@ -18,6 +18,7 @@ import pytest
 from flask import Response
 
 from adminapp.domain.sessions import CookieClaims
+from adminapp.testing.firebase import OWNER
 from adminapp.web.context import COOKIE_KEY
 from adminapp.web.cookie_jar import (
     HOSTING_COOKIE,
@@ -30,7 +31,6 @@ from adminapp.web.cookie_jar import (
 from adminapp.web.mfa.step_up import MAX_RESUME_BYTES
 from adminapp.web.session_state import RESUME_KEY
 from tests.support.cookies import held, items_set_by, set_cookie_names
-from tests.support.firebase import OWNER
 from tests.support.settings import base_config
 from tests.support.web import csrf_token, exchange, session_cookie, sign_in
 

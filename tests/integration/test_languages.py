@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from tests.conftest import base_config
+from adminapp.testing.firebase import OWNER
 from tests.support.cookies import LANGUAGE, items_set_by, present
-from tests.support.firebase import OWNER
 from tests.support.reset import request_reset, settle
+from tests.support.settings import base_config
 from tests.support.web import post_form
 
 KO = {"Accept-Language": "ko-KR,ko;q=0.9,en;q=0.5"}

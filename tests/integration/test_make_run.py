@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from devtools.emulators import free_port
+from adminapp.testing.emulator_control import free_port
 from tests.support.instances import eventually
 
 ROOT = Path(__file__).resolve().parents[2]

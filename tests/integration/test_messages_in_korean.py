@@ -11,7 +11,8 @@ import json
 
 import pytest
 
-from tests.conftest import base_config
+from adminapp import catalogs
+from tests.support.settings import base_config
 from tests.support.web import ORIGIN, csrf_token, post_form
 
 KO = {"Accept-Language": "ko-KR,ko;q=0.9,en;q=0.5"}
@@ -209,8 +210,13 @@ def test_a_factor_the_admin_did_not_name_is_shown_with_a_korean_name(signed_in_a
 # -- the example product page ---------------------------------------------------
 
 
-@pytest.mark.parametrize("config", [base_config(ADMINAPP_BLUEPRINTS="examples.notes:bp")])
-def test_the_example_page_speaks_korean(signed_in_as):
+@pytest.mark.parametrize("config", [base_config(ADMINAPP_BLUEPRINTS="adminapp_notes:bp")])
+def test_the_example_page_speaks_korean_from_its_own_catalog(signed_in_as):
+    # The product's strings are in its catalog (inside its package), none in
+    # adminapp's: the Korean below can only have come from the product's.
+    own = catalogs.translations(catalogs.compiled_directory(), "ko")
+    assert own.gettext("No notes yet.") == "No notes yet."
+    assert own.gettext("Note added.") == "Note added."
     client = signed_in_as(STAFF, "admin", locale="ko")
 
     page = text(client.get("/admin/notes/"))

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from tests.support.firebase import OWNER
+from adminapp.testing.firebase import OWNER
 from tests.support.instances import instance, redis_server
 from tests.support.settings import LOG_DIR, base_config
 

@@ -16,8 +16,8 @@ from datetime import timedelta
 
 import pytest
 
-from devtools.sign_in import LiveBrowser, csrf_token, exchange
-from tests.support.firebase import OWNER
+from adminapp.testing.firebase import OWNER
+from adminapp.testing.sign_in import LiveBrowser, csrf_token, exchange
 from tests.support.passkeys import FLAG_UP, SoftPasskey
 from tests.support.settings import base_config
 

@@ -10,7 +10,7 @@ import logging
 import pytest
 from firebase_admin import auth
 
-from tests.support.firebase import OWNER
+from adminapp.testing.firebase import OWNER
 from tests.support.reset import code_of, fresh_app, set_password, settle
 from tests.support.settings import base_config
 

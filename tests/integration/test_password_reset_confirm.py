@@ -11,8 +11,8 @@ import pytest
 import requests
 from firebase_admin import auth
 
-from tests.support.firebase import DEFAULT_PASSWORD, OWNER
-from tests.support.live import serve
+from adminapp.testing.firebase import DEFAULT_PASSWORD, OWNER
+from adminapp.testing.live import serve
 from tests.support.reset import code_of, link_in, request_reset, set_password, settle
 from tests.support.settings import base_config
 from tests.support.web import sign_in

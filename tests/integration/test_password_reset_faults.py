@@ -13,8 +13,8 @@ import pytest
 import requests
 import requests_mock
 
-from devtools.emulators import free_port
-from tests.support.firebase import DEFAULT_PASSWORD, OWNER
+from adminapp.testing.emulator_control import free_port
+from adminapp.testing.firebase import DEFAULT_PASSWORD, OWNER
 from tests.support.mail import start_smtp
 from tests.support.reset import (
     code_of,

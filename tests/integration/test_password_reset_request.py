@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from tests.support.firebase import OWNER
+from adminapp.testing.firebase import OWNER
 from tests.support.reset import request_reset, settle
 from tests.support.settings import base_config
 

@@ -22,7 +22,7 @@ import requests
 from click.testing import Result
 from firebase_admin import auth
 
-from tests.support.firebase import rewrite_claims, token_claims
+from adminapp.testing.firebase import rewrite_claims, token_claims
 from tests.support.reset import carries_a_link, code_of, link_in, set_password
 from tests.support.settings import base_config
 from tests.support.web import ORIGIN, csrf_token, exchange, post_form

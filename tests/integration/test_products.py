@@ -7,7 +7,7 @@ import pytest
 
 from adminapp import ConfigError, create_app
 from adminapp.web.products import AdminBlueprint
-from tests.conftest import base_config
+from tests.support.settings import base_config
 from tests.support.web import ORIGIN, post_form
 
 NOTES = "example_notes"
@@ -31,7 +31,7 @@ not_a_blueprint = "just a string"
 @pytest.fixture
 def config() -> dict[str, str]:
     return base_config(
-        ADMINAPP_BLUEPRINTS="examples.notes:bp, tests.integration.test_products:vault"
+        ADMINAPP_BLUEPRINTS="adminapp_notes:bp, tests.integration.test_products:vault"
     )
 
 

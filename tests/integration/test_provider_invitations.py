@@ -10,7 +10,7 @@ import json
 import pytest
 from firebase_admin import auth
 
-from tests.conftest import base_config
+from tests.support.settings import base_config
 from tests.support.web import ORIGIN, csrf_token, exchange, post_form
 
 OWNER = "boss@acme.com"

@@ -13,9 +13,9 @@ import re
 
 import pytest
 
+from adminapp.testing.firebase import after_the_admin_read
 from adminapp.web.context import EXTENSION_KEY
 from tests.integration.test_second_factor import confirm_enrolment
-from tests.support.firebase import after_the_admin_read
 from tests.support.settings import base_config
 from tests.support.web import exchange, session_cookie
 

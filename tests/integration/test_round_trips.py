@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
+from adminapp.testing.firebase import OWNER
 from adminapp.web.cookie import COOKIE_SALT
-from tests.support.firebase import OWNER
 from tests.support.settings import SECRET_KEY, base_config
 from tests.support.web import SESSION_COOKIE, exchange, post_form, sign_in
 

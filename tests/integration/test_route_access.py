@@ -254,7 +254,7 @@ def call(client, method: str, url: str, *, with_csrf: bool):
 
 
 # The app of this table: the users console (on by default) and the example product.
-PRODUCTS = {"ADMINAPP_BLUEPRINTS": "examples.notes:bp"}
+PRODUCTS = {"ADMINAPP_BLUEPRINTS": "adminapp_notes:bp"}
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pyotp
 
-from devtools.sign_in import AUTHENTICATORS
-from tests.support.firebase import OWNER
+from adminapp.testing.firebase import OWNER
+from adminapp.testing.sign_in import AUTHENTICATORS
 from tests.support.web import ORIGIN, csrf_token, exchange, session_cookie, sign_in
 
 _SECRET = re.compile(r'<code id="totp-secret">([A-Z2-7 ]+)</code>')

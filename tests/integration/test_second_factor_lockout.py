@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 import pytest
 
-from devtools.sign_in import AUTHENTICATORS
-from tests.support.firebase import OWNER
+from adminapp.testing.firebase import OWNER
+from adminapp.testing.sign_in import AUTHENTICATORS
 from tests.support.reset import settle
 from tests.support.settings import base_config
 from tests.support.web import ORIGIN, exchange, post_form

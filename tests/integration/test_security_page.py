@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pyotp
 import pytest
 
-from devtools.sign_in import AUTHENTICATORS
+from adminapp.testing.firebase import OWNER
+from adminapp.testing.sign_in import AUTHENTICATORS
 from tests.integration.test_factor_reset_and_step_up import expire_step_up, prove_totp
-from tests.support.firebase import OWNER
 from tests.support.web import ORIGIN, exchange, post_form
 
 _SECRET = re.compile(r'<code id="totp-secret">([A-Z2-7 ]+)</code>')

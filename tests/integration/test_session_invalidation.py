@@ -21,9 +21,9 @@ import requests
 from firebase_admin import auth
 
 from adminapp.firebase.session_invalidation import channel_name
-from tests.conftest import LOG_DIR, PROJECT_ID, base_config
-from tests.support.firebase import DEFAULT_PASSWORD, OWNER
+from adminapp.testing.firebase import DEFAULT_PASSWORD, OWNER
 from tests.support.instances import ROOT, Instance, eventually, instance, redis_server
+from tests.support.settings import LOG_DIR, PROJECT_ID, base_config
 
 STAFF = "staff@example.com"
 ME = "/admin/api/me"

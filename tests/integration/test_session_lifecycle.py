@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.support.firebase import OWNER
+from adminapp.testing.firebase import OWNER
 from tests.support.web import sign_in
 
 JSON = {"Accept": "application/json"}

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from adminapp.firebase.sessions import EXPIRE_AT, SESSIONS
-from tests.support.firebase import OWNER
+from adminapp.testing.firebase import OWNER
 from tests.support.settings import base_config
 from tests.support.ttl import ttl_policies
 from tests.support.web import sign_in

@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.support.firebase import OWNER as ADMIN
-from tests.support.firebase import rewrite_claims
+from adminapp.testing.firebase import OWNER as ADMIN
+from adminapp.testing.firebase import rewrite_claims
 from tests.support.web import exchange, session_cookie
 
 # Every test here runs with each cookie mode (tests/support/cookies.py).

@@ -11,8 +11,8 @@ import logging
 
 import pytest
 
-from tests.conftest import base_config
-from tests.support.firebase import rewrite_claims, token_claims
+from adminapp.testing.firebase import rewrite_claims, token_claims
+from tests.support.settings import base_config
 from tests.support.web import exchange, session_cookie
 
 ADMIN = "alice@acme.com"

@@ -28,9 +28,9 @@ import pytest
 import requests
 
 from adminapp.services.mfa.steps import MAX_FAILURES
-from devtools.sign_in import LiveBrowser, authenticator_for, csrf_token, exchange, sign_in
+from adminapp.testing.firebase import OWNER
+from adminapp.testing.sign_in import LiveBrowser, authenticator_for, csrf_token, exchange, sign_in
 from tests.support.concurrency import DEADLINE_SECONDS, at_once, reads_before_writes
-from tests.support.firebase import OWNER
 from tests.support.passkeys import SoftPasskey
 from tests.support.settings import base_config
 

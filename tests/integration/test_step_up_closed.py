@@ -11,9 +11,9 @@ import pytest
 from flask import Blueprint
 
 from adminapp import ConfigError, create_app
+from adminapp.testing.firebase import OWNER
+from adminapp.testing.sign_in import AUTHENTICATORS
 from adminapp.web.guard import self_service
-from devtools.sign_in import AUTHENTICATORS
-from tests.support.firebase import OWNER
 from tests.support.settings import base_config
 from tests.support.web import ORIGIN, csrf_token, post_form
 

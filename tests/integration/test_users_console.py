@@ -12,7 +12,7 @@ import time
 import pytest
 from firebase_admin import auth
 
-from tests.conftest import base_config
+from tests.support.settings import base_config
 from tests.support.web import ORIGIN, csrf_token, post_form
 
 CUSTOMER = "customer@example.com"

@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from adminapp.serving_process import lock_path
-from devtools.sign_in import csrf_token
+from adminapp.testing.sign_in import csrf_token
 from tests.support.instances import (
     ROOT,
     SHIPPED_CONF,

@@ -21,9 +21,9 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from adminapp import create_app
 from adminapp.domain.sessions import CookieClaims
 from adminapp.services import build_services
+from adminapp.testing.firebase import OWNER
 from adminapp.web.context import COOKIE_KEY, EXTENSION_KEY
 from adminapp.web.cookie import COOKIE_SALT
-from tests.support.firebase import OWNER
 from tests.support.settings import SECRET_KEY, base_config
 from tests.support.web import ORIGIN, csrf_token, present_session, session_cookie, sign_in
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import base_config
+from adminapp.testing.firebase import OWNER
 from tests.integration.test_route_access import ACCESS, PRODUCTS, PUBLIC, SAFE, url_for_rule
-from tests.support.firebase import OWNER
+from tests.support.settings import base_config
 from tests.support.web import ORIGIN, csrf_token, sign_in
 
 WRITES = sorted(key for key in ACCESS if key[1] not in SAFE)

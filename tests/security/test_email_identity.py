@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from adminapp.addresses import InvalidEmail, identity_key
-from tests.support.firebase import DEFAULT_PASSWORD
+from adminapp.testing.firebase import DEFAULT_PASSWORD
 from tests.support.web import csrf_token, exchange, session_cookie
 
 ALICE = "alice@example.com"

@@ -1,7 +1,7 @@
 """Firestore or Firebase Auth down or hanging: a quick 503, never access,
 never a traceback, and service resumes without restarting the app.
 
-Emulators are stopped for real (devtools/emulators.py) and always restarted
+Emulators are stopped for real (adminapp/testing/emulator_control.py) and always restarted
 in a ``finally``, so later tests see them running. A "hanging" dependency is
 a socket that accepts connections and never answers.
 """
@@ -20,7 +20,7 @@ import pytest
 
 from adminapp import create_app
 from adminapp.errors import BackendUnavailable
-from tests.support.firebase import OWNER, after_the_admin_read
+from adminapp.testing.firebase import OWNER, after_the_admin_read
 from tests.support.settings import base_config
 from tests.support.web import SESSION_COOKIE, exchange, sign_in
 

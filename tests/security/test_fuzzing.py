@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adminapp.testing.firebase import OWNER
 from adminapp.web.redirects import DASHBOARD, safe_next
-from tests.support.firebase import OWNER
 from tests.support.settings import base_config
 from tests.support.web import SESSION_COOKIE, csrf_token, post_form, session_cookie, sign_in
 

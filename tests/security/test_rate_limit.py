@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.firebase import OWNER
+from adminapp.testing.firebase import OWNER
 from tests.support.settings import base_config
 from tests.support.web import exchange, sign_in
 

@@ -14,8 +14,8 @@ from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
 import pytest
 
+from adminapp.testing.firebase import OWNER
 from adminapp.web.redirects import DASHBOARD, safe_next
-from tests.support.firebase import OWNER
 from tests.support.web import exchange
 
 HOME = "http://admin.test"

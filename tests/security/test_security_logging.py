@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.support.firebase import DEFAULT_PASSWORD, OWNER, after_the_admin_read, rewrite_claims
+from adminapp.testing.firebase import DEFAULT_PASSWORD, OWNER, after_the_admin_read, rewrite_claims
 from tests.support.settings import PROJECT_ID, base_config
 from tests.support.web import SESSION_COOKIE, exchange, post_form, session_cookie, sign_in
 

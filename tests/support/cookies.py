@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from adminapp.testing.sign_in import cookie_jar_for as jar_for
 from adminapp.web.cookie_jar import (
     HOSTING_COOKIE,
     LANGUAGE,
@@ -25,7 +26,6 @@ from adminapp.web.cookie_jar import (
     Item,
     cookie_jar_of,
 )
-from devtools.sign_in import cookie_jar_for as jar_for
 
 COOKIE_MODES = ("standard", "hosting")
 __all__ = ["HOSTING_COOKIE", "LANGUAGE", "SESSION", "STATE", "jar_for"]

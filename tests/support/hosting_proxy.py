@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from devtools.emulators import free_port
+from adminapp.testing.emulator_control import free_port
 
 FORWARDED_COOKIE = "__session"
 # Hop-by-hop headers (RFC 9110 7.6.1) are the proxy's own, never forwarded.

@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from devtools.emulators import free_port
+from adminapp.testing.emulator_control import free_port
+from adminapp.testing.sign_in import SESSION_COOKIE, LiveBrowser, csrf_token, exchange, sign_in
 from devtools.redis_server import RedisServer
-from devtools.sign_in import SESSION_COOKIE, LiveBrowser, csrf_token, exchange, sign_in
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 START_TIMEOUT = 60

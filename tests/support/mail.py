@@ -12,7 +12,7 @@ from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
 
-from devtools.emulators import free_port
+from adminapp.testing.emulator_control import free_port
 
 
 @dataclass

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Page
 
-from devtools.sign_in import AUTHENTICATORS, Authenticator
+from adminapp.testing.sign_in import AUTHENTICATORS, Authenticator
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,7 +52,7 @@ def pass_second_factor(
 ) -> None:
     """After the password: enrol a TOTP app (a real code from pyotp) if the
     page asks for it, else answer the challenge with the app this helper
-    enrolled earlier (devtools.sign_in.AUTHENTICATORS, per site and admin).
+    enrolled earlier (adminapp.testing.sign_in.AUTHENTICATORS, per site and admin).
 
     ``shots`` takes a screenshot of each page on the way, and ``at_each_page``
     is called with each of them and its name (the accessibility scan)."""

@@ -1,6 +1,6 @@
 """Test settings, in one place: the app on the emulators (``base_config``,
-what the ``app`` fixture uses), and production or development settings for
-start-up tests that need no emulator."""
+what the ``app`` fixture uses, from adminapp.testing), and production or
+development settings for start-up tests that need no emulator."""
 
 from __future__ import annotations
 
@@ -11,37 +11,17 @@ import pytest
 
 from adminapp import ConfigError
 from adminapp.config import load_settings
+from adminapp.testing.settings import MFA_KEY, PROJECT_ID, SECRET_KEY, base_config
+
+__all__ = ["MFA_KEY", "PROJECT_ID", "SECRET_KEY", "base_config"]  # and what is defined here
 
 # A SECRET_KEY as `secrets.token_urlsafe` makes one: long and varied enough.
 STRONG = secrets.token_urlsafe(32)
 
-# The emulators' project (a demo- id: nothing can reach a real project).
-PROJECT_ID = "demo-adminapp"
-# Fresh for every run: a key written in the repository would be a published one.
-SECRET_KEY = secrets.token_urlsafe(48)
-# The AES-GCM key for TOTP secrets at rest (32 bytes, base64url), fresh too.
-MFA_KEY = secrets.token_urlsafe(32)
 # The audit chain's key: required in production (elsewhere derived from SECRET_KEY).
 AUDIT_KEY = secrets.token_urlsafe(32)
 # Where the emulators and app processes started by tests write their logs.
 LOG_DIR = Path(__file__).resolve().parent.parent.parent / ".test-logs"
-
-
-def base_config(**overrides: str) -> dict[str, str]:
-    """Settings for an app on the emulators; tests override what they probe."""
-    return {
-        "ADMINAPP_ENV": "development",
-        "FIREBASE_PROJECT_ID": PROJECT_ID,
-        "SECRET_KEY": SECRET_KEY,
-        "SECRET_KEY_FALLBACKS": "",
-        "MFA_ENCRYPTION_KEY": MFA_KEY,
-        "FIREBASE_CREDENTIALS": "",
-        "PUBLIC_URL": "",
-        "SESSION_COOKIE_SECURE": "true",
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "LOG_LEVEL": "INFO",
-        **overrides,
-    }
 
 
 def production(**overrides) -> dict[str, str]:

@@ -20,6 +20,8 @@ from tests.support.message_marks import MessageScanner
 
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ("adminapp", "examples")
+# The packages in those folders (examples/notes is adminapp_notes).
+PACKAGES = ("adminapp", "adminapp_notes")
 
 # Strings that reach a place a person reads but are not for people, with why.
 # Keyed by (file, the literal). The command line stays English by design
@@ -53,10 +55,10 @@ def _subclasses(cls: type) -> set[type]:
 def test_the_scan_knows_every_refusal_class_the_code_defines():
     """The scan reads the refusal family from the source; importing every
     module and walking Refused's subclasses must find no class it missed."""
-    for package in (adminapp, importlib.import_module("examples")):
+    for package in (adminapp, importlib.import_module("adminapp_notes")):
         for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
             importlib.import_module(module.name)
-    imported = {cls.__name__ for cls in _subclasses(Refused) if cls.__module__.startswith(SCANNED)}
+    imported = {cls.__name__ for cls in _subclasses(Refused) if cls.__module__.startswith(PACKAGES)}
     scanner = _scan()
     assert imported <= set(scanner.refusals), imported - set(scanner.refusals)
     # Which argument is the message, read from each class's own __init__:

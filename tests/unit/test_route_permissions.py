@@ -17,7 +17,7 @@ from tests.support.settings import development
 
 @pytest.fixture(scope="module")
 def app():
-    return create_app(development(ADMINAPP_BLUEPRINTS="examples.notes:bp"))
+    return create_app(development(ADMINAPP_BLUEPRINTS="adminapp_notes:bp"))
 
 
 def guarded_routes(app):

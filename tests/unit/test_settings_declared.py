@@ -290,9 +290,32 @@ other.get("NOT_A_READ")
 SET_BY_OTHER_PROGRAMS = frozenset({"FLASK_RUN_FROM_CLI"})  # Flask, for every flask command
 
 
+# adminapp.testing (the fixtures of adminapp's tests and a product's) runs in
+# a test process, never in a serving app: what it reads from the environment
+# is the test run's (where the emulators are, where their npm packages are),
+# not the app's settings. Only these, so that no app setting hides there.
+TEST_ENVIRONMENT = frozenset(
+    {
+        "GRPC_VERBOSITY",
+        "ADMINAPP_NODE_MODULES",
+        "FIREBASE_AUTH_EMULATOR_HOST",
+        "FIRESTORE_EMULATOR_HOST",
+    }
+)
+TESTING = ROOT / "adminapp" / "testing"
+
+
+def test_the_test_fixtures_read_only_the_test_environment():
+    reads = set()
+    for path in sorted(TESTING.rglob("*.py")):
+        reads |= setting_reads(ast.parse(path.read_text(), str(path)))
+    assert reads <= TEST_ENVIRONMENT, reads - TEST_ENVIRONMENT
+    assert "ADMINAPP_NODE_MODULES" in reads  # the scan sees the package
+
+
 def test_every_setting_read_in_adminapp_is_declared():
     reads = {}
-    for path in sorted((ROOT / "adminapp").rglob("*.py")):
+    for path in sorted(p for p in (ROOT / "adminapp").rglob("*.py") if TESTING not in p.parents):
         for name in setting_reads(ast.parse(path.read_text(), str(path))):
             reads.setdefault(name, path.relative_to(ROOT))
     undeclared = {

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from werkzeug.serving import make_server
 
-from devtools.emulators import free_port
+from adminapp.testing.emulator_control import free_port
 
 
 @contextmanager

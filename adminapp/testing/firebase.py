@@ -17,10 +17,10 @@ import requests
 from firebase_admin import auth, credentials, tenant_mgt
 from google.cloud import firestore
 
-from devtools.emulators import password_sign_in
+from adminapp.testing.emulator_control import password_sign_in
 
 HTTP_TIMEOUT = 5
-DEFAULT_PASSWORD = "correct horse battery staple"
+DEFAULT_PASSWORD = "correct horse battery staple"  # noqa: S105  (emulator users only)
 OWNER = "owner@example.com"
 # The Auth emulator takes this as an administrator's credential.
 _EMULATOR_OWNER = {"Authorization": "Bearer owner"}

@@ -12,12 +12,12 @@
 //
 // The server alone does not enforce Firestore's preconditions, atomic
 // commits or transactions, which the app's single-use rules rest on;
-// scripts/firestore-semantics.mjs adds them (read its header for why).
+// adminapp/testing/emulator/firestore-semantics.mjs adds them (read its header for why).
 // --upstream-semantics serves the server as it comes, without them: only
 // tests/integration/test_firestore_semantics.py uses it, to show what they
 // prevent.
 //
-// Usage: node scripts/firestore-emulator.mjs [--host 127.0.0.1] [--port 8080]
+// Usage: node adminapp/testing/emulator/firestore-emulator.mjs [--host 127.0.0.1] [--port 8080]
 //                                            [--upstream-semantics]
 import http from "node:http";
 import { createRequire } from "node:module";

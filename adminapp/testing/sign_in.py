@@ -1,7 +1,7 @@
 """Signing in to the app as its login page's script does, for the tests and the bench.
 
 The exchange, written once: an ID token (from the Auth emulator, see
-:func:`devtools.emulators.password_sign_in`) goes to ``POST /admin/session``
+:func:`adminapp.testing.emulator_control.password_sign_in`) goes to ``POST /admin/session``
 with the CSRF token the login page hands to its script, the CSRF cookie the
 page set, and the page's Origin; the answer sets our session cookie.
 

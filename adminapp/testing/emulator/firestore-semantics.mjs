@@ -327,7 +327,7 @@ export function enforceFirestoreSemantics(firestore) {
   const { version: found } = require("@firestore-emulator/server/package.json");
   if (found !== SERVER_VERSION) {
     throw new Error(
-      `@firestore-emulator/server is ${found}, but scripts/firestore-semantics.mjs was written ` +
+      `@firestore-emulator/server is ${found}, but adminapp/testing/emulator/firestore-semantics.mjs was written ` +
         `for ${SERVER_VERSION}: read the new server's commit and transaction code, adapt this ` +
         "layer, run tests/integration/test_firestore_semantics.py, then update SERVER_VERSION.",
     );

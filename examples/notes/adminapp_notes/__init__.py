@@ -1,12 +1,15 @@
-"""A complete product page behind the gate: team notes.
+"""A complete product page behind the gate, in its own package: team notes.
 
-Mount it with ``ADMINAPP_BLUEPRINTS=examples.notes:bp``. It declares two
+Installed (``pip install ./examples/notes``), adminapp finds it through the
+``adminapp.products`` entry point of its pyproject.toml; from a checkout,
+``ADMINAPP_BLUEPRINTS=adminapp_notes:bp`` names it. It declares two
 permissions: ``notes.read`` (viewers and up) for the notes at /admin/notes/,
 and ``notes.write`` (admins and owners) for the form that writes a Firestore
 document and its audit entry in one batch. Everything else (sign-in, roles,
 CSRF, headers, the layout, the "Notes" link for those who may open it) comes
-from adminapp. Its text is marked for translation like adminapp's own
-(babel.cfg extracts it into adminapp's catalogs). See docs/extending.md.
+from adminapp, through its public API (``adminapp.product``) only. Its
+templates and its Korean and English catalogs ship inside this package. See
+docs/extending.md.
 """
 
 from __future__ import annotations
@@ -21,14 +24,18 @@ from google.cloud import firestore
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from adminapp.domain.permissions import Permission
-from adminapp.firebase.audit import AuditTrail
-from adminapp.firebase.backend import FirebaseBackend
-from adminapp.i18n_marks import N_
-from adminapp.web.context import request_client, services
-from adminapp.web.guard import current_admin, permission_required
-from adminapp.web.products import AdminBlueprint
-from adminapp.web.step_up import step_up_exempt
+from adminapp.product import (
+    N_,
+    AdminBlueprint,
+    AuditTrail,
+    FirebaseBackend,
+    Permission,
+    Services,
+    current_admin,
+    permission_required,
+    request_client,
+    step_up_exempt,
+)
 
 NOTES = "example_notes"
 MAX_NOTE_LENGTH = 500
@@ -36,16 +43,6 @@ MAX_NOTE_LENGTH = 500
 # role it reaches, and templates ask can("notes.write").
 NOTES_READ = Permission("notes.read", N_("Read the team notes"), "viewer")
 NOTES_WRITE = Permission("notes.write", N_("Add team notes"), "admin")
-
-bp = AdminBlueprint(
-    "notes",
-    __name__,
-    prefix="notes",  # routes under /admin/notes
-    nav=(_l("Notes"), "index"),  # shown to admins who may open notes.index
-    events=("note_added",),  # the audit event this page records
-    permissions=(NOTES_READ, NOTES_WRITE),  # what its routes declare
-    template_folder="templates",
-)
 
 
 class NoteForm(FlaskForm):  # a FlaskForm: the CSRF token comes with it
@@ -82,9 +79,27 @@ class Notes:
         return document.id
 
 
-def notes() -> Notes:
-    adminapp = services()
+def build_notes(adminapp: Services) -> Notes:
+    """The product's services, from adminapp's: called once per app."""
     return Notes(adminapp.backend, adminapp.audit)
+
+
+bp = AdminBlueprint(
+    "notes",
+    __name__,
+    prefix="notes",  # routes under /admin/notes
+    nav=(_l("Notes"), "index"),  # shown to admins who may open notes.index
+    events=("note_added",),  # the audit event this page records
+    permissions=(NOTES_READ, NOTES_WRITE),  # what its routes declare
+    template_folder="templates",  # notes/index.html, inside this package
+    translations="translations",  # its own catalogs, ko and en
+    services=build_notes,  # called once, at start-up; bp.service() in a view
+)
+
+
+def notes() -> Notes:
+    """The app's Notes, built once when it was created."""
+    return bp.service()
 
 
 def _page(form: NoteForm, status: int = 200):

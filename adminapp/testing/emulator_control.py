@@ -1,21 +1,25 @@
 """Start, clear and stop the local Firebase emulators.
 
-Used by ``make run``, the test suite and ``make bench``:
+Used by ``make run``, the test suite, a product's tests (``adminapp.testing``)
+and ``make bench``:
 
 * Auth: firebase-tools' emulator (``firebase emulators:start --only auth``).
-* Firestore: ``scripts/firestore-emulator.mjs`` (the official emulator needs
+* Firestore: ``adminapp/testing/emulator/firestore-emulator.mjs`` (the official emulator needs
   Java 21, which this project does not require), which enforces Firestore's
   preconditions, atomic commits and transactions
-  (``scripts/firestore-semantics.mjs``).
+  (``adminapp/testing/emulator/firestore-semantics.mjs``).
 
 When ``FIREBASE_AUTH_EMULATOR_HOST`` / ``FIRESTORE_EMULATOR_HOST`` already
-point at running emulators, those are used and left running.
+point at running emulators, those are used and left running. Both run on
+Node from the npm packages of ``adminapp.node_modules()`` (the
+checkout's, or ``ADMINAPP_NODE_MODULES`` for an installed adminapp).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -26,10 +30,11 @@ from urllib.parse import quote
 
 import requests
 
-from devtools import supervisor
+from adminapp import layout
+from adminapp.testing import supervisor
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PROJECT = "demo-adminapp"
+SCRIPTS = Path(__file__).resolve().parent / "emulator"
 # Seconds an emulator may take to answer before the start counts as failed.
 # firebase-tools loads a large bundle: seconds on a quiet machine, over 90 s
 # on two cores shared with other jobs (seen). Polled, so a quick start costs
@@ -154,7 +159,7 @@ def start(
 def _start_firestore(
     port: int, log_dir: Path | None, *, upstream_semantics: bool = False
 ) -> subprocess.Popen:
-    command = ["node", str(ROOT / "scripts" / "firestore-emulator.mjs"), "--port", str(port)]
+    command = ["node", str(_emulator_script()), "--port", str(port)]
     log_name = "firestore-emulator.log"
     if upstream_semantics:
         command.append("--upstream-semantics")
@@ -181,7 +186,7 @@ def _start_auth(project_id: str, port: int, log_dir: Path | None) -> subprocess.
             }
         )
     )
-    firebase = ROOT / "node_modules" / ".bin" / "firebase"
+    firebase = node_modules() / ".bin" / "firebase"
     process = _spawn(
         [
             str(firebase),
@@ -208,7 +213,7 @@ def _spawn(
     log_dir: Path | None,
     log_name: str,
     *,
-    cwd: Path = ROOT,
+    cwd: Path | None = None,
     extra_env: dict[str, str] | None = None,
 ) -> subprocess.Popen:
     output = subprocess.DEVNULL
@@ -226,6 +231,41 @@ def _spawn(
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
     )
+
+
+def node_modules() -> Path:
+    """The npm packages the emulators run from (firebase-tools and
+    @firestore-emulator/server, as adminapp's package.json pins them):
+    ``ADMINAPP_NODE_MODULES`` when set, else the checkout's, else the
+    current directory's (a product's repository with its own package.json)."""
+    named = os.environ.get("ADMINAPP_NODE_MODULES")
+    if named:
+        return Path(named).resolve()
+    checkout = layout.CHECKOUT / "node_modules"
+    return checkout if checkout.is_dir() else Path.cwd() / "node_modules"
+
+
+def _emulator_script() -> Path:
+    """emulator/firestore-emulator.mjs, where Node resolves its imports from
+    the emulators' node_modules. Node looks for packages beside and above
+    the script, not on a search path, so an installed copy (in
+    site-packages) is run from a private directory that holds the scripts
+    and a link to those node_modules."""
+    scripts = SCRIPTS
+    modules = node_modules().resolve()
+    if not (modules / "@firestore-emulator" / "server").is_dir():
+        raise RuntimeError(
+            f"The Firestore emulator's npm packages are not in {modules}: run npm ci "
+            f"where adminapp's package.json is, or name that node_modules in "
+            f"ADMINAPP_NODE_MODULES."
+        )
+    if any((folder / "node_modules").resolve() == modules for folder in scripts.parents):
+        return scripts / "firestore-emulator.mjs"
+    private = Path(tempfile.mkdtemp(prefix="adminapp-firestore-emulator-"))
+    for script in scripts.glob("*.mjs"):
+        shutil.copy2(script, private / script.name)
+    (private / "node_modules").symlink_to(modules, target_is_directory=True)
+    return private / "firestore-emulator.mjs"
 
 
 def _wait_until(url: str, process: subprocess.Popen, name: str) -> None:

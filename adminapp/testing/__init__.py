@@ -1,0 +1,162 @@
+"""Fixtures for testing a product (and adminapp itself) on the real emulators.
+
+A product's ``tests/conftest.py`` loads them::
+
+    pytest_plugins = ["adminapp.testing"]
+
+and its tests then have:
+
+* ``emulators`` (once per run): the Firebase Auth and Firestore emulators,
+  started on free ports (or those named by ``FIREBASE_AUTH_EMULATOR_HOST``
+  and ``FIRESTORE_EMULATOR_HOST``), stopped at the end. They run on Node
+  from ``ADMINAPP_NODE_MODULES`` (adminapp's package.json's packages);
+* ``clean``: both emulators emptied before the test; ``auth_emulator`` and
+  ``store`` (:class:`~adminapp.testing.firebase.Store`) on them;
+* ``config``: the app's settings (override the fixture to add some); the
+  app is made with ``create_app(config)``, so installed products (the
+  ``adminapp.products`` entry points) are mounted as in production;
+* ``app``, ``client``: that app, and an anonymous test client;
+* ``site``: the app served over HTTP on a loopback port (its base URL), for
+  a browser;
+* ``signed_in``: ``signed_in("notes.write", locale="ko")`` is a test client
+  signed in, second factor included, as an admin holding those
+  permissions (the least built-in role that holds them all).
+
+``post_form(client, path, data)`` submits a form with its CSRF token, and
+:func:`assert_catalogs_complete` is the translation check adminapp runs on
+its own catalogs.
+
+The fixtures' names are not those of this package's modules
+(``emulator_control``, ``flask_client``, …), which they would hide.
+
+Not a ``pytest11`` entry point on purpose: installing adminapp adds no
+fixtures to a project that did not ask for them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from flask import Flask
+
+from adminapp import create_app
+from adminapp.domain.roles import ROLES
+from adminapp.testing import emulator_control, flask_client
+from adminapp.testing.catalogs import assert_catalogs_complete
+from adminapp.testing.firebase import AuthEmulator, Store, firestore_client
+from adminapp.testing.flask_client import post_form
+from adminapp.testing.settings import PROJECT_ID, base_config
+from adminapp.web.extensions import limiter
+from adminapp.web.permissions import PERMISSIONS_KEY
+
+__all__ = [
+    "assert_catalogs_complete",
+    "base_config",
+    "least_role_holding",
+    "post_form",
+    "running_app",
+]
+
+# Quiet gRPC's connection chatter; must be set before grpc is first used.
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+
+
+@pytest.fixture(scope="session")
+def emulators(request) -> Iterator[emulator_control.Emulators]:
+    running = emulator_control.start(PROJECT_ID, log_dir=request.config.rootpath / ".test-logs")
+    saved = {name: os.environ.get(name) for name in running.env}
+    os.environ.update(running.env)
+    yield running
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    running.stop()
+
+
+@pytest.fixture
+def clean(emulators):
+    """Empty emulators for each test that uses them."""
+    emulators.clear()
+    return emulators
+
+
+@pytest.fixture
+def auth_emulator(clean) -> AuthEmulator:
+    return AuthEmulator(clean.auth_host, PROJECT_ID)
+
+
+@pytest.fixture
+def store(clean) -> Store:
+    return Store(firestore_client(PROJECT_ID))
+
+
+@pytest.fixture
+def config() -> dict[str, str]:
+    return base_config()
+
+
+@contextmanager
+def running_app(config: dict[str, str]) -> Iterator[Flask]:
+    """``create_app(config)`` for a test, with fresh rate limits, closed after."""
+    application = create_app(config)
+    application.config["TESTING"] = True
+    limiter.reset()
+    try:
+        yield application
+    finally:
+        application.extensions["adminapp"].close()
+
+
+@pytest.fixture
+def app(clean, config) -> Iterator[Flask]:
+    with running_app(config) as application:
+        yield application
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def site(app) -> Iterator[str]:
+    """The app served over real HTTP on a loopback port, named localhost
+    (the passkeys' RP ID in development); its base URL."""
+    from adminapp.testing.live import serve_on_localhost
+
+    with serve_on_localhost(app) as url:
+        yield url
+
+
+def least_role_holding(app: Flask, permissions: tuple[str, ...]) -> str:
+    """The least built-in role holding every one of ``permissions``."""
+    registry = app.extensions[PERMISSIONS_KEY]
+    for role in ROLES:
+        if set(permissions) <= registry.of_role(role):
+            return role
+    raise ValueError(f"No role holds all of {sorted(permissions)}: is each one declared?")
+
+
+@pytest.fixture
+def signed_in(app, auth_emulator, store):
+    """``signed_in(*permissions, email=..., **admin_fields)``: a test client
+    signed in as an admin who holds ``permissions`` (``locale="ko"`` and the
+    other fields go on their admin document)."""
+    count = 0
+
+    def make(*permissions: str, email: str | None = None, **fields):
+        nonlocal count
+        count += 1
+        email = email or f"admin{count}@example.com"
+        auth_emulator.create_user(email)
+        store.add_admin(email, least_role_holding(app, permissions), **fields)
+        signed = app.test_client()
+        flask_client.sign_in(signed, auth_emulator, email)
+        return signed
+
+    return make

@@ -1,1 +1,0 @@
-"""Examples of product code built on adminapp (not part of the package)."""
