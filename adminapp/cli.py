@@ -159,7 +159,9 @@ def remove_admin(email: str) -> None:
     """Remove EMAIL from the admins and end their sessions."""
     email = _email(email)
     with _outcomes():
-        services().management.remove(email, actor=_actor(), client=None)
+        services().management.remove(
+            email, actor=_actor(), client=None, holds=_operator().permissions
+        )
     click.echo(f"{email} is no longer an admin.")
 
 
@@ -180,7 +182,9 @@ def set_role(email: str, role: str) -> None:
 def _set_disabled(email: str, disabled: bool) -> None:
     email = _email(email)
     with _outcomes():
-        services().management.set_disabled(email, disabled, actor=_actor(), client=None)
+        services().management.set_disabled(
+            email, disabled, actor=_actor(), client=None, holds=_operator().permissions
+        )
     click.echo(f"{email} is {'disabled' if disabled else 'enabled'}.")
 
 
@@ -261,7 +265,9 @@ def unlock(email: str) -> None:
     and forget the count (audited)."""
     email = _email(email)
     with _outcomes():
-        was_locked = services().management.unlock(email, actor=_actor(), client=None)
+        was_locked = services().management.unlock(
+            email, actor=_actor(), client=None, holds=_operator().permissions
+        )
     click.echo(
         f"{email}'s codes are unlocked." if was_locked else f"{email}'s codes were not locked."
     )
@@ -301,9 +307,13 @@ def trust_firebase_factor(email: str, enrolment_id: str, off: bool) -> None:
     factors = services().firebase_factors
     with _outcomes():
         if off:
-            factors.distrust(email, enrolment_id, actor=_actor(), client=None)
+            factors.distrust(
+                email, enrolment_id, actor=_actor(), client=None, holds=_operator().permissions
+            )
         else:
-            factors.trust(email, enrolment_id, actor=_actor(), client=None)
+            factors.trust(
+                email, enrolment_id, actor=_actor(), client=None, holds=_operator().permissions
+            )
     click.echo(f"{enrolment_id} is {'no longer' if off else 'now'} trusted for {email}.")
 
 

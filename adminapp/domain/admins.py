@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..errors import Conflict, InvalidInput, NotFound
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..i18n_marks import N_
 from .permissions import Permission, role_holds
 from .roles import OWNER, ROLES, RoleBook
@@ -20,6 +20,25 @@ class AdminExists(Conflict):
 class AdminNotFound(NotFound):
     def __init__(self, email: str):
         super().__init__(N_("%(email)s is not an admin."), params={"email": email})
+
+
+class ActingAbove(Forbidden):
+    """The actor would change an admin whose role holds permissions the
+    actor does not: nobody changes the role of, disables, enables, removes,
+    unlocks or resets or approves the second factors of someone above them.
+    With custom roles "above" is a set, not a rank: a role that may change
+    roles must not reach an owner."""
+
+    code = "acting_above"
+
+    def __init__(self, email: str, missing: frozenset[str]):
+        super().__init__(
+            N_(
+                "%(email)s holds permissions you do not (%(permissions)s): only an admin "
+                "who holds all of them may change this account."
+            ),
+            params={"email": email, "permissions": ", ".join(sorted(missing))},
+        )
 
 
 class LastOwner(Conflict):

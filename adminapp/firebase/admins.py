@@ -191,13 +191,21 @@ class AdminDirectory:
         )
 
     def update(
-        self, email: str, *, role: str | None = None, disabled: bool | None = None
+        self,
+        email: str,
+        *,
+        role: str | None = None,
+        disabled: bool | None = None,
+        may_change: Callable[[Admin], None],
     ) -> AdminChange:
         """Change an admin's role and/or disabled flag.
 
         Raises :class:`AdminNotFound`, or :class:`LastOwner` when the change
         would leave no enabled owner (checked in the same transaction as the
         write, so two owners demoting each other at once cannot both win).
+        ``may_change`` sees the admin as read in that transaction and raises
+        to refuse (the service's rules: nobody changes someone above them,
+        and a promotion racing this change cannot slip past the check).
         """
 
         def change(transaction) -> AdminChange:
@@ -205,6 +213,7 @@ class AdminDirectory:
             # meanwhile (roles.py reads its holders in its own) aborts one of
             # the two, so nobody is left holding a role that is gone.
             book, before = self._read_with_roles(transaction, email)
+            may_change(before)
             if role is not None and not book.known(role):
                 raise UnknownRole(role, book)
             new_role = before.role if role is None else role
@@ -244,12 +253,14 @@ class AdminDirectory:
         except DocumentGone:
             raise AdminNotFound(email) from None
 
-    def remove(self, email: str) -> AdminChange:
+    def remove(self, email: str, *, may_change: Callable[[Admin], None]) -> AdminChange:
         """Delete the admin document; :class:`AdminNotFound` if there is none,
-        :class:`LastOwner` if it is the last enabled owner."""
+        :class:`LastOwner` if it is the last enabled owner; ``may_change`` as
+        for :meth:`update`."""
 
         def delete(transaction) -> AdminChange:
             before = self._read(transaction, email)
+            may_change(before)
             if before.active_owner:
                 self._refuse_last_owner(transaction, email)
             transaction.delete(self.ref(email))

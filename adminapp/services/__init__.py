@@ -142,6 +142,7 @@ def build_services(
         throttle=throttle,
         settings=settings,
         clock=clock,
+        roles=roles,
     )
     access = Access(
         backend=backend,

@@ -15,7 +15,14 @@ from ..addresses import OutsideAllowedDomains, in_domains
 from ..catalogs import supported_locale
 from ..client import Client
 from ..config import Settings
-from ..domain.admins import Admin, AdminChange, AdminExists, AdminNotFound, LastOwner
+from ..domain.admins import (
+    ActingAbove,
+    Admin,
+    AdminChange,
+    AdminExists,
+    AdminNotFound,
+    LastOwner,
+)
 from ..errors import BackendUnavailable, Conflict, InvalidInput
 from ..firebase.admins import AdminDirectory
 from ..firebase.audit import AuditTrail
@@ -299,9 +306,15 @@ class AdminManagement:
         return self.update(email, role=role, actor=actor, client=client, holds=holds)
 
     def set_disabled(
-        self, email: str, disabled: bool, *, actor: str, client: Client | None
+        self,
+        email: str,
+        disabled: bool,
+        *,
+        actor: str,
+        client: Client | None,
+        holds: frozenset[str],
     ) -> AdminChange:
-        return self.update(email, disabled=disabled, actor=actor, client=client, holds=frozenset())
+        return self.update(email, disabled=disabled, actor=actor, client=client, holds=holds)
 
     def update(
         self,
@@ -316,7 +329,9 @@ class AdminManagement:
         """Change an admin's role and/or disabled flag: one transaction and
         one audit entry, so a refused part saves nothing. Disabling also ends
         their open sessions. A new role must grant nothing the actor does
-        not hold (``holds``: their permissions)."""
+        not hold (``holds``: their permissions), and the admin's role as it
+        stands must grant nothing they do not hold either (nobody changes
+        someone above them)."""
         event = _event_for(role, disabled)
         if role is not None:
             self.roles.require_grantable(role, holds)
@@ -325,7 +340,9 @@ class AdminManagement:
             email,
             actor,
             client,
-            lambda: self.directory.update(email, role=role, disabled=disabled),
+            lambda: self.directory.update(
+                email, role=role, disabled=disabled, may_change=self._not_above(holds)
+            ),
         )
         self.access.forget_admin(email)
         details = []
@@ -346,24 +363,35 @@ class AdminManagement:
             self.access.end_sessions(email, "admin_disabled", actor=actor, client=client)
         return change
 
-    def remove(self, email: str, *, actor: str, client: Client | None) -> AdminChange:
+    def remove(
+        self, email: str, *, actor: str, client: Client | None, holds: frozenset[str]
+    ) -> AdminChange:
         change = self._guarded(
-            "admin_removed", email, actor, client, lambda: self.directory.remove(email)
+            "admin_removed",
+            email,
+            actor,
+            client,
+            lambda: self.directory.remove(email, may_change=self._not_above(holds)),
         )
         self.access.forget_admin(email)
         self.audit.record("admin_removed", actor=actor, target=email, client=client)
         self.access.end_sessions(email, "admin_removed", actor=actor, client=client)
         return change
 
-    def reset_factors(self, email: str, *, by: Admin, client: Client) -> int:
+    def reset_factors(self, email: str, *, by: Admin, client: Client, holds: frozenset[str]) -> int:
         """An owner removes every second factor of ``email`` and ends their
         sessions: they enrol again at their next sign-in. Their own factors
-        are changed on their security page, not here. Returns how many
-        factor documents went."""
+        are changed on their security page, not here. Nobody resets the
+        factors of someone above them (with the password alone, that admin's
+        account would be theirs to enrol). Returns how many factor
+        documents went."""
         if by.email == email:
             raise Conflict(
                 N_("Change your own second factors on your security page."), code="own_account"
             )
+        self._require_not_above(
+            "second_factors_reset", email, actor=by.email, client=client, holds=holds
+        )
         return self._reset_factors(email, actor=by.email, client=client)
 
     def reset_factors_by_operator(self, email: str, *, operator: str) -> int:
@@ -376,11 +404,15 @@ class AdminManagement:
         self.access.end_sessions(email, "second_factors_reset", actor=actor, client=client)
         return removed
 
-    def unlock(self, email: str, *, actor: str, client: Client | None) -> bool:
+    def unlock(
+        self, email: str, *, actor: str, client: Client | None, holds: frozenset[str]
+    ) -> bool:
         """Lift the per-admin lock on wrong codes (an owner, the CLI);
-        whether there was a lock."""
-        if self.directory.get(email) is None:
-            raise AdminNotFound(email)
+        whether there was a lock. Not for someone above the actor: lifting
+        the lock again and again would let their codes be guessed."""
+        self._require_not_above(
+            "second_factor_unlocked", email, actor=actor, client=client, holds=holds
+        )
         return self.lockout.unlock(email, actor=actor, client=client)
 
     def set_service_account(self, email: str, on: bool, *, actor: str) -> None:
@@ -392,17 +424,34 @@ class AdminManagement:
             "service_account_changed", actor=actor, target=email, reason="on" if on else "off"
         )
 
+    def _not_above(self, holds: frozenset[str]):
+        """The directory's check, in its transaction, of the admin it read."""
+        return lambda admin: self.roles.require_not_above(admin, holds)
+
+    def _require_not_above(
+        self, event: str, email: str, *, actor: str, client: Client | None, holds: frozenset[str]
+    ) -> None:
+        """For changes outside the directory's transactions (factors, locks):
+        read the admin, refuse (audited) when they are above the actor."""
+        admin = self.directory.get(email)
+        if admin is None:
+            raise AdminNotFound(email)
+        self._guarded(
+            event, email, actor, client, lambda: self.roles.require_not_above(admin, holds)
+        )
+
     def _guarded(self, event: str, email: str, actor: str, client: Client | None, apply):
-        """Apply a change; audit a refusal by the last-owner rule."""
+        """Apply a change; audit a refusal by the last-owner rule or the
+        rule that nobody changes someone above them."""
         try:
             return apply()
-        except LastOwner:
+        except (LastOwner, ActingAbove) as refusal:
             self.audit.record(
                 event,
                 actor=actor,
                 target=email,
                 outcome="refused",
-                reason="last_owner",
+                reason=refusal.code,
                 client=client,
             )
             raise

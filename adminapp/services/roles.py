@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from ..domain.admins import UnknownRole
+from ..domain.admins import ActingAbove, Admin, UnknownRole
 from ..domain.permissions import Permissions
 from ..domain.roles import MAX_DESCRIPTION, CustomRole, RoleBook, is_built_in, valid_custom_name
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -88,6 +88,20 @@ class RoleAdministration:
         if role is None:
             raise RoleNotFound(name)
         return role
+
+    def granted_to(self, admin: Admin) -> frozenset[str]:
+        """What ``admin``'s role grants, enabled or not (a disabled owner is
+        still an owner to whoever would enable them)."""
+        if admin.granted is not None:
+            return frozenset(name for name in admin.granted if name in self._permissions)
+        return self._permissions.of_role(admin.role)
+
+    def require_not_above(self, admin: Admin, holds: frozenset[str]) -> None:
+        """Refuse to act on ``admin`` for an actor holding ``holds`` unless
+        they hold everything ``admin``'s role grants: :class:`ActingAbove`."""
+        missing = self.granted_to(admin) - holds
+        if missing:
+            raise ActingAbove(admin.email, missing)
 
     def require_grantable(self, role: str, holds: frozenset[str]) -> None:
         """Refuse to give ``role`` to anyone on behalf of an actor holding

@@ -26,6 +26,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ...client import Client
 from ...config import Settings
@@ -40,6 +41,9 @@ from ...mail.security_notices import SecurityNotices
 from ..background import Background
 from ..throttle import Throttle
 from .refusals import UntrustedFirebaseFactor
+
+if TYPE_CHECKING:  # services/roles.py imports what imports this module
+    from ..roles import RoleAdministration
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +71,8 @@ class FirebaseFactors:
     throttle: Throttle
     settings: Settings
     clock: Callable[[], datetime]
+    # Who may approve an admin's enrolments: nobody below that admin.
+    roles: RoleAdministration
 
     def counted(self, identity: FirebaseIdentity, admin: Admin, client: Client) -> str | None:
         """The factor this sign-in proved, as a session records it
@@ -100,11 +106,23 @@ class FirebaseFactors:
             for f in factors
         ]
 
-    def trust(self, email: str, enrolment_id: str, *, actor: str, client: Client | None) -> None:
+    def trust(
+        self,
+        email: str,
+        enrolment_id: str,
+        *,
+        actor: str,
+        client: Client | None,
+        holds: frozenset[str],
+    ) -> None:
         """Approve an enrolment that is on the admin's Firebase account now.
-        Who may is the caller's concern (the admin, with a fresh proof; an
-        owner; the CLI); this checks the enrolment exists and records it."""
+        Who may is the caller's permission (the admin, with a fresh proof; an
+        owner; the CLI), and nobody approves one for an admin above them (a
+        factor planted on that account would become theirs to use); this
+        checks both and that the enrolment exists, and records it."""
         admin = self._admin(email)
+        if email != actor:  # one's own: the fresh proof the caller asked for decides
+            self.roles.require_not_above(admin, holds)
         if not _ENROLMENT_ID.fullmatch(enrolment_id) or enrolment_id not in {
             e.factor.enrolment_id for e in self.enrolments(admin)
         }:
@@ -117,9 +135,20 @@ class FirebaseFactors:
             "firebase_factor_trusted", actor=actor, target=email, reason=enrolment_id, client=client
         )
 
-    def distrust(self, email: str, enrolment_id: str, *, actor: str, client: Client | None):
-        """Stop counting an enrolment (it may be gone from Firebase already)."""
+    def distrust(
+        self,
+        email: str,
+        enrolment_id: str,
+        *,
+        actor: str,
+        client: Client | None,
+        holds: frozenset[str],
+    ):
+        """Stop counting an enrolment (it may be gone from Firebase already);
+        not for an admin above the actor, like :meth:`trust`."""
         admin = self._admin(email)
+        if email != actor:  # one's own: the fresh proof the caller asked for decides
+            self.roles.require_not_above(admin, holds)
         if enrolment_id not in admin.trusted_firebase_factors:
             raise NotFound(
                 N_("That second factor is not trusted for this admin."),

@@ -117,7 +117,8 @@ def _actor() -> dict:
 
 
 def _granting() -> dict:
-    """Who acts, and what they hold: a role they give must grant no more."""
+    """Who acts, and what they hold: a role they give must grant no more,
+    and the admin they change must hold no more."""
     return {**_actor(), "holds": held()}
 
 
@@ -186,7 +187,7 @@ def update_admin(email: str):
 @permission_required(ADMINS_REMOVE)
 def remove_admin(email: str):
     email = identity_key(email)
-    services().management.remove(email, **_actor())
+    services().management.remove(email, **_granting())
     return jsonify(removed=email)
 
 
@@ -195,7 +196,7 @@ def remove_admin(email: str):
 def reset_factors(email: str):
     email = identity_key(email)
     removed = services().management.reset_factors(
-        email, by=current_admin(), client=request_client()
+        email, by=current_admin(), client=request_client(), holds=held()
     )
     return jsonify(reset=email, factors_removed=removed)
 
@@ -204,7 +205,7 @@ def reset_factors(email: str):
 @permission_required(ADMINS_UNLOCK)
 def unlock_admin(email: str):
     email = identity_key(email)
-    was_locked = services().management.unlock(email, **_actor())
+    was_locked = services().management.unlock(email, **_granting())
     return jsonify(unlocked=email, was_locked=was_locked)
 
 
@@ -234,7 +235,7 @@ def list_firebase_factors(email: str):
 @permission_required(ADMINS_FACTORS_TRUST)
 def trust_firebase_factor(email: str, enrolment_id: str):
     email = identity_key(email)
-    services().firebase_factors.trust(email, enrolment_id, **_actor())
+    services().firebase_factors.trust(email, enrolment_id, **_granting())
     return jsonify(trusted=enrolment_id, email=email)
 
 
@@ -242,7 +243,7 @@ def trust_firebase_factor(email: str, enrolment_id: str):
 @permission_required(ADMINS_FACTORS_TRUST)
 def distrust_firebase_factor(email: str, enrolment_id: str):
     email = identity_key(email)
-    services().firebase_factors.distrust(email, enrolment_id, **_actor())
+    services().firebase_factors.distrust(email, enrolment_id, **_granting())
     return jsonify(distrusted=enrolment_id, email=email)
 
 

@@ -138,7 +138,7 @@ def set_admin_status(email: str, action: str):
     disabled = action == "disable"
     return _apply(
         lambda: services().management.set_disabled(
-            email, disabled, actor=current_admin().email, client=request_client()
+            email, disabled, actor=current_admin().email, client=request_client(), holds=held()
         ),
         _("%(email)s is disabled and signed out everywhere.", email=email)
         if disabled
@@ -162,7 +162,7 @@ def remove_admin(email: str):
     email = _target(email)
     return _apply(
         lambda: services().management.remove(
-            email, actor=current_admin().email, client=request_client()
+            email, actor=current_admin().email, client=request_client(), holds=held()
         ),
         _("%(email)s is no longer an admin.", email=email),
     )
@@ -173,7 +173,7 @@ def remove_admin(email: str):
 def reset_factors(email: str):
     email = _target(email)
     removed = services().management.reset_factors(
-        email, by=current_admin(), client=request_client()
+        email, by=current_admin(), client=request_client(), holds=held()
     )
     return _done(
         _(
@@ -189,7 +189,9 @@ def reset_factors(email: str):
 @permission_required(ADMINS_UNLOCK)
 def unlock_admin(email: str):
     email = _target(email)
-    services().management.unlock(email, actor=current_admin().email, client=request_client())
+    services().management.unlock(
+        email, actor=current_admin().email, client=request_client(), holds=held()
+    )
     return _done(_("%(email)s can use codes again.", email=email))
 
 

@@ -21,6 +21,7 @@ from ..guard import current_session, self_service
 from ..i18n import say
 from ..mfa.forms import TotpEnrolmentForm
 from ..mfa.pages import back_to_login, enrolment_page
+from ..permissions import held
 from ..step_up import step_up_exempt, step_up_required
 from . import bp
 
@@ -102,7 +103,7 @@ def trust_firebase_factor(enrolment_id: str):
     with a fresh proof: it then counts as the second factor here."""
     me = current_session().admin
     services().firebase_factors.trust(
-        me.email, enrolment_id, actor=me.email, client=request_client()
+        me.email, enrolment_id, actor=me.email, client=request_client(), holds=held()
     )
     return _done(_("This second factor of your Firebase account now counts here."))
 
@@ -113,7 +114,7 @@ def trust_firebase_factor(enrolment_id: str):
 def distrust_firebase_factor(enrolment_id: str):
     me = current_session().admin
     services().firebase_factors.distrust(
-        me.email, enrolment_id, actor=me.email, client=request_client()
+        me.email, enrolment_id, actor=me.email, client=request_client(), holds=held()
     )
     return _done(_("This second factor of your Firebase account no longer counts here."))
 
