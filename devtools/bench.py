@@ -38,6 +38,7 @@ from adminapp.config import load_settings
 from adminapp.firebase.admins import AdminDirectory
 from adminapp.firebase.backend import FirebaseBackend
 from adminapp.firebase.factors import TOTP
+from adminapp.firebase.roles import RoleStore
 from adminapp.firebase.sessions import SessionStore
 from adminapp.testing import emulator_control, supervisor
 from adminapp.testing.sign_in import (
@@ -288,8 +289,9 @@ class Data:
         finally:
             if saved is not None:
                 os.environ["FIRESTORE_EMULATOR_HOST"] = saved
-        self.directory = AdminDirectory(self.backend, _now)
-        self.sessions = SessionStore(self.backend, self.directory, settings, _now)
+        roles = RoleStore(self.backend, _now)
+        self.directory = AdminDirectory(self.backend, roles, _now)
+        self.sessions = SessionStore(self.backend, self.directory, roles, settings, _now)
 
     def close(self) -> None:
         self.backend.close()

@@ -7,11 +7,15 @@ docs/pipa.md names these tests.
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
+from google.api_core.exceptions import ServiceUnavailable
+from google.cloud.firestore import WriteBatch
 
 from adminapp.domain.permissions import Permission
+from adminapp.firebase.audit import AuditedBatch
 from adminapp.web.access_records import DataSubject, record_access
 from adminapp.web.guard import permission_required
 from adminapp.web.products import AdminBlueprint
@@ -129,6 +133,57 @@ def test_a_list_page_records_every_uid_it_showed(viewer, auth_emulator, store, p
     assert look["subject_count"] == 3
     if path == "/admin/users/":
         assert firestore_trips(response) == 2  # the guard's read and the record
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/users/{uid}",
+        "/admin/api/users/{uid}",
+        "/admin/users/?q=customer@example.com",
+        "/admin/api/users?q=customer@example.com",
+        "/admin/users/?q=nobody@example.com",
+        "/admin/api/users?q=nobody@example.com",
+        "/admin/users/",
+        "/admin/api/users",
+    ],
+)
+def test_a_look_that_cannot_be_recorded_shows_nothing(
+    viewer, customer, store, monkeypatch, caplog, path
+):
+    """Fail closed: when the record's write fails, the answer is a 503 that
+    names nobody: no user's data, no redirect to whom a search found, and not
+    even a 404 for a search that found nobody."""
+    caplog.set_level(logging.INFO, logger="adminapp.security")
+    real_commit = WriteBatch.commit
+
+    def commit(batch, *args, **kwargs):
+        # Only the audit trail's writes fail: the guard's own reads and
+        # writes go through, so the refusal is the record's.
+        if isinstance(batch, AuditedBatch):
+            raise ServiceUnavailable("Firestore did not answer")
+        return real_commit(batch, *args, **kwargs)
+
+    monkeypatch.setattr(WriteBatch, "commit", commit)
+
+    response = viewer.get(path.format(uid=customer.uid))
+
+    assert response.status_code == 503
+    assert "Location" not in response.headers
+    body = response.get_data(as_text=True)
+    assert CUSTOMER not in body and customer.uid not in body
+    assert looks(store) == []
+    # What was attempted, by whom, is in the log, marked as not saved.
+    [attempt] = [
+        record.audit
+        for record in caplog.records
+        if getattr(record, "audit", {}).get("event") == "personal_data_accessed"
+    ]
+    assert (attempt["actor"], attempt["outcome"], attempt["error"]) == (
+        VIEWER,
+        "error",
+        "not_saved",
+    )
 
 
 def test_a_product_page_records_with_one_call(viewer, store):
