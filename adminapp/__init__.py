@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask, redirect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import logs
+from . import log_redaction, logs
 from .config import ConfigError, Settings, load_settings
 from .services import build_services
 from .serving_process import claim_serving_process
@@ -20,7 +20,6 @@ from .web import (
     headers,
     i18n,
     labels,
-    log_redaction,
     permissions,
     request_log,
     server_timing,
@@ -113,7 +112,7 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(mfa_bp)
     app.register_blueprint(security_bp)
     # After the built-in routes, so a product cannot shadow one of them.
-    mount_products(app, settings, app.extensions[EXTENSION_KEY].audit)
+    mount_products(app, settings, app.extensions[EXTENSION_KEY].audit_events)
     _refuse_routes_it_cannot_enforce(app)
 
     @app.get("/")

@@ -27,12 +27,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..config import Settings
+from ..domain.audit import ACCESS_EVENT
 from ..domain.roles import OWNER, is_built_in, rank
 from ..errors import BackendUnavailable
 from ..firebase.admins import AdminDirectory
-from ..firebase.audit import ACCESS_EVENT, AuditTrail, log_event
+from ..firebase.audit import AuditTrail
 from ..firebase.audit_chain import Verification
 from ..i18n_marks import N_
+from ..logs import log_event
 from ..mail.owner_alerts import OwnerAlertEmails
 from ..mail.smtp import MailError
 from .background import Background

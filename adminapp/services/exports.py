@@ -14,7 +14,7 @@ The rules, written once for the pages, the API and the CLI:
   outcome (``ok``, or ``failed`` when the stream stopped early: the
   download was cut, or a read or record failed);
 * the data is read a chunk at a time (:data:`~adminapp.firebase.audit.
-  EXPORT_CHUNK` entries, or a page of :data:`~adminapp.firebase.users.
+  EXPORT_CHUNK` entries, or a page of :data:`~adminapp.domain.end_users.
   MAX_PAGE_SIZE` users) and each chunk is encoded and handed on before the
   next is read: memory stays bounded whatever the size of the data;
 * each chunk of the users list is an access record with the task
@@ -35,9 +35,11 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from ..domain.audit import EXPORT_EVENT, DataSubject, audit_target
+from ..domain.end_users import MAX_PAGE_SIZE, EndUser
 from ..errors import BackendUnavailable, InvalidInput
-from ..firebase.audit import EXPORT_CHUNK, EXPORT_EVENT, AuditTrail, DataSubject, audit_target
-from ..firebase.users import MAX_PAGE_SIZE, EndUser, FirebaseUsers
+from ..firebase.audit import EXPORT_CHUNK, AuditTrail
+from ..firebase.users import FirebaseUsers
 from ..i18n_marks import N_
 from .users import Actor
 

@@ -37,8 +37,8 @@ from dataclasses import dataclass
 from flask import Blueprint, Flask, g
 
 from ..config import ConfigError, Settings
+from ..domain.audit import AuditEvents
 from ..domain.permissions import Permission
-from ..firebase.audit import AuditTrail
 from .api import protect_api
 from .guard import needed_permission
 from .permissions import PERMISSIONS_KEY, may
@@ -90,7 +90,7 @@ class AdminBlueprint(Blueprint):
             protect_api(self)
 
 
-def mount_products(app: Flask, settings: Settings, audit: AuditTrail) -> None:
+def mount_products(app: Flask, settings: Settings, audit_events: AuditEvents) -> None:
     """Import and register the configured blueprints (see the module docstring)."""
     paths = ([USERS_CONSOLE] if settings.users_console else []) + list(settings.product_blueprints)
     entries: list[NavEntry] = []
@@ -102,7 +102,7 @@ def mount_products(app: Flask, settings: Settings, audit: AuditTrail) -> None:
                 if not _EVENT.match(event):
                     raise ConfigError(f"{SETTING}: {path} declares a bad audit event {event!r}.")
             app.register_blueprint(blueprint)
-            audit.declare(events)
+            audit_events.declare(events)
             try:
                 app.extensions[PERMISSIONS_KEY].declare(getattr(blueprint, "admin_permissions", ()))
             except (TypeError, ValueError) as error:

@@ -14,8 +14,8 @@ import pytest
 from babel.messages.pofile import read_po
 
 from adminapp import catalogs
+from adminapp.domain.audit import EVENTS
 from adminapp.errors import BackendUnavailable, InvalidInput
-from adminapp.firebase.audit import EVENTS
 from adminapp.i18n_marks import N_
 from adminapp.timezones import format_when, valid_zone
 from adminapp.web.labels import EVENT_LABELS
