@@ -246,26 +246,20 @@ def user_row(user: EndUser) -> dict:
     }
 
 
+@dataclass(frozen=True, kw_only=True)
 class Exports:
-    def __init__(
-        self,
-        *,
-        audit: AuditTrail,
-        users: FirebaseUsers,
-        clock: Callable[[], datetime],
-        chunk: int = EXPORT_CHUNK,
-    ):
-        self._audit = audit
-        self._users = users
-        self._clock = clock
-        self.chunk = chunk
+    audit: AuditTrail
+    users: FirebaseUsers
+    clock: Callable[[], datetime]
+    # Entries (or users) read per query: what an export holds in memory.
+    chunk: int = EXPORT_CHUNK
 
     def audit_trail(
         self, filters: AuditFilters, format: str, reason: str, actor: Actor, *, bom: bool = False
     ) -> Export:
         """Record the export, then return its stream: the entries the
         filters select, newest first."""
-        chunks = self._audit.export_chunks(
+        chunks = self.audit.export_chunks(
             event=filters.event,
             actor=filters.actor,
             target=filters.target,
@@ -287,7 +281,7 @@ class Exports:
     def _user_pages(self) -> Iterator[list[EndUser]]:
         token = None
         while True:
-            page = self._users.list_users(token, min(self.chunk, MAX_PAGE_SIZE))
+            page = self.users.list_users(token, min(self.chunk, MAX_PAGE_SIZE))
             if page.users:
                 yield page.users
             if not page.next_token:
@@ -313,7 +307,7 @@ class Exports:
             "filters": filters,
             "export_id": secrets.token_hex(8),
         }
-        self._audit.record(
+        self.audit.record(
             EXPORT_EVENT,
             actor=actor.name,
             outcome="started",
@@ -327,7 +321,7 @@ class Exports:
             export_id=export["export_id"],
             dataset=dataset,
             format=format,
-            filename=f"{dataset}-{self._clock():%Y%m%dT%H%M%SZ}.{format}",
+            filename=f"{dataset}-{self.clock():%Y%m%dT%H%M%SZ}.{format}",
             media_type=MEDIA_TYPES[format],
             chunks=stream,
         )
@@ -347,7 +341,7 @@ class Exports:
             for chunk in chunks:
                 if downloads_by is not None:
                     # Recorded before the chunk leaves; a failure stops the export.
-                    self._audit.record_access(
+                    self.audit.record_access(
                         "download",
                         actor=actor.name,
                         subjects=[DataSubject(uid=user.uid, email=user.email) for user in chunk],
@@ -364,7 +358,7 @@ class Exports:
             # A failed commit is in the security log (AuditedBatch), and the
             # started entry already names the export.
             with suppress(BackendUnavailable):
-                self._audit.record(
+                self.audit.record(
                     EXPORT_EVENT,
                     actor=actor.name,
                     outcome="ok" if finished else "failed",
