@@ -15,6 +15,7 @@ the same trail: every look at personal data is an entry of the event
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -171,7 +172,14 @@ class RetentionReport:
     retention: dict[str, timedelta]
 
 
+def new_entry_id(now: datetime) -> str:
+    """A new entry's id: its UTC time, then randomness. Sortable and unique,
+    so the id orders entries newest-first and serves as the paging cursor."""
+    return f"{now:%Y%m%dT%H%M%S%f}Z-{secrets.token_hex(4)}"
+
+
 def valid_cursor(value: str) -> bool:
+    """Whether ``value`` has the form of an entry id (a page link's cursor)."""
     return bool(_ENTRY_ID.match(value))
 
 

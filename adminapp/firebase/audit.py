@@ -20,7 +20,6 @@ records share this one collection, so there is one place to filter, retain
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import fields
 from datetime import datetime, timedelta
@@ -42,6 +41,7 @@ from ..domain.audit import (
     AuditPage,
     DataSubject,
     RetentionReport,
+    new_entry_id,
     retention_class,
     retention_for,
 )
@@ -182,9 +182,8 @@ class AuditTrail:
         if task is not None and task not in TASKS:
             raise ValueError(f"unknown access task {task!r}")
         now = self._clock()
-        # Sortable and unique: the id orders entries newest-first and serves
-        # as the paging cursor (Firestore cursors are avoided on purpose).
-        entry_id = f"{now:%Y%m%dT%H%M%S%f}Z-{secrets.token_hex(4)}"
+        # The paging cursor too (Firestore cursors are avoided on purpose).
+        entry_id = new_entry_id(now)
         entry = {
             "seq": entry_id,
             "time": now,
