@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from flask import Flask, redirect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import layout, logs
+from . import layout, log_redaction, logs
 from .config import ConfigError, Settings, load_settings
 from .services import build_services
 from .serving_process import claim_serving_process
@@ -19,7 +19,6 @@ from .web import (
     headers,
     i18n,
     labels,
-    log_redaction,
     permissions,
     request_log,
     server_timing,

@@ -1,4 +1,5 @@
-"""How log lines are written: plain text, or one JSON object per line.
+"""How log lines are written (plain text, or one JSON object per line), and
+the security log's one kind of line, :func:`log_event`.
 
 ``LOG_FORMAT=json`` (the default in production on Cloud Run) writes every
 record as one line of JSON, the structured-logging form that Cloud Logging
@@ -15,7 +16,7 @@ Flask helper puts the whole request URL, query string included, into every
 line's ``httpRequest``, where the password reset page's code would be.
 
 Whatever the format, every line passes the reset-code redaction
-(``web/log_redaction.py``) once more as it is written.
+(``log_redaction.py``) once more as it is written.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import json
 import logging
 from datetime import UTC, datetime
 
-from .web.log_redaction import redact
+from .log_redaction import redact
 
 TRACE = "logging.googleapis.com/trace"
 SPAN_ID = "logging.googleapis.com/spanId"
@@ -42,6 +43,23 @@ AUDIT_FIELD = "audit"
 HTTP_REQUEST_FIELD = "http_request"
 TRACE_FIELD = "cloud_trace"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+# The security log: one line per security event, whether or not the audit
+# trail (adminapp/firebase/audit.py) keeps an entry of it too.
+security_log = logging.getLogger("adminapp.security")
+
+
+def log_event(event: str, **fields) -> None:
+    """One JSON line per security event; ``None`` fields are left out. With
+    LOG_FORMAT=json the fields are the line's own (``audit``), not a string
+    inside its message (:class:`CloudLoggingFormatter`).
+
+    Callers pass only facts that are safe to keep: never a token, cookie,
+    password, reset code or session id."""
+    line = {"event": event, **{k: v for k, v in fields.items() if v is not None}}
+    security_log.info(
+        json.dumps(line, default=str, sort_keys=True),
+        extra={AUDIT_FIELD: json.loads(json.dumps(line, default=str))},
+    )
 
 
 class CloudLoggingFormatter(logging.Formatter):

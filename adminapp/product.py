@@ -27,8 +27,9 @@ example product (examples/notes) to that.
 
 from __future__ import annotations
 
+from .domain.audit import TASKS, DataSubject
 from .domain.permissions import Permission
-from .firebase.audit import TASKS, AuditTrail, DataSubject
+from .firebase.audit import AuditTrail
 from .firebase.backend import FirebaseBackend
 from .i18n_marks import N_
 from .services import Services

@@ -135,7 +135,7 @@ class Settings(Record):
     # investigation; then Firestore's TTL policy deletes it (expire_at).
     session_retention: timedelta
     # How long an audit entry (an access record among them) is kept; changes
-    # to access rights at least 3 years (firebase/audit.py retention_for).
+    # to access rights at least 3 years (domain/audit.py retention_for).
     access_record_retention: timedelta
     # Owners are alerted past this many data subjects per admin per hour
     # (services/alerts.py); 0: never.

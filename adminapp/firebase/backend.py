@@ -5,21 +5,20 @@ workers after loading the app, and a gRPC channel must not cross a fork. Each
 process builds its clients on first use.
 
 Every call to Firebase goes through :meth:`FirebaseBackend.firestore_call` or
-:meth:`FirebaseBackend.auth_call`, which count round trips (for ``make bench``
-and the ``Server-Timing`` header) and turn "the dependency did not answer"
-into :class:`BackendUnavailable`, so the app fails closed with a 503.
+:meth:`FirebaseBackend.auth_call`, which count round trips (into
+``adminapp/round_trips.py``, for ``make bench`` and the ``Server-Timing``
+header) and turn "the dependency did not answer" into
+:class:`BackendUnavailable`, so the app fails closed with a 503.
 """
 
 from __future__ import annotations
 
-import contextvars
 import itertools
 import logging
 import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import firebase_admin
 import google.auth.credentials
@@ -31,35 +30,13 @@ from google.cloud.firestore import WriteBatch
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry as HttpRetry
 
+from .. import round_trips
 from ..config import Settings
 from ..errors import BackendUnavailable
 
 log = logging.getLogger(__name__)
 
 _app_names = itertools.count(1)
-
-
-@dataclass
-class RoundTrips:
-    """Calls made to Firebase while serving one request."""
-
-    firestore: int = 0
-    auth: int = 0
-
-
-_round_trips: contextvars.ContextVar[RoundTrips] = contextvars.ContextVar("round_trips")
-
-
-def start_counting() -> RoundTrips:
-    """Begin a fresh count for the current request (or command)."""
-    counter = RoundTrips()
-    _round_trips.set(counter)
-    return counter
-
-
-def _count() -> RoundTrips:
-    counter = _round_trips.get(None)
-    return counter if counter is not None else start_counting()
 
 
 class _EmulatorCredential(credentials.Base):
@@ -206,7 +183,7 @@ class FirebaseBackend:
     @contextmanager
     def firestore_call(self, what: str) -> Iterator[None]:
         """Wrap one Firestore round trip."""
-        _count().firestore += 1
+        round_trips.current().firestore += 1
         try:
             yield
         except _FIRESTORE_DOWN as error:
@@ -225,7 +202,7 @@ class FirebaseBackend:
     @contextmanager
     def auth_call(self, what: str) -> Iterator[None]:
         """Wrap one Firebase Auth round trip."""
-        _count().auth += 1
+        round_trips.current().auth += 1
         try:
             yield
         except _AUTH_DOWN as error:

@@ -28,7 +28,7 @@ from ..config import Settings
 from ..domain.role_rules import RESERVED_CLAIMS
 from ..errors import BackendUnavailable, Conflict, Refused
 from ..i18n_marks import N_
-from .audit import log_event
+from ..logs import log_event
 from .backend import FirebaseBackend
 from .users import SecondFactor, second_factors_of
 

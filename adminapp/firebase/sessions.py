@@ -25,6 +25,8 @@ from datetime import date, datetime
 from google.api_core.exceptions import FailedPrecondition
 from google.cloud.firestore import DocumentSnapshot, FieldFilter, Increment, WriteBatch
 
+from ..cache.session_cache import SessionCache
+from ..cache.session_invalidation import SessionInvalidation, channel_name
 from ..client import Client
 from ..config import Settings
 from ..domain.sessions import CookieClaims, SessionRecord
@@ -32,8 +34,6 @@ from .admins import Admin, AdminDirectory, admin_from_snapshot
 from .backend import FirebaseBackend
 from .expiry import count_expiry
 from .roles import RoleStore, book_from_snapshot
-from .session_cache import SessionCache
-from .session_invalidation import SessionInvalidation, channel_name
 
 SESSIONS = "admin_sessions"
 # The field Firestore's TTL policy deletes a record after.

@@ -11,67 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from firebase_admin import auth, exceptions
 
-from ..errors import InvalidInput, NotFound
+from ..domain.end_users import (
+    MAX_PAGE_SIZE,
+    MAX_PAGE_TOKEN_LENGTH,
+    EndUser,
+    SecondFactor,
+    UserNotFound,
+    UsersPage,
+)
+from ..errors import InvalidInput
 from ..i18n_marks import N_
 from .backend import FirebaseBackend
-
-# list_users answers at most this many per page (the Admin SDK's own cap).
-MAX_PAGE_SIZE = 1000
-MAX_PAGE_TOKEN_LENGTH = 2048
-
-
-class UserNotFound(NotFound):
-    code = "user_not_found"
-
-    def __init__(self, key: str):
-        super().__init__(N_("There is no Firebase user %(key)s."), params={"key": key})
-
-
-@dataclass(frozen=True)
-class SecondFactor:
-    """One enrolment of Firebase's own multi-factor authentication."""
-
-    factor_id: str  # "phone" or "totp"
-    display_name: str | None
-    phone: str | None  # masked by Firebase for phone factors
-    enrolled_at: str | None
-    # Firebase's id of this enrolment: an ID token of a sign-in that used
-    # it names it in firebase.second_factor_identifier.
-    enrolment_id: str = ""
-
-
-@dataclass(frozen=True)
-class EndUser:
-    """What the console shows about one Firebase Auth account."""
-
-    uid: str
-    email: str | None
-    email_verified: bool
-    display_name: str | None
-    phone: str | None
-    providers: tuple[str, ...]
-    created_at: datetime | None
-    last_sign_in_at: datetime | None
-    tokens_valid_after: datetime | None
-    disabled: bool
-    custom_claims: dict
-    second_factors: tuple[SecondFactor, ...]
-
-    @property
-    def label(self) -> str:
-        """How the audit trail names the user: the email, or the uid without one."""
-        return self.email or self.uid
-
-
-@dataclass(frozen=True)
-class UsersPage:
-    users: list[EndUser]
-    next_token: str | None  # pass as ``token`` for the following page
 
 
 def _time(milliseconds) -> datetime | None:

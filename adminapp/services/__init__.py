@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..config import Settings
+from ..domain.audit import AuditEvents
 from ..domain.permissions import Permissions
 from ..firebase.admins import AdminDirectory
 from ..firebase.audit import AuditTrail
@@ -63,6 +64,9 @@ class Services:
     directory: AdminDirectory
     sessions: SessionStore
     audit: AuditTrail
+    # The events the trail records: the built-in ones, then each product's
+    # as it is mounted (adminapp/web/products.py).
+    audit_events: AuditEvents
     # The monthly review of access records (PIPA art. 8(2)).
     access_review: AccessReview
     access: Access
@@ -104,11 +108,13 @@ def build_services(
     role_store = RoleStore(backend, clock)
     directory = AdminDirectory(backend, role_store, clock)
     sessions = SessionStore(backend, directory, role_store, settings, clock)
+    audit_events = AuditEvents()
     audit = AuditTrail(
         backend,
         clock,
         retention=settings.access_record_retention,
         chain_key=settings.audit_chain_key,
+        events=audit_events,
     )
     permissions = Permissions()
     roles = RoleAdministration(
@@ -217,6 +223,7 @@ def build_services(
         directory=directory,
         sessions=sessions,
         audit=audit,
+        audit_events=audit_events,
         access_review=AccessReview(
             months=TrailMonths(backend),
             directory=directory,

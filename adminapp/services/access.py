@@ -18,11 +18,12 @@ from ..domain.role_rules import RoleRule, first_match
 from ..domain.sessions import CookieClaims, SessionRecord, valid_session_key
 from ..errors import Forbidden, NotFound, NotSignedIn
 from ..firebase.admins import AdminDirectory
-from ..firebase.audit import AuditTrail, log_event
+from ..firebase.audit import AuditTrail
 from ..firebase.backend import FirebaseBackend
 from ..firebase.identity import FirebaseIdentity, Identity, SignInRefused
 from ..firebase.sessions import SessionStore
 from ..i18n_marks import N_
+from ..logs import log_event
 from .mfa.firebase_factors import FirebaseFactors
 from .mfa.stages import Proof, Stage, second_factor_due, stage_of
 

@@ -34,10 +34,11 @@ from zoneinfo import ZoneInfo
 
 from ..client import Client
 from ..config import Settings
+from ..domain.audit import ACCESS_RIGHT_EVENTS
 from ..domain.working_hours import WorkingHours
 from ..errors import InvalidInput
 from ..firebase.admins import AdminDirectory
-from ..firebase.audit import ACCESS_RIGHT_EVENTS, AuditTrail
+from ..firebase.audit import AuditTrail
 from ..firebase.audit_months import TrailMonths, id_just_after
 from ..i18n_marks import N_
 from ..timezones import valid_zone

@@ -27,12 +27,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..config import Settings
+from ..domain.audit import ACCESS_EVENT
 from ..domain.roles import OWNER, is_built_in, rank
 from ..errors import BackendUnavailable
 from ..firebase.admins import AdminDirectory
-from ..firebase.audit import ACCESS_EVENT, AuditTrail, log_event
+from ..firebase.audit import AuditTrail
 from ..firebase.audit_chain import Verification
 from ..i18n_marks import N_
+from ..logs import log_event
 from ..mail.owner_alerts import OwnerAlertEmails
 from ..mail.smtp import MailError
 from .background import Background
@@ -125,26 +127,26 @@ BULK_ACCESS = Alert(
 )
 
 
+@dataclass(frozen=True, kw_only=True)
 class OwnerAlerts:
-    def __init__(
-        self,
-        *,
-        directory: AdminDirectory,
-        audit: AuditTrail,
-        emails: OwnerAlertEmails,
-        background: Background,
-        throttle: Throttle,
-        settings: Settings,
-        clock: Callable[[], datetime],
-    ):
-        self._directory = directory
-        self._audit = audit
-        self._emails = emails
-        self._background = background
-        self._throttle = throttle
-        self._threshold = settings.access_alert_subjects_per_hour
-        self._clock = clock
-        audit.on_commit(self.entry_committed)
+    directory: AdminDirectory
+    audit: AuditTrail
+    emails: OwnerAlertEmails
+    background: Background
+    throttle: Throttle
+    settings: Settings
+    clock: Callable[[], datetime]
+
+    def __post_init__(self) -> None:
+        # Told of every entry from the start: an alert cannot be missed
+        # for a service built and not yet asked anything.
+        self.audit.on_commit(self.entry_committed)
+
+    @property
+    def threshold(self) -> int:
+        """ACCESS_ALERT_SUBJECTS_PER_HOUR: data subjects an admin may look
+        at within an hour before the owners hear of it (0: never)."""
+        return self.settings.access_alert_subjects_per_hour
 
     def entry_committed(self, entry: dict) -> None:
         """An entry was saved: hand what it raises to the background pool.
@@ -164,12 +166,12 @@ class OwnerAlerts:
                 "role": entry.get("role") or "-",
                 "previous_role": entry.get("previous_role") or "-",
             }
-            self._background.submit(
+            self.background.submit(
                 lambda: self._raise(alert, entry.get("target") or "", entry["time"], params, facts),
                 f"owner alert {alert.name}",
             )
-        elif entry["event"] == ACCESS_EVENT and self._threshold and entry.get("actor"):
-            self._background.submit(
+        elif entry["event"] == ACCESS_EVENT and self.threshold and entry.get("actor"):
+            self.background.submit(
                 lambda: self._count_subjects(
                     entry["actor"], entry.get("subject_count") or 0, entry["time"], entry.get("ip")
                 ),
@@ -179,14 +181,14 @@ class OwnerAlerts:
     def verify_trail(self, *, by: str) -> Verification:
         """Check the trail's chains (``flask audit verify``, the owners'
         page) and alert the owners when a link is broken or missing."""
-        result = self._audit.verify()
+        result = self.audit.verify()
         if not result.ok:
             first = result.findings[0]
-            self._background.submit(
+            self.background.submit(
                 lambda: self._raise(
                     CHAIN_BROKEN,
                     f"{first.chain}#{first.n}:{first.kind}",
-                    self._clock(),
+                    self.clock(),
                     {"kind": first.kind, "chain": first.chain, "n": first.n},
                     {"actor": by, "detail": first.detail, "entry": first.entry_id},
                 ),
@@ -197,15 +199,15 @@ class OwnerAlerts:
     def _count_subjects(self, actor: str, subjects: int, when: datetime, ip: str | None) -> None:
         """Count ``subjects`` more for ``actor`` in the trailing hour; past
         the threshold, alert (the alert's own bound keeps it to one an hour)."""
-        if subjects <= 0 or self._throttle.allow(
-            f"{self._threshold} per hour", "access-subjects", actor, cost=subjects
+        if subjects <= 0 or self.throttle.allow(
+            f"{self.threshold} per hour", "access-subjects", actor, cost=subjects
         ):
             return
         self._raise(
             BULK_ACCESS,
             actor,
             when,
-            {"actor": actor, "threshold": self._threshold},
+            {"actor": actor, "threshold": self.threshold},
             {"actor": actor, "ip": ip},
         )
 
@@ -214,22 +216,22 @@ class OwnerAlerts:
     ) -> None:
         """Email every enabled owner, within the alert's bound; on the
         background pool. Failures are logged, never raised."""
-        if not self._throttle.allow(alert.limit, f"owner-alert-{alert.name}", key):
+        if not self.throttle.allow(alert.limit, f"owner-alert-{alert.name}", key):
             # Within the bound the owners were told already; a line per
             # further record of a bulk reader would only be noise.
             log.debug("owner alert %s over its bound (%s): not sent", alert.name, alert.limit)
             return
-        if not self._emails.enabled:
+        if not self.emails.enabled:
             log_event(ALERT_LOG_EVENT, alert=alert.name, outcome="skipped", reason="no_smtp")
             return
         try:
-            owners = [admin for admin in self._directory.list() if admin.active_owner]
+            owners = [admin for admin in self.directory.list() if admin.active_owner]
         except BackendUnavailable:
             log_event(ALERT_LOG_EVENT, alert=alert.name, outcome="error", error="owners_unread")
             return
         for owner in owners:
             try:
-                self._emails.send(
+                self.emails.send(
                     owner.email,
                     subject=alert.subject,
                     summary=alert.summary,

@@ -14,7 +14,7 @@ The rules, written once for the pages, the API and the CLI:
   outcome (``ok``, or ``failed`` when the stream stopped early: the
   download was cut, or a read or record failed);
 * the data is read a chunk at a time (:data:`~adminapp.firebase.audit.
-  EXPORT_CHUNK` entries, or a page of :data:`~adminapp.firebase.users.
+  EXPORT_CHUNK` entries, or a page of :data:`~adminapp.domain.end_users.
   MAX_PAGE_SIZE` users) and each chunk is encoded and handed on before the
   next is read: memory stays bounded whatever the size of the data;
 * each chunk of the users list is an access record with the task
@@ -35,9 +35,11 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from ..domain.audit import EXPORT_EVENT, DataSubject, audit_target
+from ..domain.end_users import MAX_PAGE_SIZE, EndUser
 from ..errors import BackendUnavailable, InvalidInput
-from ..firebase.audit import EXPORT_CHUNK, EXPORT_EVENT, AuditTrail, DataSubject, audit_target
-from ..firebase.users import MAX_PAGE_SIZE, EndUser, FirebaseUsers
+from ..firebase.audit import EXPORT_CHUNK, AuditTrail
+from ..firebase.users import FirebaseUsers
 from ..i18n_marks import N_
 from .users import Actor
 
@@ -244,26 +246,20 @@ def user_row(user: EndUser) -> dict:
     }
 
 
+@dataclass(frozen=True, kw_only=True)
 class Exports:
-    def __init__(
-        self,
-        *,
-        audit: AuditTrail,
-        users: FirebaseUsers,
-        clock: Callable[[], datetime],
-        chunk: int = EXPORT_CHUNK,
-    ):
-        self._audit = audit
-        self._users = users
-        self._clock = clock
-        self.chunk = chunk
+    audit: AuditTrail
+    users: FirebaseUsers
+    clock: Callable[[], datetime]
+    # Entries (or users) read per query: what an export holds in memory.
+    chunk: int = EXPORT_CHUNK
 
     def audit_trail(
         self, filters: AuditFilters, format: str, reason: str, actor: Actor, *, bom: bool = False
     ) -> Export:
         """Record the export, then return its stream: the entries the
         filters select, newest first."""
-        chunks = self._audit.export_chunks(
+        chunks = self.audit.export_chunks(
             event=filters.event,
             actor=filters.actor,
             target=filters.target,
@@ -285,7 +281,7 @@ class Exports:
     def _user_pages(self) -> Iterator[list[EndUser]]:
         token = None
         while True:
-            page = self._users.list_users(token, min(self.chunk, MAX_PAGE_SIZE))
+            page = self.users.list_users(token, min(self.chunk, MAX_PAGE_SIZE))
             if page.users:
                 yield page.users
             if not page.next_token:
@@ -311,7 +307,7 @@ class Exports:
             "filters": filters,
             "export_id": secrets.token_hex(8),
         }
-        self._audit.record(
+        self.audit.record(
             EXPORT_EVENT,
             actor=actor.name,
             outcome="started",
@@ -325,7 +321,7 @@ class Exports:
             export_id=export["export_id"],
             dataset=dataset,
             format=format,
-            filename=f"{dataset}-{self._clock():%Y%m%dT%H%M%SZ}.{format}",
+            filename=f"{dataset}-{self.clock():%Y%m%dT%H%M%SZ}.{format}",
             media_type=MEDIA_TYPES[format],
             chunks=stream,
         )
@@ -345,7 +341,7 @@ class Exports:
             for chunk in chunks:
                 if downloads_by is not None:
                     # Recorded before the chunk leaves; a failure stops the export.
-                    self._audit.record_access(
+                    self.audit.record_access(
                         "download",
                         actor=actor.name,
                         subjects=[DataSubject(uid=user.uid, email=user.email) for user in chunk],
@@ -362,7 +358,7 @@ class Exports:
             # A failed commit is in the security log (AuditedBatch), and the
             # started entry already names the export.
             with suppress(BackendUnavailable):
-                self._audit.record(
+                self.audit.record(
                     EXPORT_EVENT,
                     actor=actor.name,
                     outcome="ok" if finished else "failed",

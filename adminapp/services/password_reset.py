@@ -21,7 +21,7 @@ from ..addresses import InvalidEmail, identity_key
 from ..client import Client
 from ..errors import BackendUnavailable, InvalidInput
 from ..firebase.admins import AdminDirectory
-from ..firebase.audit import AuditTrail, log_event
+from ..firebase.audit import AuditTrail
 from ..firebase.identity import Identity
 from ..firebase.identity_toolkit import (
     ExpiredCode,
@@ -31,6 +31,7 @@ from ..firebase.identity_toolkit import (
     WeakPassword,
 )
 from ..i18n_marks import N_
+from ..logs import log_event
 from ..mail.notices import ChangeNotices
 from ..mail.password_links import LinkDelivery, LinkDeliveryError
 from ..mail.smtp import MailError

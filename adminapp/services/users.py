@@ -39,6 +39,8 @@ from dataclasses import dataclass
 from ..addresses import InvalidEmail, identity_key
 from ..client import Client
 from ..domain.admins import Admin
+from ..domain.audit import DataSubject
+from ..domain.end_users import EndUser, UserNotFound, UsersPage
 from ..domain.permissions import (
     USERS_ADMIN_ACCOUNTS,
     USERS_CLAIMS,
@@ -52,8 +54,8 @@ from ..domain.permissions import (
 )
 from ..errors import Conflict, Forbidden, InvalidInput, Refused
 from ..firebase.admins import AdminDirectory
-from ..firebase.audit import AuditTrail, DataSubject
-from ..firebase.users import EndUser, FirebaseUsers, UserNotFound, UsersPage
+from ..firebase.audit import AuditTrail
+from ..firebase.users import FirebaseUsers
 from ..i18n_marks import N_
 from ..json_depth import MAX_DEPTH, text_too_deep, value_too_deep
 from ..mail.password_links import LinkDeliveryError

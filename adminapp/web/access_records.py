@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..firebase.audit import TASKS, DataSubject
+from ..domain.audit import TASKS, DataSubject
 from .context import request_client, services
 from .guard import current_admin
 

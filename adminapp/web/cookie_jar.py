@@ -47,7 +47,7 @@ from flask.json.tag import TaggedJSONSerializer
 from itsdangerous import BadData, URLSafeSerializer, URLSafeTimedSerializer
 
 from ..config import Settings
-from ..firebase.audit import log_event
+from ..logs import log_event
 from .redirects import safe_next
 
 log = logging.getLogger(__name__)

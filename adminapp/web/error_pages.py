@@ -15,8 +15,8 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 
 from ..errors import Refused
-from ..firebase.audit import log_event
 from ..i18n_marks import N_
+from ..logs import log_event
 from .context import request_client
 from .extensions import limiter
 from .i18n import say, spell_duration, title_of, when

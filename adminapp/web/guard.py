@@ -37,8 +37,8 @@ from flask_babel import gettext as _
 from ..domain.admins import Admin
 from ..domain.permissions import PAGES_UNDECLARED, MissingPermission, Permission
 from ..errors import Forbidden
-from ..firebase.audit import log_event
 from ..i18n_marks import N_
+from ..logs import log_event
 from ..services.access import AccessRefused, Resumed
 from ..services.mfa.stages import stage_of
 from .bearer import bearer_token, has_bearer

@@ -87,7 +87,7 @@ EVENT_LABELS = {
     "access_review_completed": _l("Monthly access review completed"),
 }
 
-# The tasks of access records (firebase/audit.py TASKS), as the PIPC's
+# The tasks of access records (domain/audit.py TASKS), as the PIPC's
 # standard names them: 조회, 검색, 출력, 수정, 삭제, 다운로드.
 TASK_LABELS = {
     "view": _l("View"),

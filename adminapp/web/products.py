@@ -49,8 +49,8 @@ from flask import Blueprint, Flask, current_app, g
 
 from ..catalogs import compiled_directory
 from ..config import ConfigError, Settings
+from ..domain.audit import AuditEvents
 from ..domain.permissions import Permission
-from ..firebase.audit import AuditTrail
 from .api import protect_api
 from .guard import needed_permission
 from .permissions import PERMISSIONS_KEY, may
@@ -130,7 +130,7 @@ def mount_products(app: Flask, settings: Settings, services: Any) -> None:
         if id(blueprint) in mounted:  # named by its entry point and the setting
             continue
         mounted.add(id(blueprint))
-        _register(app, blueprint, path, services.audit)
+        _register(app, blueprint, path, services.audit_events)
         nav = getattr(blueprint, "admin_nav", None)
         if nav is not None:
             if nav.endpoint not in app.view_functions:
@@ -168,7 +168,7 @@ def visible_entries(app: Flask) -> list[NavEntry]:
     return entries
 
 
-def _register(app: Flask, blueprint: Blueprint, path: str, audit: AuditTrail) -> None:
+def _register(app: Flask, blueprint: Blueprint, path: str, audit_events: AuditEvents) -> None:
     """Mount ``blueprint`` with its audit events and permissions declared."""
     _check_prefix(app, blueprint, path)
     events = tuple(getattr(blueprint, "admin_events", ()))
@@ -176,7 +176,7 @@ def _register(app: Flask, blueprint: Blueprint, path: str, audit: AuditTrail) ->
         if not _EVENT.match(event):
             raise ConfigError(f"{SETTING}: {path} declares a bad audit event {event!r}.")
     app.register_blueprint(blueprint)
-    audit.declare(events)
+    audit_events.declare(events)
     try:
         app.extensions[PERMISSIONS_KEY].declare(getattr(blueprint, "admin_permissions", ()))
     except (TypeError, ValueError) as error:

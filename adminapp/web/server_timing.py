@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Flask, Response, g
 
 from ..config import Settings
-from ..firebase.backend import start_counting
+from ..round_trips import start_counting
 
 
 def init_app(app: Flask, settings: Settings) -> None:

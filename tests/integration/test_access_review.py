@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from adminapp.domain.audit import DataSubject
 from adminapp.domain.roles import OWNER
-from adminapp.firebase.audit import AUDIT, DataSubject
+from adminapp.firebase.audit import AUDIT
 from adminapp.firebase.audit_months import id_at
 from adminapp.services.exports import audit_filters
 from adminapp.services.users import Actor

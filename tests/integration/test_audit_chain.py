@@ -16,8 +16,9 @@ import pytest
 from google.api_core.exceptions import ServiceUnavailable
 from google.cloud.firestore import WriteBatch
 
+from adminapp.domain.audit import DataSubject
 from adminapp.errors import BackendUnavailable
-from adminapp.firebase.audit import AUDIT, EXPIRE_AT, DataSubject
+from adminapp.firebase.audit import AUDIT, EXPIRE_AT
 from adminapp.firebase.audit_chain import GENESIS
 from adminapp.testing.firebase import OWNER
 from adminapp.web.context import services

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from adminapp.firebase.audit import ACCESS_RIGHT_EVENTS, AUDIT, EVENTS, EXPIRE_AT
+from adminapp.domain.audit import ACCESS_RIGHT_EVENTS, EVENTS
+from adminapp.firebase.audit import AUDIT, EXPIRE_AT
 from adminapp.testing.firebase import OWNER
 from tests.support.settings import base_config
 from tests.support.ttl import ttl_policies

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import tracemalloc
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -117,7 +118,7 @@ def test_the_audit_export_streams_100k_entries_in_bounded_memory(
 def test_the_audit_export_reads_the_trail_in_chunks_with_its_filters(owner_client, services, store):
     seed_trail(services, 7, target="alice@example.com")
     services.audit.record("sign_out", actor="other@example.com")
-    services.exports.chunk = 3  # 7 entries: three queries
+    services.exports = replace(services.exports, chunk=3)  # 7 entries: three queries
 
     response = export_audit(
         owner_client, reason="Alice asked for her records", format="jsonl", event="sign_in"
@@ -235,7 +236,7 @@ def test_a_download_cut_short_is_recorded_as_failed_with_the_rows_sent(
     owner_client, services, store
 ):
     seed_trail(services, 5)
-    services.exports.chunk = 2
+    services.exports = replace(services.exports, chunk=2)
 
     response = export_audit(owner_client, reason="cut", format="jsonl")
     stream = iter(response.response)
@@ -312,7 +313,8 @@ def test_the_users_export_records_a_download_of_everyone_in_it(
     owner_client, auth_emulator, services, store
 ):
     made = {auth_emulator.create_user(f"user{n}@example.com").uid for n in range(4)}
-    services.exports.chunk = 2  # pages of 2 users: one access record each
+    # Pages of 2 users: one access record each.
+    services.exports = replace(services.exports, chunk=2)
 
     response = owner_client.post(
         "/admin/api/users/export",

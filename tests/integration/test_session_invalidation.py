@@ -20,7 +20,7 @@ import redis as redis_client
 import requests
 from firebase_admin import auth
 
-from adminapp.firebase.session_invalidation import channel_name
+from adminapp.cache.session_invalidation import channel_name
 from adminapp.testing.firebase import DEFAULT_PASSWORD, OWNER
 from tests.support.instances import ROOT, Instance, eventually, instance, redis_server
 from tests.support.settings import LOG_DIR, PROJECT_ID, base_config

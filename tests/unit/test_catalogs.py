@@ -13,8 +13,8 @@ import pytest
 from babel.messages.pofile import read_po
 
 from adminapp import catalogs
+from adminapp.domain.audit import EVENTS
 from adminapp.errors import BackendUnavailable, InvalidInput
-from adminapp.firebase.audit import EVENTS
 from adminapp.i18n_marks import N_
 from adminapp.testing.catalogs import catalog_problems, extracted_ids
 from adminapp.timezones import format_when, valid_zone

@@ -16,7 +16,7 @@ import click
 import pytest
 
 from adminapp import create_app
-from adminapp.firebase.audit import EVENTS
+from adminapp.domain.audit import EVENTS
 from tests.support.settings import development
 
 ROOT = Path(__file__).resolve().parents[2]

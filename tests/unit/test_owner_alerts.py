@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from adminapp.firebase.audit import EVENTS
+from adminapp.domain.audit import EVENTS
 from adminapp.services.alerts import ALERTS, ROLE_RAISED
 
 

@@ -14,9 +14,9 @@ from werkzeug.datastructures import MultiDict
 from adminapp import ConfigError
 from adminapp.config import load_settings
 from adminapp.firebase import identity_toolkit as toolkit
+from adminapp.log_redaction import REDACTED, RedactResetCodes, redact
 from adminapp.mail.password_links import LinkDeliveryError, code_from_link, confirm_link
 from adminapp.web.auth.forms import EmailForm, NewPasswordForm
-from adminapp.web.log_redaction import REDACTED, RedactResetCodes, redact
 from tests.support.settings import STRONG, production
 
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 
 from adminapp import create_app
+from adminapp.cache.session_cache import SessionCache
 from adminapp.config import Settings, load_settings
 from adminapp.domain.sessions import CookieClaims
-from adminapp.firebase.session_cache import SessionCache
 from adminapp.web.cookie import SessionCookie
 from tests.support.cookies import jar_for
 from tests.support.settings import development, production, refusal

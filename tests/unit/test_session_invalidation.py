@@ -14,8 +14,8 @@ from datetime import timedelta
 import pytest
 import redis
 
-from adminapp.firebase.session_cache import SessionCache
-from adminapp.firebase.session_invalidation import (
+from adminapp.cache.session_cache import SessionCache
+from adminapp.cache.session_invalidation import (
     LIVENESS_TIMEOUT,
     SessionInvalidation,
     channel_name,

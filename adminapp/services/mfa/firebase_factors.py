@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING
 from ...client import Client
 from ...config import Settings
 from ...domain.admins import Admin, AdminNotFound
+from ...domain.end_users import SecondFactor
 from ...errors import NotFound
 from ...firebase.admins import AdminDirectory
 from ...firebase.audit import AuditTrail
 from ...firebase.identity import FirebaseIdentity, Identity
-from ...firebase.users import SecondFactor
 from ...i18n_marks import N_
 from ...mail.security_notices import SecurityNotices
 from ..background import Background

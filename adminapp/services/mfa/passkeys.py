@@ -60,9 +60,9 @@ from ...client import Client
 from ...domain.admins import Admin
 from ...domain.sessions import SessionRecord
 from ...errors import InvalidInput
-from ...firebase.audit import log_event
 from ...firebase.factors import PASSKEY, RECOVERY_CODES, Factor
 from ...i18n_marks import N_
+from ...logs import log_event
 from .recovery_codes import RecoveryCodes
 from .refusals import AlreadyEnrolled, PasskeyExists, PasskeyRefused, WrongCode
 from .stages import require_may_add_factor

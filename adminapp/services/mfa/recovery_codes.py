@@ -18,9 +18,9 @@ from datetime import datetime
 from ...client import Client
 from ...domain.admins import Admin
 from ...domain.sessions import SessionRecord
-from ...firebase.audit import log_event
 from ...firebase.factors import RECOVERY_CODES, Factor
 from ...i18n_marks import N_
+from ...logs import log_event
 from .refusals import CodeAlreadyUsed, WrongCode
 from .stages import require_may_add_factor
 from .steps import Passed, ProofSteps

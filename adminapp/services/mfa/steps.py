@@ -28,11 +28,12 @@ from ...config import Settings
 from ...domain.admins import Admin
 from ...domain.sessions import CookieClaims, SessionRecord
 from ...firebase.admins import AdminDirectory
-from ...firebase.audit import AuditTrail, log_event
+from ...firebase.audit import AuditTrail
 from ...firebase.backend import FirebaseBackend
 from ...firebase.factors import FactorStore
 from ...firebase.sessions import SessionStore
 from ...i18n_marks import N_
+from ...logs import log_event
 from .lockout import AdminLockout
 from .refusals import SecondFactorSessionOver, TooManyAttempts, WrongCode
 

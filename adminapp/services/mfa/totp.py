@@ -25,9 +25,9 @@ from ...client import Client
 from ...domain.admins import Admin
 from ...domain.sessions import SessionRecord
 from ...errors import InvalidInput
-from ...firebase.audit import log_event
 from ...firebase.factors import TOTP, Factor
 from ...i18n_marks import N_
+from ...logs import log_event
 from ...sealing import SealBroken, SecretBox
 from .recovery_codes import RecoveryCodes
 from .refusals import AlreadyEnrolled, ChangedMeanwhile, CodeAlreadyUsed, WrongCode

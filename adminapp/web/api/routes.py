@@ -10,6 +10,7 @@ from flask import jsonify, request
 
 from ...addresses import identity_key
 from ...domain.admins import Admin, AdminNotFound, role_names
+from ...domain.audit import AuditEntry, audit_target, valid_cursor
 from ...domain.permissions import (
     ADMINS_DISABLE,
     ADMINS_FACTORS_RESET,
@@ -26,7 +27,6 @@ from ...domain.permissions import (
 from ...domain.roles import is_built_in, valid_custom_name
 from ...domain.sessions import SessionRecord
 from ...errors import InvalidInput
-from ...firebase.audit import AuditEntry, audit_target, valid_cursor
 from ...i18n_marks import N_
 from ...services.exports import audit_filters
 from ..actor import acting_admin

@@ -3,7 +3,7 @@
 Both are public (outside the guard). The request page answers the same for
 every address (see services/password_reset.py); the confirmation page has the code in
 its URL, so it sends no Referer and is never cached, and the code is
-redacted from the logs (log_redaction.py).
+redacted from the logs (adminapp/log_redaction.py).
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import render_template, request
 
+from ...domain.audit import audit_target, valid_cursor
 from ...domain.permissions import AUDIT_EXPORT, AUDIT_READ, AUDIT_VERIFY
 from ...errors import InvalidInput
-from ...firebase.audit import audit_target, valid_cursor
 from ...i18n_marks import N_
 from ...services.exports import audit_filters
 from ..actor import acting_admin

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
+from ...domain.end_users import MAX_PAGE_SIZE, EndUser
 from ...domain.permissions import (
     USERS_CLAIMS,
     USERS_DELETE,
@@ -18,7 +19,6 @@ from ...domain.permissions import (
     USERS_VERIFY,
 )
 from ...errors import InvalidInput
-from ...firebase.users import MAX_PAGE_SIZE, EndUser
 from ...i18n_marks import N_
 from ...services.users import ClaimsTooDeep, UserDetail
 from ..api.routes import iso

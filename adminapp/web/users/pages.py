@@ -7,6 +7,7 @@ import json
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ...domain.end_users import MAX_PAGE_TOKEN_LENGTH, UserNotFound
 from ...domain.permissions import (
     USERS_CLAIMS,
     USERS_DELETE,
@@ -18,7 +19,6 @@ from ...domain.permissions import (
     USERS_VERIFY,
 )
 from ...errors import InvalidInput
-from ...firebase.users import MAX_PAGE_TOKEN_LENGTH, UserNotFound
 from ...i18n_marks import N_
 from ...services.users import InvalidClaims
 from ..auth.reset import claim_reset_slot
