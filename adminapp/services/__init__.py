@@ -117,6 +117,7 @@ def build_services(
         sessions=sessions,
         audit=audit,
         permissions=permissions,
+        role_rules=settings.role_rules,
     )
     background = Background("adminapp-mail")
     templates = EmailTemplates()
