@@ -420,10 +420,12 @@ SECTIONS = (
             "roles from the identity provider: a JSON list of rules, **first match wins**, "
             'each `{"claim": NAME, "contains": VALUE, "role": ROLE}` (a custom claim of the '
             'staff account; or `"equals"`) or `{"attribute": NAME, …}` (a SAML attribute, '
-            "`firebase.sign_in_attributes`). A matching staff member's first sign-in makes "
-            "their admin document; when no rule matches any more, one made by a rule is "
-            "removed. Admins added by hand are never touched. Unknown roles or keys, "
-            "reserved claims and repeated conditions stop start-up (docs/role-rules.md)",
+            "`firebase.sign_in_attributes`); ROLE is built in or a custom role's name. A "
+            "matching staff member's first sign-in makes their admin document; when no rule "
+            "matches any more, one made by a rule is removed. Admins added by hand are never "
+            "touched. Unknown keys, role names that cannot be a role, reserved claims and "
+            "repeated conditions stop start-up; a custom role that does not exist refuses the "
+            "sign-in (docs/role-rules.md)",
             default_doc="empty (no rules)",
         ),
         Setting(

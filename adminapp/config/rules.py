@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..domain.roles import needs_second_factor
 from .readers import DEVELOPMENT, OFF, PRODUCTION, REDIS_SCHEMES
 from .source import ConfigError, required_message
 
@@ -186,14 +187,24 @@ def trusted_providers_are_allowed(values: Values) -> Completed:
 
 
 def rule_roles_need_a_second_factor(values: Values) -> Completed:
-    """Every role that `ROLE_RULES` gives must be in `MFA_REQUIRED_ROLES`: an
-    admin whom nobody invited is let in only behind the second factor."""
+    """Every role that `ROLE_RULES` gives must need a second factor: a built-in
+    role must be in `MFA_REQUIRED_ROLES`, and a custom role (which needs one
+    whenever any role does) is refused with `MFA_REQUIRED_ROLES=none`. An admin
+    whom nobody invited is let in only behind the second factor."""
+    required = values["MFA_REQUIRED_ROLES"]
     for rule in values["ROLE_RULES"]:
-        if rule.role not in values["MFA_REQUIRED_ROLES"]:
+        if needs_second_factor(rule.role, required):
+            continue
+        if rule.gives_custom_role:
             raise ConfigError(
-                f"ROLE_RULES rule #{rule.position} gives the role {rule.role!r}, which is not "
-                "in MFA_REQUIRED_ROLES: an admin made by a rule must prove a second factor."
+                f"ROLE_RULES rule #{rule.position} gives the custom role {rule.role!r}, but "
+                "MFA_REQUIRED_ROLES=none asks no role for a second factor: an admin made by "
+                "a rule must prove one. Name the built-in roles that need one."
             )
+        raise ConfigError(
+            f"ROLE_RULES rule #{rule.position} gives the role {rule.role!r}, which is not "
+            "in MFA_REQUIRED_ROLES: an admin made by a rule must prove a second factor."
+        )
     return None
 
 

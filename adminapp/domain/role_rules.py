@@ -10,6 +10,13 @@ order of roles that custom roles do not have.)
 
 Storage-free, like the rest of ``domain``: the config parses the setting
 with :func:`parse_role_rules`, the sign-in service asks :func:`first_match`.
+
+A rule may give a built-in role or a custom role. Custom roles live in
+Firestore, so start-up checks only that such a name could be one
+(:func:`~.roles.valid_custom_name`); whether it exists is decided where
+the roles are read with the admin document: a sign-in or bearer call whose
+rule names a missing role is refused (services/access.py), and a custom role
+that a rule names cannot be deleted (services/roles.py).
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .roles import ROLES
+from .roles import ROLES, is_built_in, valid_custom_name
 
 # Where a rule looks: a custom claim at the token's top level, or a SAML
 # attribute under firebase.sign_in_attributes.
@@ -66,6 +73,10 @@ class RoleRule:
         members = found if isinstance(found, list) else [found]
         return any(_same(member, self.value) for member in members)
 
+    @property
+    def gives_custom_role(self) -> bool:
+        return not is_built_in(self.role)
+
     def describe(self) -> str:
         """The rule in one line, as the docs write it: ``#1 claim groups contains "x" -> owner``."""
         return (
@@ -90,7 +101,8 @@ def parse_role_rules(raw: str) -> tuple[RoleRule, ...]:
     ``{"claim": "groups", "contains": "it-admins", "role": "owner"}`` or
     ``{"attribute": "department", "equals": "support", "role": "viewer"}``.
     Refuses, with a message naming the rule, anything it cannot read one
-    way only: an unknown key or role, both or neither of claim and
+    way only: an unknown key, a role that is neither built in nor a
+    possible custom role's name, both or neither of claim and
     attribute, of equals and contains, a reserved claim, an empty name or
     value, and a condition repeated (a later copy could never match)."""
     if not raw:
@@ -139,8 +151,12 @@ def _rule(position: int, item: object) -> RoleRule:
             raise RuleError(f"{where}: {test} must be a non-empty text.")
     elif not (isinstance(value, bool) and test == EQUALS):
         raise RuleError(f"{where}: {test} must be a text (or, for equals, true or false).")
-    if role not in ROLES:
-        raise RuleError(f"{where}: role must be one of {', '.join(ROLES)}, not {role!r}.")
+    if not (isinstance(role, str) and (is_built_in(role) or valid_custom_name(role))):
+        raise RuleError(
+            f"{where}: role must be one of {', '.join(ROLES)} or a custom role's name "
+            f"(2 to 32 lower-case letters, digits and hyphens, starting with a letter), "
+            f"not {role!r}."
+        )
     return RoleRule(position, source, name, test, value, role)
 
 

@@ -44,6 +44,14 @@ def valid_custom_name(name: object) -> bool:
     return isinstance(name, str) and ROLE_NAME.fullmatch(name) is not None and not is_built_in(name)
 
 
+def needs_second_factor(role: str, required: frozenset[str]) -> bool:
+    """Whether holders of ``role`` must prove a second factor, given
+    MFA_REQUIRED_ROLES (built-in names only). A custom role may hold any
+    permission, so it needs one whenever any role does: only ``none`` (the
+    empty set) lets its holders in without."""
+    return role in required if is_built_in(role) else bool(required)
+
+
 @dataclass(frozen=True)
 class CustomRole:
     name: str
@@ -69,6 +77,12 @@ class RoleBook:
 
     def names(self) -> list[str]:
         return sorted(self.roles)
+
+    def permissions_of(self, role: str) -> frozenset[str] | None:
+        """What holding ``role`` grants when it is one of these custom roles;
+        None for a built-in role (its permissions are declared) or an unknown one."""
+        custom = self.roles.get(role)
+        return custom.permissions if custom is not None else None
 
     def known(self, role: str) -> bool:
         """A role an admin may hold: built in, or defined here."""

@@ -56,7 +56,6 @@ def admin_from_snapshot(
     if not book.known(role):
         log.warning("admin document %s has no valid role; access refused", snapshot.id)
         return None
-    custom = book.get(role)
     disabled = data.get("disabled", False)
     uid = data.get("uid")
     return Admin(
@@ -80,7 +79,7 @@ def admin_from_snapshot(
         # Only an explicit true: a hand-written document stays the operator's.
         managed_by_rule=data.get(MANAGED_BY_RULE_FIELD) is True,
         version=snapshot.update_time,
-        granted=custom.permissions if custom is not None else None,
+        granted=book.permissions_of(role),
     )
 
 
@@ -120,16 +119,22 @@ class AdminDirectory:
 
     def get(self, email: str) -> Admin | None:
         """An admin, read with the custom roles in one batched round trip."""
+        return self.get_with_roles(email)[0]
+
+    def get_with_roles(self, email: str) -> tuple[Admin | None, RoleBook]:
+        """An admin and every custom role, in one batched round trip: what a
+        sign-in needs to give a role that a ROLE_RULES rule names."""
         refs = [self.ref(email), self._roles.ref()]
         with self._backend.firestore_call("get admin"):
             snapshots = {
                 snapshot.reference.path: snapshot
                 for snapshot in self._backend.firestore.get_all(refs, **self._backend.rpc_options())
             }
+        book = book_from_snapshot(snapshots.get(refs[1].path))
         admin_snapshot = snapshots.get(refs[0].path)
-        if admin_snapshot is None:
-            return None
-        return admin_from_snapshot(admin_snapshot, book_from_snapshot(snapshots.get(refs[1].path)))
+        return (
+            admin_from_snapshot(admin_snapshot, book) if admin_snapshot is not None else None
+        ), book
 
     def list(self) -> list[Admin]:
         query = self._backend.firestore.collection(ADMINS)
@@ -179,11 +184,10 @@ class AdminDirectory:
             raise AdminExists(
                 N_("%(email)s is already an admin."), params={"email": email}
             ) from None
-        custom = book.get(role)
         return Admin(
             email=email,
             role=role,
-            granted=custom.permissions if custom is not None else None,
+            granted=book.permissions_of(role),
             display_name=display_name,
             created_at=now,
             invited_provider=invited_provider,
@@ -217,12 +221,11 @@ class AdminDirectory:
             if role is not None and not book.known(role):
                 raise UnknownRole(role, book)
             new_role = before.role if role is None else role
-            custom = book.get(new_role)
             after = replace(
                 before,
                 role=new_role,
                 disabled=before.disabled if disabled is None else disabled,
-                granted=custom.permissions if custom is not None else None,
+                granted=book.permissions_of(new_role),
             )
             if before.active_owner and not after.active_owner:
                 self._refuse_last_owner(transaction, email)
@@ -368,11 +371,19 @@ class AdminDirectory:
             batch.update(ref, fields)
 
     def stage_create_by_rule(
-        self, batch: WriteBatch, email: str, role: str, uid: str, when: datetime
+        self,
+        batch: WriteBatch,
+        email: str,
+        role: str,
+        uid: str,
+        when: datetime,
+        *,
+        granted: frozenset[str] | None = None,
     ) -> Admin:
         """A just-in-time admin: the document a ROLE_RULES rule makes at a
         first sign-in, bound to its uid, in the caller's batch. The commit
-        fails if a document appeared meanwhile (an owner's invitation wins)."""
+        fails if a document appeared meanwhile (an owner's invitation wins).
+        ``granted``: a custom role's permissions, read with the roles."""
         data = {
             "role": role,
             "disabled": False,
@@ -390,6 +401,7 @@ class AdminDirectory:
             created_at=when,
             last_sign_in_at=when,
             managed_by_rule=True,
+            granted=granted,
         )
 
     def stage_remove_by_rule(self, batch: WriteBatch, admin: Admin) -> None:

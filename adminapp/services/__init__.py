@@ -123,6 +123,7 @@ def build_services(
         sessions=sessions,
         audit=audit,
         permissions=permissions,
+        role_rules=settings.role_rules,
     )
     background = Background("adminapp-mail")
     templates = EmailTemplates()

@@ -15,6 +15,7 @@ from ..config import Settings
 from ..domain.admins import Admin
 from ..domain.permissions import SESSIONS_END_OTHERS, SESSIONS_READ_OTHERS
 from ..domain.role_rules import RoleRule, first_match
+from ..domain.roles import RoleBook
 from ..domain.sessions import CookieClaims, SessionRecord, valid_session_key
 from ..errors import Forbidden, NotFound, NotSignedIn
 from ..firebase.admins import AdminDirectory
@@ -127,11 +128,43 @@ ROLE_DROPPED = N_(
     "Your organisation no longer gives this account a role here (no sign-in rule matches "
     "it any more), so it is no longer an admin of this site."
 )
+RULE_ROLE_MISSING = N_(
+    "A sign-in rule of this site gives this account the role %(role)s, which this site does "
+    "not have. Ask an owner of this site to create that role, or to correct the sign-in "
+    "rules (ROLE_RULES)."
+)
 SIGN_IN_BEFORE_INVITATION = N_(
     "This Firebase account existed before the invitation, and this sign-in is not newer "
     "than it. Sign in again; for a password, first set one with the link in the invitation "
     "email (or “Forgot your password?”)."
 )
+
+
+class RuleRoleMissing(SignInRefused):
+    """A ROLE_RULES rule names a custom role that does not exist."""
+
+    def __init__(self, rule: RoleRule):
+        super().__init__("rule_role_missing", RULE_ROLE_MISSING, 403, params={"role": rule.role})
+        self.rule = rule
+
+    @property
+    def detail(self) -> str:
+        """For the trail and the log (never the person): which rule."""
+        return f"{self.code}: {self.rule.describe()}"
+
+
+def rule_role_refusal(rule: RoleRule, book: RoleBook) -> RuleRoleMissing | None:
+    """Refuse a role a ROLE_RULES rule names that is neither built in nor one
+    of the custom roles read with the admin document (never created, or
+    gone): start-up could check only the name. Fail closed: no admin is
+    made and no role given, at a sign-in or a bearer call alike."""
+    return None if book.known(rule.role) else RuleRoleMissing(rule)
+
+
+def with_role(admin: Admin, role: str, book: RoleBook) -> Admin:
+    """``admin`` holding ``role`` (known to ``book``), with the custom role's
+    permissions when it is one, as the guard would read it back."""
+    return replace(admin, role=role, granted=book.permissions_of(role))
 
 
 def first_sign_in_refusal(admin: Admin, identity: FirebaseIdentity) -> SignInRefused | None:
@@ -181,28 +214,22 @@ class Access:
         sessions are listed and ended).
         """
         identity = self._verified(self.identity.verify_sign_in, id_token, client, "sign_in")
-        admin = self.directory.get(identity.email)
+        # The custom roles come in the same batched read: a rule may name one.
+        admin, book = self.directory.get_with_roles(identity.email)
         rule = self._rule_for(identity)
         if admin is None and rule is not None:
-            return self._sign_in_just_in_time(identity, rule, client)
+            return self._sign_in_just_in_time(identity, rule, book, client)
         refusal = admission_refusal(admin, identity.uid, in_session=False) or (
             first_sign_in_refusal(admin, identity)
         )
         if refusal is None and admin.managed_by_rule and rule is None:
             raise self._drop_by_rule(admin, client, auth="sign_in")
         rule_role = self._rule_role_change(admin, rule) if refusal is None else None
+        if rule_role is not None:
+            refusal = rule_role_refusal(rule, book)
         batch = self.audit.batch()
         if refusal is not None:
-            self.audit.stage(
-                batch,
-                "sign_in",
-                actor=identity.email,
-                outcome="refused",
-                reason=refusal.code,
-                client=client,
-            )
-            self.backend.commit(batch, "refused sign-in")
-            raise refusal
+            self._refuse_sign_in(batch, identity, refusal, client)
         # Firebase's own second factor counts only under the one rule
         # (services/mfa/firebase_factors.py), which refuses, audits and
         # emails for an enrolment nobody approved.
@@ -214,13 +241,24 @@ class Access:
         self.directory.stage_sign_in(batch, admin, identity.uid, now, rule_role=rule_role)
         if rule_role is not None:
             self._stage_role_change_by_rule(batch, admin, rule, client)
-            admin = replace(admin, role=rule_role)
+            admin = with_role(admin, rule_role, book)
         pending = second_factor_due(admin, self.settings) and factor is None
         claims, session = self._stage_session(batch, identity, client, now, pending, factor)
         self._commit_sign_in(batch, "sign-in")
         if rule_role is not None:
             self.sessions.forget_admin(admin.email)
         return SignedIn(claims=claims, session=session)
+
+    def _refuse_sign_in(self, batch, identity, refusal: SignInRefused, client: Client):
+        """Audit a refused sign-in (the security log has it once committed),
+        with nothing else in the batch, and raise the refusal."""
+        # The operator's clue for a missing role: which rule names it.
+        reason = refusal.detail if isinstance(refusal, RuleRoleMissing) else refusal.code
+        self.audit.stage(
+            batch, "sign_in", actor=identity.email, outcome="refused", reason=reason, client=client
+        )
+        self.backend.commit(batch, "refused sign-in")
+        raise refusal
 
     def _stage_session(self, batch, identity, client, now, pending, factor):
         """The new session and the sign-in's audit entry, in the caller's batch."""
@@ -269,17 +307,26 @@ class Access:
         return None
 
     def _sign_in_just_in_time(
-        self, identity: FirebaseIdentity, rule: RoleRule, client: Client
+        self, identity: FirebaseIdentity, rule: RoleRule, book: RoleBook, client: Client
     ) -> SignedIn:
         """A first sign-in that a rule admits: the admin document, the
         pending session and both audit entries in one batch. The new admin
         has no factor yet, so the session waits for one to be enrolled
         (start-up refuses a rule whose role needs none). Firebase's own
-        second factor is not looked at: no enrolment of theirs is trusted yet."""
+        second factor is not looked at: no enrolment of theirs is trusted yet.
+        A custom role the rule names that does not exist makes nothing."""
         now = self.clock()
         batch = self.audit.batch()
+        refusal = rule_role_refusal(rule, book)
+        if refusal is not None:
+            self._refuse_sign_in(batch, identity, refusal, client)
         admin = self.directory.stage_create_by_rule(
-            batch, identity.email, rule.role, identity.uid, now
+            batch,
+            identity.email,
+            rule.role,
+            identity.uid,
+            now,
+            granted=book.permissions_of(rule.role),
         )
         self._stage_rule_event(batch, "admin_created_by_rule", admin, rule.describe(), client)
         pending = second_factor_due(admin, self.settings)
@@ -350,7 +397,7 @@ class Access:
         identity = self._verified(
             self.identity.verify, id_token, client, "access_refused", auth="bearer"
         )
-        admin = self.directory.get(identity.email)
+        admin, book = self.directory.get_with_roles(identity.email)
         # No admin is made here: a just-in-time admin enrols a second factor
         # on the login page first, and a bearer call has no page to do it on.
         refusal = admission_refusal(admin, identity.uid, in_session=False) or (
@@ -359,19 +406,22 @@ class Access:
         rule = self._rule_for(identity) if refusal is None and admin.managed_by_rule else None
         if refusal is None and admin.managed_by_rule and rule is None:
             refusal = self._drop_by_rule(admin, client, auth="bearer")
+        rule_role = self._rule_role_change(admin, rule) if refusal is None else None
+        if rule_role is not None:
+            refusal = rule_role_refusal(rule, book)
         if refusal is not None:
             log_event(
                 "access_refused",
                 auth="bearer",
                 actor=identity.email,
-                reason=refusal.code,
+                reason=refusal.detail if isinstance(refusal, RuleRoleMissing) else refusal.code,
                 ip=client.ip,
             )
             raise refusal
-        rule_role = self._rule_role_change(admin, rule)
+        target = with_role(admin, rule_role, book) if rule_role is not None else admin
         factor = self.firebase_factors.counted(identity, admin, client)
         if (
-            second_factor_due(replace(admin, role=rule_role or admin.role), self.settings)
+            second_factor_due(target, self.settings)
             and factor is None
             and not admin.service_account
         ):
@@ -393,7 +443,7 @@ class Access:
             self._commit_sign_in(batch, "bind admin uid")
             if rule_role is not None:
                 self.sessions.forget_admin(admin.email)
-                admin = replace(admin, role=rule_role)
+                admin = target
         proof = Proof(at=identity.auth_time if factor else None, standing=admin.service_account)
         return Resumed(session=None, admin=admin, proof=proof)
 

@@ -11,7 +11,9 @@ A custom role is a name, a description and a set of declared permissions
   management);
 - a role is deleted only while no admin holds it, checked in the
   transaction that deletes it (an assignment reads the roles in its own, so
-  one of two racing writes is retried and sees the other);
+  one of two racing writes is retried and sees the other), and while no
+  ROLE_RULES rule gives it (the rule would otherwise refuse every sign-in it
+  matches: services/access.py);
 - every change is audited (``role_created``, ``role_changed``,
   ``role_deleted``), and every process's session cache is dropped, so the
   new permissions apply at the next request on every worker.
@@ -28,6 +30,7 @@ from dataclasses import replace
 
 from ..domain.admins import ActingAbove, Admin, UnknownRole
 from ..domain.permissions import Permissions
+from ..domain.role_rules import RoleRule
 from ..domain.roles import MAX_DESCRIPTION, CustomRole, RoleBook, is_built_in, valid_custom_name
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..firebase.admins import AdminDirectory
@@ -47,6 +50,22 @@ class RoleNotFound(NotFound):
 
 class RoleInUse(Conflict):
     code = "role_in_use"
+
+
+class RoleNamedByRule(Conflict):
+    """A ROLE_RULES rule gives the role: deleting it would turn the rule's
+    sign-ins into refusals."""
+
+    code = "role_named_by_rule"
+
+    def __init__(self, name: str, rules: Iterable[RoleRule]):
+        super().__init__(
+            N_(
+                "The sign-in rules (ROLE_RULES) give the role %(role)s: %(rules)s. Change "
+                "ROLE_RULES and restart the app first."
+            ),
+            params={"role": name, "rules": "; ".join(rule.describe() for rule in rules)},
+        )
 
 
 class GrantBeyondOwn(Forbidden):
@@ -70,6 +89,7 @@ class RoleAdministration:
         sessions: SessionStore,
         audit: AuditTrail,
         permissions: Permissions,
+        role_rules: tuple[RoleRule, ...] = (),
     ):
         self._store = store
         self._directory = directory
@@ -77,6 +97,7 @@ class RoleAdministration:
         self._audit = audit
         # The app's registry: products declare theirs into it at start-up.
         self._permissions = permissions
+        self._role_rules = role_rules
 
     def book(self) -> RoleBook:
         """Every custom role."""
@@ -187,12 +208,16 @@ class RoleAdministration:
         return after
 
     def delete(self, name: str, actor: Actor) -> None:
-        """Delete a role nobody holds (:class:`RoleInUse` otherwise)."""
+        """Delete a role nobody holds (:class:`RoleInUse` otherwise) and no
+        ROLE_RULES rule gives (:class:`RoleNamedByRule`)."""
+        naming = [rule for rule in self._role_rules if rule.role == name]
 
         def remove(transaction) -> None:
             book, stored = self._store.read_in(transaction)
             if name not in book:
                 raise RoleNotFound(name)
+            if naming:
+                raise RoleNamedByRule(name, naming)
             holders = self._directory.holders(transaction, name)
             if holders:
                 raise RoleInUse(
@@ -207,13 +232,16 @@ class RoleAdministration:
 
         try:
             self._store.transact(remove, "delete custom role")
-        except RoleInUse:
+        except (RoleInUse, RoleNamedByRule) as refusal:
+            reason = refusal.code
+            if naming:
+                reason += ": " + "; ".join(rule.describe() for rule in naming)
             self._audit.record(
                 "role_deleted",
                 actor=actor.name,
                 target=name,
                 outcome="refused",
-                reason="role_in_use",
+                reason=reason,
                 client=actor.client,
             )
             raise

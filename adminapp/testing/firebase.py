@@ -365,14 +365,15 @@ def after_the_admin_read(app, monkeypatch, action) -> None:
 
     with app.app_context():
         directory = services().directory
-    read = directory.get
+    # Every read of one admin goes through get_with_roles (get, too).
+    read = directory.get_with_roles
 
     def read_then_act(email):
-        admin = read(email)
+        found = read(email)
         action(email)
-        return admin
+        return found
 
-    monkeypatch.setattr(directory, "get", read_then_act)
+    monkeypatch.setattr(directory, "get_with_roles", read_then_act)
 
 
 def token_claims(id_token: str) -> dict:

@@ -17,6 +17,7 @@ OWNER = "boss@example.com"
 SUPPORT = "helpdesk@example.com"
 LEAD = "lead@example.com"
 SUPPORT_PERMISSIONS = ["users.read", "users.reset", "users.revoke"]
+REFUSAL = "Your role support does not include the permission"
 
 
 def api(client, method: str, path: str, body: dict | None = None):
@@ -68,34 +69,7 @@ def test_an_owner_makes_a_support_role_that_resets_but_neither_deletes_nor_sets_
 
     support = signed_in(app, auth_emulator, SUPPORT)
     customers = [auth_emulator.create_user(f"customer{n}@example.com") for n in range(3)]
-    refusal = "Your role support does not include the permission"
-
-    # The page: a reset goes out; delete and claims are refused with a message.
-    first = customers[0]
-    assert post_form(support, f"/admin/users/{first.uid}/reset").status_code == 303
-    assert len(outbox.sent(first.email)) == 1
-    deleted = post_form(support, f"/admin/users/{first.uid}/delete", {"confirm": first.email})
-    assert deleted.status_code == 403
-    assert f"{refusal} users.delete." in deleted.get_data(as_text=True)
-    claims = post_form(support, f"/admin/users/{first.uid}/claims", {"claims": '{"plan": "x"}'})
-    assert claims.status_code == 403
-    assert f"{refusal} users.claims." in claims.get_data(as_text=True)
-
-    # The API, alike.
-    second = customers[1]
-    sent = api(support, "POST", f"/admin/api/users/{second.uid}/reset")
-    assert sent.status_code == 202, sent.get_data(as_text=True)
-    assert len(outbox.sent(second.email)) == 1
-    for method, path, body, permission in (
-        ("DELETE", f"/admin/api/users/{second.uid}", {"confirm": second.email}, "users.delete"),
-        ("PUT", f"/admin/api/users/{second.uid}/claims", {"claims": {"plan": "x"}}, "users.claims"),
-    ):
-        response = api(support, method, path, body)
-        assert response.status_code == 403
-        assert response.get_json() == {
-            "error": "forbidden",
-            "message": f"{refusal} {permission}.",
-        }
+    resets_but_neither_deletes_nor_sets_claims(support, customers[:2], outbox)
 
     # The command line, acting as that admin.
     third = customers[2]
@@ -108,7 +82,7 @@ def test_an_owner_makes_a_support_role_that_resets_but_neither_deletes_nor_sets_
     ):
         result = cli.invoke(args=["users", "--as", SUPPORT, *args])
         assert result.exit_code == 1
-        assert result.output.strip() == f"Error: {refusal} {permission}."
+        assert result.output.strip() == f"Error: {REFUSAL} {permission}."
 
     # Nothing was deleted and no claim was set, by any of the three.
     for customer in customers:
@@ -119,6 +93,32 @@ def test_an_owner_makes_a_support_role_that_resets_but_neither_deletes_nor_sets_
     assert sent_by == [f"cli:{getpass.getuser()} as {SUPPORT}", SUPPORT, SUPPORT]
     [entry] = store.audit(event="role_created")
     assert (entry["actor"], entry["target"], entry["outcome"]) == (OWNER, "support", "ok")
+
+
+def resets_but_neither_deletes_nor_sets_claims(support, customers, outbox) -> None:
+    """A support admin's client: on the page (the first customer) and the API
+    (the second), a reset goes out; delete and claims are refused, with a
+    message naming the permission."""
+    first, second = customers
+    assert post_form(support, f"/admin/users/{first.uid}/reset").status_code == 303
+    assert len(outbox.sent(first.email)) == 1
+    deleted = post_form(support, f"/admin/users/{first.uid}/delete", {"confirm": first.email})
+    assert deleted.status_code == 403
+    assert f"{REFUSAL} users.delete." in deleted.get_data(as_text=True)
+    claims = post_form(support, f"/admin/users/{first.uid}/claims", {"claims": '{"plan": "x"}'})
+    assert claims.status_code == 403
+    assert f"{REFUSAL} users.claims." in claims.get_data(as_text=True)
+
+    sent = api(support, "POST", f"/admin/api/users/{second.uid}/reset")
+    assert sent.status_code == 202, sent.get_data(as_text=True)
+    assert len(outbox.sent(second.email)) == 1
+    for method, path, body, permission in (
+        ("DELETE", f"/admin/api/users/{second.uid}", {"confirm": second.email}, "users.delete"),
+        ("PUT", f"/admin/api/users/{second.uid}/claims", {"claims": {"plan": "x"}}, "users.claims"),
+    ):
+        response = api(support, method, path, body)
+        assert response.status_code == 403
+        assert response.get_json() == {"error": "forbidden", "message": f"{REFUSAL} {permission}."}
 
 
 def test_names_and_permissions_are_validated_before_anything_is_written(owner, store):

@@ -27,11 +27,15 @@ RULES = [
 ]
 
 
+def rules_config(rules: list[dict], **overrides: str) -> dict[str, str]:
+    """An app whose ROLE_RULES are ``rules``, for acme.com staff."""
+    return base_config(ROLE_RULES=json.dumps(rules), ALLOWED_EMAIL_DOMAINS="acme.com", **overrides)
+
+
 @pytest.fixture
 def config():
-    return base_config(
-        ROLE_RULES=json.dumps(RULES),
-        ALLOWED_EMAIL_DOMAINS="acme.com",
+    return rules_config(
+        RULES,
         ALLOWED_SIGN_IN_PROVIDERS="password,saml.acme",
         SIGN_IN_PROVIDER_OPTIONS=json.dumps({"saml.acme": {"label": "Acme SSO"}}),
     )

@@ -46,8 +46,22 @@ def test_rules_are_read_in_order_with_their_positions():
         ('{"claim": "groups"}', "ROLE_RULES must be a JSON list"),
         ('["groups"]', "ROLE_RULES rule #1 is not an object"),
         (
-            json.dumps([{"claim": "groups", "contains": "x", "role": "superuser"}]),
-            "ROLE_RULES rule #1: role must be one of viewer, admin, owner, not 'superuser'",
+            json.dumps([{"claim": "groups", "contains": "x", "role": "Support Team"}]),
+            "ROLE_RULES rule #1: role must be one of viewer, admin, owner or a custom role's "
+            "name (2 to 32 lower-case letters, digits and hyphens, starting with a letter), "
+            "not 'Support Team'",
+        ),
+        (
+            json.dumps([{"claim": "groups", "contains": "x", "role": "Owner"}]),
+            "ROLE_RULES rule #1: role must be one of viewer, admin, owner or a custom role's",
+        ),
+        (
+            json.dumps([{"claim": "groups", "contains": "x", "role": 1}]),
+            "ROLE_RULES rule #1: role must be one of viewer, admin, owner or a custom role's",
+        ),
+        (
+            json.dumps([{"claim": "groups", "contains": "x"}]),
+            "ROLE_RULES rule #1: role must be one of viewer, admin, owner or a custom role's",
         ),
         (
             json.dumps([{"claim": "groups", "contains": "x", "role": "owner", "when": 1}]),
@@ -113,6 +127,19 @@ def test_a_rule_role_outside_the_second_factor_roles_stops_start_up():
     message = refusal(config)
     assert "ROLE_RULES rule #2 gives the role 'viewer'" in message
     assert "MFA_REQUIRED_ROLES" in message
+
+
+def test_a_rule_may_name_a_custom_role_which_start_up_checks_by_name_only():
+    rules = [{"claim": "groups", "contains": "support-staff", "role": "support"}]
+    [rule] = load_settings(rules_setting(rules)).role_rules
+    assert (rule.role, rule.gives_custom_role) == ("support", True)
+    assert not parse_role_rules(json.dumps(RULES))[0].gives_custom_role
+    # A custom role needs a second factor whenever any role does, so any
+    # MFA_REQUIRED_ROLES but none will do; none stops start-up.
+    assert load_settings(rules_setting(rules) | {"MFA_REQUIRED_ROLES": "owner"}).role_rules
+    message = refusal(rules_setting(rules) | {"MFA_REQUIRED_ROLES": "none"})
+    assert "ROLE_RULES rule #1 gives the custom role 'support'" in message
+    assert "MFA_REQUIRED_ROLES=none" in message
 
 
 def match(claims=None, attributes=None) -> RoleRule | None:

@@ -31,6 +31,7 @@ from enum import StrEnum
 
 from ...config import Settings
 from ...domain.admins import Admin
+from ...domain.roles import needs_second_factor
 from ...domain.sessions import SessionRecord
 from ...i18n_marks import N_
 from .refusals import AlreadyEnrolled, StepUpRequired
@@ -49,12 +50,9 @@ class Stage(StrEnum):
 
 
 def second_factor_due(admin: Admin, settings: Settings) -> bool:
-    """Whether this admin's role needs a second factor (MFA_REQUIRED_ROLES).
-    A custom role may hold any permission, so it needs one whenever any
-    role does: only ``none`` lets its holders in without."""
-    if admin.granted is not None:
-        return bool(settings.mfa_required_roles)
-    return admin.role in settings.mfa_required_roles
+    """Whether this admin's role needs a second factor (MFA_REQUIRED_ROLES;
+    a custom role whenever any role does: domain/roles.py)."""
+    return needs_second_factor(admin.role, settings.mfa_required_roles)
 
 
 def stage_of(session: SessionRecord, admin: Admin, settings: Settings) -> Stage:
