@@ -101,8 +101,14 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
+# The suite runs in parallel (pytest-xdist): each worker is its own process
+# with its own emulators, Chromium and servers on free ports, so workers share
+# nothing but the CPUs. One worker more than there are CPUs, as each waits on
+# its emulators part of the time (measured in docs/testing.md).
+# TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 test: install chromium redis lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 	$(MAKE) test-products
 
 # The example product as a user installs it (docs/extending.md): a fresh

@@ -41,6 +41,8 @@ from contextlib import contextmanager
 
 import pytest
 from flask import Flask
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 
 from adminapp import create_app
 from adminapp.domain.roles import ROLES
@@ -60,13 +62,36 @@ __all__ = [
     "running_app",
 ]
 
+# Emulators already running, named by the environment (emulator_control.start).
+EMULATOR_HOSTS = ("FIREBASE_AUTH_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST")
+
 # Quiet gRPC's connection chatter; must be set before grpc is first used.
 os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Every pytest-xdist worker starts and clears its own emulators. Emulators
+    # named in the environment would be one pair for all of them, each worker
+    # emptying them under the others' tests: refuse, before any test runs.
+    workers = config.getoption("numprocesses", default=None)
+    named = [name for name in EMULATOR_HOSTS if os.environ.get(name)]
+    if workers and named:
+        raise pytest.UsageError(
+            f"{' and '.join(named)} name running emulators, which parallel workers "
+            "would share and clear under each other's tests: run without -n "
+            "(or with -n 0), or unset them and let each worker start its own."
+        )
+
+
 @pytest.fixture(scope="session")
 def emulators(request) -> Iterator[emulator_control.Emulators]:
-    running = emulator_control.start(PROJECT_ID, log_dir=request.config.rootpath / ".test-logs")
+    log_dir = request.config.rootpath / ".test-logs"
+    # Each pytest-xdist worker starts its own emulators: their logs go to a
+    # folder of its own ("gw0", "gw1", ...).
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        log_dir = log_dir / worker
+    running = emulator_control.start(PROJECT_ID, log_dir=log_dir)
     saved = {name: os.environ.get(name) for name in running.env}
     os.environ.update(running.env)
     yield running
@@ -100,11 +125,39 @@ def config() -> dict[str, str]:
     return base_config()
 
 
+class _SharedTemplateCode(BytecodeCache):
+    """Jinja's bytecode cache, in this process's memory.
+
+    Every test makes an app of its own, and each app's Jinja environment
+    would lex, parse and compile again every template the test renders:
+    about a tenth of the suite's CPU, measured (docs/testing.md). The apps
+    share the compiled code instead. Jinja keys an entry by the template's
+    name and file and uses it only while the source's checksum matches, and
+    every app sets Jinja up the same way (create_app), so what a test renders
+    is what a fresh compile would give.
+    """
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATE_CODE = _SharedTemplateCode()
+
+
 @contextmanager
 def running_app(config: dict[str, str]) -> Iterator[Flask]:
     """``create_app(config)`` for a test, with fresh rate limits, closed after."""
     application = create_app(config)
     application.config["TESTING"] = True
+    application.jinja_env.bytecode_cache = _TEMPLATE_CODE
     limiter.reset()
     try:
         yield application

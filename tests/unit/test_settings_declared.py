@@ -300,6 +300,7 @@ TEST_ENVIRONMENT = frozenset(
         "ADMINAPP_NODE_MODULES",
         "FIREBASE_AUTH_EMULATOR_HOST",
         "FIRESTORE_EMULATOR_HOST",
+        "PYTEST_XDIST_WORKER",  # which parallel worker this is (the emulators' log folder)
     }
 )
 TESTING = ROOT / "adminapp" / "testing"
