@@ -120,9 +120,7 @@ class FirebaseFactors:
         owner; the CLI), and nobody approves one for an admin above them (a
         factor planted on that account would become theirs to use); this
         checks both and that the enrolment exists, and records it."""
-        admin = self._admin(email)
-        if email != actor:  # one's own: the fresh proof the caller asked for decides
-            self.roles.require_not_above(admin, holds)
+        admin = self._admin_to_change(email, actor=actor, holds=holds)
         if not _ENROLMENT_ID.fullmatch(enrolment_id) or enrolment_id not in {
             e.factor.enrolment_id for e in self.enrolments(admin)
         }:
@@ -146,9 +144,7 @@ class FirebaseFactors:
     ):
         """Stop counting an enrolment (it may be gone from Firebase already);
         not for an admin above the actor, like :meth:`trust`."""
-        admin = self._admin(email)
-        if email != actor:  # one's own: the fresh proof the caller asked for decides
-            self.roles.require_not_above(admin, holds)
+        admin = self._admin_to_change(email, actor=actor, holds=holds)
         if enrolment_id not in admin.trusted_firebase_factors:
             raise NotFound(
                 N_("That second factor is not trusted for this admin."),
@@ -163,10 +159,15 @@ class FirebaseFactors:
             client=client,
         )
 
-    def _admin(self, email: str) -> Admin:
+    def _admin_to_change(self, email: str, *, actor: str, holds: frozenset[str]) -> Admin:
+        """The admin whose factors ``actor`` (holding ``holds``) would change:
+        :class:`AdminNotFound`, or :class:`ActingAbove` when they hold more.
+        One's own: the fresh proof the caller asked for decides."""
         admin = self.directory.get(email)
         if admin is None:
             raise AdminNotFound(email)
+        if email != actor:
+            self.roles.require_not_above(admin, holds)
         return admin
 
     def _tell(self, admin: Admin, identity: FirebaseIdentity, client: Client) -> None:
