@@ -158,6 +158,7 @@ def build_services(
         sessions=sessions,
         audit=audit,
         firebase_factors=firebase_factors,
+        roles=roles,
         settings=settings,
         clock=clock,
     )

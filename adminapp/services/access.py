@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..client import Client
 from ..config import Settings
-from ..domain.admins import Admin
+from ..domain.admins import ActingAbove, Admin
 from ..domain.permissions import SESSIONS_END_OTHERS, SESSIONS_READ_OTHERS
 from ..domain.role_rules import RoleRule, first_match
 from ..domain.roles import RoleBook
@@ -27,6 +28,9 @@ from ..i18n_marks import N_
 from ..logs import log_event
 from .mfa.firebase_factors import FirebaseFactors
 from .mfa.stages import Proof, Stage, second_factor_due, stage_of
+
+if TYPE_CHECKING:  # services/roles.py imports what imports this module
+    from .roles import RoleAdministration
 
 NOT_ADMIN = N_("This account is not an admin of this site.")
 UID_MISMATCH = N_(
@@ -198,6 +202,7 @@ class Access:
     sessions: SessionStore
     audit: AuditTrail
     firebase_factors: FirebaseFactors
+    roles: RoleAdministration
     settings: Settings
     clock: Callable[[], datetime]
 
@@ -579,7 +584,11 @@ class Access:
         """End one open session. ``by`` is the admin asking (they may end what
         :meth:`may_end_sessions_of` allows); None is an operator on the
         command line, who may end any (``actor`` then names them). A session
-        they may not see is as good as missing: :class:`SessionNotFound`."""
+        they may not see is as good as missing: :class:`SessionNotFound`.
+        Nobody ends the session of an admin who holds more than they do
+        (:class:`ActingAbove`, audited): with a custom role giving
+        ``sessions.end_others``, a lead could otherwise sign an owner out
+        again and again."""
         session = self.sessions.get(key) if valid_session_key(key) else None
         if (
             session is None
@@ -588,6 +597,8 @@ class Access:
         ):
             raise SessionNotFound()
         actor = actor or by.email
+        if by is not None and session.email != by.email:
+            self._require_not_above(session.email, by, client)
         reason = "ended_by_self" if session.email == actor else "ended_by_owner"
         batch = self.audit.batch()
         self.sessions.stage_end(batch, key, reason)
@@ -596,6 +607,23 @@ class Access:
         )
         self.backend.commit(batch, "end session")
         return session
+
+    def _require_not_above(self, email: str, by: Admin, client: Client | None) -> None:
+        target = self.directory.get(email)
+        if target is None:  # removed: holds nothing any more
+            return
+        try:
+            self.roles.require_not_above(target, self.roles.granted_to(by))
+        except ActingAbove as refusal:
+            self.audit.record(
+                "session_ended",
+                actor=by.email,
+                target=email,
+                outcome="refused",
+                reason=refusal.code,
+                client=client,
+            )
+            raise
 
     def sign_out_everywhere(self, resumed: Resumed, client: Client) -> int:
         """End every session of this admin, this one included, and revoke the

@@ -6,7 +6,8 @@ not hold); this is the other half. With custom roles an owner can hand
 owner. Without this rule that lead could demote, disable or remove an
 owner, reset an owner's second factors (so that whoever has the owner's
 password enrols a new one), lift the lock on an owner's codes again and
-again, or approve a second factor planted on an owner's Firebase account.
+again, approve a second factor planted on an owner's Firebase account, or
+sign an owner out again and again.
 Each is refused here, through the page, the API and the command line's
 ``--as``-free operator (who holds everything), with the refusal audited and
 the owner's document unchanged; the same lead acting on a viewer succeeds,
@@ -32,6 +33,8 @@ LEAD_PERMISSIONS = [
     "admins.factors.reset",
     "admins.factors.trust",
     "admins.unlock",
+    "sessions.read_others",
+    "sessions.end_others",
 ]
 REFUSAL = (
     f"{OWNER} holds permissions you do not (%s): only an admin who holds all of them "
@@ -113,6 +116,29 @@ def test_a_lead_changes_nothing_of_an_owner_through_the_pages(app, lead, store):
         assert response.status_code == 403, (path, response.status_code)
         assert message in response.get_data(as_text=True), path
     assert store.admin(OWNER) == before
+
+
+def test_a_lead_ends_no_session_of_an_owner(app, lead, signed_in_as, store):
+    [owner_session] = [s["id"] for s in store.sessions(email=OWNER)]
+    expected = {"error": "acting_above", "message": REFUSAL % _missing(app)}
+
+    response = api(lead, "DELETE", f"/admin/api/sessions/{owner_session}")
+    assert (response.status_code, response.get_json()) == (403, expected)
+    page = post_form(lead, f"/admin/sessions/{owner_session}/end", {})
+    assert page.status_code == 403
+    assert expected["message"] in page.get_data(as_text=True)
+
+    assert [s["active"] for s in store.sessions(email=OWNER)] == [True]
+    assert store.audit(event="session_ended", outcome="ok") == []
+    refused = store.audit(event="session_ended", outcome="refused")
+    assert [(e["actor"], e["target"], e["reason"]) for e in refused] == [
+        (LEAD, OWNER, "acting_above")
+    ] * 2
+    # The control: the intern's session, below the lead, ends.
+    signed_in_as(INTERN, "intern")
+    [intern_session] = [s["id"] for s in store.sessions(email=INTERN)]
+    assert api(lead, "DELETE", f"/admin/api/sessions/{intern_session}").status_code == 200
+    assert [s["active"] for s in store.sessions(email=INTERN)] == [False]
 
 
 def test_a_disabled_owner_is_not_enabled_by_a_lead(app, lead, store):
