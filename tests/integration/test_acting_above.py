@@ -79,6 +79,7 @@ def test_a_lead_changes_nothing_of_an_owner_through_the_api(app, lead, store, au
         ("POST", f"/admin/api/admins/{OWNER}/reset-factors", None),
         ("POST", f"/admin/api/admins/{OWNER}/unlock", None),
         ("PUT", f"/admin/api/admins/{OWNER}/firebase-factors/{enrolment}", None),
+        ("DELETE", f"/admin/api/admins/{OWNER}/firebase-factors/{enrolment}", None),
     ):
         response = api(lead, method, path, body)
         assert response.status_code == 403, (method, path, response.get_data(as_text=True))
@@ -97,6 +98,8 @@ def test_a_lead_changes_nothing_of_an_owner_through_the_api(app, lead, store, au
         "admin_removed": "acting_above",
         "second_factors_reset": "acting_above",
         "second_factor_unlocked": "acting_above",
+        "firebase_factor_trusted": "acting_above",
+        "firebase_factor_distrusted": "acting_above",
     }
     done_to_owner = [e for e in store.audit(actor=LEAD, target=OWNER) if e["outcome"] != "refused"]
     assert not done_to_owner

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from ...client import Client
 from ...config import Settings
-from ...domain.admins import Admin, AdminNotFound
+from ...domain.admins import ActingAbove, Admin, AdminNotFound
 from ...domain.end_users import SecondFactor
 from ...errors import NotFound
 from ...firebase.admins import AdminDirectory
@@ -120,7 +120,9 @@ class FirebaseFactors:
         owner; the CLI), and nobody approves one for an admin above them (a
         factor planted on that account would become theirs to use); this
         checks both and that the enrolment exists, and records it."""
-        admin = self._admin_to_change(email, actor=actor, holds=holds)
+        admin = self._admin_to_change(
+            "firebase_factor_trusted", email, actor=actor, client=client, holds=holds
+        )
         if not _ENROLMENT_ID.fullmatch(enrolment_id) or enrolment_id not in {
             e.factor.enrolment_id for e in self.enrolments(admin)
         }:
@@ -144,7 +146,9 @@ class FirebaseFactors:
     ):
         """Stop counting an enrolment (it may be gone from Firebase already);
         not for an admin above the actor, like :meth:`trust`."""
-        admin = self._admin_to_change(email, actor=actor, holds=holds)
+        admin = self._admin_to_change(
+            "firebase_factor_distrusted", email, actor=actor, client=client, holds=holds
+        )
         if enrolment_id not in admin.trusted_firebase_factors:
             raise NotFound(
                 N_("That second factor is not trusted for this admin."),
@@ -159,15 +163,29 @@ class FirebaseFactors:
             client=client,
         )
 
-    def _admin_to_change(self, email: str, *, actor: str, holds: frozenset[str]) -> Admin:
+    def _admin_to_change(
+        self, event: str, email: str, *, actor: str, client: Client | None, holds: frozenset[str]
+    ) -> Admin:
         """The admin whose factors ``actor`` (holding ``holds``) would change:
-        :class:`AdminNotFound`, or :class:`ActingAbove` when they hold more.
-        One's own: the fresh proof the caller asked for decides."""
+        :class:`AdminNotFound`, or :class:`ActingAbove` when they hold more
+        (audited as a refused ``event``, as the other changes to an admin
+        are). One's own: the fresh proof the caller asked for decides."""
         admin = self.directory.get(email)
         if admin is None:
             raise AdminNotFound(email)
         if email != actor:
-            self.roles.require_not_above(admin, holds)
+            try:
+                self.roles.require_not_above(admin, holds)
+            except ActingAbove as refusal:
+                self.audit.record(
+                    event,
+                    actor=actor,
+                    target=email,
+                    outcome="refused",
+                    reason=refusal.code,
+                    client=client,
+                )
+                raise
         return admin
 
     def _tell(self, admin: Admin, identity: FirebaseIdentity, client: Client) -> None:
