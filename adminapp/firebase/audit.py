@@ -21,6 +21,7 @@ records share this one collection, so there is one place to filter, retain
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import fields
 from datetime import datetime, timedelta
 
@@ -45,6 +46,7 @@ from ..domain.audit import (
     retention_class,
     retention_for,
 )
+from ..errors import Refused
 from ..logs import log_event, security_log
 from .audit_chain import AuditChain, Verification, verify
 from .backend import FirebaseBackend
@@ -279,6 +281,32 @@ class AuditTrail:
         batch = self.batch()
         self.stage(batch, event, actor=actor, **details)
         self._backend.commit(batch, f"audit {event}")
+
+    @contextmanager
+    def refusals(
+        self,
+        event: str,
+        kinds: tuple[type[Refused], ...],
+        *,
+        actor: str,
+        target: str,
+        client: Client | None,
+    ) -> Iterator[None]:
+        """Let a refusal of one of ``kinds`` through, recorded first as a
+        refused ``event`` with its code as the reason: an attempt the rules
+        stopped (the last owner, someone above the actor) stays in the trail."""
+        try:
+            yield
+        except kinds as refusal:
+            self.record(
+                event,
+                actor=actor,
+                target=target,
+                outcome="refused",
+                reason=refusal.code,
+                client=client,
+            )
+            raise
 
     def record_access(
         self,

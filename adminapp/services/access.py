@@ -612,18 +612,10 @@ class Access:
         target = self.directory.get(email)
         if target is None:  # removed: holds nothing any more
             return
-        try:
+        with self.audit.refusals(
+            "session_ended", (ActingAbove,), actor=by.email, target=email, client=client
+        ):
             self.roles.require_not_above(target, self.roles.granted_to(by))
-        except ActingAbove as refusal:
-            self.audit.record(
-                "session_ended",
-                actor=by.email,
-                target=email,
-                outcome="refused",
-                reason=refusal.code,
-                client=client,
-            )
-            raise
 
     def sign_out_everywhere(self, resumed: Resumed, client: Client) -> int:
         """End every session of this admin, this one included, and revoke the

@@ -443,18 +443,10 @@ class AdminManagement:
     def _guarded(self, event: str, email: str, actor: str, client: Client | None, apply):
         """Apply a change; audit a refusal by the last-owner rule or the
         rule that nobody changes someone above them."""
-        try:
+        with self.audit.refusals(
+            event, (LastOwner, ActingAbove), actor=actor, target=email, client=client
+        ):
             return apply()
-        except (LastOwner, ActingAbove) as refusal:
-            self.audit.record(
-                event,
-                actor=actor,
-                target=email,
-                outcome="refused",
-                reason=refusal.code,
-                client=client,
-            )
-            raise
 
 
 def _refuse_other_sign_in_methods(email: str, account: ExistingAccount, invited: str) -> None:

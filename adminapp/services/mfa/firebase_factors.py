@@ -174,18 +174,10 @@ class FirebaseFactors:
         if admin is None:
             raise AdminNotFound(email)
         if email != actor:
-            try:
+            with self.audit.refusals(
+                event, (ActingAbove,), actor=actor, target=email, client=client
+            ):
                 self.roles.require_not_above(admin, holds)
-            except ActingAbove as refusal:
-                self.audit.record(
-                    event,
-                    actor=actor,
-                    target=email,
-                    outcome="refused",
-                    reason=refusal.code,
-                    client=client,
-                )
-                raise
         return admin
 
     def _tell(self, admin: Admin, identity: FirebaseIdentity, client: Client) -> None:
