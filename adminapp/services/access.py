@@ -570,6 +570,18 @@ class Access:
             viewer.holds(SESSIONS_END_OTHERS) and viewer.holds(SESSIONS_READ_OTHERS)
         )
 
+    def ends_sessions_of(self, viewer: Admin, email: str) -> bool:
+        """Whether :meth:`end_session` would end ``email``'s sessions for
+        ``viewer``, so that a page offers only what works: their own, or
+        with the permissions, anyone's who holds nothing ``viewer`` does not
+        (one read of that admin's document)."""
+        if email == viewer.email:
+            return True
+        if not self.may_end_sessions_of(viewer, email):
+            return False
+        target = self.directory.get(email)
+        return target is None or not self.roles.held_above(target, self.roles.granted_to(viewer))
+
     def sessions_of(self, viewer: Admin, email: str | None = None) -> list[SessionRecord]:
         """The open sessions of ``email`` (the viewer's own by default), most
         recently active first, if ``viewer`` may see them."""

@@ -117,10 +117,15 @@ class RoleAdministration:
             return frozenset(name for name in admin.granted if name in self._permissions)
         return self._permissions.of_role(admin.role)
 
+    def held_above(self, admin: Admin, holds: frozenset[str]) -> frozenset[str]:
+        """What ``admin``'s role grants that an actor holding ``holds`` does
+        not: empty when the actor may change them."""
+        return self.granted_to(admin) - holds
+
     def require_not_above(self, admin: Admin, holds: frozenset[str]) -> None:
         """Refuse to act on ``admin`` for an actor holding ``holds`` unless
         they hold everything ``admin``'s role grants: :class:`ActingAbove`."""
-        missing = self.granted_to(admin) - holds
+        missing = self.held_above(admin, holds)
         if missing:
             raise ActingAbove(admin.email, missing)
 

@@ -137,9 +137,16 @@ def test_a_lead_ends_no_session_of_an_owner(app, lead, signed_in_as, store):
     assert [(e["actor"], e["target"], e["reason"]) for e in refused] == [
         (LEAD, OWNER, "acting_above")
     ] * 2
-    # The control: the intern's session, below the lead, ends.
+    # The page lists the owner's session but offers no button to end it.
+    listed = lead.get(f"/admin/sessions?email={OWNER}").get_data(as_text=True)
+    assert owner_session in listed
+    assert f"/admin/sessions/{owner_session}/end" not in listed
+
+    # The control: the intern's session, below the lead, is offered and ends.
     signed_in_as(INTERN, "intern")
     [intern_session] = [s["id"] for s in store.sessions(email=INTERN)]
+    listed = lead.get(f"/admin/sessions?email={INTERN}").get_data(as_text=True)
+    assert f"/admin/sessions/{intern_session}/end" in listed
     assert api(lead, "DELETE", f"/admin/api/sessions/{intern_session}").status_code == 200
     assert [s["active"] for s in store.sessions(email=INTERN)] == [False]
 

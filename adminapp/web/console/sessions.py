@@ -36,10 +36,15 @@ def _back_to(email: str):
 @self_service("the caller's own sessions; others' need sessions.read_others (AccessService)")
 def sessions():
     email = _whose()
+    access = services().access
+    listed = access.sessions_of(current_admin(), email)
     return render_template(
         "console/sessions.html",
         email=email,
-        sessions=services().access.sessions_of(current_admin(), email),
+        sessions=listed,
+        # Seeing someone's sessions need not mean ending them (the
+        # permission, or they hold more): offer no button that would fail.
+        may_end=access.ends_sessions_of(current_admin(), email),
         current_key=current_session().session.key,
         form=ConfirmForm(),
         me=current_admin(),
