@@ -11,17 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from adminapp.testing import EMULATOR_HOSTS
+
 ROOT = Path(__file__).resolve().parents[2]
 # A quick test file: only the start-up refusal is under test.
 ANY_TEST = "tests/unit/test_json_depth.py"
 
 
 def _pytest(*args: str, **env: str) -> subprocess.CompletedProcess:
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in ("FIREBASE_AUTH_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST")
-    }
+    environment = {name: value for name, value in os.environ.items() if name not in EMULATOR_HOSTS}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, ANY_TEST],
         cwd=ROOT,
@@ -33,7 +31,7 @@ def _pytest(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("name", ["FIREBASE_AUTH_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST"])
+@pytest.mark.parametrize("name", EMULATOR_HOSTS)
 def test_workers_refuse_emulators_named_in_the_environment(name):
     run = _pytest("-n", "2", **{name: "127.0.0.1:9"})
 
