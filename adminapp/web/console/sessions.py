@@ -36,18 +36,18 @@ def _back_to(email: str):
 @self_service("the caller's own sessions; others' need sessions.read_others (AccessService)")
 def sessions():
     email = _whose()
+    me = current_admin()
     access = services().access
-    listed = access.sessions_of(current_admin(), email)
     return render_template(
         "console/sessions.html",
         email=email,
-        sessions=listed,
+        sessions=access.sessions_of(me, email),
         # Seeing someone's sessions need not mean ending them (the
         # permission, or they hold more): offer no button that would fail.
-        may_end=access.ends_sessions_of(current_admin(), email),
+        may_end=access.ends_sessions_of(me, email),
         current_key=current_session().session.key,
         form=ConfirmForm(),
-        me=current_admin(),
+        me=me,
     )
 
 
