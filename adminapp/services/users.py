@@ -195,39 +195,54 @@ class UsersConsole:
     # -- reading -------------------------------------------------------------
 
     def find(self, query: str, actor: Actor) -> EndUser:
-        """A user by email (has an @), phone number (starts with +) or uid."""
-        query = query.strip()
-        if not query:
-            raise InvalidInput(N_("Enter an email address, a phone number or a uid."))
-        with self._looking("search", actor, query=query):
-            if "@" in query:
-                user = self.users.get_user_by_email(query)
-            elif query.startswith("+"):
-                user = self.users.get_user_by_phone(query)
-            else:
-                user = self.users.get_user(query)
+        """A user by email (has an @), phone number (starts with +) or uid:
+        the API's and the CLI's search, which answer the user alone."""
+        query, user = self._search(query, actor)
         self._looked("search", actor, [user], query=query)
         return user
+
+    def search(self, query: str, actor: Actor) -> UserDetail:
+        """:meth:`find` for the console, whose answer is the user's page: one
+        request and one ``search`` record, not a search and then a ``view``
+        of the same person (docs/performance.md)."""
+        query, user = self._search(query, actor)
+        return self._detail(user, actor, "search", query=query)
 
     def show(self, uid: str, actor: Actor) -> UserDetail:
         with self._looking("view", actor, query=uid):
             user = self.users.get_user(uid)
-        # The record's write and the admin read need nothing of each other:
-        # side by side, the record adds little to the page's wait
-        # (docs/performance.md). The page still waits for both: a look that
-        # could not be recorded is not shown (503).
-        recorded = _side_by_side.submit(
-            contextvars.copy_context().run, self._looked, "view", actor, [user]
-        )
-        admin = self._admin_for(user)
-        recorded.result()
-        return UserDetail(user=user, admin=admin)
+        return self._detail(user, actor, "view")
 
     def page(self, token: str | None, size: int | None, actor: Actor) -> UsersPage:
         page = self.users.list_users(token, size or self.page_size)
         if page.users:  # an empty page shows nobody's data
             self._looked("print", actor, page.users)
         return page
+
+    def _search(self, query: str, actor: Actor) -> tuple[str, EndUser]:
+        query = query.strip()
+        if not query:
+            raise InvalidInput(N_("Enter an email address, a phone number or a uid."))
+        with self._looking("search", actor, query=query):
+            if "@" in query:
+                return query, self.users.get_user_by_email(query)
+            if query.startswith("+"):
+                return query, self.users.get_user_by_phone(query)
+            return query, self.users.get_user(query)
+
+    def _detail(
+        self, user: EndUser, actor: Actor, task: str, *, query: str | None = None
+    ) -> UserDetail:
+        # The record's write and the admin read need nothing of each other:
+        # side by side, the record adds little to the page's wait
+        # (docs/performance.md). The page still waits for both: a look that
+        # could not be recorded is not shown (503).
+        recorded = _side_by_side.submit(
+            contextvars.copy_context().run, self._looked, task, actor, [user], query=query
+        )
+        admin = self._admin_for(user)
+        recorded.result()
+        return UserDetail(user=user, admin=admin)
 
     @contextmanager
     def _looking(self, task: str, actor: Actor, *, query: str) -> Iterator[None]:

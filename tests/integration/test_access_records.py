@@ -97,9 +97,14 @@ def test_a_search_records_the_query_and_whom_it_found(viewer, customer, store, p
         ("Customer@Example.com", [customer.uid], "ok")
     ]
     if path == "/admin/users/":
-        # The guard's read and the record's write (the lookup is Auth's).
-        assert response.status_code == 303
-        assert firestore_trips(response) == 2
+        # The answer is the user's page itself: one look, one record (no
+        # `view` besides the `search`), and the guard's read, the admin
+        # document of the same address and the record's write (the lookup
+        # is Auth's).
+        assert response.status_code == 200
+        assert f'id="user-uid">{customer.uid}<' in response.get_data(as_text=True)
+        assert [look["task"] for look in looks(store)] == ["search"]
+        assert firestore_trips(response) == 3
 
 
 @pytest.mark.parametrize("path", ["/admin/users/", "/admin/api/users"])

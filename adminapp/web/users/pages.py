@@ -20,7 +20,7 @@ from ...domain.permissions import (
 )
 from ...errors import InvalidInput
 from ...i18n_marks import N_
-from ...services.users import InvalidClaims
+from ...services.users import InvalidClaims, UserDetail
 from ..auth.reset import claim_reset_slot
 from ..console.forms import ConfirmForm, ExportForm
 from ..context import services
@@ -54,10 +54,12 @@ def index():
         raise InvalidInput(N_("Search with an email, a phone number or a uid."))
     if form.q.data:
         try:
-            user = services().users.find(form.q.data, acting_admin())
+            detail = services().users.search(form.q.data, acting_admin())
         except UserNotFound as missing:
             return render_template("users/list.html", form=form, page=None, error=say(missing)), 404
-        return redirect(url_for(".show", uid=user.uid), code=303)
+        # The answer is the user's page itself, not a redirect to it: one
+        # request and one access record for one look at one person.
+        return _user_page(detail)
     token = request.args.get("page") or None
     if token is not None and len(token) > MAX_PAGE_TOKEN_LENGTH:
         raise InvalidInput(N_("That page link is not valid; start from the first page."))
@@ -67,8 +69,7 @@ def index():
     )
 
 
-def _user_page(uid: str, *, claims_form: ClaimsForm | None = None, status: int = 200):
-    detail = services().users.show(uid, acting_admin())
+def _user_page(detail: UserDetail, *, claims_form: ClaimsForm | None = None, status: int = 200):
     if claims_form is None:
         claims_form = ClaimsForm(
             formdata=None, claims=json.dumps(detail.user.custom_claims, indent=2, sort_keys=True)
@@ -97,7 +98,7 @@ def export():
 @bp.get("/<uid>")
 @permission_required(USERS_READ)
 def show(uid: str):
-    return _user_page(uid)
+    return _user_page(services().users.show(uid, acting_admin()))
 
 
 @bp.post("/<uid>/<any(disable, enable):action>")
@@ -136,13 +137,13 @@ def send_reset(uid: str):
 def set_claims(uid: str):
     form = ClaimsForm()
     if not form.validate():
-        return _user_page(uid, claims_form=form, status=400)
+        return _user_page(services().users.show(uid, acting_admin()), claims_form=form, status=400)
     try:
         user = services().users.set_custom_claims(uid, form.claims.data or "", acting_admin())
     except InvalidClaims as refusal:
         # Back to the editor with the text as typed, and why it was refused.
         form.claims.errors.append(say(refusal))
-        return _user_page(uid, claims_form=form, status=400)
+        return _user_page(services().users.show(uid, acting_admin()), claims_form=form, status=400)
     return _done("claims", user, uid)
 
 
