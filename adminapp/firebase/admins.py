@@ -36,6 +36,11 @@ from .roles import RoleStore, book_from_snapshot
 log = logging.getLogger(__name__)
 
 ADMINS = "admins"
+# The admins' second factors (firebase/factors.py). They go with the admin
+# document: an address that is an admin again (the same person back, or a
+# mailbox handed to someone new) starts with no key, passkey or recovery
+# code of the one before.
+FACTORS = "admin_factors"
 FIREBASE_FACTORS_FIELD = "firebase_factors"
 INVITED_PROVIDER_FIELD = "invited_provider"
 FIRST_SIGN_IN_AFTER_FIELD = "first_sign_in_after"
@@ -177,9 +182,17 @@ class AdminDirectory:
             data[INVITED_PROVIDER_FIELD] = invited_provider
         if first_sign_in_after:
             data[FIRST_SIGN_IN_AFTER_FIELD] = first_sign_in_after
+        # Factors left by an earlier admin document of this address (removed
+        # before removals took them along) go in the same write. None can be
+        # added between the read and the write: adding one updates the admin
+        # document, which does not exist until this batch makes it.
+        batch = self._backend.firestore.batch()
+        batch.create(self.ref(email), data)
+        for leftover in self._factor_refs(email):
+            batch.delete(leftover)
         try:
             with self._backend.firestore_call("create admin"):
-                self.ref(email).create(data, **self._backend.rpc_options())
+                batch.commit(**self._backend.rpc_options())
         except AlreadyExists:
             raise AdminExists(
                 N_("%(email)s is already an admin."), params={"email": email}
@@ -266,7 +279,13 @@ class AdminDirectory:
             may_change(before)
             if before.active_owner:
                 self._refuse_last_owner(transaction, email)
+            # Read in the transaction, after the admin document: a factor
+            # added meanwhile changes that document, and the transaction
+            # runs again and finds it.
+            factors = self._factor_refs(email, transaction)
             transaction.delete(self.ref(email))
+            for factor in factors:
+                transaction.delete(factor)
             return AdminChange(before=before, after=None)
 
         return self._transact(delete, "remove admin")
@@ -327,6 +346,18 @@ class AdminDirectory:
         if admin is None:
             raise AdminNotFound(email)
         return book, admin
+
+    def _factor_refs(self, email: str, transaction=None) -> list:
+        """The references of ``email``'s second-factor documents (one query;
+        in ``transaction`` when given)."""
+        query = (
+            self._backend.firestore.collection(FACTORS)
+            .where(filter=FieldFilter("email", "==", email))
+            .select(["email"])
+        )
+        with self._backend.firestore_call("list second factors to remove"):
+            snapshots = query.get(transaction=transaction, **self._backend.rpc_options())
+        return [snapshot.reference for snapshot in snapshots]
 
     def _refuse_last_owner(self, transaction, email: str) -> None:
         owners = (
@@ -412,3 +443,7 @@ class AdminDirectory:
         and an operator can always add an owner with ``flask admins add``."""
         option = self._backend.firestore.write_option(last_update_time=admin.version)
         batch.delete(self.ref(admin.email), option=option)
+        # A factor added since the read changed the admin document, and
+        # the condition above then fails the whole batch.
+        for factor in self._factor_refs(admin.email):
+            batch.delete(factor)

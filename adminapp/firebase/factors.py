@@ -21,10 +21,9 @@ from datetime import datetime
 from google.cloud import firestore
 from google.cloud.firestore import DocumentSnapshot, FieldFilter, WriteBatch
 
-from .admins import AdminDirectory
+from .admins import FACTORS, AdminDirectory
 from .backend import FirebaseBackend
 
-FACTORS = "admin_factors"
 TOTP, PASSKEY, RECOVERY_CODES = "totp", "passkey", "recovery_codes"
 KINDS = (TOTP, PASSKEY, RECOVERY_CODES)
 # Kinds that count as "has a second factor" (recovery codes back them up).

@@ -6,6 +6,7 @@ import pytest
 import requests
 from firebase_admin import auth
 
+from adminapp.testing.firebase import DEFAULT_PASSWORD
 from tests.support.web import post_form, sign_in
 
 OWNER = "boss@example.com"
@@ -118,6 +119,51 @@ def test_remove_asks_first_then_ends_access(owner_client, signed_in_as, store):
     assert other.get("/admin/").status_code in (302, 403)
     [entry] = store.audit(event="admin_removed")
     assert entry["actor"] == OWNER
+
+
+def test_a_removed_admin_takes_their_second_factors_with_them(owner_client, signed_in_as, store):
+    """Their TOTP key and recovery codes go in the same transaction as
+    their admin document: nothing of theirs waits for the address's next
+    admin."""
+    signed_in_as("leaver@example.com", "viewer")
+    assert {f["kind"] for f in store.factors("leaver@example.com")} == {"totp", "recovery_codes"}
+    staying = {f["id"] for f in store.factors(OWNER)}
+
+    assert post_form(owner_client, "/admin/admins/leaver@example.com/remove").status_code == 303
+
+    assert store.admin("leaver@example.com") is None
+    assert store.factors("leaver@example.com") == []
+    assert {f["id"] for f in store.factors(OWNER)} == staying  # only theirs
+
+
+def test_an_invitation_clears_the_factors_an_earlier_admin_of_the_address_left(
+    owner_client, signed_in_as, store, auth_emulator, app
+):
+    """Factors left behind (an admin document deleted by hand, or removed
+    before removals took factors along) do not pass to the address's next
+    admin, who may be someone else with a reused mailbox: the invitation
+    deletes them with the new admin document's write, and the new holder's
+    first sign-in sets up their own second factor (kept, the old key would
+    have blocked that enrolment, and the old recovery codes would open the
+    new holder's account to whoever kept them)."""
+    signed_in_as("reused@example.com", "viewer")
+    store.remove_admin("reused@example.com")  # by hand: the factors stay
+    old = auth.get_user_by_email("reused@example.com", app=auth_emulator.app)
+    auth.delete_user(old.uid, app=auth_emulator.app)
+    assert store.factors("reused@example.com")
+
+    response = post_form(
+        owner_client, "/admin/admins", {"email": "reused@example.com", "role": "viewer"}
+    )
+
+    assert response.status_code == 303
+    assert store.factors("reused@example.com") == []
+    new = auth.get_user_by_email("reused@example.com", app=auth_emulator.app)
+    auth.update_user(new.uid, password=DEFAULT_PASSWORD, app=auth_emulator.app)
+    sign_in(app.test_client(), auth_emulator, "reused@example.com")  # enrols a new app
+    assert [f["kind"] for f in store.factors("reused@example.com") if f["kind"] == "totp"] == [
+        "totp"
+    ]
 
 
 @pytest.mark.parametrize(

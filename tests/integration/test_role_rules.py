@@ -134,6 +134,7 @@ def test_a_removed_claim_drops_the_admin_at_the_next_sign_in_and_ends_the_other_
     user = staff(auth_emulator, claims={"groups": ["it-admins"]})
     first = signed_in_by_rule(app, auth_emulator)
     assert first.get("/admin/api/me").get_json()["admin"]["role"] == "owner"
+    assert store.factors(STAFF)  # the TOTP app of their first sign-in
     store.add_admin("break.glass@acme.com", "owner")  # not the last owner either way
 
     auth_emulator.set_claims(user.uid, {"groups": ["alumni"]})
@@ -143,6 +144,7 @@ def test_a_removed_claim_drops_the_admin_at_the_next_sign_in_and_ends_the_other_
     assert response.status_code == 403
     assert response.get_json()["error"] == "role_dropped_by_rule"
     assert store.admin(STAFF) is None
+    assert store.factors(STAFF) == []  # gone with the document
     assert session_cookie(second) is None
     # Every session of theirs has ended, the one opened before included.
     assert open_sessions(store) == []
