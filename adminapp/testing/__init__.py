@@ -51,6 +51,7 @@ from adminapp.testing.catalogs import assert_catalogs_complete
 from adminapp.testing.firebase import AuthEmulator, Store, firestore_client
 from adminapp.testing.flask_client import post_form
 from adminapp.testing.settings import PROJECT_ID, base_config
+from adminapp.testing.url_builders import share_url_builders
 from adminapp.web.extensions import limiter
 from adminapp.web.permissions import PERMISSIONS_KEY
 
@@ -155,6 +156,7 @@ _TEMPLATE_CODE = _SharedTemplateCode()
 @contextmanager
 def running_app(config: dict[str, str]) -> Iterator[Flask]:
     """``create_app(config)`` for a test, with fresh rate limits, closed after."""
+    share_url_builders()
     application = create_app(config)
     application.config["TESTING"] = True
     application.jinja_env.bytecode_cache = _TEMPLATE_CODE
