@@ -12,6 +12,8 @@ import time
 import pytest
 from firebase_admin import auth
 
+from adminapp.testing.sign_in import SESSION_COOKIE
+from tests.support.outages import app_reaching, refusing
 from tests.support.settings import base_config
 from tests.support.web import ORIGIN, csrf_token, post_form
 
@@ -379,14 +381,15 @@ def test_an_admins_firebase_account_is_not_deleted_from_here(signed_in_as, auth_
 # -- failures -----------------------------------------------------------------
 
 
-def test_firebase_auth_down_is_a_503_not_a_crash(signed_in_as, emulators, customer):
-    client = signed_in_as(VIEWER_ACTOR, "viewer")
-    emulators.stop_auth()
-    try:
+def test_firebase_auth_down_is_a_503_not_a_crash(signed_in_as, config, customer, monkeypatch):
+    cookie = signed_in_as(VIEWER_ACTOR, "viewer").get_cookie(SESSION_COOKIE).value
+    # The same settings and session on an app whose Auth refuses connections.
+    with (
+        refusing() as host,
+        app_reaching(monkeypatch, "FIREBASE_AUTH_EMULATOR_HOST", host, config, cookie) as client,
+    ):
         page = client.get(f"/admin/users/{customer.uid}")
         api = client.get(f"/admin/api/users/{customer.uid}")
-    finally:
-        emulators.start_auth()
     assert page.status_code == 503
     assert "Firebase Authentication is not answering" in page.get_data(as_text=True)
     assert api.status_code == 503

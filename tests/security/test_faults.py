@@ -2,15 +2,18 @@
 never a traceback, and service resumes without restarting the app.
 
 Emulators are stopped for real (adminapp/testing/emulator_control.py) and always restarted
-in a ``finally``, so later tests see them running. A "hanging" dependency is
-a socket that accepts connections and never answers.
+in a ``finally``, so later tests see them running, where the point is that
+the same app recovers. Where it is only that an app which cannot reach a
+service refuses, a second app with the same settings is pointed at a port
+that refuses connections, as a stopped emulator's does (restarting the Auth
+emulator costs 20 to 30 s of CPU). A "hanging" dependency is a socket that
+accepts connections and never answers (tests/support/outages.py).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,22 +21,28 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from adminapp import create_app
 from adminapp.errors import BackendUnavailable
+from adminapp.testing import EMULATOR_HOSTS
 from adminapp.testing.firebase import OWNER, after_the_admin_read
+from tests.support.outages import app_reaching, black_hole, refusing
 from tests.support.settings import base_config
 from tests.support.web import SESSION_COOKIE, exchange, sign_in
 
 BUDGET = 1.0  # BACKEND_TIMEOUT_SECONDS for these apps
 BOUND = 2 * BUDGET  # no request may wait longer than this for a dead dependency
 JSON = {"Accept": "application/json"}
+AUTH_HOST, FIRESTORE_HOST = EMULATOR_HOSTS
 # gRPC reconnects with a backoff (1 s, growing) after an outage.
 RECOVERY = 15
 
 
+def fault_config() -> dict[str, str]:
+    return base_config(BACKEND_TIMEOUT_SECONDS=str(BUDGET))
+
+
 @pytest.fixture
 def config():
-    return base_config(BACKEND_TIMEOUT_SECONDS=str(BUDGET))
+    return fault_config()
 
 
 @contextmanager
@@ -43,15 +52,6 @@ def stopped(emulators, which: str) -> Iterator[None]:
         yield
     finally:
         getattr(emulators, f"start_{which}")()
-
-
-@contextmanager
-def black_hole() -> Iterator[str]:
-    """host:port of a server that accepts connections and never replies."""
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen(64)  # the kernel completes handshakes; nobody reads
-        yield f"127.0.0.1:{server.getsockname()[1]}"
 
 
 def eventually(call, *, within: float = RECOVERY):
@@ -148,37 +148,32 @@ def test_auth_down_at_the_exchange_gives_503_then_sign_in_works_again(
     assert client.get("/admin/", headers=JSON).status_code == 200
 
 
-def test_auth_down_at_the_recheck_gives_503_not_access(signed_in, emulators, store):
+def test_auth_down_at_the_recheck_gives_503_not_access(signed_in, store, monkeypatch):
+    cookie = signed_in.get_cookie(SESSION_COOKIE).value
     [session] = store.sessions(email=OWNER)
     store.update_session(session["id"], auth_checked_at=datetime.now(UTC) - timedelta(minutes=10))
-    with stopped(emulators, "auth"):
-        response, elapsed = timed(lambda: signed_in.get("/admin/", headers=JSON))
-        assert_clean_503(response, elapsed, "Firebase Authentication")
+    with (
+        refusing() as host,
+        app_reaching(monkeypatch, AUTH_HOST, host, fault_config(), cookie) as client,
+    ):
+        response, elapsed = timed(lambda: client.get("/admin/", headers=JSON))
+    assert_clean_503(response, elapsed, "Firebase Authentication")
 
 
 def test_hanging_auth_service_gives_503_within_the_bound(auth_emulator, owner, monkeypatch):
     token = auth_emulator.sign_in(OWNER)
-    with black_hole() as host:
-        monkeypatch.setenv("FIREBASE_AUTH_EMULATOR_HOST", host)
-        app = create_app(base_config(BACKEND_TIMEOUT_SECONDS=str(BUDGET)))
-        try:
-            response, elapsed = timed(lambda: exchange(app.test_client(), token))
-        finally:
-            app.extensions["adminapp"].backend.close()
+    with black_hole() as host, app_reaching(monkeypatch, AUTH_HOST, host, fault_config()) as client:
+        response, elapsed = timed(lambda: exchange(client, token))
     assert_clean_503(response, elapsed, "Firebase Authentication")
 
 
 def test_hanging_firestore_gives_503_within_the_bound(signed_in, monkeypatch):
-    cookie = signed_in.get_cookie("__Host-admin_session").value
-    with black_hole() as host:
-        monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", host)
-        app = create_app(base_config(BACKEND_TIMEOUT_SECONDS=str(BUDGET)))
-        try:
-            client = app.test_client()
-            client.set_cookie("__Host-admin_session", cookie)
-            response, elapsed = timed(lambda: client.get("/admin/", headers=JSON))
-        finally:
-            app.extensions["adminapp"].backend.close()
+    cookie = signed_in.get_cookie(SESSION_COOKIE).value
+    with (
+        black_hole() as host,
+        app_reaching(monkeypatch, FIRESTORE_HOST, host, fault_config(), cookie) as client,
+    ):
+        response, elapsed = timed(lambda: client.get("/admin/", headers=JSON))
     assert_clean_503(response, elapsed, "Firestore")
 
 
