@@ -425,6 +425,10 @@ class AdminDirectory:
             "last_sign_in_at": when,
         }
         batch.create(self.ref(email), data)
+        # As an invitation does (add): factors an earlier admin document of
+        # this address left behind go in the same write.
+        for leftover in self._factor_refs(email):
+            batch.delete(leftover)
         return Admin(
             email=email,
             role=role,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -164,6 +165,26 @@ def test_a_removed_claim_drops_the_admin_at_the_next_sign_in_and_ends_the_other_
     assert store.admin(STAFF)["role"] == "admin"
     [pending] = open_sessions(store)
     assert pending["mfa_pending"] is True
+
+
+def test_a_rule_made_admin_does_not_inherit_factors_an_earlier_admin_left(
+    app, auth_emulator, store
+):
+    """Factors left under the address by an earlier admin document (removed
+    by hand, or before removals took factors along) go when a rule makes the
+    admin anew, as they go at an invitation: the new admin enrols their own
+    (kept, the old key would count as set up and the enrolment be refused)."""
+    staff(auth_emulator, claims={"groups": ["support"]})
+    old = {"email": STAFF, "kind": "totp", "name": "an old phone"}
+    store.client.collection("admin_factors").add(
+        {**old, "created_at": datetime(2020, 1, 1, tzinfo=UTC)}
+    )
+
+    client = signed_in_by_rule(app, auth_emulator)  # the exchange, then the enrolment
+
+    assert client.get("/admin/api/me").status_code == 200
+    names = sorted(factor["name"] for factor in store.factors(STAFF))
+    assert names == ["Authenticator app", "Recovery codes"]
 
 
 def test_another_matching_rule_changes_a_rule_made_admins_role(app, auth_emulator, store):
