@@ -188,8 +188,7 @@ class AdminDirectory:
         # document, which does not exist until this batch makes it.
         batch = self._backend.firestore.batch()
         batch.create(self.ref(email), data)
-        for leftover in self._factor_refs(email):
-            batch.delete(leftover)
+        self._delete_factors(batch, email)
         try:
             with self._backend.firestore_call("create admin"):
                 batch.commit(**self._backend.rpc_options())
@@ -282,10 +281,8 @@ class AdminDirectory:
             # Read in the transaction, after the admin document: a factor
             # added meanwhile changes that document, and the transaction
             # runs again and finds it.
-            factors = self._factor_refs(email, transaction)
+            self._delete_factors(transaction, email, read_in=transaction)
             transaction.delete(self.ref(email))
-            for factor in factors:
-                transaction.delete(factor)
             return AdminChange(before=before, after=None)
 
         return self._transact(delete, "remove admin")
@@ -347,17 +344,20 @@ class AdminDirectory:
             raise AdminNotFound(email)
         return book, admin
 
-    def _factor_refs(self, email: str, transaction=None) -> list:
-        """The references of ``email``'s second-factor documents (one query;
-        in ``transaction`` when given)."""
+    def _delete_factors(self, writes, email: str, *, read_in=None) -> None:
+        """Stage the deletion of every second-factor document of ``email`` in
+        ``writes`` (a batch or a transaction), found with one query (in the
+        transaction ``read_in`` when given: a transaction reads before it
+        writes)."""
         query = (
             self._backend.firestore.collection(FACTORS)
             .where(filter=FieldFilter("email", "==", email))
             .select(["email"])
         )
         with self._backend.firestore_call("list second factors to remove"):
-            snapshots = query.get(transaction=transaction, **self._backend.rpc_options())
-        return [snapshot.reference for snapshot in snapshots]
+            snapshots = query.get(transaction=read_in, **self._backend.rpc_options())
+        for snapshot in snapshots:
+            writes.delete(snapshot.reference)
 
     def _refuse_last_owner(self, transaction, email: str) -> None:
         owners = (
@@ -427,8 +427,7 @@ class AdminDirectory:
         batch.create(self.ref(email), data)
         # As an invitation does (add): factors an earlier admin document of
         # this address left behind go in the same write.
-        for leftover in self._factor_refs(email):
-            batch.delete(leftover)
+        self._delete_factors(batch, email)
         return Admin(
             email=email,
             role=role,
@@ -449,5 +448,4 @@ class AdminDirectory:
         batch.delete(self.ref(admin.email), option=option)
         # A factor added since the read changed the admin document, and
         # the condition above then fails the whole batch.
-        for factor in self._factor_refs(admin.email):
-            batch.delete(factor)
+        self._delete_factors(batch, admin.email)
