@@ -131,19 +131,25 @@ def send_reset(uid: str):
     return _done("reset", user, uid)
 
 
+def _claims_refused(uid: str, form: ClaimsForm):
+    """The user's page again, the editor holding the claims as typed and why
+    they were refused."""
+    return _user_page(services().users.show(uid, acting_admin()), claims_form=form, status=400)
+
+
 @bp.post("/<uid>/claims")
 @permission_required(USERS_CLAIMS)
 @step_up_by_rule(USERS_CONSOLE_RULE)
 def set_claims(uid: str):
     form = ClaimsForm()
     if not form.validate():
-        return _user_page(services().users.show(uid, acting_admin()), claims_form=form, status=400)
+        return _claims_refused(uid, form)
     try:
         user = services().users.set_custom_claims(uid, form.claims.data or "", acting_admin())
     except InvalidClaims as refusal:
         # Back to the editor with the text as typed, and why it was refused.
         form.claims.errors.append(say(refusal))
-        return _user_page(services().users.show(uid, acting_admin()), claims_form=form, status=400)
+        return _claims_refused(uid, form)
     return _done("claims", user, uid)
 
 
