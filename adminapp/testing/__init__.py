@@ -36,6 +36,8 @@ fixtures to a project that did not ask for them.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -70,6 +72,10 @@ EMULATOR_HOSTS = ("FIREBASE_AUTH_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST")
 os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 
 
+# The temporary directory a pytest-xdist worker made for itself (pytest_configure).
+_WORKER_TMP = pytest.StashKey[str]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # Every pytest-xdist worker starts and clears its own emulators. Emulators
     # named in the environment would be one pair for all of them, each worker
@@ -82,6 +88,26 @@ def pytest_configure(config: pytest.Config) -> None:
             "would share and clear under each other's tests: run without -n "
             "(or with -n 0), or unset them and let each worker start its own."
         )
+    # The workers are separate runs that share one parent, pytest's. The
+    # lock that keeps a production app with memory:// rate limits to one
+    # serving process per parent (adminapp/serving_process.py) would take
+    # them for two processes of one server and refuse the second worker's
+    # app after a 10 s wait. The lock lives in the temporary directory: give
+    # each worker its own, for itself and the processes it starts. Only a
+    # worker (xdist gives it ``workerinput``), not a pytest that a test starts
+    # and that inherits the worker's environment.
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        own = tempfile.mkdtemp(prefix=f"adminapp-tests-{workerinput['workerid']}-")
+        config.stash[_WORKER_TMP] = own
+        tempfile.tempdir = os.environ["TMPDIR"] = own
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # Only the directory this run made: never a TMPDIR it inherited.
+    own = config.stash.get(_WORKER_TMP, None)
+    if own is not None:
+        shutil.rmtree(own, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -18,11 +18,11 @@ ROOT = Path(__file__).resolve().parents[2]
 ANY_TEST = "tests/unit/test_json_depth.py"
 
 
-def _pytest(*args: str, **env: str) -> subprocess.CompletedProcess:
+def _pytest(*args: str, tests: str = ANY_TEST, cwd: Path = ROOT, **env: str):
     environment = {name: value for name, value in os.environ.items() if name not in EMULATOR_HOSTS}
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, ANY_TEST],
-        cwd=ROOT,
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, tests],
+        cwd=cwd,
         env={**environment, **env},
         capture_output=True,
         text=True,
@@ -44,3 +44,87 @@ def test_one_process_may_use_them():
     run = _pytest("-n", "0", FIRESTORE_EMULATOR_HOST="127.0.0.1:9")
 
     assert run.returncode == pytest.ExitCode.OK, run.stdout + run.stderr
+
+
+# Two tests, one per worker, each making a production app with memory:// rate
+# limits, as tests/security/test_headers.py does. Such an app holds the lock
+# that keeps a server to one serving process (adminapp/serving_process.py)
+# until its process ends.
+PRODUCTION_APP_TESTS = """
+import os
+import secrets
+import tempfile
+
+import pytest
+from adminapp import create_app
+from adminapp.testing import base_config
+
+pytest_plugins = ["adminapp.testing"]
+
+@pytest.mark.parametrize("attempt", [1, 2])
+def test_a_production_app(attempt, monkeypatch):
+    for name in ("FIREBASE_AUTH_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    create_app(base_config(
+        ADMINAPP_ENV="production",
+        RATELIMIT_STORAGE_URI="memory://",
+        FIREBASE_PROJECT_ID="real-project",
+        PUBLIC_URL="https://admin.example.com",
+        FIREBASE_WEB_API_KEY="web-api-key",
+        FIREBASE_AUTH_DOMAIN="real-project.firebaseapp.com",
+        AUDIT_CHAIN_KEY=secrets.token_urlsafe(32),
+    ))
+    with open(os.environ["SEEN"], "a") as seen:
+        print(tempfile.gettempdir(), file=seen)
+"""
+
+
+def test_each_worker_may_serve_a_production_app_of_its_own(tmp_path):
+    """The workers share a parent process (pytest's), and the serving lock
+    is keyed by the parent: each worker keeps its lock in a temporary
+    directory of its own, or the second app waits 10 s and is refused. The
+    directories go at the end; the one they were made in stays."""
+    outer, seen = _temporary_directory_and_record(tmp_path)
+    run = _pytest(
+        *("-n", "2", "--dist", "each", "--rootdir", str(tmp_path)),
+        tests="test_production_apps.py",
+        cwd=tmp_path,
+        PYTHONPATH=str(ROOT),
+        TMPDIR=str(outer),
+        SEEN=str(seen),
+    )
+
+    assert run.returncode == pytest.ExitCode.OK, run.stdout + run.stderr
+    assert "4 passed" in run.stdout
+    used = set(seen.read_text().split())
+    assert len(used) == 2 and all(Path(path).parent == outer for path in used)
+    assert (outer / "kept").exists()
+    assert not [path for path in map(Path, used) if path.exists()]  # removed at the end
+
+
+def test_a_pytest_that_a_worker_starts_keeps_the_temporary_directory_it_is_given(tmp_path):
+    """A test's own pytest run inherits the worker's environment, worker name
+    included, but it is no worker: it neither makes nor removes a directory
+    (removing an inherited one would take the worker's files with it)."""
+    outer, seen = _temporary_directory_and_record(tmp_path)
+    run = _pytest(
+        *("-n", "0", "--rootdir", str(tmp_path)),
+        tests="test_production_apps.py::test_a_production_app[1]",
+        cwd=tmp_path,
+        PYTHONPATH=str(ROOT),
+        TMPDIR=str(outer),
+        SEEN=str(seen),
+        PYTEST_XDIST_WORKER="gw0",
+    )
+
+    assert run.returncode == pytest.ExitCode.OK, run.stdout + run.stderr
+    assert seen.read_text().split() == [str(outer)]
+    assert (outer / "kept").exists()
+
+
+def _temporary_directory_and_record(tmp_path: Path) -> tuple[Path, Path]:
+    (tmp_path / "test_production_apps.py").write_text(PRODUCTION_APP_TESTS)
+    outer = tmp_path / "tmp"
+    outer.mkdir()
+    (outer / "kept").write_text("a file of the caller's\n")
+    return outer, tmp_path / "seen"

@@ -301,6 +301,7 @@ TEST_ENVIRONMENT = frozenset(
         "FIREBASE_AUTH_EMULATOR_HOST",
         "FIRESTORE_EMULATOR_HOST",
         "PYTEST_XDIST_WORKER",  # which parallel worker this is (the emulators' log folder)
+        "TMPDIR",  # a worker's own temporary directory, for the processes it starts
     }
 )
 TESTING = ROOT / "adminapp" / "testing"
