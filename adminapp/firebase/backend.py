@@ -128,8 +128,12 @@ class FirebaseBackend:
         app = self.app
         with self._lock:
             if self._firestore is None:
-                self._firestore = firestore.client(app)
-                _bound_firestore_defaults(self._firestore, self.settings.backend_timeout)
+                client = firestore.client(app)
+                _bound_firestore_defaults(client, self.settings.backend_timeout)
+                # Published only once set up: another thread reads
+                # self._firestore without the lock (above), and would
+                # otherwise use the client before its bounds are in place.
+                self._firestore = client
             return self._firestore
 
     def _credential(self) -> credentials.Base:

@@ -214,3 +214,24 @@ def test_every_firestore_operation_fails_closed_within_the_bound(app, owner, emu
             elapsed = time.monotonic() - start
             outcomes[name] = outcome if elapsed < BOUND else f"{outcome} after {elapsed:.1f}s"
     assert outcomes == dict.fromkeys(FIRESTORE_OPERATIONS, "503")
+
+
+def test_no_thread_sees_the_firestore_client_before_it_is_set_up(app, monkeypatch):
+    """Request threads and the background jobs read the backend's client
+    without its lock. One that saw the client before its bounds were in
+    place would call Firestore without them: a call that could wait for a
+    minute during an outage."""
+    from adminapp.firebase import backend as backend_module
+
+    backend = app.extensions["adminapp"].backend
+    seen_while_setting_up = []
+    original = backend_module._bound_firestore_defaults
+
+    def setting_up(client, budget):
+        seen_while_setting_up.append(backend._firestore)  # what another thread sees
+        original(client, budget)
+
+    monkeypatch.setattr(backend_module, "_bound_firestore_defaults", setting_up)
+    backend.close()  # the next use builds the client again
+    assert backend.firestore is not None
+    assert seen_while_setting_up == [None]
