@@ -120,3 +120,11 @@ class BackendUnavailable(Refused):
         self.detail = detail
         # For logs and the audit trail: which dependency, and how it failed.
         self.cause = f"{service} unavailable: {detail}"
+
+
+class Contended(BackendUnavailable):
+    """A Firestore transaction lost every attempt to other writers of the
+    same documents: nothing was written, and trying again shortly works."""
+
+    def __init__(self, what: str):
+        super().__init__("Firestore", f"contention: {what}")

@@ -32,7 +32,7 @@ from urllib3.util.retry import Retry as HttpRetry
 
 from .. import round_trips
 from ..config import Settings
-from ..errors import BackendUnavailable
+from ..errors import BackendUnavailable, Contended
 
 log = logging.getLogger(__name__)
 
@@ -194,10 +194,15 @@ class FirebaseBackend:
             log.warning("firestore call failed: %s: %s", what, type(error).__name__)
             raise BackendUnavailable("Firestore", type(error).__name__) from error
         except ValueError as error:
+            cause = error.__cause__ or error.__context__
+            # A transaction aborted by other writers on each of its attempts:
+            # the SDK raises ValueError from the last abort.
+            if isinstance(cause, api_exceptions.Aborted):
+                log.warning("firestore transaction contended: %s", what)
+                raise Contended(what) from error
             # A transaction whose BeginTransaction failed cannot be rolled
             # back: the SDK raises ValueError from its rollback, with the
             # outage as the context. That is an outage too, not a bug.
-            cause = error.__cause__ or error.__context__
             if not isinstance(cause, _FIRESTORE_DOWN):
                 raise
             log.warning("firestore call failed: %s: %s", what, type(cause).__name__)

@@ -235,3 +235,28 @@ def test_no_thread_sees_the_firestore_client_before_it_is_set_up(app, monkeypatc
     backend.close()  # the next use builds the client again
     assert backend.firestore is not None
     assert seen_while_setting_up == [None]
+
+
+def test_a_transaction_that_loses_every_attempt_is_a_503_and_writes_nothing(app, store):
+    """Firestore aborts a transaction when another writer changed what it
+    read; the SDK retries, then gives up with a ValueError. That is a busy
+    Firestore, answered with a 503 and Retry-After like an outage, never an
+    unhandled error (a 500)."""
+    from google.cloud import firestore
+
+    from adminapp.errors import Contended
+
+    backend = app.extensions["adminapp"].backend
+    ref = backend.firestore.collection("contention").document("count")
+    ref.set({"n": 0})
+    theirs = store.client.collection("contention").document("count")  # another writer
+
+    def overtaken_every_time(transaction):
+        n = ref.get(transaction=transaction).get("n")
+        theirs.update({"n": firestore.Increment(100)})  # commits before this one
+        transaction.update(ref, {"n": n + 1})
+
+    with pytest.raises(Contended) as refused, backend.firestore_call("a contended change"):
+        firestore.transactional(overtaken_every_time)(backend.firestore.transaction(max_attempts=3))
+    assert isinstance(refused.value, BackendUnavailable) and refused.value.status == 503
+    assert ref.get().get("n") == 300  # the other writer's three changes, none of this one's

@@ -126,3 +126,27 @@ def test_an_owner_lifting_the_lock_lets_the_right_code_in(enrolled, clock):
     assert services.lockout.status(EMAIL).locked(clock())
     assert services.lockout.unlock(EMAIL, actor="owner@example.com", client=HERE) is True
     assert prove(services, clock, pyotp.TOTP(secret).at(clock(), counter_offset=1)).claims
+
+
+def test_a_wrong_code_whose_admin_count_lost_to_contention_still_counts_for_its_session(
+    enrolled, clock, monkeypatch
+):
+    """Many wrong codes for one admin at once contend for the admin's count
+    (a transaction on one document); one that loses every attempt is still
+    refused as a wrong code, and still counts towards its session's bound,
+    not a 503 or a 500 that would leave it counted nowhere."""
+    from adminapp.errors import Contended
+
+    services, secret, _ = enrolled
+    session = pending_session(services, clock)
+    admin = services.directory.get(EMAIL)
+    wrong = f"{(int(pyotp.TOTP(secret).at(clock())) + 1) % 10**6:06d}"
+
+    def contended(*args, **kwargs):
+        raise Contended("count a wrong second-factor code")
+
+    monkeypatch.setattr(services.lockout.store, "count_failure", contended)
+    with pytest.raises(WrongCode) as refused:
+        services.totp.verify(session, admin, wrong, HERE)
+    assert refused.value.params == {"left": MAX_FAILURES - 1}
+    assert services.sessions.get(session.key).mfa_failures == 1

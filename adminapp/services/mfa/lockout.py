@@ -25,10 +25,12 @@ from datetime import datetime
 
 from ...client import Client
 from ...config import Settings
+from ...errors import Contended
 from ...firebase.admins import AdminDirectory
 from ...firebase.audit import AuditTrail
 from ...firebase.factors import RECOVERY_CODES, TOTP
 from ...firebase.lockouts import Lockout, LockoutStore
+from ...logs import log_event
 from ...mail.security_notices import SecurityNotices
 from ..background import Background
 from .refusals import SecondFactorLocked
@@ -69,12 +71,22 @@ class AdminLockout:
         if kind not in GUESSABLE:
             return
         settings = self.settings
-        counted = self.store.count_failure(
-            email,
-            limit=settings.mfa_admin_max_failures,
-            window=settings.mfa_admin_failure_window,
-            lock_for=settings.mfa_admin_lock,
-        )
+        try:
+            counted = self.store.count_failure(
+                email,
+                limit=settings.mfa_admin_max_failures,
+                window=settings.mfa_admin_failure_window,
+                lock_for=settings.mfa_admin_lock,
+            )
+        except Contended:
+            # Many wrong codes for one admin at the same moment, each count a
+            # transaction on one document: some lose every attempt to the
+            # others, which were counted. The code is refused all the same,
+            # and it still counts towards its session's bound (an atomic
+            # increment, which cannot contend), so this request answers as
+            # any other wrong code rather than with a 503.
+            log_event("second_factor_failed", actor=email, reason="admin_count_contended")
+            return
         if not counted.tripped:
             return
         lockout = counted.lockout
