@@ -22,11 +22,15 @@ from contextlib import contextmanager
 
 import firebase_admin
 import google.auth.credentials
+import grpc
 import requests
 from firebase_admin import auth, credentials, exceptions, firestore, tenant_mgt
 from google.api_core import exceptions as api_exceptions
 from google.api_core.retry import Retry
 from google.cloud.firestore import WriteBatch
+from google.cloud.firestore_v1 import base_client as firestore_base
+from google.cloud.firestore_v1.services.firestore import client as firestore_gapic
+from google.cloud.firestore_v1.services.firestore.transports.grpc import FirestoreGrpcTransport
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry as HttpRetry
 
@@ -129,10 +133,12 @@ class FirebaseBackend:
         with self._lock:
             if self._firestore is None:
                 client = firestore.client(app)
+                _read_streams_on_the_calling_thread(client)
                 _bound_firestore_defaults(client, self.settings.backend_timeout)
                 # Published only once set up: another thread reads
                 # self._firestore without the lock (above), and would
-                # otherwise use the client before its bounds are in place.
+                # otherwise use the client before its bounds are in place,
+                # or have the SDK build a channel of its own over ours.
                 self._firestore = client
             return self._firestore
 
@@ -225,6 +231,52 @@ class FirebaseBackend:
             if self._app is not None:
                 firebase_admin.delete_app(self._app)
             self._app = self._auth = self._firestore = None
+
+
+# gRPC's option for unary-stream calls: BatchGetDocuments (the guard's one
+# read, every get_all) and RunQuery (every query).
+_STREAMS_ON_THE_CALLING_THREAD = (grpc.experimental.ChannelOptions.SingleThreadedUnaryStream, 1)
+
+
+def _read_streams_on_the_calling_thread(client: firestore.firestore.Client) -> None:
+    """Give ``client`` a channel whose streamed reads run on the thread that
+    waits for them, before the SDK builds its own.
+
+    By default gRPC hands every message of a stream from a shared "channel
+    spin" thread to the reader through a condition variable, and the reader
+    waits on it with no timeout of its own (grpc/grpc#20562). Once, in a
+    fault test, a read begun just as Firestore went away waited there past
+    its 1-second deadline until the run was killed: a request thread held
+    for good. Read on the calling thread, a stream waits on its own call's
+    completion queue, which the call's deadline always ends. It is also the
+    cheaper path: no hand-over between threads on the guard's read
+    (docs/performance.md).
+
+    The SDK has no setting for channel options, so this builds the channel
+    and the generated client as ``BaseClient._firestore_api_helper`` does,
+    with the SDK's own options plus this one
+    (``tests/security/test_faults.py`` checks it on the pinned SDK).
+    """
+    if client._emulator_host is not None:
+        # The SDK's emulator channel: plain text, with the emulator's token.
+        channel = grpc.insecure_channel(
+            client._emulator_host,
+            options=[
+                ("Authorization", "Bearer owner"),
+                *firestore_base._GRPC_MSG_SIZE_OPTIONS,
+                _STREAMS_ON_THE_CALLING_THREAD,
+            ],
+        )
+    else:
+        channel = FirestoreGrpcTransport.create_channel(
+            client._target,
+            credentials=client._credentials,
+            options=[*firestore_base._DEFAULT_CHANNEL_OPTIONS, _STREAMS_ON_THE_CALLING_THREAD],
+        )
+    client._transport = FirestoreGrpcTransport(host=client._target, channel=channel)
+    client._firestore_api_internal = firestore_gapic.FirestoreClient(
+        transport=client._transport, client_options=client._client_options
+    )
 
 
 def _bound_firestore_defaults(client: firestore.firestore.Client, budget: float) -> None:

@@ -216,11 +216,28 @@ def test_every_firestore_operation_fails_closed_within_the_bound(app, owner, emu
     assert outcomes == dict.fromkeys(FIRESTORE_OPERATIONS, "503")
 
 
+def test_firestore_streams_are_read_on_the_thread_that_waits_for_them(app, owner):
+    """The guard's read (BatchGetDocuments) and every query (RunQuery) wait on
+    their own call's completion queue, which their deadline ends, not on a
+    hand-over from gRPC's shared spin thread, which once left a read waiting
+    past its deadline (adminapp/firebase/backend.py). This holds on the pinned
+    SDK only while the app builds the Firestore channel itself."""
+    import grpc._channel
+
+    services = app.extensions["adminapp"]
+    assert services.directory.get(OWNER) is not None  # reads through that channel
+    assert [admin.email for admin in services.directory.list()] == [OWNER]
+    transport = services.backend.firestore._firestore_api._transport
+    for stream in (transport.batch_get_documents, transport.run_query):
+        assert isinstance(stream, grpc._channel._SingleThreadedUnaryStreamMultiCallable)
+
+
 def test_no_thread_sees_the_firestore_client_before_it_is_set_up(app, monkeypatch):
     """Request threads and the background jobs read the backend's client
-    without its lock. One that saw the client before its bounds were in
-    place would call Firestore without them: a call that could wait for a
-    minute during an outage."""
+    without its lock. One that saw the client before its channel and bounds
+    were in place would call Firestore without the bound, or make the SDK
+    build a channel over the app's and cut the calls under way on it (seen
+    as "Channel deallocated" in a background job)."""
     from adminapp.firebase import backend as backend_module
 
     backend = app.extensions["adminapp"].backend
