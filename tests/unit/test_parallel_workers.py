@@ -84,47 +84,53 @@ def test_each_worker_may_serve_a_production_app_of_its_own(tmp_path):
     is keyed by the parent: each worker keeps its lock in a temporary
     directory of its own, or the second app waits 10 s and is refused. The
     directories go at the end; the one they were made in stays."""
-    outer, seen = _temporary_directory_and_record(tmp_path)
-    run = _pytest(
-        *("-n", "2", "--dist", "each", "--rootdir", str(tmp_path)),
-        tests="test_production_apps.py",
-        cwd=tmp_path,
-        PYTHONPATH=str(ROOT),
-        TMPDIR=str(outer),
-        SEEN=str(seen),
+    run, outer, used = _run_production_apps(
+        tmp_path, "test_production_apps.py", "-n", "2", "--dist", "each"
     )
 
     assert run.returncode == pytest.ExitCode.OK, run.stdout + run.stderr
     assert "4 passed" in run.stdout
-    used = set(seen.read_text().split())
-    assert len(used) == 2 and all(Path(path).parent == outer for path in used)
+    assert len(set(used)) == 2 and all(path.parent == outer for path in used)
     assert (outer / "kept").exists()
-    assert not [path for path in map(Path, used) if path.exists()]  # removed at the end
+    assert not [path for path in used if path.exists()]  # removed at the end
 
 
 def test_a_pytest_that_a_worker_starts_keeps_the_temporary_directory_it_is_given(tmp_path):
     """A test's own pytest run inherits the worker's environment, worker name
     included, but it is no worker: it neither makes nor removes a directory
     (removing an inherited one would take the worker's files with it)."""
-    outer, seen = _temporary_directory_and_record(tmp_path)
-    run = _pytest(
-        *("-n", "0", "--rootdir", str(tmp_path)),
-        tests="test_production_apps.py::test_a_production_app[1]",
-        cwd=tmp_path,
-        PYTHONPATH=str(ROOT),
-        TMPDIR=str(outer),
-        SEEN=str(seen),
+    run, outer, used = _run_production_apps(
+        tmp_path,
+        "test_production_apps.py::test_a_production_app[1]",
+        "-n",
+        "0",
         PYTEST_XDIST_WORKER="gw0",
     )
 
     assert run.returncode == pytest.ExitCode.OK, run.stdout + run.stderr
-    assert seen.read_text().split() == [str(outer)]
+    assert used == [outer]
     assert (outer / "kept").exists()
 
 
-def _temporary_directory_and_record(tmp_path: Path) -> tuple[Path, Path]:
+def _run_production_apps(tmp_path: Path, tests: str, *args: str, **env: str):
+    """Run PRODUCTION_APP_TESTS with ``tmp_path / "tmp"`` (holding a file of
+    the caller's) as TMPDIR; the run, that directory, and the temporary
+    directory each test saw."""
     (tmp_path / "test_production_apps.py").write_text(PRODUCTION_APP_TESTS)
     outer = tmp_path / "tmp"
     outer.mkdir()
     (outer / "kept").write_text("a file of the caller's\n")
-    return outer, tmp_path / "seen"
+    seen = tmp_path / "seen"
+    run = _pytest(
+        *args,
+        "--rootdir",
+        str(tmp_path),
+        tests=tests,
+        cwd=tmp_path,
+        PYTHONPATH=str(ROOT),
+        TMPDIR=str(outer),
+        SEEN=str(seen),
+        **env,
+    )
+    used = [Path(line) for line in seen.read_text().split()] if seen.exists() else []
+    return run, outer, used
