@@ -19,9 +19,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+import grpc._channel
 import pytest
+from google.cloud import firestore
 
-from adminapp.errors import BackendUnavailable
+from adminapp.errors import BackendUnavailable, Contended
+from adminapp.firebase import backend as backend_module
 from adminapp.testing import EMULATOR_HOSTS
 from adminapp.testing.firebase import OWNER, after_the_admin_read
 from tests.support.outages import app_reaching, black_hole, refusing
@@ -222,8 +225,6 @@ def test_firestore_streams_are_read_on_the_thread_that_waits_for_them(app, owner
     hand-over from gRPC's shared spin thread, which once left a read waiting
     past its deadline (adminapp/firebase/backend.py). This holds on the pinned
     SDK only while the app builds the Firestore channel itself."""
-    import grpc._channel
-
     services = app.extensions["adminapp"]
     assert services.directory.get(OWNER) is not None  # reads through that channel
     assert [admin.email for admin in services.directory.list()] == [OWNER]
@@ -238,8 +239,6 @@ def test_no_thread_sees_the_firestore_client_before_it_is_set_up(app, monkeypatc
     were in place would call Firestore without the bound, or make the SDK
     build a channel over the app's and cut the calls under way on it (seen
     as "Channel deallocated" in a background job)."""
-    from adminapp.firebase import backend as backend_module
-
     backend = app.extensions["adminapp"].backend
     seen_while_setting_up = []
     original = backend_module._bound_firestore_defaults
@@ -259,10 +258,6 @@ def test_a_transaction_that_loses_every_attempt_is_a_503_and_writes_nothing(app,
     read; the SDK retries, then gives up with a ValueError. That is a busy
     Firestore, answered with a 503 and Retry-After like an outage, never an
     unhandled error (a 500)."""
-    from google.cloud import firestore
-
-    from adminapp.errors import Contended
-
     backend = app.extensions["adminapp"].backend
     ref = backend.firestore.collection("contention").document("count")
     ref.set({"n": 0})
