@@ -37,9 +37,45 @@ def test_keyboard_alone_signs_in(page, live_url, owner):
     page.keyboard.type(ADMIN)  # the email field has focus on load
     page.keyboard.press("Tab")
     page.keyboard.type(DEFAULT_PASSWORD)
+    # The button stays disabled until the script that sends the password to
+    # Firebase alone has loaded (without it, the form would post the password
+    # here), and Enter on a form whose button is disabled does nothing. A
+    # person sees the button turn active; a loaded machine can type first.
+    page.wait_for_selector("#sign-in:enabled")
     page.keyboard.press("Enter")
     pass_second_factor(page, ADMIN)
     page.wait_for_url(f"{live_url}/admin/")
+
+
+def test_enter_before_the_script_has_loaded_sends_the_password_nowhere(
+    page, live_url, owner, emulators
+):
+    # The login script is held back: the form is on the page, its button
+    # still disabled, as on a slow connection or a loaded machine.
+    held = []
+    page.route("**/admin/static/js/login.js", lambda route: held.append(route))
+    sent = []
+    page.on("request", lambda request: sent.append(request))
+    # A module script holds up DOMContentLoaded: wait for the form alone.
+    page.goto(f"{live_url}/admin/login", wait_until="commit")
+    page.wait_for_selector("#email:focus")
+    page.keyboard.type(ADMIN)
+    page.keyboard.press("Tab")
+    page.keyboard.type(DEFAULT_PASSWORD)
+    page.keyboard.press("Enter")
+    while not held:
+        page.wait_for_timeout(50)
+    # Once the script is in, the button turns active and Enter signs in.
+    held[0].continue_()
+    page.wait_for_selector("#sign-in:enabled")
+    page.keyboard.press("Enter")
+    pass_second_factor(page, ADMIN)
+    page.wait_for_url(f"{live_url}/admin/")
+    # The first Enter submitted nothing (a submitted form would have left
+    # the page, and the sign-in above would not have found its form): the
+    # password went to Firebase alone, once, and never to this site.
+    carried = [r.url for r in sent if DEFAULT_PASSWORD in f"{r.url} {r.post_data or ''}"]
+    assert len(carried) == 1 and carried[0].startswith(f"http://{emulators.auth_host}/"), carried
 
 
 def test_wrong_password_shows_an_inline_error_and_no_cookie(page, live_url, owner, store):
