@@ -37,6 +37,21 @@ def pytest_configure(config):
         "both_cookie_modes: run once with COOKIE_MODE=standard and once with hosting "
         "(tests/support/cookies.py)",
     )
+    config.addinivalue_line(
+        "markers",
+        "long: seconds of wall time in one test (a server's start and refusal, a wait for a "
+        "lock, a scan of every page); run first (pytest_collection_modifyitems)",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked ``long`` first, each group in its own order.
+    pytest-xdist hands the first tests out one at a time, round the
+    workers: the long ones then start early, spread over the workers, while
+    the other workers' short tests fill the cores. Left where they fall,
+    five of them (a file's worth) ran last on one worker while the others
+    had finished, about 50 s of a 300-s run (docs/testing.md)."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 
 def pytest_generate_tests(metafunc):

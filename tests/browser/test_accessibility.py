@@ -304,6 +304,7 @@ def second_factor_pages(scans: Scans, owner: Page, browser: Browser, store) -> N
     scans.check(owner, "new recovery codes")
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_page_has_no_serious_accessibility_violation(
     app, live_url, browser, auth_emulator, store, outbox, language

@@ -30,6 +30,7 @@ def reset_site(clean, smtp):
         yield app, url
 
 
+@pytest.mark.long
 def test_reset_from_the_login_page_to_a_new_password(reset_site, browser, page, owner, smtp, store):
     app, url = reset_site
     # A session from before the reset, in another browser profile.

@@ -109,6 +109,7 @@ def _wait_for_ready(tool: subprocess.Popen) -> None:
     pytest.fail(f"the tool was not ready within {READY_WITHIN}s")
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGINT", "SIGHUP", "exit", "error"])
 def test_every_process_the_bench_started_stops_with_it(how):
     tool = subprocess.Popen(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import requests
 
 from tests.support.instances import SHIPPED_CONF, instance
@@ -13,6 +14,7 @@ from tests.support.settings import LOG_DIR, PROJECT_ID, base_config
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
+@pytest.mark.long
 def test_every_line_under_gunicorn_is_json_with_the_requests_trace(clean):
     config = base_config(LOG_FORMAT="json")
     with instance(config, LOG_DIR, (*SHIPPED_CONF, "--workers=1")) as server:

@@ -60,6 +60,7 @@ def seed_trail(services, count: int, **details) -> None:
         services.audit.record("sign_in", actor=f"seed{n}@example.com", **details)
 
 
+@pytest.mark.long
 def test_the_audit_export_streams_100k_entries_in_bounded_memory(
     owner_client, services, store, monkeypatch
 ):

@@ -181,6 +181,7 @@ def serving(server) -> bool:
         return False
 
 
+@pytest.mark.long
 @pytest.mark.parametrize(("options", "settings", "directory"), WITHOUT_THE_CONF)
 def test_memory_storage_with_two_processes_is_refused_however_gunicorn_starts(
     options, settings, directory
@@ -200,6 +201,7 @@ def test_memory_storage_with_two_processes_is_refused_however_gunicorn_starts(
     assert "redis://" in output and "--workers 1" in output
 
 
+@pytest.mark.long
 def test_one_process_serves_and_a_replacement_takes_over():
     config = production(RATELIMIT_STORAGE_URI="memory://", **EMULATORS)
     with launched(config, LOG_DIR, (*NO_CONF, "--workers=1")) as server:
@@ -228,6 +230,7 @@ def test_one_process_serves_and_a_replacement_takes_over():
         assert "already serves the app" not in server.output()
 
 
+@pytest.mark.long
 def test_the_flask_command_serves_nothing_and_is_not_refused():
     # This test holds the lock of the processes it starts, as a serving
     # process of this parent would: the flask command still runs, while a

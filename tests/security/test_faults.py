@@ -135,6 +135,7 @@ def test_firestore_lost_before_the_sign_in_write_logs_an_error_not_a_success(
     assert [(line["event"], line["outcome"]) for line in lines] == [("sign_in", "error")]
 
 
+@pytest.mark.long
 def test_auth_down_at_the_exchange_gives_503_then_sign_in_works_again(
     client, auth_emulator, owner, emulators, store
 ):
@@ -200,6 +201,7 @@ FIRESTORE_OPERATIONS = {
 }
 
 
+@pytest.mark.long
 def test_every_firestore_operation_fails_closed_within_the_bound(app, owner, emulators):
     services = app.extensions["adminapp"]
     services.directory.get(OWNER)  # the client is built and connected first

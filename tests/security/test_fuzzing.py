@@ -126,6 +126,7 @@ def owner_client(app, auth_emulator, owner):
     return client
 
 
+@pytest.mark.long
 @FUZZ
 @given(email=st.text(max_size=300), role=st.text(max_size=30), csrf=st.text(max_size=100))
 def test_form_fields_of_a_signed_in_owner(owner_client, store, email, role, csrf):
@@ -166,6 +167,7 @@ def _raw(body) -> bytes:
     return json.dumps(body).encode()
 
 
+@pytest.mark.long
 @FUZZ
 @given(body=hostile_bodies)
 def test_exchange_bodies_with_a_valid_token(client, auth_emulator, owner, store, body):
@@ -193,6 +195,7 @@ def test_exchange_bodies_with_a_valid_token(client, auth_emulator, owner, store,
         assert len(store.sessions()) == sessions and len(store.audit()) == entries
 
 
+@pytest.mark.long
 @FUZZ
 @given(body=hostile_bodies)
 def test_api_write_bodies_of_a_signed_in_owner(owner_client, store, body):

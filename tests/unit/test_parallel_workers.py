@@ -79,6 +79,7 @@ def test_a_production_app(attempt, monkeypatch):
 """
 
 
+@pytest.mark.long
 def test_each_worker_may_serve_a_production_app_of_its_own(tmp_path):
     """The workers share a parent process (pytest's), and the serving lock
     is keyed by the parent: each worker keeps its lock in a temporary
@@ -95,6 +96,7 @@ def test_each_worker_may_serve_a_production_app_of_its_own(tmp_path):
     assert not [path for path in used if path.exists()]  # removed at the end
 
 
+@pytest.mark.long
 def test_a_pytest_that_a_worker_starts_keeps_the_temporary_directory_it_is_given(tmp_path):
     """A test's own pytest run inherits the worker's environment, worker name
     included, but it is no worker: it neither makes nor removes a directory
