@@ -13,7 +13,7 @@ help:
 	@echo "make run    serve http://localhost:5000/admin/ on the local emulators"
 	@echo "make test   run the whole test suite (browser tests included)"
 	@echo "make test-fast  the unit tests only: no emulators, no browser (docs/testing.md)"
-	@echo "make test-products  install adminapp and examples/notes in a fresh venv, run the product's tests"
+	@echo "make test-products  install adminapp and examples/notes in a fresh venv, run the product's tests (part of make test)"
 	@echo "make lint   ruff checks (also part of make test)"
 	@echo "make bench  measure the gate under load (emulators, gunicorn, wrk; ~6 minutes)"
 	@echo "make translations  extract new strings, update every catalog, compile (docs/languages.md)"
@@ -109,25 +109,12 @@ lint: install
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 test: install chromium redis lint
 	$(PY) -m pytest -n $(TEST_WORKERS)
-	$(MAKE) test-products
 
-# The example product as a user installs it (docs/extending.md): a fresh
-# venv, adminapp and examples/notes installed from their folders with pip
-# (dependencies from the package registry, pinned by constraints.txt), then
-# the product's own tests, run from its folder on adminapp.testing's
-# fixtures. The pytest script, not python -m, so that the installed copies
-# are tested, not the folder's. The emulators run from this checkout's npm
-# packages. setuptools builds in the source folders: its leftovers go.
-PRODUCT_VENV := .product-venv
+# The example product as a user installs it (docs/extending.md): adminapp
+# and examples/notes installed with pip into a fresh venv, then the
+# product's own tests (tests/products; also part of make test).
 test-products: install
-	rm -rf $(PRODUCT_VENV)
-	$(PYTHON) -m venv $(PRODUCT_VENV)
-	$(PRODUCT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
-	$(PRODUCT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
-	  -c constraints.txt ".[testing]" ./examples/notes
-	rm -rf build adminapp.egg-info examples/notes/build examples/notes/adminapp_notes.egg-info
-	cd examples/notes && ADMINAPP_NODE_MODULES=$(CURDIR)/node_modules \
-	  $(CURDIR)/$(PRODUCT_VENV)/bin/pytest -q
+	$(PY) -m pytest -q tests/products
 
 # The unit tests alone (docs/testing.md): the rules on an in-memory Firestore,
 # settings, catalogs, cookies; no emulator or browser. One file drives a real
@@ -186,4 +173,4 @@ deploy: install
 	PATH="$(CURDIR)/node_modules/.bin:$$PATH" scripts/deploy.sh
 
 clean:
-	rm -rf $(VENV) $(PRODUCT_VENV) node_modules .pytest_cache .hypothesis .test-logs .run-logs .bench-logs
+	rm -rf $(VENV) node_modules .pytest_cache .hypothesis .test-logs .run-logs .bench-logs
