@@ -50,6 +50,7 @@ from ..errors import Refused
 from ..logs import log_event, security_log
 from .audit_chain import AuditChain, Verification, verify
 from .backend import FirebaseBackend
+from .entry_writes import create_write
 from .expiry import count_expiry
 
 AUDIT = "admin_audit"
@@ -96,7 +97,12 @@ class AuditedBatch(WriteBatch):
         # Each entry's place in its chain, before the writes are staged.
         failed = self._chain.link((retention, entry) for _ref, entry, retention in self._entries)
         for reference, entry, _retention in self._entries:
-            self.create(reference, entry)
+            staged = create_write(reference._document_path, entry)
+            if staged is None:
+                self.create(reference, entry)
+            else:
+                # The same Write, without the SDK's wrappers (entry_writes.py).
+                self._add_write_pbs([staged])
         try:
             result = super().commit(*args, **kwargs)
         except Exception:

@@ -149,8 +149,12 @@ class MemoryFirestoreApi:
         return iter(answers)
 
     def commit(self, request=None, **_options):
-        transaction = _field(request, "transaction") or None
-        writes = list(_field(request, "writes"))
+        # The request as the SDK's client hands it to gRPC: a CommitRequest,
+        # whose writes are proto-plus Writes however they were staged
+        # (WriteBatch.create's, or a raw protobuf: firebase/entry_writes.py).
+        request = firestore_pb.CommitRequest(request)
+        transaction = request.transaction or None
+        writes = list(request.writes)
         with self._lock:
             if transaction is not None:
                 self._check_reads(transaction)
