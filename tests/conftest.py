@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 
 # Quiet gRPC's connection chatter; must be set before grpc is first imported.
@@ -45,13 +46,27 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests marked ``long`` first, each group in its own order.
-    pytest-xdist hands the first tests out one at a time, round the
-    workers: the long ones then start early, spread over the workers, while
-    the other workers' short tests fill the cores. Left where they fall,
-    five of them (a file's worth) ran last on one worker while the others
-    had finished, about 50 s of a 300-s run (docs/testing.md)."""
-    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+    """The tests marked ``long`` first, one file's after another's in turn,
+    then the others in their order. pytest-xdist hands each worker its next
+    test as it finishes one (``--maxschedchunk=1``): the long ones start
+    early, spread over the workers, while the short tests fill the cores.
+    Left where they fall, five of them (a file's worth) ran last on one
+    worker while the others had finished, about 50 s of a 300-s run; taken
+    a file at a time, a file's waits (gunicorn refusals that each wait 10 s
+    for a lock) fell on every worker at once and left the cores idle
+    (docs/testing.md)."""
+    by_file: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        if item.get_closest_marker("long"):
+            by_file.setdefault(item.path.name, []).append(item)
+    long_first = [
+        item
+        for turn in itertools.zip_longest(*by_file.values())
+        for item in turn
+        if item is not None
+    ]
+    chosen = set(long_first)
+    items[:] = [*long_first, *(item for item in items if item not in chosen)]
 
 
 def pytest_generate_tests(metafunc):
