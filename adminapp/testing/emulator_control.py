@@ -85,6 +85,9 @@ class Emulators:
     # True serves Firestore without the layer that enforces its preconditions
     # and transactions: only for the test that shows what the layer prevents.
     upstream_semantics: bool = False
+    # The folder of the running Auth emulator's firebase.json: one per start,
+    # removed when it stops, so that runs leave no folders behind.
+    auth_config: Path | None = None
 
     @property
     def env(self) -> dict[str, str]:
@@ -119,14 +122,23 @@ class Emulators:
 
     def stop_auth(self) -> None:
         supervisor.terminate(self.processes.pop("auth"))
+        self._remove_auth_config()
 
     def start_auth(self) -> None:
         port = int(self.auth_host.rsplit(":", 1)[1])
-        self.processes["auth"] = _start_auth(self.project_id, port, self.log_dir)
+        self.auth_config = Path(tempfile.mkdtemp(prefix="adminapp-auth-emulator-"))
+        self.processes["auth"] = _start_auth(self.project_id, port, self.log_dir, self.auth_config)
 
     def stop(self) -> None:
         for name in list(self.processes):
             supervisor.terminate(self.processes.pop(name))
+        self._remove_auth_config()
+
+    def _remove_auth_config(self) -> None:
+        # After the process has stopped: firebase-tools runs in that folder.
+        if self.auth_config is not None:
+            shutil.rmtree(self.auth_config, ignore_errors=True)
+            self.auth_config = None
 
 
 def start(
@@ -169,10 +181,11 @@ def _start_firestore(
     return process
 
 
-def _start_auth(project_id: str, port: int, log_dir: Path | None) -> subprocess.Popen:
+def _start_auth(
+    project_id: str, port: int, log_dir: Path | None, config_dir: Path
+) -> subprocess.Popen:
     # firebase-tools reads ports from a firebase.json; write one with free
     # ports for the hub and logging so that several runs can coexist.
-    config_dir = Path(tempfile.mkdtemp(prefix="adminapp-auth-emulator-"))
     (config_dir / "firebase.json").write_text(
         json.dumps(
             {

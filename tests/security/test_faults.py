@@ -140,10 +140,14 @@ def test_auth_down_at_the_exchange_gives_503_then_sign_in_works_again(
     client, auth_emulator, owner, emulators, store
 ):
     token = auth_emulator.sign_in(OWNER)
+    first_config = emulators.auth_config
     with stopped(emulators, "auth"):
         response, elapsed = timed(lambda: exchange(client, token))
         assert_clean_503(response, elapsed, "Firebase Authentication")
         assert store.sessions() == []
+        # A stopped emulator's folder goes with it.
+        assert emulators.auth_config is None and not first_config.exists()
+    assert emulators.auth_config.is_dir() and emulators.auth_config != first_config
     # The Auth emulator restarted empty; the same app serves a new sign-in.
     auth_emulator.create_user(OWNER)
     store.update_admin(OWNER, uid=None)
