@@ -58,7 +58,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     by_file: dict[str, list[pytest.Item]] = {}
     for item in items:
         if item.get_closest_marker("long"):
-            by_file.setdefault(item.path.name, []).append(item)
+            by_file.setdefault(str(item.path), []).append(item)
     long_first = [
         item
         for turn in itertools.zip_longest(*by_file.values())
