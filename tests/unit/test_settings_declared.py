@@ -302,6 +302,7 @@ TEST_ENVIRONMENT = frozenset(
         "FIRESTORE_EMULATOR_HOST",
         "PYTEST_XDIST_WORKER",  # which parallel worker this is (the emulators' log folder)
         "TMPDIR",  # a worker's own temporary directory, for the processes it starts
+        "NODE_OPTIONS",  # the caller's Node options, kept beside the Auth emulator's preload
     }
 )
 TESTING = ROOT / "adminapp" / "testing"
