@@ -219,6 +219,13 @@ class Access:
         sessions are listed and ended).
         """
         identity = self._verified(self.identity.verify_sign_in, id_token, client, "sign_in")
+        return self.admit(identity, client)
+
+    def admit(self, identity: FirebaseIdentity, client: Client) -> SignedIn:
+        """The sign-in after the ID token's verification: who may enter, and
+        the new session. Only for an identity that a verified token gave
+        (:meth:`sign_in`), or one that a test made up for an account it
+        created (adminapp/testing/opened_sessions.py)."""
         # The custom roles come in the same batched read: a rule may name one.
         admin, book = self.directory.get_with_roles(identity.email)
         rule = self._rule_for(identity)

@@ -5,6 +5,7 @@ CSRF token."""
 from __future__ import annotations
 
 from adminapp.testing import sign_in as signing_in
+from adminapp.testing.opened_sessions import open_session as open_through_services
 
 ORIGIN = "http://localhost"  # Flask's test client's default host
 
@@ -47,6 +48,19 @@ def sign_in_with_token(client, id_token: str) -> str:
     """The exchange and the second factor for a given ID token (a tenant's,
     a provider's); the session cookie's value."""
     return signing_in.sign_in(FlaskClientBrowser(client), id_token)
+
+
+def open_session(client, email: str, uid: str) -> str:
+    """A full session of an existing admin made by the services, not by a
+    sign-in (:mod:`adminapp.testing.opened_sessions`), set in ``client``;
+    the session cookie's value. For tests whose subject is not the sign-in."""
+    app = client.application
+    claims = open_through_services(app, email, uid, origin=ORIGIN)
+    settings = app.extensions["adminapp"].settings
+    cookies = signing_in.session_cookies(settings, claims)
+    for name, value in cookies.items():
+        client.set_cookie(name, value)
+    return next(iter(cookies.values()))
 
 
 def post_form(client, path: str, data: dict | None = None, **kwargs):

@@ -315,13 +315,19 @@ def cookie_jar_for(settings: Settings) -> CookieJar:
     return make_cookie_jar(settings, codec)
 
 
-def session_cookie_header(settings: Settings, claims: CookieClaims) -> str:
-    """The Cookie header of a browser holding the session ``claims`` on an
-    app with ``settings`` (the same signing keys): what a sign-in would have
-    set, for a session opened through the store
-    (``SessionStore.stage_open``) where the sign-in itself is not measured."""
+def session_cookies(settings: Settings, claims: CookieClaims) -> dict[str, str]:
+    """The cookies (name: value) of a browser holding the session ``claims``
+    on an app with ``settings`` (the same signing keys): what a sign-in
+    would have set, for a session opened without one."""
     jar = cookie_jar_for(settings)
-    cookies = jar.cookies_for({SESSION: SessionCookie(settings, jar).encode(claims)})
+    return jar.cookies_for({SESSION: SessionCookie(settings, jar).encode(claims)})
+
+
+def session_cookie_header(settings: Settings, claims: CookieClaims) -> str:
+    """:func:`session_cookies` as a Cookie header, for a session opened
+    through the store (``SessionStore.stage_open``) where the sign-in itself
+    is not measured."""
+    cookies = session_cookies(settings, claims)
     return "; ".join(f"{name}={value}" for name, value in cookies.items())
 
 

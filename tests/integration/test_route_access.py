@@ -11,11 +11,12 @@ from __future__ import annotations
 import pytest
 
 from adminapp.domain.roles import ROLES
+from adminapp.testing.firebase import FirebaseUser
 from adminapp.web.guard import SelfService
 from adminapp.web.permissions import PERMISSIONS_KEY
 from adminapp.web.step_up import StepUp, classification
 from tests.support.settings import base_config
-from tests.support.web import ORIGIN, csrf_token, exchange, sign_in
+from tests.support.web import ORIGIN, csrf_token, exchange, open_session
 
 PUBLIC, SELF = "public", "self-service"
 # (endpoint, method) -> (what the route declares, the least role that reaches it).
@@ -317,13 +318,17 @@ def test_every_write_route_is_classified_for_step_up_as_the_table_says(app):
 
 
 @pytest.fixture
-def people(auth_emulator, store):
+def people(store) -> None:
+    """An admin of each role (``as_role`` gives one of them a Firebase user)."""
     for role in ROLES:
-        email = f"{role}@example.com"
-        auth_emulator.create_user(email)
-        store.add_admin(email, role)
+        store.add_admin(f"{role}@example.com", role)
     # A second owner, so that owner-only changes are not refused as "last owner".
     store.add_admin("second.owner@example.com", "owner")
+
+
+def as_role(auth_emulator, role: str) -> FirebaseUser:
+    """A Firebase user for ``people``'s admin of ``role``."""
+    return auth_emulator.create_user(f"{role}@example.com")
 
 
 @pytest.mark.parametrize(("endpoint", "method"), sorted(ACCESS))
@@ -346,8 +351,12 @@ def test_anonymous_visitors(app, clean, endpoint, method):
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("endpoint", "method"), GUARDED)
 def test_signed_in_roles(app, auth_emulator, people, endpoint, method, role):
+    # Who may reach a route, not how they signed in: the session is opened
+    # by the services a sign-in runs (tests/integration/test_sign_in.py
+    # signs in over HTTP).
     client = app.test_client()
-    sign_in(client, auth_emulator, f"{role}@example.com")
+    user = as_role(auth_emulator, role)
+    open_session(client, user.email, user.uid)
     response = call(client, method, url_for_rule(app, endpoint), with_csrf=True)
     allowed = role in roles_let_in(app, endpoint)
     if allowed:
@@ -366,7 +375,8 @@ def test_the_pending_column_names_only_routes_of_the_table(app):
 @pytest.mark.parametrize(("endpoint", "method"), GUARDED)
 def test_pending_sessions(app, auth_emulator, people, endpoint, method):
     client = app.test_client()
-    assert exchange(client, auth_emulator.sign_in("owner@example.com")).status_code == 200
+    owner = as_role(auth_emulator, "owner")
+    assert exchange(client, auth_emulator.sign_in(owner.email)).status_code == 200
     url = url_for_rule(app, endpoint)
     response = call(client, method, url, with_csrf=True)
     if (endpoint, method) in PENDING:
