@@ -71,12 +71,14 @@ node_modules/.installed: package.json package-lock.json .npmrc
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Debian's Chromium for the browser tests (Playwright's own download is not
-# used). Needs root, as in CI; otherwise install the package yourself.
+# Debian's headless Chromium for the browser tests (Playwright's own download
+# is not used): chromium-headless-shell, which costs the tests about half the
+# CPU of the full browser (tests/browser/conftest.py). Needs root, as in CI;
+# otherwise install the package yourself.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@command -v chromium-headless-shell >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium-headless-shell for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell; }
 
 # Debian's redis-server for the multi-instance tests and make bench (shared rate
 # limits, the session cache's invalidation channel).
