@@ -20,7 +20,7 @@ uWSGI's), and a second process of the same parent is refused.
   boot.
 * A replacement worker (a restart, a ``kill -HUP`` reload, which starts the
   new worker before the old one has finished its requests) waits up to
-  :data:`HANDOVER_SECONDS` for its predecessor to go.
+  ``SERVING_HANDOVER_SECONDS`` (10 by default) for its predecessor to go.
 * The ``flask`` command serves no requests and takes no lock.
 
 The lock is ``fcntl.flock`` on a file in the temporary directory, so the
@@ -41,10 +41,6 @@ from urllib.parse import urlsplit
 
 from .config import ConfigError, Settings
 
-# How long a new serving process waits for the one it replaces to finish its
-# requests and exit; shorter than gunicorn's default worker timeout (30 s),
-# after which its master would kill a worker that has not booted.
-HANDOVER_SECONDS = 10.0
 # gunicorn stops the whole server when a worker exits with this status
 # before it has booted, as it does when create_app raises in a worker.
 WORKER_BOOT_ERROR = 3
@@ -52,19 +48,22 @@ WORKER_BOOT_ERROR = 3
 # The lock this process holds: (its pid, the parent it is keyed by, the fd).
 _held: tuple[int, int, int] | None = None
 _storage_uri: str = ""
+# SERVING_HANDOVER_SECONDS, for the claim a forked child makes (it has no settings).
+_handover_seconds: float = 0.0
 _fork_hooks_registered = False
 
 
 def claim_serving_process(settings: Settings) -> None:
     """In production with ``memory://`` rate limits, make sure this process
     is the only one of its server that serves the app; :class:`ConfigError`
-    (after :data:`HANDOVER_SECONDS`) when another already does."""
-    global _storage_uri, _fork_hooks_registered
+    (after ``SERVING_HANDOVER_SECONDS``) when another already does."""
+    global _storage_uri, _handover_seconds, _fork_hooks_registered
     if not settings.production or urlsplit(settings.ratelimit_storage_uri).scheme != "memory":
         return
     if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
         return  # the flask command (Flask sets this for every command)
     _storage_uri = settings.ratelimit_storage_uri
+    _handover_seconds = settings.serving_handover.total_seconds()
     if not _fork_hooks_registered:
         os.register_at_fork(before=_before_fork, after_in_child=_claim_in_child)
         _fork_hooks_registered = True
@@ -88,7 +87,7 @@ def _claim(parent: int) -> None:
             f"RATELIMIT_STORAGE_URI={_storage_uri}: cannot open the lock file {path} that "
             f"keeps this app to one serving process ({error})."
         ) from None
-    deadline = time.monotonic() + HANDOVER_SECONDS
+    deadline = time.monotonic() + _handover_seconds
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -108,7 +107,8 @@ def _claim(parent: int) -> None:
 def _refusal(holder: str) -> str:
     return (
         f"RATELIMIT_STORAGE_URI={_storage_uri} counts in each process, and another process "
-        f"of this server (pid {holder}) already serves the app: every rate limit (and the "
+        f"of this server (pid {holder}) already serves the app and did not exit within "
+        f"SERVING_HANDOVER_SECONDS ({_handover_seconds:g} s): every rate limit (and the "
         "password reset's double-submit guard) would allow as much again for each process. "
         "In production set RATELIMIT_STORAGE_URI=redis://host:6379/0 (shared by every "
         "worker and instance), or run one worker process (WEB_CONCURRENCY=1, gunicorn "

@@ -91,6 +91,8 @@ class Settings(Record):
     # processes; empty = none (each process's cache is bounded by its TTL only).
     session_invalidation_url: str
     ratelimit_storage_uri: str
+    # How long a new serving process waits for its predecessor (memory:// only).
+    serving_handover: timedelta
     sign_in_rate_limit: str
     api_bearer_rate_limit: str
     reset_rate_limit_per_email: str
@@ -550,6 +552,17 @@ SECTIONS = (
             "more than 1 with `RATELIMIT_STORAGE_URI=memory://`. Leave it unset in "
             "development",
             default_doc="`2` under `gunicorn.conf.py`; unset otherwise",
+        ),
+        Setting(
+            "SERVING_HANDOVER_SECONDS",
+            "serving_handover",
+            seconds(1, 25),
+            "1 to 25 seconds, in production with `RATELIMIT_STORAGE_URI=memory://`: how long "
+            "a new serving process (a gunicorn worker started again, or by a reload) waits "
+            "for the one it replaces to exit before it refuses to serve. Keep it below "
+            "gunicorn's worker timeout (30 s), after which the master stops a worker that "
+            "has not booted",
+            default="10",
         ),
         Setting(
             "SIGN_IN_RATE_LIMIT",

@@ -163,7 +163,10 @@ WITHOUT_THE_CONF = [
         (f"--chdir={ROOT}", "--workers=2"), {}, Path(tempfile.gettempdir()), id="another-directory"
     ),
 ]
-STOP_TIMEOUT = 90  # the refused worker waits 10 s for a predecessor, then gunicorn stops
+# The refused worker waits this long for a predecessor (10 s by default: a
+# replaced worker's), then gunicorn stops.
+HANDOVER = {"SERVING_HANDOVER_SECONDS": "2"}
+STOP_TIMEOUT = 90
 
 
 def sign_in_attempt(server) -> int | None:
@@ -186,7 +189,7 @@ def serving(server) -> bool:
 def test_memory_storage_with_two_processes_is_refused_however_gunicorn_starts(
     options, settings, directory
 ):
-    config = production(RATELIMIT_STORAGE_URI="memory://", **EMULATORS, **settings)
+    config = production(RATELIMIT_STORAGE_URI="memory://", **HANDOVER, **EMULATORS, **settings)
     with launched(config, LOG_DIR, options, cwd=directory) as server:
         eventually(lambda: serving(server) or server.process.poll() is not None, within=60)
         # Until it stops, one process at most serves: the limit holds.
@@ -197,7 +200,7 @@ def test_memory_storage_with_two_processes_is_refused_however_gunicorn_starts(
         output = server.output()
     assert server.process.returncode != 0, output
     assert "RATELIMIT_STORAGE_URI=memory:// counts in each process" in output
-    assert "already serves the app" in output
+    assert "already serves the app and did not exit within SERVING_HANDOVER_SECONDS (2 s)" in output
     assert "redis://" in output and "--workers 1" in output
 
 
@@ -235,7 +238,10 @@ def test_the_flask_command_serves_nothing_and_is_not_refused():
     # This test holds the lock of the processes it starts, as a serving
     # process of this parent would: the flask command still runs, while a
     # process that loads the app to serve it is refused.
-    env = {**os.environ, **production(RATELIMIT_STORAGE_URI="memory://", **EMULATORS)}
+    env = {
+        **os.environ,
+        **production(RATELIMIT_STORAGE_URI="memory://", **HANDOVER, **EMULATORS),
+    }
     with open(lock_path(os.getpid()), "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         command = subprocess.run(
@@ -258,3 +264,4 @@ def test_the_flask_command_serves_nothing_and_is_not_refused():
     assert "/admin/session" in command.stdout
     assert server.returncode != 0
     assert "RATELIMIT_STORAGE_URI=memory:// counts in each process" in server.stderr
+    assert "did not exit within SERVING_HANDOVER_SECONDS (2 s)" in server.stderr
