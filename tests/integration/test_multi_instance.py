@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from adminapp.testing.firebase import OWNER
-from tests.support.instances import instance, redis_server
+from tests.support.instances import redis_server, started_together
 from tests.support.settings import LOG_DIR, base_config
 
 STAFF = "staff@example.com"
@@ -26,7 +26,7 @@ def two_instances(clean, request):
     """Instances A and B; ``@pytest.mark.parametrize("settings", ...)`` adds settings."""
     settings = getattr(request, "param", {})
     config = base_config(**settings)
-    with instance(config, LOG_DIR) as a, instance(config, LOG_DIR) as b:
+    with started_together(config, LOG_DIR) as (a, b):
         yield a, b
 
 
@@ -123,7 +123,7 @@ def redis():
 @pytest.fixture
 def limited_instances(clean, redis):
     config = base_config(RATELIMIT_STORAGE_URI=redis.uri, SIGN_IN_RATE_LIMIT=LIMIT)
-    with instance(config, LOG_DIR) as a, instance(config, LOG_DIR) as b:
+    with started_together(config, LOG_DIR) as (a, b):
         yield a, b
 
 

@@ -22,7 +22,14 @@ from firebase_admin import auth
 
 from adminapp.cache.session_invalidation import channel_name
 from adminapp.testing.firebase import DEFAULT_PASSWORD, OWNER
-from tests.support.instances import ROOT, Instance, eventually, instance, redis_server
+from tests.support.instances import (
+    ROOT,
+    Instance,
+    eventually,
+    instance,
+    redis_server,
+    started_together,
+)
 from tests.support.settings import LOG_DIR, PROJECT_ID, base_config
 
 STAFF = "staff@example.com"
@@ -52,7 +59,7 @@ def config(redis):
 
 @pytest.fixture
 def two_instances(clean, config):
-    with instance(config, LOG_DIR) as a, instance(config, LOG_DIR) as b:
+    with started_together(config, LOG_DIR) as (a, b):
         yield a, b
 
 

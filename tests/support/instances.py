@@ -156,6 +156,21 @@ def instance(
 
 
 @contextlib.contextmanager
+def started_together(config: dict[str, str], log_dir: Path) -> Iterator[tuple[Instance, Instance]]:
+    """Instances A and B of one configuration (one worker each), started
+    together: each boots while the other does, instead of one after the other."""
+    with contextlib.ExitStack() as stack:
+        started = []
+        for _ in range(2):
+            port, process, log = _gunicorn(config, log_dir, ONE_WORKER)
+            stack.callback(_stop, process)
+            started.append(Instance(url=f"http://127.0.0.1:{port}", process=process, log=log))
+        for each in started:
+            _wait_for(f"{each.url}/healthz", each.process, "app instance")
+        yield started[0], started[1]
+
+
+@contextlib.contextmanager
 def launched(
     config: dict[str, str], log_dir: Path, options: tuple[str, ...], *, cwd: Path = ROOT
 ) -> Iterator[Instance]:
