@@ -72,8 +72,9 @@ EMULATOR_HOSTS = ("FIREBASE_AUTH_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST")
 os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 
 
-# The temporary directory a pytest-xdist worker made for itself (pytest_configure).
-_WORKER_TMP = pytest.StashKey[str]()
+# The temporary directory a pytest-xdist worker made for itself
+# (pytest_configure), with the tempfile.tempdir and TMPDIR it replaced.
+_WORKER_TMP = pytest.StashKey[tuple[str, str | None, str | None]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -99,15 +100,37 @@ def pytest_configure(config: pytest.Config) -> None:
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
         own = tempfile.mkdtemp(prefix=f"adminapp-tests-{workerinput['workerid']}-")
-        config.stash[_WORKER_TMP] = own
+        config.stash[_WORKER_TMP] = (own, tempfile.tempdir, os.environ.get("TMPDIR"))
         tempfile.tempdir = os.environ["TMPDIR"] = own
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Here, not only at unconfigure: pytest-xdist's worker tells the main
+    # process it has finished right after this hook, and the main process
+    # kills a worker that has not exited 10 s later; on a loaded machine
+    # that came before the worker's unconfigure (seen: the directory left).
+    _remove_worker_tmp(session.config)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
-    # Only the directory this run made: never a TMPDIR it inherited.
-    own = config.stash.get(_WORKER_TMP, None)
-    if own is not None:
-        shutil.rmtree(own, ignore_errors=True)
+    _remove_worker_tmp(config)  # a run that ended before its session did
+
+
+def _remove_worker_tmp(config: pytest.Config) -> None:
+    """Remove the directory this worker made (never a TMPDIR it inherited),
+    and point the temporary files back where they went before."""
+    made = config.stash.get(_WORKER_TMP, None)
+    if made is None:
+        return
+    own, tempdir, inherited = made
+    del config.stash[_WORKER_TMP]
+    shutil.rmtree(own, ignore_errors=True)
+    tempfile.tempdir = tempdir
+    if inherited is None:
+        os.environ.pop("TMPDIR", None)
+    else:
+        os.environ["TMPDIR"] = inherited
 
 
 @pytest.fixture(scope="session")

@@ -96,6 +96,35 @@ def test_each_worker_may_serve_a_production_app_of_its_own(tmp_path):
     assert not [path for path in used if path.exists()]  # removed at the end
 
 
+# A worker slow to end (a loaded machine): pytest-xdist's main process kills
+# a worker that has not exited 10 s after it reported its session finished,
+# which can come before the worker's own unconfigure hooks.
+SLOW_TO_END = """
+import time
+
+import pytest
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_unconfigure(config):
+    if hasattr(config, "workerinput"):
+        time.sleep(30)
+"""
+
+
+@pytest.mark.long
+def test_a_worker_killed_as_it_ends_has_removed_its_directory(tmp_path):
+    (tmp_path / "conftest.py").write_text(SLOW_TO_END)
+
+    run, outer, used = _run_production_apps(
+        tmp_path, "test_production_apps.py", "-n", "2", "--dist", "each"
+    )
+
+    assert "4 passed" in run.stdout, run.stdout + run.stderr
+    assert len(set(used)) == 2 and (outer / "kept").exists()
+    assert not [path for path in used if path.exists()]
+
+
 @pytest.mark.long
 def test_a_pytest_that_a_worker_starts_keeps_the_temporary_directory_it_is_given(tmp_path):
     """A test's own pytest run inherits the worker's environment, worker name
