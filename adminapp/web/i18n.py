@@ -21,12 +21,13 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from babel.dates import format_timedelta
+from babel.dates import format_timedelta, get_day_names
 from flask import Flask, Response, current_app, g, has_request_context, request
 from flask_babel import Babel, get_locale, gettext
 
 from ..catalogs import compiled_directory, language_name, supported_locale, supported_locales
 from ..config import Settings
+from ..domain.working_hours import WorkingHours
 from ..errors import Refused
 from ..i18n_marks import Message
 from ..timezones import format_when
@@ -58,6 +59,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         current_language=current_language,
     )
     app.add_template_filter(when, "when")
+    app.add_template_filter(spell_working_hours, "working_hours")
 
 
 def _settings() -> Settings:
@@ -106,6 +108,15 @@ def language_choices() -> list[tuple[str, str]]:
 def when(value) -> str:
     """A stored (UTC) time in the reader's time zone and language."""
     return format_when(value, current_language(), select_timezone())
+
+
+def spell_working_hours(hours: WorkingHours) -> str:
+    """WORKING_HOURS and WORKING_DAYS in the reader's language: "09:00-18:00
+    (Mon, Tue, Wed, Thu, Fri)", "09:00-18:00 (월, 화, 수, 목, 금)". The
+    weekday names are Babel's (CLDR), Monday first as Python counts them."""
+    names = get_day_names("abbreviated", locale=current_language())
+    days = ", ".join(names[day] for day in sorted(hours.days))
+    return f"{hours.start:%H:%M}-{hours.end:%H:%M} ({days})"
 
 
 def spell_duration(seconds: int) -> str:

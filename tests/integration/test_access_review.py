@@ -259,6 +259,20 @@ def test_access_outside_working_hours_is_flagged_in_the_admins_time_zone(reviewe
     assert "11:10" in late and "KST" in late
 
 
+@pytest.mark.parametrize(
+    ("locale", "spelled"),
+    [("en", "09:00-18:00 (Mon, Tue, Wed, Thu, Fri)"), ("ko", "09:00-18:00 (월, 화, 수, 목, 금)")],
+)
+def test_the_working_days_are_named_in_the_readers_language(signed_in_as, locale, spelled):
+    reader = signed_in_as(REVIEWER, "owner", locale=locale)
+
+    page = reader.get(PAGE).get_data(as_text=True)
+
+    basis = unescape(re.search(r'<p[^>]*id="review-basis"[^>]*>(.*?)</p>', page, re.S).group(1))
+    assert spelled in basis
+    assert "mon," not in basis  # the setting's own spelling (WORKING_DAYS) stays out
+
+
 def test_out_of_hours_in_the_command(cli, seoul_month):
     month, seqs = seoul_month
 
