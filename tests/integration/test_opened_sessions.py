@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from adminapp.firebase.identity import SignInRefused
 from tests.support.web import open_session, sign_in
 
 JSON = {"Accept": "application/json"}
@@ -79,6 +80,6 @@ def test_the_next_sign_in_answers_the_challenge_of_the_factor_it_enrolled(
 def test_a_disabled_admin_gets_no_opened_session(app, store, two_admins):
     """The sign-in's admission rules apply: it is the exchange's service."""
     store.update_admin(OPENED, disabled=True)
-    with pytest.raises(Exception, match="disabled"):
+    with pytest.raises(SignInRefused, match="disabled"):
         open_session(app.test_client(), OPENED, two_admins[OPENED].uid)
     assert store.sessions(email=OPENED) == []

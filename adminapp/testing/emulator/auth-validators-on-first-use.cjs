@@ -10,7 +10,7 @@
 // schemas on first use instead, so every request is validated as before;
 // firebase-tools has no setting for it, so it is added here to the options
 // firebase-tools passes. It says so in the emulator's log, where
-// tests/integration/test_emulators.py looks for it, with a request that the
+// tests/integration/test_auth_emulator.py looks for it, with a request that the
 // validators refuse.
 "use strict";
 
