@@ -160,14 +160,10 @@ def started_together(config: dict[str, str], log_dir: Path) -> Iterator[tuple[In
     """Instances A and B of one configuration (one worker each), started
     together: each boots while the other does, instead of one after the other."""
     with contextlib.ExitStack() as stack:
-        started = []
-        for _ in range(2):
-            port, process, log = _gunicorn(config, log_dir, ONE_WORKER)
-            stack.callback(_stop, process)
-            started.append(Instance(url=f"http://127.0.0.1:{port}", process=process, log=log))
-        for each in started:
+        a, b = (stack.enter_context(launched(config, log_dir, ONE_WORKER)) for _ in range(2))
+        for each in (a, b):
             _wait_for(f"{each.url}/healthz", each.process, "app instance")
-        yield started[0], started[1]
+        yield a, b
 
 
 @contextlib.contextmanager
