@@ -28,7 +28,7 @@ from flask import Flask
 from adminapp.client import Client
 from adminapp.domain.sessions import CookieClaims
 from adminapp.firebase.identity import FirebaseIdentity
-from adminapp.testing.sign_in import AUTHENTICATORS, Authenticator, authenticator_for
+from adminapp.testing.sign_in import AUTHENTICATORS, Authenticator, enrolled_authenticator
 
 # Who the records say opened the session (the sessions page shows it).
 OPENED_BY = Client(ip="127.0.0.1", user_agent="adminapp.testing (opened session)")
@@ -52,12 +52,8 @@ def open_session(app: Flask, email: str, uid: str, *, origin: str) -> CookieClai
         return signed_in.claims  # a role that needs no second factor
     admin = services.directory.get(email)
     if admin.second_factors:
-        authenticator = authenticator_for(origin, email)
-        if authenticator is None:
-            raise AssertionError(f"{email} has a second factor that this helper did not enrol")
-        passed = services.totp.verify(
-            signed_in.session, admin, authenticator.next_code(), OPENED_BY
-        )
+        code = enrolled_authenticator(origin, email).next_code()
+        passed = services.totp.verify(signed_in.session, admin, code, OPENED_BY)
         return passed.claims
     enrolment = services.totp.new_enrolment(signed_in.session)
     totp = pyotp.TOTP(enrolment.secret)

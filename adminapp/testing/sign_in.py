@@ -211,6 +211,15 @@ def authenticator_for(origin: str, email: str) -> Authenticator | None:
     return found
 
 
+def enrolled_authenticator(origin: str, email: str) -> Authenticator:
+    """:func:`authenticator_for`, for an admin who has a second factor: it
+    must be one these helpers enrolled, or no code can be made for it."""
+    authenticator = authenticator_for(origin, email)
+    if authenticator is None:
+        raise AssertionError(f"{email} has a second factor that this helper did not enrol")
+    return authenticator
+
+
 def complete_second_factor(browser: Browser, email: str, challenge_path: str) -> None:
     """Prove the second factor after the exchange: enrol a TOTP app if the
     admin has none (keeping its secret in AUTHENTICATORS), else answer the
@@ -221,9 +230,7 @@ def complete_second_factor(browser: Browser, email: str, challenge_path: str) ->
     if path == f"{CHALLENGE}/enrol":
         _enrol_totp(browser, email, page)
         return
-    authenticator = authenticator_for(browser.origin, email)
-    if authenticator is None:
-        raise AssertionError(f"{email} has a second factor that this helper did not enrol")
+    authenticator = enrolled_authenticator(browser.origin, email)
     code = authenticator.spare_code()
     fields = _form_fields(page.text)
     next_query = _query(page.url_path)
