@@ -5,13 +5,10 @@ It must still refuse what the Identity Toolkit API refuses."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import pytest
 import requests
 
-from adminapp.testing import emulator_control, supervisor
+from adminapp.testing import emulator_control
 
 PROJECT = "demo-adminapp-validators"
 SIGN_UP = "/identitytoolkit.googleapis.com/v1/accounts:signUp"
@@ -22,12 +19,17 @@ TIMEOUT = 10
 def started(tmp_path):
     """A fresh Auth emulator of its own, logging to ``tmp_path``: its host."""
     port = emulator_control.free_port()
-    config_dir = Path(tempfile.mkdtemp(prefix="adminapp-auth-emulator-", dir=tmp_path))
-    process = emulator_control._start_auth(PROJECT, port, tmp_path, config_dir)
+    emulators = emulator_control.Emulators(
+        project_id=PROJECT,
+        auth_host=f"127.0.0.1:{port}",
+        firestore_host="",  # not started: only the Auth emulator is under test
+        log_dir=tmp_path,
+    )
     try:
-        yield f"127.0.0.1:{port}"
+        emulators.start_auth()
+        yield emulators.auth_host
     finally:
-        supervisor.terminate(process)
+        emulators.stop()
 
 
 def sign_up(host: str, body: dict) -> requests.Response:
